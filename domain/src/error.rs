@@ -1,0 +1,83 @@
+//! Errors as the user sees them. They cross the server-function boundary, so
+//! they are plain serialisable data; the UI turns them into localised text.
+//! Internal failures carry only a reference to the server log, never details.
+
+use serde::{Deserialize, Serialize};
+
+use crate::user::UserStatus;
+
+/// Which form field a validation problem belongs to (the form's field name).
+pub type Field = String;
+
+/// Why a value was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    Required,
+    TooShort { min: usize },
+    TooLong { max: usize },
+    /// Characters or shape not allowed; `expected` names the rule (e.g. `username`).
+    Format { expected: String },
+    /// The password is weak; `reason` says how (`common`, `contains_username`, `variety`).
+    WeakPassword { reason: String },
+    /// Another record already uses this value.
+    Taken,
+    OutOfRange { min: i64, max: i64 },
+    /// The value does not name anything known (a role key, a language...).
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("sign-in required")]
+    NotSignedIn,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {problem:?}")]
+    Invalid { field: Field, problem: Problem },
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("account is {0:?}")]
+    AccountDisabled(UserStatus),
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The action is not possible in the object's current state
+    /// (`reason` is a stable key such as `role_in_use` or `last_admin`).
+    #[error("conflict: {reason}")]
+    Conflict { reason: String },
+    /// The user must accept the terms of use first.
+    #[error("policy acceptance required")]
+    PolicyRequired,
+    /// The request itself was malformed (missing or unparseable form fields).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Something failed on the server; the log has details under `reference`.
+    #[error("internal error (ref {reference})")]
+    Internal { reference: String },
+}
+
+impl AppError {
+    pub fn invalid(field: &str, problem: Problem) -> AppError {
+        AppError::Invalid {
+            field: field.to_string(),
+            problem,
+        }
+    }
+
+    pub fn conflict(reason: &str) -> AppError {
+        AppError::Conflict {
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The field this error belongs to, if it is about one form field.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The vocabulary of OpenVLE, shared by the server and the browser bundle.
+//!
+//! Nothing here does I/O, so it compiles to wasm and every rule in it can be
+//! unit-tested without a database.
+
+pub mod access;
+pub mod error;
+pub mod page;
+pub mod policy;
+pub mod settings;
+pub mod time;
+pub mod user;
+pub mod validate;
+
+pub use access::{AccessLevel, Action, Actor, Grant, ObjectType, Target, can};
+pub use error::{AppError, Field};
+pub use user::{AuthBackend, Language, UserStatus};

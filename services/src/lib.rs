@@ -1,0 +1,51 @@
+//! Use cases. Every public method takes the acting user first, asks
+//! [`domain::can`] before it reads or changes anything, validates input with
+//! `domain::validate`, and talks to the outside only through the [`ports`].
+
+pub mod accounts;
+pub mod clock;
+pub mod passwords;
+pub mod policies;
+pub mod ports;
+pub mod roles;
+pub mod sessions;
+pub mod settings;
+
+use std::sync::Arc;
+
+use domain::{Action, Actor, AppError, Target, can};
+
+pub use ports::StoreError;
+
+/// Everything the use cases need from the outside world.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn ports::UserRepo>,
+    pub roles: Arc<dyn ports::RoleRepo>,
+    pub settings: Arc<dyn ports::SettingsRepo>,
+    pub policies: Arc<dyn ports::PolicyRepo>,
+    pub sessions: Arc<dyn ports::SessionStore>,
+    pub attempts: Arc<dyn ports::AttemptCounter>,
+}
+
+/// The application's use cases; cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    ports: Ports,
+    clock: Arc<dyn clock::Clock>,
+}
+
+impl Services {
+    pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>) -> Services {
+        Services { ports, clock }
+    }
+}
+
+/// Refuses unless `actor` may do `action` on `target`.
+pub(crate) fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), AppError> {
+    if can(actor, action, target) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}

@@ -1,0 +1,181 @@
+//! Signing in and out, and turning a session cookie back into a user.
+
+use base64::Engine;
+use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
+use domain::user::SessionUser;
+use domain::{Actor, AppError, AuthBackend, validate};
+use sha2::{Digest, Sha256};
+
+use crate::ports::{SessionRecord, UserRecord};
+use crate::{Services, passwords};
+
+/// Failed attempts allowed per account and per client address in one window.
+pub const ACCOUNT_ATTEMPTS: u32 = 5;
+pub const CLIENT_ATTEMPTS: u32 = 30;
+pub const ATTEMPT_WINDOW_SECS: u64 = 15 * 60;
+
+/// A new session: `token` goes into the cookie and is never stored.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub user_id: i64,
+    pub lifetime_secs: i64,
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn account_key(username: &str) -> String {
+    format!("login:user:{username}")
+}
+
+fn client_key(client_ip: &str) -> String {
+    format!("login:ip:{client_ip}")
+}
+
+impl Services {
+    /// Checks a local password and opens a session.
+    ///
+    /// Unknown user and wrong password give the same answer (and take the same
+    /// time); whether an account is locked is only revealed to someone who
+    /// knows its password.
+    pub async fn login(&self, username: &str, password: &str, client_ip: &str) -> Result<NewSession, AppError> {
+        let now = self.clock.now();
+        let attempts = &self.ports.attempts;
+        let Ok(username) = validate::username(username) else {
+            return Err(AppError::InvalidCredentials);
+        };
+        for key in [client_key(client_ip), account_key(&username)] {
+            let limit = if key.starts_with("login:ip:") { CLIENT_ATTEMPTS } else { ACCOUNT_ATTEMPTS };
+            if attempts.count(&key, now).await? >= limit {
+                let retry_after_secs = attempts.retry_after(&key, now).await?.max(1);
+                return Err(AppError::RateLimited { retry_after_secs });
+            }
+        }
+        let user = self.ports.users.by_username(&username).await?;
+        let verified = match &user {
+            Some(UserRecord {
+                auth_backend: AuthBackend::Internal,
+                password_hash: Some(hash),
+                ..
+            }) => passwords::verify(password, hash),
+            _ => {
+                passwords::verify_against_nothing(password);
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| verified) else {
+            attempts.add(&client_key(client_ip), ATTEMPT_WINDOW_SECS, now).await?;
+            attempts.add(&account_key(&username), ATTEMPT_WINDOW_SECS, now).await?;
+            tracing::info!(%username, %client_ip, "failed sign-in");
+            return Err(AppError::InvalidCredentials);
+        };
+        if !user.status.can_sign_in() {
+            return Err(AppError::AccountDisabled(user.status));
+        }
+        if !self.local_login_allowed(&user).await? {
+            return Err(AppError::conflict("local_login_disabled"));
+        }
+        attempts.reset(&account_key(&username)).await?;
+        let lifetime_secs = self.session_lifetime_secs().await?;
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        self.ports
+            .sessions
+            .create(&SessionRecord {
+                token_hash: token_hash(&token),
+                user_id: user.id,
+                created_at: now,
+                expires_at: now.plus_secs(lifetime_secs),
+            })
+            .await?;
+        self.ports.users.set_last_login(user.id, now).await?;
+        tracing::info!(username = %user.username, "signed in");
+        Ok(NewSession {
+            token,
+            user_id: user.id,
+            lifetime_secs,
+        })
+    }
+
+    async fn local_login_allowed(&self, user: &UserRecord) -> Result<bool, AppError> {
+        let allowed = self
+            .ports
+            .settings
+            .get(LOCAL_LOGIN_FOR_NON_ADMINS)
+            .await?
+            .is_none_or(|s| s.value == "true");
+        if allowed {
+            return Ok(true);
+        }
+        let roles = self.ports.users.roles_of(user.id).await?;
+        Ok(roles.iter().any(|r| r.key == domain::access::ADMIN_ROLE))
+    }
+
+    async fn session_lifetime_secs(&self) -> Result<i64, AppError> {
+        let minutes = self
+            .ports
+            .settings
+            .get(SESSION_LIFETIME_MINUTES)
+            .await?
+            .and_then(|s| s.value.parse::<i64>().ok())
+            .unwrap_or(480);
+        Ok(minutes * 60)
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        self.ports.sessions.delete(&token_hash(token)).await?;
+        Ok(())
+    }
+
+    /// The user behind a session cookie, or `None` when the session is unknown,
+    /// expired, or its account can no longer sign in. Sliding expiry: a
+    /// session used in the second half of its life is extended.
+    pub async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
+        let now = self.clock.now();
+        let hash = token_hash(token);
+        let Some(session) = self.ports.sessions.get(&hash).await? else {
+            return Ok(None);
+        };
+        if session.expires_at <= now {
+            self.ports.sessions.delete(&hash).await?;
+            return Ok(None);
+        }
+        let Some(user) = self.ports.users.by_id(session.user_id).await? else {
+            self.ports.sessions.delete(&hash).await?;
+            return Ok(None);
+        };
+        if !user.status.can_sign_in() {
+            self.ports.sessions.delete(&hash).await?;
+            return Ok(None);
+        }
+        let lifetime_secs = self.session_lifetime_secs().await?;
+        if session.expires_at < now.plus_secs(lifetime_secs / 2) {
+            self.ports.sessions.extend(&hash, now.plus_secs(lifetime_secs)).await?;
+        }
+        let actor = self.actor_of(&user).await?;
+        let pending_policies = self.ports.policies.pending_for(user.id).await?;
+        Ok(Some(SessionUser {
+            actor,
+            name: user.name,
+            language: user.language,
+            pending_policies,
+        }))
+    }
+
+    pub(crate) async fn actor_of(&self, user: &UserRecord) -> Result<Actor, AppError> {
+        let roles = self.ports.users.roles_of(user.id).await?;
+        let grants = self.ports.users.grants_of(user.id).await?;
+        Ok(Actor {
+            user_id: user.id,
+            username: user.username.clone(),
+            role_keys: roles.into_iter().map(|r| r.key).collect(),
+            grants,
+        })
+    }
+
+    /// Housekeeping for the scheduler.
+    pub async fn purge_expired_sessions(&self) -> Result<u64, AppError> {
+        Ok(self.ports.sessions.purge_expired(self.clock.now()).await?)
+    }
+}

@@ -1,0 +1,123 @@
+//! Storage adapters behind the `services` ports.
+//!
+//! One schema, two SQL dialects: queries are written in the SQL both MariaDB
+//! and SQLite understand and run through sqlx's `Any` driver; only the
+//! migrations differ per dialect (`migrations/mysql`, `migrations/sqlite`).
+//! Sessions and login-attempt counters go to Redis when it is configured.
+
+mod migrations;
+mod redis_store;
+mod seed;
+mod sql;
+
+use std::sync::Arc;
+
+use services::Ports;
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+
+pub use redis_store::RedisStore;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    MariaDb,
+    Sqlite,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("seeding default data failed: {0}")]
+    Seed(#[source] sqlx::Error),
+    #[error("unsupported database URL (expected mysql:// or sqlite:)")]
+    UnsupportedUrl,
+}
+
+/// A connection pool to the SQL database, of either dialect.
+#[derive(Clone)]
+pub struct Database {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl Database {
+    /// Connects to `mysql://...` or `sqlite:...` (the file is created if missing).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Database, DbError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("mysql:") || url.starts_with("mariadb:") {
+            Dialect::MariaDb
+        } else if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            return Err(DbError::UnsupportedUrl);
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(DbError::Connect)?;
+        if dialect == Dialect::Sqlite {
+            // WAL lets the web handlers read while the worker writes.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(DbError::Connect)?;
+        }
+        Ok(Database { pool, dialect })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies pending migrations and seeds default roles and settings.
+    /// On MariaDB the migrator holds an advisory lock, so replicas starting
+    /// together apply each migration once; seeding tolerates a concurrent twin.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        migrations::migrator(self.dialect)
+            .run(&self.pool)
+            .await
+            .map_err(DbError::Migrate)?;
+        seed::defaults(self).await.map_err(DbError::Seed)
+    }
+
+    /// Whether every known migration has been applied (for `/readyz`).
+    pub async fn migrations_applied(&self) -> Result<bool, sqlx::Error> {
+        let expected = migrations::migrator(self.dialect).iter().count();
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(applied).is_ok_and(|n| n >= expected))
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// The ports backed by this database, with sessions and login counters in
+    /// Redis when given (shared by every replica, expiring by themselves).
+    pub fn ports(&self, redis: Option<RedisStore>) -> Ports {
+        let sql = Arc::new(sql::SqlStore::new(self.pool.clone()));
+        let (sessions, attempts): (Arc<dyn services::ports::SessionStore>, Arc<dyn services::ports::AttemptCounter>) =
+            match redis {
+                Some(redis) => (Arc::new(redis.clone()), Arc::new(redis)),
+                None => (sql.clone(), sql.clone()),
+            };
+        Ports {
+            users: sql.clone(),
+            roles: sql.clone(),
+            settings: sql.clone(),
+            policies: sql,
+            sessions,
+            attempts,
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Migrations embedded in the binary, one list per dialect. Versions must be
+//! the same in both lists: a change lands in both dialects in one commit.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::Dialect;
+
+const MYSQL: &[(i64, &str, &str)] = &[(1, "accounts", include_str!("../migrations/mysql/0001_accounts.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[(1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql"))];
+
+pub fn migrator(dialect: Dialect) -> Migrator {
+    let list = match dialect {
+        Dialect::MariaDb => MYSQL,
+        Dialect::Sqlite => SQLITE,
+    };
+    Migrator::with_migrations(
+        list.iter()
+            .map(|(version, description, sql)| {
+                Migration::new(*version, Cow::Borrowed(*description), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_dialects_have_the_same_versions() {
+        let versions = |l: &[(i64, &str, &str)]| l.iter().map(|(v, d, _)| (*v, d.to_string())).collect::<Vec<_>>();
+        assert_eq!(versions(MYSQL), versions(SQLITE));
+    }
+}

@@ -1,0 +1,177 @@
+//! Sessions and login-attempt counters in Redis: shared by every replica and
+//! expired by Redis itself.
+
+use async_trait::async_trait;
+use domain::time::Timestamp;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use services::StoreError;
+use services::ports::{AttemptCounter, SessionRecord, SessionStore};
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(format!("redis: {e}"))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSession {
+    user_id: i64,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl RedisStore {
+    /// `url` like `redis://127.0.0.1:6379/0`; `prefix` separates installations
+    /// (and test runs) sharing one Redis.
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new(client).await?;
+        Ok(RedisStore {
+            conn,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    pub async fn ping(&self) -> Result<(), redis::RedisError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ())
+    }
+
+    fn session_key(&self, token_hash: &str) -> String {
+        format!("{}:session:{token_hash}", self.prefix)
+    }
+
+    fn user_sessions_key(&self, user_id: i64) -> String {
+        format!("{}:user-sessions:{user_id}", self.prefix)
+    }
+
+    fn attempts_key(&self, key: &str) -> String {
+        format!("{}:attempts:{key}", self.prefix)
+    }
+}
+
+fn ttl_millis(expires_at: Timestamp, now_millis: i64) -> u64 {
+    u64::try_from((expires_at.millis() - now_millis).max(1)).unwrap_or(1)
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[async_trait]
+impl SessionStore for RedisStore {
+    async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let value = serde_json::to_string(&StoredSession {
+            user_id: session.user_id,
+            created_at: session.created_at.millis(),
+            expires_at: session.expires_at.millis(),
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let ttl = ttl_millis(session.expires_at, now_millis());
+        let index = self.user_sessions_key(session.user_id);
+        redis::pipe()
+            .atomic()
+            .pset_ex(self.session_key(&session.token_hash), value, ttl)
+            .sadd(&index, &session.token_hash)
+            .pexpire(&index, i64::try_from(ttl).unwrap_or(i64::MAX))
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let mut conn = self.conn.clone();
+        let raw: Option<String> = conn.get(self.session_key(token_hash)).await.map_err(unavailable)?;
+        raw.map(|raw| {
+            let s: StoredSession = serde_json::from_str(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok(SessionRecord {
+                token_hash: token_hash.to_string(),
+                user_id: s.user_id,
+                created_at: Timestamp(s.created_at),
+                expires_at: Timestamp(s.expires_at),
+            })
+        })
+        .transpose()
+    }
+
+    async fn extend(&self, token_hash: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+        let Some(mut session) = self.get(token_hash).await? else {
+            return Ok(());
+        };
+        session.expires_at = expires_at;
+        self.create(&session).await
+    }
+
+    async fn delete(&self, token_hash: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.session_key(token_hash)).await.map_err(unavailable)
+    }
+
+    async fn delete_for_user(&self, user_id: i64, keep: Option<&str>) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let index = self.user_sessions_key(user_id);
+        let hashes: Vec<String> = conn.smembers(&index).await.map_err(unavailable)?;
+        for hash in hashes.iter().filter(|h| Some(h.as_str()) != keep) {
+            redis::pipe()
+                .del(self.session_key(hash))
+                .srem(&index, hash)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Redis expires sessions by itself; nothing to purge.
+    async fn purge_expired(&self, _now: Timestamp) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+#[async_trait]
+impl AttemptCounter for RedisStore {
+    async fn add(&self, key: &str, window_secs: u64, _now: Timestamp) -> Result<u32, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.attempts_key(key);
+        // INCR then EXPIRE NX: the window starts with the first failure and is
+        // not pushed back by later ones.
+        let (count,): (u32,) = redis::pipe()
+            .atomic()
+            .incr(&key, 1)
+            .cmd("EXPIRE")
+            .arg(&key)
+            .arg(window_secs)
+            .arg("NX")
+            .ignore()
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(count)
+    }
+
+    async fn count(&self, key: &str, _now: Timestamp) -> Result<u32, StoreError> {
+        let mut conn = self.conn.clone();
+        let n: Option<u32> = conn.get(self.attempts_key(key)).await.map_err(unavailable)?;
+        Ok(n.unwrap_or(0))
+    }
+
+    async fn retry_after(&self, key: &str, _now: Timestamp) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let ttl: i64 = conn.ttl(self.attempts_key(key)).await.map_err(unavailable)?;
+        Ok(u64::try_from(ttl).unwrap_or(0))
+    }
+
+    async fn reset(&self, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.attempts_key(key)).await.map_err(unavailable)
+    }
+}

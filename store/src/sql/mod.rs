@@ -1,0 +1,70 @@
+//! SQL repositories, written once in the SQL common to MariaDB and SQLite.
+
+mod attempts;
+mod policies;
+mod roles;
+mod sessions;
+mod settings;
+mod users;
+
+use services::StoreError;
+use sqlx::AnyPool;
+
+pub struct SqlStore {
+    pool: AnyPool,
+}
+
+impl SqlStore {
+    pub fn new(pool: AnyPool) -> SqlStore {
+        SqlStore { pool }
+    }
+}
+
+/// Translates a driver error into the port's error; unique violations name
+/// the column so the user is told which field is taken.
+pub(crate) fn store_error(error: sqlx::Error) -> StoreError {
+    if let Some(db) = error.as_database_error()
+        && db.is_unique_violation()
+    {
+        return StoreError::Duplicate(duplicate_field(db.message()));
+    }
+    match error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
+            StoreError::Corrupt(error.to_string())
+        }
+        other => StoreError::Unavailable(other.to_string()),
+    }
+}
+
+/// MariaDB: `Duplicate entry 'x' for key 'users.email'` (or `'email'`);
+/// SQLite: `UNIQUE constraint failed: users.email`.
+fn duplicate_field(message: &str) -> String {
+    let raw = if let Some(rest) = message.split("for key ").nth(1) {
+        rest.trim_matches(|c| c == '\'' || c == '`' || c == '"')
+    } else if let Some(rest) = message.split("constraint failed: ").nth(1) {
+        rest.split(',').next().unwrap_or(rest)
+    } else {
+        message
+    };
+    let column = raw.rsplit('.').next().unwrap_or(raw).trim();
+    match column {
+        "role_key" => "key".to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("unexpected {what} {value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn duplicate_messages_name_the_field() {
+        assert_eq!(super::duplicate_field("Duplicate entry 'a@b.c' for key 'email'"), "email");
+        assert_eq!(super::duplicate_field("Duplicate entry 'x' for key 'users.username'"), "username");
+        assert_eq!(super::duplicate_field("UNIQUE constraint failed: users.email"), "email");
+        assert_eq!(super::duplicate_field("UNIQUE constraint failed: roles.role_key"), "key");
+    }
+}
