@@ -1,1 +1,78 @@
+//! The OpenVLE user interface: rendered on the server, hydrated in the browser.
+//!
+//! Pages live in [`pages`], the server functions they call in [`api`], shared
+//! pieces in [`components`], and every visible text in [`i18n`].
 
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::components::layout::SignedInLayout;
+
+/// The HTML document around the app. Pages render completely on the server
+/// (`SsrMode::Async`), so they are usable before, and without, the WASM bundle.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/openvle.css"/>
+        <Title text="OpenVLE"/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::dashboard::Dashboard ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/policies/accept") view=pages::policies::AcceptPoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/new") view=pages::users::NewUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=pages::users::EditUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id/delete") view=pages::users::DeleteUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles") view=pages::roles::RolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles/new") view=pages::roles::NewRolePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles/:id") view=pages::roles::EditRolePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles/:id/delete") view=pages::roles::DeleteRolePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/permissions") view=pages::roles::PermissionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/policies") view=pages::policies::PoliciesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -54,6 +54,9 @@ pub enum AppError {
     /// The request itself was malformed (missing or unparseable form fields).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The browser could not reach the server (network down, server restarting).
+    #[error("server unreachable")]
+    Unreachable,
     /// Something failed on the server; the log has details under `reference`.
     #[error("internal error (ref {reference})")]
     Internal { reference: String },

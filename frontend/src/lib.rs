@@ -1,1 +1,7 @@
+//! Runs in the browser: takes over the server-rendered page (hydration).
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -83,6 +83,14 @@ impl Services {
         Ok(view(user, roles))
     }
 
+    /// Roles the actor may give to users they create or edit.
+    pub async fn assignable_roles(&self, actor: &Actor) -> Result<Vec<RoleView>, AppError> {
+        authorize(actor, Action::Create, Target::All(ObjectType::User))
+            .or_else(|_| authorize(actor, Action::Update, Target::All(ObjectType::User)))?;
+        let all = self.ports.roles.list().await?;
+        Ok(all.into_iter().filter(|r| covers(actor, r)).collect())
+    }
+
     async fn resolve_roles(&self, actor: &Actor, keys: &[String]) -> Result<Vec<i64>, AppError> {
         let mut ids = Vec::with_capacity(keys.len());
         for key in keys {

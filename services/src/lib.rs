@@ -33,11 +33,17 @@ pub struct Ports {
 pub struct Services {
     ports: Ports,
     clock: Arc<dyn clock::Clock>,
+    session_key: Arc<sessions::SessionKey>,
 }
 
 impl Services {
-    pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>) -> Services {
-        Services { ports, clock }
+    /// `auth_secret` keys the session-token hashes: changing it signs everyone out.
+    pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>, auth_secret: &str) -> Services {
+        Services {
+            ports,
+            clock,
+            session_key: Arc::new(sessions::SessionKey::new(auth_secret)),
+        }
     }
 }
 

@@ -4,7 +4,8 @@ use base64::Engine;
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
 use domain::{Actor, AppError, AuthBackend, validate};
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::ports::{SessionRecord, UserRecord};
 use crate::{Services, passwords};
@@ -22,8 +23,26 @@ pub struct NewSession {
     pub lifetime_secs: i64,
 }
 
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// Key for hashing session tokens before they are stored (HMAC-SHA256 with
+/// AUTH_SECRET): a copy of the sessions table is useless without the secret,
+/// and rotating the secret ends every session, as in the original product.
+pub struct SessionKey(Vec<u8>);
+
+impl SessionKey {
+    pub fn new(secret: &str) -> SessionKey {
+        SessionKey(secret.as_bytes().to_vec())
+    }
+
+    fn hash(&self, token: &str) -> String {
+        match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mut mac) => {
+                mac.update(token.as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            }
+            // HMAC accepts keys of any length; this arm cannot be reached.
+            Err(_) => String::new(),
+        }
+    }
 }
 
 fn account_key(username: &str) -> String {
@@ -35,6 +54,11 @@ fn client_key(client_ip: &str) -> String {
 }
 
 impl Services {
+    /// The stored form of a session token.
+    pub fn token_hash(&self, token: &str) -> String {
+        self.session_key.hash(token)
+    }
+
     /// Checks a local password and opens a session.
     ///
     /// Unknown user and wrong password give the same answer (and take the same
@@ -83,7 +107,7 @@ impl Services {
         self.ports
             .sessions
             .create(&SessionRecord {
-                token_hash: token_hash(&token),
+                token_hash: self.token_hash(&token),
                 user_id: user.id,
                 created_at: now,
                 expires_at: now.plus_secs(lifetime_secs),
@@ -124,7 +148,7 @@ impl Services {
     }
 
     pub async fn logout(&self, token: &str) -> Result<(), AppError> {
-        self.ports.sessions.delete(&token_hash(token)).await?;
+        self.ports.sessions.delete(&self.token_hash(token)).await?;
         Ok(())
     }
 
@@ -133,7 +157,7 @@ impl Services {
     /// session used in the second half of its life is extended.
     pub async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
         let now = self.clock.now();
-        let hash = token_hash(token);
+        let hash = self.token_hash(token);
         let Some(session) = self.ports.sessions.get(&hash).await? else {
             return Ok(None);
         };

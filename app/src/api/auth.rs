@@ -1,0 +1,90 @@
+//! Signing in and out, and what every page needs to know about the visitor.
+
+use domain::Language;
+use domain::user::SessionUser;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiResult;
+
+/// What the page shell needs: who is signed in, which language, the title.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShellInfo {
+    pub user: Option<SessionUser>,
+    pub language: Language,
+    pub title: String,
+}
+
+/// Public: answers for anonymous visitors too (they get the login page).
+#[server]
+pub async fn load_shell() -> ApiResult<ShellInfo> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::session_user().await?;
+    let title = state
+        .services
+        .public_settings()
+        .await?
+        .into_iter()
+        .find(|s| s.key == domain::settings::BRANDING_TITLE)
+        .map(|s| s.value)
+        .unwrap_or_else(|| "OpenVLE".into());
+    let language = user.as_ref().map(|u| u.language).unwrap_or_else(context::browser_language);
+    Ok(ShellInfo { user, language, title })
+}
+
+/// Only local paths: a `next` pointing elsewhere would make the login page
+/// an open redirect.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        _ => "/",
+    }
+}
+
+/// Public: this is how one becomes signed in.
+#[server]
+pub async fn login(username: String, password: String, next: Option<String>) -> ApiResult<()> {
+    use super::context;
+    let state = context::state()?;
+    let session = state.services.login(&username, &password, &context::client_ip()).await?;
+    context::set_session_cookie(&session.token, session.lifetime_secs, state.secure_cookies);
+    let next = safe_next(next.as_deref());
+    let pending = state
+        .services
+        .session_user(&session.token)
+        .await?
+        .is_some_and(|u| !u.pending_policies.is_empty());
+    if pending {
+        leptos_axum::redirect(&format!("/policies/accept?next={}", crate::url_encode(next)));
+    } else {
+        leptos_axum::redirect(next);
+    }
+    Ok(())
+}
+
+/// Signed-in users only (an anonymous sign-out is refused like any other call).
+#[server]
+pub async fn logout() -> ApiResult<()> {
+    use super::context;
+    let state = context::state()?;
+    context::actor_with_pending_policies().await?;
+    if let Some(token) = context::session_token() {
+        state.services.logout(&token).await?;
+    }
+    context::clear_session_cookie(state.secure_cookies);
+    context::redirect_with_flash("/login", super::flash::SIGNED_OUT);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert_eq!(super::safe_next(Some("/admin/users?page=2")), "/admin/users?page=2");
+        assert_eq!(super::safe_next(Some("https://evil.example")), "/");
+        assert_eq!(super::safe_next(Some("//evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(super::safe_next(None), "/");
+    }
+}

@@ -1,0 +1,116 @@
+//! What a server function knows about its request: the services, the caller's
+//! session and address. Provided by the server for every request.
+
+use domain::user::SessionUser;
+use domain::{Actor, AppError};
+use http::header::{COOKIE, SET_COOKIE};
+use http::request::Parts;
+use leptos::prelude::*;
+use services::Services;
+
+pub const SESSION_COOKIE: &str = "openvle_session";
+
+/// Request-independent state the server provides to every server function.
+#[derive(Clone)]
+pub struct ServerState {
+    pub services: Services,
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+/// The client's address as the server determined it (proxy-aware when configured).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub String);
+
+pub fn state() -> Result<ServerState, AppError> {
+    use_context::<ServerState>().ok_or_else(|| services::ports::internal("server state missing", &"no ServerState in context"))
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+pub fn client_ip() -> String {
+    parts()
+        .and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    let parts = parts()?;
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The signed-in user, or `None` for an anonymous request.
+pub async fn session_user() -> Result<Option<SessionUser>, AppError> {
+    match session_token() {
+        Some(token) => state()?.services.session_user(&token).await,
+        None => Ok(None),
+    }
+}
+
+/// The caller, who must be signed in and have accepted every active policy.
+pub async fn actor() -> Result<Actor, AppError> {
+    let user = session_user().await?.ok_or(AppError::NotSignedIn)?;
+    if !user.pending_policies.is_empty() {
+        return Err(AppError::PolicyRequired);
+    }
+    Ok(user.actor)
+}
+
+/// The caller, signed in, whether or not they accepted the policies yet
+/// (for accepting them, for their own account, and for signing out).
+pub async fn actor_with_pending_policies() -> Result<Actor, AppError> {
+    Ok(session_user().await?.ok_or(AppError::NotSignedIn)?.actor)
+}
+
+fn set_cookie(value: String) {
+    if let (Some(options), Ok(header)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+        options.append_header(SET_COOKIE, header);
+    }
+}
+
+/// HttpOnly so scripts cannot read it; SameSite=Lax so other sites cannot
+/// post with it; Secure when served over https.
+pub fn set_session_cookie(token: &str, max_age_secs: i64, secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    set_cookie(format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    ));
+}
+
+pub fn clear_session_cookie(secure: bool) {
+    let secure = if secure { "; Secure" } else { "" };
+    set_cookie(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"));
+}
+
+/// After a successful form post: go to `path` with a flash message. Works
+/// for plain form posts (303 + Location) and for the hydrated client (which
+/// follows the redirect header and navigates).
+pub fn redirect_with_flash(path: &str, flash: &str) {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    leptos_axum::redirect(&format!("{path}{separator}ok={flash}"));
+}
+
+/// The preferred language from `Accept-Language`, for visitors not signed in.
+pub fn browser_language() -> domain::Language {
+    parts()
+        .and_then(|p| p.headers.get(http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .and_then(|header| {
+            header
+                .split(',')
+                .filter_map(|part| part.split(';').next())
+                .find_map(|tag| domain::Language::from_code(tag.trim().get(..2)?))
+        })
+        .unwrap_or_default()
+}

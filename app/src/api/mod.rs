@@ -1,0 +1,23 @@
+//! Server functions, one module per area. Each one first establishes who is
+//! calling ([`context::actor`]), then calls exactly one use case in
+//! `services`, which checks permissions and validates input.
+
+pub mod auth;
+pub mod policies;
+pub mod profile;
+pub mod roles;
+pub mod settings;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod context;
+
+/// Page-query flash keys shown after a successful action (see `i18n::flash_text`).
+pub mod flash {
+    pub const SAVED: &str = "saved";
+    pub const CREATED: &str = "created";
+    pub const DELETED: &str = "deleted";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const SIGNED_OUT: &str = "signed_out";
+    pub const ACCEPTED: &str = "accepted";
+}

@@ -1,0 +1,43 @@
+//! Building blocks shared by the pages.
+
+pub mod forms;
+pub mod layout;
+pub mod pager;
+
+use domain::Language;
+use leptos::prelude::*;
+
+use crate::api::auth::ShellInfo;
+use crate::i18n::Msg;
+
+/// The language of the current visitor (English until the shell is known).
+pub fn use_lang() -> Language {
+    use_context::<ShellInfo>().map(|s| s.language).unwrap_or_default()
+}
+
+/// Shorthand for a message in the visitor's language.
+pub fn t(msg: Msg) -> &'static str {
+    msg.text(use_lang())
+}
+
+/// The signed-in actor; pages under the signed-in layout always have one.
+pub fn use_actor() -> Option<domain::Actor> {
+    use_context::<ShellInfo>().and_then(|s| s.user.map(|u| u.actor))
+}
+
+/// A friendly block for lists with nothing in them.
+#[component]
+pub fn EmptyState(message: &'static str) -> impl IntoView {
+    view! { <p class="rounded border border-dashed border-slate-300 p-8 text-center text-slate-500">{message}</p> }
+}
+
+/// The page heading with optional actions on the right.
+#[component]
+pub fn PageHeader(title: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+    view! {
+        <div class="mb-6 flex flex-wrap items-center justify-between gap-3">
+            <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>
+            <div class="flex gap-2">{children.map(|c| c())}</div>
+        </div>
+    }
+}

@@ -1,0 +1,303 @@
+//! UI text in English and German. Every string the UI shows is a [`Msg`];
+//! a missing translation is a compile error, not a blank on screen.
+
+use domain::Language;
+use domain::error::{AppError, Problem};
+
+macro_rules! messages {
+    ($($key:ident => $en:literal, $de:literal;)*) => {
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            pub fn text(self, lang: Language) -> &'static str {
+                match (self, lang) {
+                    $((Msg::$key, Language::En) => $en, (Msg::$key, Language::De) => $de,)*
+                }
+            }
+        }
+    };
+}
+
+messages! {
+    AppTagline => "Virtual machines for every participant, in the browser.", "Virtuelle Maschinen für alle Teilnehmenden, im Browser.";
+    SignIn => "Sign in", "Anmelden";
+    SignOut => "Sign out", "Abmelden";
+    Username => "Username", "Benutzername";
+    Password => "Password", "Passwort";
+    CurrentPassword => "Current password", "Aktuelles Passwort";
+    NewPassword => "New password", "Neues Passwort";
+    ConfirmPassword => "Repeat new password", "Neues Passwort wiederholen";
+    Name => "Name", "Name";
+    Email => "E-mail", "E-Mail";
+    Language => "Language", "Sprache";
+    Status => "Status", "Status";
+    Roles => "Roles", "Rollen";
+    Role => "Role", "Rolle";
+    Key => "Key", "Schlüssel";
+    Description => "Description", "Beschreibung";
+    Permissions => "Permissions", "Berechtigungen";
+    Value => "Value", "Wert";
+    Type => "Type", "Typ";
+    Visibility => "Visibility", "Sichtbarkeit";
+    Actions => "Actions", "Aktionen";
+    Save => "Save", "Speichern";
+    Create => "Create", "Anlegen";
+    Cancel => "Cancel", "Abbrechen";
+    Delete => "Delete", "Löschen";
+    Edit => "Edit", "Bearbeiten";
+    Copy => "Copy", "Kopieren";
+    Search => "Search", "Suchen";
+    Filter => "Filter", "Filtern";
+    Any => "Any", "Alle";
+    Previous => "Previous", "Zurück";
+    Next => "Next", "Weiter";
+    PageOf => "Page {page} of {pages} ({total} in total)", "Seite {page} von {pages} ({total} insgesamt)";
+    Loading => "Loading…", "Lädt…";
+    Dashboard => "Dashboard", "Übersicht";
+    Events => "Events", "Veranstaltungen";
+    Environments => "Environments", "Umgebungen";
+    Templates => "Templates", "Vorlagen";
+    Vms => "VMs", "VMs";
+    Users => "Users", "Benutzer";
+    Activities => "Activities", "Aktivitäten";
+    Settings => "Settings", "Einstellungen";
+    Policies => "Terms of use", "Nutzungsbedingungen";
+    Profile => "My account", "Mein Konto";
+    MainNavigation => "Main navigation", "Hauptnavigation";
+    Welcome => "Welcome, {name}", "Willkommen, {name}";
+    DashboardIntro => "This is your OpenVLE overview. Your roles:", "Das ist Ihre OpenVLE-Übersicht. Ihre Rollen:";
+    NoRoles => "No roles yet.", "Noch keine Rollen.";
+    DashboardNext => "Events, environments and virtual machines appear here as they are set up.", "Veranstaltungen, Umgebungen und virtuelle Maschinen erscheinen hier, sobald sie eingerichtet sind.";
+    NotFoundTitle => "Page not found", "Seite nicht gefunden";
+    NotFoundText => "There is nothing at this address.", "Unter dieser Adresse gibt es nichts.";
+    BackHome => "Back to the dashboard", "Zurück zur Übersicht";
+    NewUser => "New user", "Neuer Benutzer";
+    NoUsers => "No users match this search.", "Keine Benutzer entsprechen dieser Suche.";
+    SearchUsers => "Name, username or e-mail", "Name, Benutzername oder E-Mail";
+    PasswordOptional => "Leave empty to let the person set it through an invitation.", "Leer lassen, damit die Person es über eine Einladung setzt.";
+    LastLogin => "Last sign-in", "Letzte Anmeldung";
+    Never => "never", "nie";
+    Lock => "Lock account", "Konto sperren";
+    Unlock => "Unlock account", "Konto entsperren";
+    SetPassword => "Set password", "Passwort setzen";
+    DeleteUserTitle => "Delete user {name}?", "Benutzer {name} löschen?";
+    DeleteUserText => "The account and its sessions are removed. This cannot be undone.", "Das Konto und seine Sitzungen werden entfernt. Das lässt sich nicht rückgängig machen.";
+    DeleteRoleTitle => "Delete role {name}?", "Rolle {name} löschen?";
+    DeleteRoleText => "Only roles no one holds can be deleted. This cannot be undone.", "Nur Rollen, die niemand hat, können gelöscht werden. Das lässt sich nicht rückgängig machen.";
+    YesDelete => "Yes, delete", "Ja, löschen";
+    NewRole => "New role", "Neue Rolle";
+    CopyRole => "Copy this role", "Diese Rolle kopieren";
+    Members => "Members", "Mitglieder";
+    ModelLevelHint => "Each permission applies to every object of its kind. Access to single objects is granted on the objects themselves.", "Jede Berechtigung gilt für alle Objekte ihrer Art. Zugriff auf einzelne Objekte wird am Objekt selbst vergeben.";
+    ObjectType => "Object type", "Objekttyp";
+    Level => "Access", "Zugriff";
+    ReadOnly => "read-only", "nur lesbar";
+    NewPolicy => "New terms of use", "Neue Nutzungsbedingungen";
+    Content => "Content", "Inhalt";
+    Active => "Active", "Aktiv";
+    Inactive => "Inactive", "Inaktiv";
+    Activate => "Activate", "Aktivieren";
+    Deactivate => "Deactivate", "Deaktivieren";
+    Accepted => "Accepted by", "Akzeptiert von";
+    NoPolicies => "No terms of use yet.", "Noch keine Nutzungsbedingungen.";
+    AcceptTitle => "Please accept the terms of use", "Bitte akzeptieren Sie die Nutzungsbedingungen";
+    Accept => "I accept", "Ich akzeptiere";
+    ChangePassword => "Change password", "Passwort ändern";
+    PasswordRules => "At least 10 characters, mixing letters, digits and symbols (or 16+ characters).", "Mindestens 10 Zeichen mit Buchstaben, Ziffern und Sonderzeichen (oder 16+ Zeichen).";
+    PasswordsDiffer => "The two new passwords differ.", "Die beiden neuen Passwörter unterscheiden sich.";
+    EnableJsHint => "Works without JavaScript, too.", "Funktioniert auch ohne JavaScript.";
+    ShowPassword => "Show password", "Passwort anzeigen";
+    HidePassword => "Hide password", "Passwort verbergen";
+    StatusActive => "active", "aktiv";
+    StatusInactive => "inactive", "inaktiv";
+    StatusEmailPending => "e-mail pending", "E-Mail ausstehend";
+    StatusBanned => "banned", "gesperrt";
+    LevelRead => "Read", "Lesen";
+    LevelReadVmControl => "Read & VM control", "Lesen & VM-Steuerung";
+    LevelReadEdit => "Read & edit", "Lesen & Bearbeiten";
+    LevelFull => "Full access", "Vollzugriff";
+    LevelCreate => "Create", "Anlegen";
+    // Flash messages after a successful action.
+    FlashSaved => "Saved.", "Gespeichert.";
+    FlashCreated => "Created.", "Angelegt.";
+    FlashDeleted => "Deleted.", "Gelöscht.";
+    FlashPasswordChanged => "Password changed. Other sessions were signed out.", "Passwort geändert. Andere Sitzungen wurden abgemeldet.";
+    FlashSignedOut => "You are signed out.", "Sie sind abgemeldet.";
+    FlashAccepted => "Thank you.", "Danke.";
+    // Errors.
+    ErrNotSignedIn => "Please sign in first.", "Bitte melden Sie sich zuerst an.";
+    ErrForbidden => "You are not allowed to do this.", "Dazu sind Sie nicht berechtigt.";
+    ErrNotFound => "This no longer exists.", "Das gibt es nicht mehr.";
+    ErrInvalidCredentials => "Wrong username or password.", "Benutzername oder Passwort ist falsch.";
+    ErrAccountInactive => "This account is deactivated. Please contact your administrator.", "Dieses Konto ist deaktiviert. Bitte wenden Sie sich an die Administration.";
+    ErrAccountBanned => "This account is locked. Please contact your administrator.", "Dieses Konto ist gesperrt. Bitte wenden Sie sich an die Administration.";
+    ErrAccountPending => "This account has no password yet. Use the link in your invitation e-mail.", "Dieses Konto hat noch kein Passwort. Nutzen Sie den Link aus Ihrer Einladung.";
+    ErrRateLimited => "Too many failed attempts. Try again in {minutes} minute(s).", "Zu viele Fehlversuche. Versuchen Sie es in {minutes} Minute(n) erneut.";
+    ErrPolicyRequired => "Please accept the terms of use first.", "Bitte akzeptieren Sie zuerst die Nutzungsbedingungen.";
+    ErrBadRequest => "The form was incomplete or malformed. Please reload the page and try again.", "Das Formular war unvollständig. Bitte laden Sie die Seite neu und versuchen Sie es erneut.";
+    ErrUnreachable => "The server could not be reached. Check your connection and try again.", "Der Server ist nicht erreichbar. Bitte Verbindung prüfen und erneut versuchen.";
+    ErrInternal => "Something went wrong on the server (reference {reference}). Please try again; if it persists, tell your administrator the reference.", "Auf dem Server ist ein Fehler aufgetreten (Referenz {reference}). Bitte erneut versuchen; bei Wiederholung die Referenz an die Administration melden.";
+    ErrLastAdmin => "This is the last active administrator; keep at least one.", "Das ist die letzte aktive Administration; mindestens eine muss bleiben.";
+    ErrOwnAccount => "You cannot do this to your own account.", "Das ist mit dem eigenen Konto nicht möglich.";
+    ErrRoleInUse => "The role is still assigned to users.", "Die Rolle ist noch Benutzern zugewiesen.";
+    ErrDefaultRole => "Default roles cannot be deleted.", "Standardrollen können nicht gelöscht werden.";
+    ErrAdminEssentials => "The administrator role must keep full access to users and roles.", "Die Administrationsrolle muss Vollzugriff auf Benutzer und Rollen behalten.";
+    ErrInternalSetting => "This setting is managed by the system and read-only.", "Diese Einstellung wird vom System verwaltet und ist nur lesbar.";
+    ErrExternalAccount => "This account signs in through the directory; its password is managed there.", "Dieses Konto meldet sich über das Verzeichnis an; das Passwort wird dort verwaltet.";
+    ErrLocalLoginDisabled => "Local sign-in is turned off; use your institution's sign-in.", "Die lokale Anmeldung ist abgeschaltet; nutzen Sie die Anmeldung Ihrer Einrichtung.";
+    ErrPolicyInactive => "These terms of use are no longer active.", "Diese Nutzungsbedingungen sind nicht mehr aktiv.";
+    ErrConflict => "This is not possible in the current state.", "Das ist im aktuellen Zustand nicht möglich.";
+    ProblemRequired => "is required", "ist erforderlich";
+    ProblemTooShort => "must have at least {n} characters", "muss mindestens {n} Zeichen haben";
+    ProblemTooLong => "must have at most {n} characters", "darf höchstens {n} Zeichen haben";
+    ProblemFormatUsername => "may only contain lowercase letters, digits, '.', '_', '-' and '@', starting with a letter or digit", "darf nur Kleinbuchstaben, Ziffern, '.', '_', '-' und '@' enthalten und muss mit Buchstabe oder Ziffer beginnen";
+    ProblemFormatEmail => "is not a valid e-mail address", "ist keine gültige E-Mail-Adresse";
+    ProblemFormatKey => "may only contain lowercase letters, digits, '_' and '-', starting with a letter", "darf nur Kleinbuchstaben, Ziffern, '_' und '-' enthalten und muss mit einem Buchstaben beginnen";
+    ProblemFormatLine => "must be a single line", "muss einzeilig sein";
+    ProblemFormatCurrentPassword => "is not your current password", "ist nicht Ihr aktuelles Passwort";
+    ProblemFormatOther => "has the wrong format (expected {expected})", "hat das falsche Format (erwartet: {expected})";
+    ProblemWeakCommon => "is one of the most common passwords", "gehört zu den häufigsten Passwörtern";
+    ProblemWeakUsername => "must not contain the username", "darf den Benutzernamen nicht enthalten";
+    ProblemWeakVariety => "needs three of: lowercase, uppercase, digits, symbols (or 16+ characters)", "braucht drei von: Klein-, Großbuchstaben, Ziffern, Sonderzeichen (oder 16+ Zeichen)";
+    ProblemTaken => "is already in use", "wird bereits verwendet";
+    ProblemOutOfRange => "must be between {min} and {max}", "muss zwischen {min} und {max} liegen";
+    ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
+}
+
+/// The label of a form field, for error messages ("E-mail is already in use").
+pub fn field_label(field: &str, lang: Language) -> String {
+    let msg = match field {
+        "username" => Msg::Username,
+        "password" | "new_password" => Msg::Password,
+        "current_password" => Msg::CurrentPassword,
+        "name" => Msg::Name,
+        "email" => Msg::Email,
+        "language" => Msg::Language,
+        "roles" | "role" => Msg::Roles,
+        "key" => Msg::Key,
+        "description" => Msg::Description,
+        "permissions" => Msg::Permissions,
+        "value" => Msg::Value,
+        "content" => Msg::Content,
+        other => return other.to_string(),
+    };
+    msg.text(lang).to_string()
+}
+
+fn problem_text(problem: &Problem, lang: Language) -> String {
+    match problem {
+        Problem::Required => Msg::ProblemRequired.text(lang).into(),
+        Problem::TooShort { min } => Msg::ProblemTooShort.text(lang).replace("{n}", &min.to_string()),
+        Problem::TooLong { max } => Msg::ProblemTooLong.text(lang).replace("{n}", &max.to_string()),
+        Problem::Format { expected } => match expected.as_str() {
+            "username" => Msg::ProblemFormatUsername.text(lang).into(),
+            "email" => Msg::ProblemFormatEmail.text(lang).into(),
+            "key" => Msg::ProblemFormatKey.text(lang).into(),
+            "single_line" => Msg::ProblemFormatLine.text(lang).into(),
+            "current_password" => Msg::ProblemFormatCurrentPassword.text(lang).into(),
+            other => Msg::ProblemFormatOther.text(lang).replace("{expected}", other),
+        },
+        Problem::WeakPassword { reason } => match reason.as_str() {
+            "common" => Msg::ProblemWeakCommon.text(lang).into(),
+            "contains_username" => Msg::ProblemWeakUsername.text(lang).into(),
+            _ => Msg::ProblemWeakVariety.text(lang).into(),
+        },
+        Problem::Taken => Msg::ProblemTaken.text(lang).into(),
+        Problem::OutOfRange { min, max } => Msg::ProblemOutOfRange
+            .text(lang)
+            .replace("{min}", &min.to_string())
+            .replace("{max}", &max.to_string()),
+        Problem::Unknown => Msg::ProblemUnknown.text(lang).into(),
+    }
+}
+
+/// A complete, specific sentence for an error.
+pub fn error_text(error: &AppError, lang: Language) -> String {
+    match error {
+        AppError::NotSignedIn => Msg::ErrNotSignedIn.text(lang).into(),
+        AppError::Forbidden => Msg::ErrForbidden.text(lang).into(),
+        AppError::NotFound => Msg::ErrNotFound.text(lang).into(),
+        AppError::Invalid { field, problem } => {
+            format!("{} {}.", field_label(field, lang), problem_text(problem, lang))
+        }
+        AppError::InvalidCredentials => Msg::ErrInvalidCredentials.text(lang).into(),
+        AppError::AccountDisabled(status) => match status {
+            domain::UserStatus::Banned => Msg::ErrAccountBanned.text(lang).into(),
+            domain::UserStatus::EmailPending => Msg::ErrAccountPending.text(lang).into(),
+            _ => Msg::ErrAccountInactive.text(lang).into(),
+        },
+        AppError::RateLimited { retry_after_secs } => Msg::ErrRateLimited
+            .text(lang)
+            .replace("{minutes}", &retry_after_secs.div_ceil(60).max(1).to_string()),
+        AppError::Conflict { reason } => match reason.as_str() {
+            "last_admin" => Msg::ErrLastAdmin,
+            "own_account" => Msg::ErrOwnAccount,
+            "role_in_use" => Msg::ErrRoleInUse,
+            "default_role" => Msg::ErrDefaultRole,
+            "admin_role_essentials" => Msg::ErrAdminEssentials,
+            "internal_setting" => Msg::ErrInternalSetting,
+            "external_account" => Msg::ErrExternalAccount,
+            "local_login_disabled" => Msg::ErrLocalLoginDisabled,
+            "policy_inactive" => Msg::ErrPolicyInactive,
+            "passwords_differ" => Msg::PasswordsDiffer,
+            _ => Msg::ErrConflict,
+        }
+        .text(lang)
+        .into(),
+        AppError::PolicyRequired => Msg::ErrPolicyRequired.text(lang).into(),
+        AppError::BadRequest(_) => Msg::ErrBadRequest.text(lang).into(),
+        AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),
+        AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
+    }
+}
+
+pub fn status_text(status: domain::UserStatus, lang: Language) -> &'static str {
+    match status {
+        domain::UserStatus::Active => Msg::StatusActive,
+        domain::UserStatus::Inactive => Msg::StatusInactive,
+        domain::UserStatus::EmailPending => Msg::StatusEmailPending,
+        domain::UserStatus::Banned => Msg::StatusBanned,
+    }
+    .text(lang)
+}
+
+pub fn level_text(level: domain::AccessLevel, lang: Language) -> &'static str {
+    match level {
+        domain::AccessLevel::Read => Msg::LevelRead,
+        domain::AccessLevel::ReadVmControl => Msg::LevelReadVmControl,
+        domain::AccessLevel::ReadEdit => Msg::LevelReadEdit,
+        domain::AccessLevel::Full => Msg::LevelFull,
+        domain::AccessLevel::Create => Msg::LevelCreate,
+    }
+    .text(lang)
+}
+
+pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
+    let msg = match key {
+        "saved" => Msg::FlashSaved,
+        "created" => Msg::FlashCreated,
+        "deleted" => Msg::FlashDeleted,
+        "password_changed" => Msg::FlashPasswordChanged,
+        "signed_out" => Msg::FlashSignedOut,
+        "accepted" => Msg::FlashAccepted,
+        _ => return None,
+    };
+    Some(msg.text(lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_specific_in_both_languages() {
+        let e = AppError::invalid("email", Problem::Taken);
+        assert_eq!(error_text(&e, Language::En), "E-mail is already in use.");
+        assert_eq!(error_text(&e, Language::De), "E-Mail wird bereits verwendet.");
+        let r = AppError::RateLimited { retry_after_secs: 61 };
+        assert_eq!(error_text(&r, Language::En), "Too many failed attempts. Try again in 2 minute(s).");
+        let i = AppError::Internal { reference: "ab12".into() };
+        assert!(error_text(&i, Language::De).contains("ab12"));
+    }
+}

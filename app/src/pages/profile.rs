@@ -1,0 +1,54 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::auth::ShellInfo;
+use crate::api::profile::{ChangeOwnPassword, UpdateOwnProfile, own_account};
+use crate::components::forms::{ActionError, Field, LanguageSelect, Submit};
+use crate::components::{PageHeader, t};
+use crate::i18n::{Msg, error_text};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let info = expect_context::<ShellInfo>();
+    let lang = info.language;
+    let update = ServerAction::<UpdateOwnProfile>::new();
+    let password = ServerAction::<ChangeOwnPassword>::new();
+    let account = Resource::new(move || update.version().get(), |_| own_account());
+    let update_pending = Memo::new(move |_| update.pending().get());
+    let password_pending = Memo::new(move |_| password.pending().get());
+    view! {
+        <Title text=format!("{} · {}", Msg::Profile.text(lang), info.title)/>
+        <PageHeader title=t(Msg::Profile).to_string()/>
+        <div class="grid gap-6 md:grid-cols-2">
+            <section class="rounded-lg bg-white p-6 shadow-sm">
+                <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match account.await {
+                            Ok(user) => view! {
+                                <p class="mb-4 text-sm text-slate-500">{t(Msg::Username)}": " <strong>{user.username.clone()}</strong></p>
+                                <ActionError value=update.value()/>
+                                <ActionForm action=update>
+                                    <Field label=t(Msg::Name) name="name" value=user.name.clone() required=true maxlength=128 autocomplete="name"/>
+                                    <Field label=t(Msg::Email) name="email" kind="email" value=user.email.clone() required=true maxlength=254 autocomplete="email"/>
+                                    <LanguageSelect selected=user.language/>
+                                    <Submit label=t(Msg::Save) pending=update_pending/>
+                                </ActionForm>
+                            }.into_any(),
+                            Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+            <section class="rounded-lg bg-white p-6 shadow-sm">
+                <h2 class="mb-4 text-lg font-semibold">{t(Msg::ChangePassword)}</h2>
+                <ActionError value=password.value()/>
+                <ActionForm action=password>
+                    <Field label=t(Msg::CurrentPassword) name="current_password" kind="password" required=true autocomplete="current-password"/>
+                    <Field label=t(Msg::NewPassword) name="new_password" kind="password" required=true autocomplete="new-password" hint=t(Msg::PasswordRules) maxlength=256/>
+                    <Field label=t(Msg::ConfirmPassword) name="confirm_password" kind="password" required=true autocomplete="new-password" maxlength=256/>
+                    <Submit label=t(Msg::ChangePassword) pending=password_pending/>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}

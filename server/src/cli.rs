@@ -1,0 +1,122 @@
+//! Command-line interface.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, SecretSource, variables_help};
+use crate::{demo, logging, web, wiring};
+
+#[derive(Parser)]
+#[command(name = "openvle", version, about = "OpenVLE: virtual machines for every course participant, in the browser.")]
+#[command(after_long_help = variables_help(), after_help = "Configuration comes from environment variables; `openvle --help` lists them.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Try OpenVLE on this machine: embedded database, demo accounts, no other services needed.
+    Demo,
+    /// Apply database migrations and seed default roles and settings, then exit.
+    Migrate,
+    /// Manage accounts from the command line.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account, or reset the password of an existing one.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Role key to give (repeatable), e.g. admin, instructor, participant.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "en")]
+        language: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Prints one line naming what is wrong and returns the failure code.
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("openvle: {message}");
+    ExitCode::from(2)
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let secret = match cli.command {
+        Some(Command::Demo) => SecretSource::GeneratedInDataDir,
+        _ => SecretSource::Required,
+    };
+    let config = match Config::from_env(secret) {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
+    logging::init(config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Demo => demo::run(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::User { command } => user(config, command).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+async fn serve(config: Config) -> Result<(), wiring::StartError> {
+    let system = wiring::System::start(&config).await?;
+    web::serve(&config, system).await
+}
+
+async fn migrate(config: Config) -> Result<(), wiring::StartError> {
+    wiring::System::start(&config).await?;
+    println!("Database is up to date.");
+    Ok(())
+}
+
+async fn user(config: Config, command: UserCommand) -> Result<(), wiring::StartError> {
+    let system = wiring::System::start(&config).await?;
+    match command {
+        UserCommand::Create { username, roles, name, email, language, password_stdin } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).map_err(|e| wiring::StartError::Input(e.to_string()))?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (wiring::random_password(), true)
+            };
+            let name = if name.is_empty() { username.clone() } else { name };
+            let email = if email.is_empty() { format!("{username}@localhost.localdomain") } else { email };
+            let input = services::accounts::UserInput { username: username.clone(), name, email, language, password: password.clone(), role_keys: roles };
+            system
+                .services
+                .bootstrap_user(input)
+                .await
+                .map_err(|e| wiring::StartError::Input(app::i18n::error_text(&e, domain::Language::En)))?;
+            if generated {
+                println!("User {username} is ready. Password: {password}");
+            } else {
+                println!("User {username} is ready.");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! All start-up configuration, read once from the environment into one typed
+//! struct. Variable names follow the original product and its Docker seed
+//! (`MARIADB_HOST`, `REDIS_HOST`, `AUTH_SECRET`, ...). Anything that can be
+//! changed at run time lives in the database settings instead.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// One documented environment variable (`openvle --help` prints them all).
+pub struct EnvVar {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every variable [`Config::from_lookup`] reads; a test keeps the two in step.
+pub const VARIABLES: &[EnvVar] = &[
+    EnvVar { name: "OPENVLE_LISTEN", default: "127.0.0.1:8000", help: "Address the web server listens on (in a container: 0.0.0.0:8000)." },
+    EnvVar { name: "OPENVLE_PUBLIC_URL", default: "http://<OPENVLE_LISTEN>", help: "URL people use to reach OpenVLE; https here marks session cookies Secure." },
+    EnvVar { name: "CORS_ORIGINS", default: "", help: "Further origins allowed to post forms, comma-separated or a JSON list (e.g. a separate static host)." },
+    EnvVar { name: "OPENVLE_DATA_DIR", default: "./data", help: "Directory for the embedded SQLite database when no MariaDB is configured." },
+    EnvVar { name: "OPENVLE_SITE_ROOT", default: "target/site", help: "Directory with the built browser bundle, CSS and static files." },
+    EnvVar { name: "AUTH_SECRET", default: "(required; demo: generated)", help: "Secret of at least 32 characters keying session tokens; changing it signs everyone out." },
+    EnvVar { name: "MARIADB_HOST", default: "", help: "MariaDB host; unset means the embedded SQLite database." },
+    EnvVar { name: "MARIADB_PORT", default: "3306", help: "MariaDB port." },
+    EnvVar { name: "MARIADB_USER", default: "openvle", help: "MariaDB user." },
+    EnvVar { name: "MARIADB_PASSWORD", default: "", help: "MariaDB password." },
+    EnvVar { name: "MARIADB_DATABASE", default: "openvle", help: "MariaDB database name." },
+    EnvVar { name: "DATABASE_MAX_CONNECTIONS", default: "10", help: "Size of the SQL connection pool." },
+    EnvVar { name: "REDIS_HOST", default: "", help: "Redis host for sessions and (later) the job queue; unset means SQL sessions and an in-process queue." },
+    EnvVar { name: "REDIS_PORT", default: "6379", help: "Redis port." },
+    EnvVar { name: "REDIS_PASSWORD", default: "", help: "Redis password." },
+    EnvVar { name: "REDIS_DB", default: "0", help: "Redis database number." },
+    EnvVar { name: "REDIS_KEY_PREFIX", default: "openvle", help: "Prefix of every Redis key, so installations can share one Redis." },
+    EnvVar { name: "MONGODB_HOST", default: "", help: "MongoDB host for activities and logs; /readyz checks it is reachable." },
+    EnvVar { name: "MONGODB_PORT", default: "27017", help: "MongoDB port." },
+    EnvVar { name: "LDAP_ENABLED", default: "False", help: "LDAP sign-in (not available in this version: True stops start-up with a message)." },
+    EnvVar { name: "OIDC_ENABLED", default: "False", help: "OpenID Connect sign-in (not available in this version: True stops start-up with a message)." },
+    EnvVar { name: "TRUST_PROXY_HEADERS", default: "False", help: "Take the client address from X-Forwarded-For (only behind a reverse proxy you run)." },
+    EnvVar { name: "LOG_FORMAT", default: "text", help: "text or json." },
+    EnvVar { name: "RUST_LOG", default: "info", help: "Log filter, e.g. info,server=debug." },
+];
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn problem(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { var, problem: problem.into() }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum DatabaseConfig {
+    Sqlite { path: PathBuf },
+    MariaDb { host: String, port: u16, user: String, password: String, database: String },
+}
+
+impl DatabaseConfig {
+    pub fn url(&self) -> String {
+        match self {
+            DatabaseConfig::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
+            DatabaseConfig::MariaDb { host, port, user, password, database } => {
+                let auth = if password.is_empty() {
+                    app::url_encode(user)
+                } else {
+                    format!("{}:{}", app::url_encode(user), app::url_encode(password))
+                };
+                format!("mysql://{auth}@{host}:{port}/{database}")
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedisConfig {
+    pub host: String,
+    pub port: u16,
+    pub password: String,
+    pub db: u32,
+    pub key_prefix: String,
+}
+
+impl RedisConfig {
+    pub fn url(&self) -> String {
+        let auth = if self.password.is_empty() { String::new() } else { format!(":{}@", app::url_encode(&self.password)) };
+        format!("redis://{auth}{}:{}/{}", self.host, self.port, self.db)
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub extra_origins: Vec<String>,
+    pub data_dir: PathBuf,
+    pub site_root: PathBuf,
+    pub auth_secret: String,
+    pub database: DatabaseConfig,
+    pub database_max_connections: u32,
+    pub redis: Option<RedisConfig>,
+    pub mongodb: Option<(String, u16)>,
+    pub trust_proxy_headers: bool,
+    pub log_format: LogFormat,
+}
+
+/// Secrets stay out of debug output (and so out of logs).
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("database", &match &self.database {
+                DatabaseConfig::Sqlite { path } => format!("sqlite {}", path.display()),
+                DatabaseConfig::MariaDb { host, port, database, .. } => format!("mariadb {host}:{port}/{database}"),
+            })
+            .field("redis", &self.redis.as_ref().map(|r| format!("{}:{}/{}", r.host, r.port, r.db)))
+            .field("mongodb", &self.mongodb)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the auth secret comes from when the environment has none.
+pub enum SecretSource {
+    /// `serve`: it must be configured.
+    Required,
+    /// `demo`: one is generated and kept in the data directory.
+    GeneratedInDataDir,
+}
+
+fn parse_bool(var: &'static str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(problem(var, format!("expected True or False, got {raw:?}"))),
+    }
+}
+
+fn parse_port(var: &'static str, raw: &str) -> Result<u16, ConfigError> {
+    match raw.trim().parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(problem(var, format!("expected a port number 1-65535, got {raw:?}"))),
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(var: &'static str, raw: &str, what: &str) -> Result<T, ConfigError> {
+    raw.trim().parse().map_err(|_| problem(var, format!("expected {what}, got {raw:?}")))
+}
+
+/// `a,b` or `["a","b"]` (the original product documents the JSON form).
+fn parse_list(raw: &str) -> Vec<String> {
+    let trimmed = raw.trim();
+    let items: Vec<String> = if trimmed.starts_with('[') {
+        serde_json::from_str(trimmed).unwrap_or_default()
+    } else {
+        trimmed.split(',').map(str::to_string).collect()
+    };
+    items.into_iter().map(|s| s.trim().trim_end_matches('/').to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+impl Config {
+    /// Reads the configuration through `lookup` (the environment in
+    /// production, a map in tests). The first problem found is returned.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>, secret: SecretSource) -> Result<Config, ConfigError> {
+        let get = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
+        let or = |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.to_string());
+
+        let listen_raw = or("OPENVLE_LISTEN", "127.0.0.1:8000");
+        let listen: SocketAddr = listen_raw
+            .trim()
+            .parse()
+            .map_err(|_| problem("OPENVLE_LISTEN", format!("expected host:port such as 0.0.0.0:8000, got {listen_raw:?}")))?;
+        let public_url = get("OPENVLE_PUBLIC_URL")
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{listen}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(problem("OPENVLE_PUBLIC_URL", format!("expected an http:// or https:// URL, got {public_url:?}")));
+        }
+        let data_dir = PathBuf::from(or("OPENVLE_DATA_DIR", "./data"));
+        let site_root = PathBuf::from(or("OPENVLE_SITE_ROOT", "target/site"));
+
+        let auth_secret = match (get("AUTH_SECRET"), secret) {
+            (Some(s), _) if s.chars().count() < 32 => {
+                return Err(problem("AUTH_SECRET", "too short: use at least 32 random characters (e.g. `openssl rand -hex 32`)"));
+            }
+            (Some(s), _) => s,
+            (None, SecretSource::Required) => {
+                return Err(problem("AUTH_SECRET", "missing: set it to at least 32 random characters (e.g. `openssl rand -hex 32`)"));
+            }
+            (None, SecretSource::GeneratedInDataDir) => String::new(),
+        };
+
+        let database = match get("MARIADB_HOST") {
+            None => DatabaseConfig::Sqlite { path: data_dir.join("openvle.db") },
+            Some(host) => DatabaseConfig::MariaDb {
+                host: host.trim().to_string(),
+                port: parse_port("MARIADB_PORT", &or("MARIADB_PORT", "3306"))?,
+                user: or("MARIADB_USER", "openvle"),
+                password: lookup("MARIADB_PASSWORD").unwrap_or_default(),
+                database: or("MARIADB_DATABASE", "openvle"),
+            },
+        };
+        let database_max_connections: u32 =
+            parse_number("DATABASE_MAX_CONNECTIONS", &or("DATABASE_MAX_CONNECTIONS", "10"), "a number of connections")?;
+        if database_max_connections == 0 {
+            return Err(problem("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+
+        let redis = match get("REDIS_HOST") {
+            None => None,
+            Some(host) => Some(RedisConfig {
+                host: host.trim().to_string(),
+                port: parse_port("REDIS_PORT", &or("REDIS_PORT", "6379"))?,
+                password: lookup("REDIS_PASSWORD").unwrap_or_default(),
+                db: parse_number("REDIS_DB", &or("REDIS_DB", "0"), "a database number")?,
+                key_prefix: or("REDIS_KEY_PREFIX", "openvle"),
+            }),
+        };
+        let mongodb = match get("MONGODB_HOST") {
+            None => None,
+            Some(host) => Some((host.trim().to_string(), parse_port("MONGODB_PORT", &or("MONGODB_PORT", "27017"))?)),
+        };
+
+        for var in ["LDAP_ENABLED", "OIDC_ENABLED"] {
+            if parse_bool(var, &or(var, "False"))? {
+                return Err(problem(var, "this sign-in method is not available in this version yet; set it to False"));
+            }
+        }
+
+        let log_format = match or("LOG_FORMAT", "text").trim().to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(problem("LOG_FORMAT", format!("expected text or json, got {other:?}"))),
+        };
+
+        Ok(Config {
+            listen,
+            public_url,
+            extra_origins: parse_list(&or("CORS_ORIGINS", "")),
+            data_dir,
+            site_root,
+            auth_secret,
+            database,
+            database_max_connections,
+            redis,
+            mongodb,
+            trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
+            log_format,
+        })
+    }
+
+    pub fn from_env(secret: SecretSource) -> Result<Config, ConfigError> {
+        Config::from_lookup(&|name| std::env::var(name).ok(), secret)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Origins whose form posts are accepted.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let mut origins = vec![self.public_url.clone()];
+        origins.extend(self.extra_origins.iter().cloned());
+        origins
+    }
+}
+
+/// The environment-variable section of `openvle --help`.
+pub fn variables_help() -> String {
+    let mut out = String::from("Environment variables:\n");
+    for var in VARIABLES {
+        let default = if var.default.is_empty() { String::new() } else { format!(" [default: {}]", var.default) };
+        out.push_str(&format!("  {:<26} {}{}\n", var.name, var.help, default));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(&|name| map.get(name).cloned(), SecretSource::Required)
+    }
+
+    const SECRET: (&str, &str) = ("AUTH_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let c = config(&[SECRET]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.public_url, "http://127.0.0.1:8000");
+        assert_eq!(c.database, DatabaseConfig::Sqlite { path: PathBuf::from("./data/openvle.db") });
+        assert_eq!(c.redis, None);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn mariadb_and_redis_by_the_seed_names() {
+        let c = config(&[
+            SECRET,
+            ("MARIADB_HOST", "db"),
+            ("MARIADB_USER", "vle"),
+            ("MARIADB_PASSWORD", "p@ss word"),
+            ("REDIS_HOST", "redis"),
+            ("REDIS_DB", "2"),
+            ("OPENVLE_PUBLIC_URL", "https://vle.example.org/"),
+            ("CORS_ORIGINS", "[\"https://static.example.org/\"]"),
+        ])
+        .unwrap();
+        assert_eq!(c.database.url(), "mysql://vle:p%40ss%20word@db:3306/openvle");
+        assert_eq!(c.redis.unwrap().url(), "redis://redis:6379/2");
+        assert!(c.secure_cookies());
+        assert_eq!(c.allowed_origins(), ["https://vle.example.org", "https://static.example.org"]);
+    }
+
+    #[test]
+    fn each_bad_value_is_named_in_one_line() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "AUTH_SECRET"),
+            (&[("AUTH_SECRET", "short")], "AUTH_SECRET"),
+            (&[SECRET, ("OPENVLE_LISTEN", "localhost")], "OPENVLE_LISTEN"),
+            (&[SECRET, ("OPENVLE_PUBLIC_URL", "vle.example.org")], "OPENVLE_PUBLIC_URL"),
+            (&[SECRET, ("MARIADB_HOST", "db"), ("MARIADB_PORT", "99999")], "MARIADB_PORT"),
+            (&[SECRET, ("REDIS_HOST", "r"), ("REDIS_PORT", "abc")], "REDIS_PORT"),
+            (&[SECRET, ("REDIS_HOST", "r"), ("REDIS_DB", "-1")], "REDIS_DB"),
+            (&[SECRET, ("MONGODB_HOST", "m"), ("MONGODB_PORT", "0")], "MONGODB_PORT"),
+            (&[SECRET, ("LDAP_ENABLED", "maybe")], "LDAP_ENABLED"),
+            (&[SECRET, ("OIDC_ENABLED", "True")], "OIDC_ENABLED"),
+            (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
+            (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[SECRET, ("DATABASE_MAX_CONNECTIONS", "0")], "DATABASE_MAX_CONNECTIONS"),
+        ];
+        for (vars, var) in cases {
+            let err = config(vars).unwrap_err();
+            assert_eq!(err.var, *var);
+            let line = err.to_string();
+            assert!(line.starts_with(&format!("{var}: ")) && !line.contains('\n'), "{line}");
+        }
+    }
+
+    #[test]
+    fn every_variable_read_is_documented() {
+        let read = RefCell::new(Vec::new());
+        let lookup = |name: &str| {
+            read.borrow_mut().push(name.to_string());
+            // Turn on the optional sections so their variables are read too.
+            match name {
+                "MARIADB_HOST" | "REDIS_HOST" | "MONGODB_HOST" => Some("h".to_string()),
+                "AUTH_SECRET" => Some("x".repeat(32)),
+                _ => None,
+            }
+        };
+        Config::from_lookup(&lookup, SecretSource::Required).unwrap();
+        let documented: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
+        for name in read.borrow().iter() {
+            assert!(documented.contains(&name.as_str()), "{name} is read but not in VARIABLES");
+        }
+        let help = variables_help();
+        for name in documented.iter().filter(|n| **n != "RUST_LOG") {
+            assert!(read.borrow().iter().any(|r| r == name), "{name} is documented but never read");
+            assert!(help.contains(name));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `openvle demo`: the whole product on one machine with nothing else
+//! installed: SQLite in the data directory, a generated secret kept there,
+//! and three demo accounts.
+
+use crate::config::Config;
+use crate::wiring::{StartError, System};
+use crate::web;
+
+/// The demo accounts and their passwords (printed at start; change them for anything but a demo).
+pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str)] = &[
+    ("admin", "Ada Admin", "admin", "Sunny-Meadow-42"),
+    ("instructor", "Ivan Instructor", "instructor", "Quiet-River-42"),
+    ("student", "Stella Student", "participant", "Bright-Forest-42"),
+];
+
+/// The demo's secret lives next to its database, so sessions survive restarts.
+fn demo_secret(config: &Config) -> Result<String, StartError> {
+    let path = config.data_dir.join("auth_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && existing.trim().len() >= 32
+    {
+        return Ok(existing.trim().to_string());
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    std::fs::write(&path, &secret).map_err(|source| StartError::DataDir { path: path.display().to_string(), source })?;
+    Ok(secret)
+}
+
+pub async fn run(mut config: Config) -> Result<(), StartError> {
+    if config.auth_secret.is_empty() {
+        config.auth_secret = demo_secret(&config)?;
+    }
+    let system = System::start(&config).await?;
+    for (username, name, role, password) in DEMO_ACCOUNTS {
+        let input = services::accounts::UserInput {
+            username: username.to_string(),
+            name: name.to_string(),
+            email: format!("{username}@demo.openvle.invalid"),
+            language: "en".into(),
+            password: password.to_string(),
+            role_keys: vec![role.to_string()],
+        };
+        system
+            .services
+            .bootstrap_user(input)
+            .await
+            .map_err(|e| StartError::Input(format!("seeding demo account {username}: {e}")))?;
+    }
+    println!();
+    println!("  OpenVLE demo is running at {}", config.public_url);
+    println!();
+    println!("  Sign in as:");
+    for (username, _, role, password) in DEMO_ACCOUNTS {
+        println!("    {username:<11} password {password:<17} ({role})");
+    }
+    println!();
+    println!("  Data is kept in {}. Press Ctrl-C to stop.", config.data_dir.display());
+    println!();
+    web::serve(&config, system).await
+}

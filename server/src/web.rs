@@ -1,0 +1,200 @@
+//! The HTTP server: Leptos pages and server functions, static files, health
+//! endpoints, and the request guards every request passes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::api::context::{ClientIp, ServerState};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::health;
+use crate::wiring::{StartError, System};
+
+/// The router's state: Leptos' options plus what the handlers need.
+#[derive(Clone)]
+pub struct WebState {
+    pub leptos: LeptosOptions,
+    pub server: ServerState,
+    pub system: System,
+    pub guard: Arc<RequestGuard>,
+}
+
+impl FromRef<WebState> for LeptosOptions {
+    fn from_ref(state: &WebState) -> LeptosOptions {
+        state.leptos.clone()
+    }
+}
+
+/// Which origins may send state-changing requests, and whether the proxy's
+/// X-Forwarded-For can be believed.
+pub struct RequestGuard {
+    allowed_origins: Vec<String>,
+    trust_proxy_headers: bool,
+}
+
+pub fn router(config: &Config, system: System) -> Router {
+    let leptos = LeptosOptions::builder()
+        .output_name("openvle")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build();
+    let server = ServerState { services: system.services.clone(), secure_cookies: config.secure_cookies() };
+    let guard = Arc::new(RequestGuard {
+        allowed_origins: config.allowed_origins(),
+        trust_proxy_headers: config.trust_proxy_headers,
+    });
+    let state = WebState { leptos: leptos.clone(), server: server.clone(), system, guard: guard.clone() };
+    let context = move || provide_context(server.clone());
+    let routes = generate_route_list(app::App);
+    let shell_options = leptos.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<WebState, _>(context, app::shell))
+        .layer(middleware::from_fn_with_state(guard, guard_request))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<WebState>, request: Request<Body>) -> impl IntoResponse {
+    let server = state.server.clone();
+    handle_server_fns_with_context(move || provide_context(server.clone()), request).await
+}
+
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+impl RequestGuard {
+    /// A state-changing request must come from a page of this site: its
+    /// Origin (or, failing that, Referer) must be our public URL, an allowed
+    /// origin, or the host the request was sent to.
+    fn same_origin(&self, headers: &HeaderMap) -> bool {
+        let claimed = headers
+            .get(header::ORIGIN)
+            .or_else(|| headers.get(header::REFERER))
+            .and_then(|v| v.to_str().ok())
+            .and_then(origin_of);
+        let Some(claimed) = claimed else {
+            return false;
+        };
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+        let matches_host = host.is_some_and(|h| claimed.ends_with(&format!("://{h}")));
+        matches_host || self.allowed_origins.iter().any(|o| origin_of(o).as_deref() == Some(claimed.as_str()))
+    }
+
+    fn client_ip(&self, request: &Request<Body>) -> String {
+        if self.trust_proxy_headers
+            && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
+            && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+        {
+            return first.to_string();
+        }
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+}
+
+/// Cross-site request refusal (CSRF) and client address for every request.
+async fn guard_request(State(guard): State<Arc<RequestGuard>>, mut request: Request<Body>, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && !guard.same_origin(request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "refused a cross-site or origin-less state-changing request");
+        return (
+            StatusCode::FORBIDDEN,
+            "Refused: this request did not come from a page of this site (Origin/Referer check).",
+        )
+            .into_response();
+    }
+    let ip = guard.client_ip(&request);
+    request.extensions_mut().insert(ClientIp(ip));
+    next.run(request).await
+}
+
+pub async fn serve(config: &Config, system: System) -> Result<(), StartError> {
+    let bundle = config.site_root.join("pkg").join("openvle.js");
+    if !bundle.exists() {
+        return Err(StartError::Site(config.site_root.display().to_string()));
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen { addr: config.listen.to_string(), source })?;
+    tracing::info!(addr = %config.listen, "listening");
+    axum::serve(listener, router(config, system).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> RequestGuard {
+        RequestGuard { allowed_origins: vec!["https://vle.example.org".into()], trust_proxy_headers: false }
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_posts_pass_and_others_are_refused() {
+        let g = guard();
+        assert!(g.same_origin(&headers(&[(header::ORIGIN, "http://127.0.0.1:8000"), (header::HOST, "127.0.0.1:8000")])));
+        assert!(g.same_origin(&headers(&[(header::ORIGIN, "https://VLE.example.org"), (header::HOST, "10.0.0.5:8000")])));
+        assert!(g.same_origin(&headers(&[(header::REFERER, "http://127.0.0.1:8000/admin"), (header::HOST, "127.0.0.1:8000")])));
+        assert!(!g.same_origin(&headers(&[(header::ORIGIN, "https://evil.example"), (header::HOST, "127.0.0.1:8000")])));
+        assert!(!g.same_origin(&headers(&[(header::ORIGIN, "http://127.0.0.1:8000.evil.example"), (header::HOST, "127.0.0.1:8000")])));
+        assert!(!g.same_origin(&headers(&[(header::HOST, "127.0.0.1:8000")])));
+        assert!(!g.same_origin(&headers(&[(header::ORIGIN, "null"), (header::HOST, "127.0.0.1:8000")])));
+    }
+}

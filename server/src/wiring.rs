@@ -1,0 +1,74 @@
+//! Builds the running system from the configuration: database (migrated),
+//! Redis when configured, and the services on top.
+
+use std::sync::Arc;
+
+use services::Services;
+use services::clock::SystemClock;
+use store::{Database, RedisStore};
+
+use crate::config::{Config, DatabaseConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Database(#[from] store::DbError),
+    #[error("cannot reach Redis at {url}: {message}")]
+    Redis { url: String, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("the browser bundle is missing at {0} (build it with scripts/build)")]
+    Site(String),
+    #[error("{0}")]
+    Input(String),
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Everything a process needs, shared by its web handlers (and, later, its
+/// worker and scheduler).
+#[derive(Clone)]
+pub struct System {
+    pub db: Database,
+    pub redis: Option<RedisStore>,
+    pub services: Services,
+}
+
+impl System {
+    pub async fn start(config: &Config) -> Result<System, StartError> {
+        if let DatabaseConfig::Sqlite { path } = &config.database
+            && let Some(dir) = path.parent()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
+        }
+        let db = Database::connect(&config.database.url(), config.database_max_connections).await?;
+        db.migrate().await?;
+        let redis = match &config.redis {
+            Some(redis) => {
+                let url = redis.url();
+                let store = RedisStore::connect(&url, &redis.key_prefix).await.map_err(|e| StartError::Redis {
+                    url: format!("{}:{}", redis.host, redis.port),
+                    message: e.to_string(),
+                })?;
+                store.ping().await.map_err(|e| StartError::Redis { url: format!("{}:{}", redis.host, redis.port), message: e.to_string() })?;
+                Some(store)
+            }
+            None => None,
+        };
+        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret);
+        tracing::info!(?config, "started");
+        Ok(System { db, redis, services })
+    }
+}
+
+/// A password for a generated account: 20 characters from a 57-symbol
+/// alphabet (~116 bits) with all character kinds present.
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let body: String = (0..18)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("{body}-7")
+}
