@@ -42,7 +42,9 @@ pub struct PveClient {
 
 impl std::fmt::Debug for PveClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PveClient").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("PveClient")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +104,11 @@ impl Call {
     }
 
     fn bool(self, name: &'static str, value: bool) -> Call {
-        self.push(name, ParamKind::Boolean, if value { "1" } else { "0" }.to_owned())
+        self.push(
+            name,
+            ParamKind::Boolean,
+            if value { "1" } else { "0" }.to_owned(),
+        )
     }
 }
 
@@ -112,9 +118,16 @@ fn encode_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' | b'!' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b':'
+            | b'@'
+            | b'!' => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -163,7 +176,10 @@ impl PveClient {
             .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .user_agent(concat!("openvle-proxmox-connector/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                "openvle-proxmox-connector/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .build()
             .map_err(ClientBuildError::Http)?;
         Ok(PveClient { http, config, auth })
@@ -184,10 +200,13 @@ impl PveClient {
                 path.push_str(segment);
             }
         }
-        self.config.base_url.join(&path).map_err(|e| PveError::Decode {
-            what: endpoint.to_string(),
-            message: format!("cannot build URL: {e}"),
-        })
+        self.config
+            .base_url
+            .join(&path)
+            .map_err(|e| PveError::Decode {
+                what: endpoint.to_string(),
+                message: format!("cannot build URL: {e}"),
+            })
     }
 
     async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, PveError> {
@@ -200,20 +219,32 @@ impl PveClient {
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut request = self.http.request(method, url).header(AUTHORIZATION, self.auth.clone());
+        let mut request = self
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, self.auth.clone());
         request = if endpoint.method.params_in_query() {
             request.query(&call.params)
         } else {
             request.form(&call.params)
         };
-        let response = request.send().await.map_err(|e| self.transport_error(e, &what))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e, &what))?;
         let status = response.status();
         tracing::debug!(target: "proxmox", %what, status = status.as_u16(), "Proxmox VE call");
         if status.is_success() {
-            let body = response.bytes().await.map_err(|e| self.transport_error(e, &what))?;
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| self.transport_error(e, &what))?;
             serde_json::from_slice::<Envelope<T>>(&body)
                 .map(|envelope| envelope.data)
-                .map_err(|e| PveError::Decode { what, message: e.to_string() })
+                .map_err(|e| PveError::Decode {
+                    what,
+                    message: e.to_string(),
+                })
         } else {
             let reason = response
                 .extensions()
@@ -287,7 +318,8 @@ impl PveClient {
 
     /// Storages on a node that can hold VM disks.
     pub async fn storage(&self, node: &str) -> Result<Vec<StorageInfo>, PveError> {
-        self.send(Call::new(&ep::NODE_STORAGE, &[node]).string("content", "images")).await
+        self.send(Call::new(&ep::NODE_STORAGE, &[node]).string("content", "images"))
+            .await
     }
 
     // ----- pools ------------------------------------------------------------------
@@ -299,12 +331,19 @@ impl PveClient {
 
     /// Members of the configured pool.
     pub async fn pool_members(&self) -> Result<Vec<PoolMember>, PveError> {
-        let pool: PoolContents = self.send(Call::new(&ep::POOL, &[&self.config.pool])).await?;
+        let pool: PoolContents = self
+            .send(Call::new(&ep::POOL, &[&self.config.pool]))
+            .await?;
         Ok(pool.members)
     }
 
     async fn pool_vmids(&self) -> Result<HashSet<u32>, PveError> {
-        Ok(self.pool_members().await?.iter().filter_map(|m| m.vmid).collect())
+        Ok(self
+            .pool_members()
+            .await?
+            .iter()
+            .filter_map(|m| m.vmid)
+            .collect())
     }
 
     /// Fails with [`PveError::NotInPool`] unless `vmid` belongs to the configured pool,
@@ -341,7 +380,8 @@ impl PveClient {
     }
 
     pub async fn vm_config(&self, node: &str, vmid: u32) -> Result<VmConfig, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_CONFIG, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_CONFIG, node, vmid))
+            .await
     }
 
     /// Changes settings synchronously (`PUT`, no task).
@@ -388,16 +428,19 @@ impl PveClient {
     }
 
     pub async fn convert_to_template(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_TEMPLATE, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_TEMPLATE, node, vmid))
+            .await
     }
 
     /// Live status of one VM. Slow on a busy cluster; for many VMs use [`Self::pool_vms`].
     pub async fn vm_status(&self, node: &str, vmid: u32) -> Result<VmStatus, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_STATUS, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_STATUS, node, vmid))
+            .await
     }
 
     pub async fn start_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_START, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_START, node, vmid))
+            .await
     }
 
     /// Hard stop (like pulling the plug).
@@ -420,19 +463,23 @@ impl PveClient {
     }
 
     pub async fn reboot_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_REBOOT, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_REBOOT, node, vmid))
+            .await
     }
 
     pub async fn reset_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_RESET, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_RESET, node, vmid))
+            .await
     }
 
     pub async fn suspend_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_SUSPEND, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_SUSPEND, node, vmid))
+            .await
     }
 
     pub async fn resume_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_RESUME, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::VM_RESUME, node, vmid))
+            .await
     }
 
     /// Destroys a stopped VM with its disks, and removes it from pools, ACLs and jobs.
@@ -446,7 +493,8 @@ impl PveClient {
     // ----- snapshots -----------------------------------------------------------------
 
     pub async fn snapshots(&self, node: &str, vmid: u32) -> Result<Vec<Snapshot>, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::SNAPSHOTS, node, vmid)).await
+        self.vm_call(vmid, Self::vm(&ep::SNAPSHOTS, node, vmid))
+            .await
     }
 
     /// Disk-only snapshot (no RAM state), quick and what course resets need.
@@ -464,12 +512,22 @@ impl PveClient {
         self.vm_call(vmid, call).await
     }
 
-    pub async fn rollback_snapshot(&self, node: &str, vmid: u32, name: &str) -> Result<Upid, PveError> {
+    pub async fn rollback_snapshot(
+        &self,
+        node: &str,
+        vmid: u32,
+        name: &str,
+    ) -> Result<Upid, PveError> {
         let call = Call::new(&ep::SNAPSHOT_ROLLBACK, &[node, &vmid.to_string(), name]);
         self.vm_call(vmid, call).await
     }
 
-    pub async fn delete_snapshot(&self, node: &str, vmid: u32, name: &str) -> Result<Upid, PveError> {
+    pub async fn delete_snapshot(
+        &self,
+        node: &str,
+        vmid: u32,
+        name: &str,
+    ) -> Result<Upid, PveError> {
         let call = Call::new(&ep::SNAPSHOT_DELETE, &[node, &vmid.to_string(), name]);
         self.vm_call(vmid, call).await
     }
@@ -483,7 +541,9 @@ impl PveClient {
         node: &str,
         vmid: u32,
     ) -> Result<Vec<NetworkInterface>, PveError> {
-        let result: AgentResult = self.vm_call(vmid, Self::vm(&ep::AGENT_NETWORK, node, vmid)).await?;
+        let result: AgentResult = self
+            .vm_call(vmid, Self::vm(&ep::AGENT_NETWORK, node, vmid))
+            .await?;
         Ok(result.result)
     }
 
@@ -495,7 +555,12 @@ impl PveClient {
 
     /// The `vncwebsocket` URL (wss, or ws for a plain-HTTP base URL) for a proxy opened
     /// with [`Self::vnc_proxy`]. The browser also needs the API token or a PVE ticket.
-    pub fn vnc_websocket_url(&self, node: &str, vmid: u32, proxy: &VncProxy) -> Result<Url, PveError> {
+    pub fn vnc_websocket_url(
+        &self,
+        node: &str,
+        vmid: u32,
+        proxy: &VncProxy,
+    ) -> Result<Url, PveError> {
         let mut url = self.url(&ep::VNC_WEBSOCKET, &[node.to_owned(), vmid.to_string()])?;
         let scheme = if url.scheme() == "http" { "ws" } else { "wss" };
         url.set_scheme(scheme).map_err(|()| PveError::Decode {
@@ -506,7 +571,8 @@ impl PveClient {
         let call = Call::new(&ep::VNC_WEBSOCKET, &[node, &vmid.to_string()])
             .int("port", u64::from(proxy.port))
             .string("vncticket", proxy.ticket.as_str());
-        url.query_pairs_mut().extend_pairs(call.params.iter().map(|(k, v)| (*k, v.as_str())));
+        url.query_pairs_mut()
+            .extend_pairs(call.params.iter().map(|(k, v)| (*k, v.as_str())));
         Ok(url)
     }
 
@@ -525,8 +591,15 @@ impl PveClient {
     }
 
     /// Lines `start..start+limit` of the task log.
-    pub async fn task_log(&self, upid: &Upid, start: u64, limit: u64) -> Result<Vec<TaskLogLine>, PveError> {
-        let call = Self::task_call(&ep::TASK_LOG, upid)?.int("start", start).int("limit", limit);
+    pub async fn task_log(
+        &self,
+        upid: &Upid,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<TaskLogLine>, PveError> {
+        let call = Self::task_call(&ep::TASK_LOG, upid)?
+            .int("start", start)
+            .int("limit", limit);
         self.send(call).await
     }
 
@@ -543,7 +616,8 @@ impl PveClient {
                     return if status.succeeded() {
                         Ok(status)
                     } else {
-                        let exitstatus = status.exitstatus.unwrap_or_else(|| "unknown error".into());
+                        let exitstatus =
+                            status.exitstatus.unwrap_or_else(|| "unknown error".into());
                         Err(PveError::from_task(upid.as_str(), exitstatus))
                     };
                 }
@@ -588,10 +662,17 @@ mod tests {
             "Parameter verification failed.; newid: value must be at least 100"
         );
         assert_eq!(
-            error_message(reqwest::StatusCode::INTERNAL_SERVER_ERROR, None, br#"{"message":"boom\n"}"#),
+            error_message(
+                reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                br#"{"message":"boom\n"}"#
+            ),
             "boom"
         );
-        assert_eq!(error_message(reqwest::StatusCode::NOT_FOUND, None, b""), "Not Found");
+        assert_eq!(
+            error_message(reqwest::StatusCode::NOT_FOUND, None, b""),
+            "Not Found"
+        );
     }
 
     #[test]
@@ -599,7 +680,10 @@ mod tests {
         let cfg = PveConfig::new("http://127.0.0.1:9", "a@pve", "t", "s").unwrap();
         let client = PveClient::new(cfg).unwrap();
         let url = client
-            .url(&ep::SNAPSHOT_ROLLBACK, &["pve1".into(), "100".into(), "before exam".into()])
+            .url(
+                &ep::SNAPSHOT_ROLLBACK,
+                &["pve1".into(), "100".into(), "before exam".into()],
+            )
             .unwrap();
         assert_eq!(
             url.as_str(),

@@ -70,7 +70,8 @@ impl PveError {
             403 => PveError::Forbidden { message },
             404 => PveError::NotFound { message },
             595 | 596 => PveError::NodeUnreachable { status, message },
-            _ => classify_message(message).unwrap_or_else(|message| PveError::Api { status, message }),
+            _ => classify_message(message)
+                .unwrap_or_else(|message| PveError::Api { status, message }),
         }
     }
 

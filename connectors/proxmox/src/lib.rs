@@ -21,8 +21,8 @@ pub use config::{
 pub use error::PveError;
 pub use tls::TlsSetupError;
 pub use types::{
-    CloneOptions, ClusterResource, CpuInfo, IpAddress, MemoryUsage, NetworkInterface,
-    NodeStatus, NodeSummary, PoolContents, PoolMember, PoolSummary, QemuVm, ResourceType,
-    Snapshot, StorageInfo, TaskLogLine, TaskStatus, Upid, VersionInfo, VmConfig,
-    VmConfigUpdate, VmStatus, VncProxy, guest_ipv4_addresses,
+    CloneOptions, ClusterResource, CpuInfo, IpAddress, MemoryUsage, NetworkInterface, NodeStatus,
+    NodeSummary, PoolContents, PoolMember, PoolSummary, QemuVm, ResourceType, Snapshot,
+    StorageInfo, TaskLogLine, TaskStatus, Upid, VersionInfo, VmConfig, VmConfigUpdate, VmStatus,
+    VncProxy, guest_ipv4_addresses,
 };

@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn missing_ca_file_is_reported() {
-        let err = client_config(&TlsVerification::CustomCa("/nonexistent/ca.pem".into())).unwrap_err();
+        let err =
+            client_config(&TlsVerification::CustomCa("/nonexistent/ca.pem".into())).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 
@@ -157,7 +158,15 @@ mod tests {
         assert!(verifier.matches(&der));
         let name = ServerName::try_from("pve").unwrap();
         let other = CertificateDer::from(vec![9u8]);
-        assert!(verifier.verify_server_cert(&other, &[], &name, &[], UnixTime::now()).is_err());
-        assert!(verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now()).is_ok());
+        assert!(
+            verifier
+                .verify_server_cert(&other, &[], &name, &[], UnixTime::now())
+                .is_err()
+        );
+        assert!(
+            verifier
+                .verify_server_cert(&der, &[], &name, &[], UnixTime::now())
+                .is_ok()
+        );
     }
 }

@@ -496,13 +496,19 @@ pub(crate) mod lenient {
         f(&v).ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}")))
     }
 
-    fn convert_opt<'de, D, T>(d: D, f: impl Fn(&Value) -> Option<T>, what: &str) -> Result<Option<T>, D::Error>
+    fn convert_opt<'de, D, T>(
+        d: D,
+        f: impl Fn(&Value) -> Option<T>,
+        what: &str,
+    ) -> Result<Option<T>, D::Error>
     where
         D: Deserializer<'de>,
     {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
-            v => f(&v).map(Some).ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}"))),
+            v => f(&v)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}"))),
         }
     }
 
@@ -511,7 +517,11 @@ pub(crate) mod lenient {
     }
 
     pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        convert(d, |v| to_u64(v).and_then(|n| u32::try_from(n).ok()), "a 32-bit unsigned integer")
+        convert(
+            d,
+            |v| to_u64(v).and_then(|n| u32::try_from(n).ok()),
+            "a 32-bit unsigned integer",
+        )
     }
 
     pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -523,7 +533,11 @@ pub(crate) mod lenient {
     }
 
     pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-        convert_opt(d, |v| to_u64(v).and_then(|n| u32::try_from(n).ok()), "a 32-bit unsigned integer")
+        convert_opt(
+            d,
+            |v| to_u64(v).and_then(|n| u32::try_from(n).ok()),
+            "a 32-bit unsigned integer",
+        )
     }
 
     pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -555,7 +569,8 @@ mod tests {
 
     #[test]
     fn upid_names_its_node() {
-        let upid = Upid("UPID:pve2:0000ABCD:0012F0A1:6543ABCD:qmclone:100:openvle@pve!demo:".into());
+        let upid =
+            Upid("UPID:pve2:0000ABCD:0012F0A1:6543ABCD:qmclone:100:openvle@pve!demo:".into());
         assert_eq!(upid.node(), Some("pve2"));
         assert_eq!(Upid("garbage".into()).node(), None);
     }
