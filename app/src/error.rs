@@ -12,8 +12,38 @@ pub struct ApiError(pub AppError);
 
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> ApiError {
+        #[cfg(feature = "ssr")]
+        set_status(&error);
         ApiError(error)
     }
+}
+
+/// The HTTP status a failed server function answers with. Plain form posts
+/// are left alone: they get a redirect back to the form, which shows the error.
+#[cfg(feature = "ssr")]
+fn set_status(error: &AppError) {
+    use http::StatusCode;
+    use leptos::prelude::use_context;
+    let from_plain_form = use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    });
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    if from_plain_form {
+        return;
+    }
+    response.set_status(match error {
+        AppError::NotSignedIn | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden | AppError::AccountDisabled { .. } | AppError::PolicyRequired => StatusCode::FORBIDDEN,
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+    });
 }
 
 impl std::fmt::Display for ApiError {
@@ -29,14 +59,11 @@ impl FromServerFnError for ApiError {
     /// the caller's fault (400-style), anything else is ours.
     fn from_server_fn_error(value: ServerFnErrorErr) -> ApiError {
         match value {
-            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
-                ApiError(AppError::BadRequest(message))
-            }
-            ServerFnErrorErr::Deserialization(message) => ApiError(AppError::BadRequest(message)),
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::MissingArg(message)
+            | ServerFnErrorErr::Deserialization(message) => AppError::BadRequest { detail: message }.into(),
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => ApiError(AppError::Unreachable),
-            other => ApiError(AppError::Internal {
-                reference: format!("server-fn/{}", short_kind(&other)),
-            }),
+            other => AppError::Internal { reference: format!("server-fn/{}", short_kind(&other)) }.into(),
         }
     }
 }

@@ -204,10 +204,9 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             _ => Msg::ProblemWeakVariety.text(lang).into(),
         },
         Problem::Taken => Msg::ProblemTaken.text(lang).into(),
-        Problem::OutOfRange { min, max } => Msg::ProblemOutOfRange
-            .text(lang)
-            .replace("{min}", &min.to_string())
-            .replace("{max}", &max.to_string()),
+        Problem::OutOfRange { min, max } => {
+            Msg::ProblemOutOfRange.text(lang).replace("{min}", &min.to_string()).replace("{max}", &max.to_string())
+        }
         Problem::Unknown => Msg::ProblemUnknown.text(lang).into(),
     }
 }
@@ -222,14 +221,14 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             format!("{} {}.", field_label(field, lang), problem_text(problem, lang))
         }
         AppError::InvalidCredentials => Msg::ErrInvalidCredentials.text(lang).into(),
-        AppError::AccountDisabled(status) => match status {
+        AppError::AccountDisabled { status } => match status {
             domain::UserStatus::Banned => Msg::ErrAccountBanned.text(lang).into(),
             domain::UserStatus::EmailPending => Msg::ErrAccountPending.text(lang).into(),
             _ => Msg::ErrAccountInactive.text(lang).into(),
         },
-        AppError::RateLimited { retry_after_secs } => Msg::ErrRateLimited
-            .text(lang)
-            .replace("{minutes}", &retry_after_secs.div_ceil(60).max(1).to_string()),
+        AppError::RateLimited { retry_after_secs } => {
+            Msg::ErrRateLimited.text(lang).replace("{minutes}", &retry_after_secs.div_ceil(60).max(1).to_string())
+        }
         AppError::Conflict { reason } => match reason.as_str() {
             "last_admin" => Msg::ErrLastAdmin,
             "own_account" => Msg::ErrOwnAccount,
@@ -246,7 +245,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         .text(lang)
         .into(),
         AppError::PolicyRequired => Msg::ErrPolicyRequired.text(lang).into(),
-        AppError::BadRequest(_) => Msg::ErrBadRequest.text(lang).into(),
+        AppError::BadRequest { .. } => Msg::ErrBadRequest.text(lang).into(),
         AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),
         AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
     }

@@ -64,10 +64,7 @@ impl ObjectType {
     /// Whether single objects of this type can carry their own grants
     /// (settings, activities, tasks and nodes are only granted as a whole).
     pub fn has_object_grants(self) -> bool {
-        !matches!(
-            self,
-            ObjectType::Setting | ObjectType::Activity | ObjectType::Task | ObjectType::Node
-        )
+        !matches!(self, ObjectType::Setting | ObjectType::Activity | ObjectType::Task | ObjectType::Node)
     }
 }
 
@@ -85,13 +82,8 @@ pub enum AccessLevel {
 }
 
 impl AccessLevel {
-    pub const ALL: [AccessLevel; 5] = [
-        AccessLevel::Read,
-        AccessLevel::ReadVmControl,
-        AccessLevel::ReadEdit,
-        AccessLevel::Full,
-        AccessLevel::Create,
-    ];
+    pub const ALL: [AccessLevel; 5] =
+        [AccessLevel::Read, AccessLevel::ReadVmControl, AccessLevel::ReadEdit, AccessLevel::Full, AccessLevel::Create];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -148,19 +140,11 @@ pub struct Grant {
 
 impl Grant {
     pub fn model(object_type: ObjectType, level: AccessLevel) -> Grant {
-        Grant {
-            object_type,
-            object_id: None,
-            level,
-        }
+        Grant { object_type, object_id: None, level }
     }
 
     pub fn object(object_type: ObjectType, object_id: i64, level: AccessLevel) -> Grant {
-        Grant {
-            object_type,
-            object_id: Some(object_id),
-            level,
-        }
+        Grant { object_type, object_id: Some(object_id), level }
     }
 
     /// Permission key in the form `events:full`, as shown on the Permissions page.
@@ -275,12 +259,7 @@ mod tests {
     use super::*;
 
     fn actor(grants: Vec<Grant>) -> Actor {
-        Actor {
-            user_id: 7,
-            username: "u".into(),
-            role_keys: vec![],
-            grants,
-        }
+        Actor { user_id: 7, username: "u".into(), role_keys: vec![], grants }
     }
 
     #[test]

@@ -14,15 +14,26 @@ pub type Field = String;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Problem {
     Required,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     /// Characters or shape not allowed; `expected` names the rule (e.g. `username`).
-    Format { expected: String },
+    Format {
+        expected: String,
+    },
     /// The password is weak; `reason` says how (`common`, `contains_username`, `variety`).
-    WeakPassword { reason: String },
+    WeakPassword {
+        reason: String,
+    },
     /// Another record already uses this value.
     Taken,
-    OutOfRange { min: i64, max: i64 },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
     /// The value does not name anything known (a role key, a language...).
     Unknown,
 }
@@ -40,8 +51,8 @@ pub enum AppError {
     Invalid { field: Field, problem: Problem },
     #[error("wrong username or password")]
     InvalidCredentials,
-    #[error("account is {0:?}")]
-    AccountDisabled(UserStatus),
+    #[error("account is {status:?}")]
+    AccountDisabled { status: UserStatus },
     #[error("too many attempts, retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     /// The action is not possible in the object's current state
@@ -52,8 +63,8 @@ pub enum AppError {
     #[error("policy acceptance required")]
     PolicyRequired,
     /// The request itself was malformed (missing or unparseable form fields).
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    #[error("bad request: {detail}")]
+    BadRequest { detail: String },
     /// The browser could not reach the server (network down, server restarting).
     #[error("server unreachable")]
     Unreachable,
@@ -64,16 +75,11 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, problem: Problem) -> AppError {
-        AppError::Invalid {
-            field: field.to_string(),
-            problem,
-        }
+        AppError::Invalid { field: field.to_string(), problem }
     }
 
     pub fn conflict(reason: &str) -> AppError {
-        AppError::Conflict {
-            reason: reason.to_string(),
-        }
+        AppError::Conflict { reason: reason.to_string() }
     }
 
     /// The field this error belongs to, if it is about one form field.
@@ -81,6 +87,35 @@ impl AppError {
         match self {
             AppError::Invalid { field, .. } => Some(field),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Errors cross the wire as JSON; every variant must survive the trip
+    /// (internally tagged enums cannot wrap bare strings).
+    #[test]
+    fn every_variant_round_trips_through_json() {
+        let all = [
+            AppError::NotSignedIn,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::invalid("email", Problem::TooLong { max: 3 }),
+            AppError::InvalidCredentials,
+            AppError::AccountDisabled { status: UserStatus::Banned },
+            AppError::RateLimited { retry_after_secs: 5 },
+            AppError::conflict("last_admin"),
+            AppError::PolicyRequired,
+            AppError::BadRequest { detail: "missing field".into() },
+            AppError::Unreachable,
+            AppError::Internal { reference: "ab12".into() },
+        ];
+        for error in all {
+            let json = serde_json::to_string(&error).unwrap();
+            assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), error, "{json}");
         }
     }
 }

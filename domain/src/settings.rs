@@ -27,15 +27,9 @@ impl SettingType {
     }
 
     pub fn from_key(key: &str) -> Option<SettingType> {
-        [
-            SettingType::String,
-            SettingType::Integer,
-            SettingType::Float,
-            SettingType::Boolean,
-            SettingType::Json,
-        ]
-        .into_iter()
-        .find(|t| t.key() == key)
+        [SettingType::String, SettingType::Integer, SettingType::Float, SettingType::Boolean, SettingType::Json]
+            .into_iter()
+            .find(|t| t.key() == key)
     }
 }
 
@@ -60,14 +54,9 @@ impl Visibility {
     }
 
     pub fn from_key(key: &str) -> Option<Visibility> {
-        [
-            Visibility::Admins,
-            Visibility::Authenticated,
-            Visibility::Internal,
-            Visibility::Public,
-        ]
-        .into_iter()
-        .find(|v| v.key() == key)
+        [Visibility::Admins, Visibility::Authenticated, Visibility::Internal, Visibility::Public]
+            .into_iter()
+            .find(|v| v.key() == key)
     }
 }
 
@@ -162,14 +151,7 @@ pub fn definition(key: &str) -> Option<&'static SettingDef> {
 pub fn normalise(setting_type: SettingType, range: Option<(i64, i64)>, raw: &str) -> Result<String, AppError> {
     let field = "value";
     let trimmed = raw.trim();
-    let format = |expected: &str| {
-        AppError::invalid(
-            field,
-            Problem::Format {
-                expected: expected.into(),
-            },
-        )
-    };
+    let format = |expected: &str| AppError::invalid(field, Problem::Format { expected: expected.into() });
     match setting_type {
         SettingType::String => {
             if trimmed.chars().count() > 4000 {
@@ -198,9 +180,9 @@ pub fn normalise(setting_type: SettingType, range: Option<(i64, i64)>, raw: &str
             "false" | "0" | "no" | "off" => Ok("false".into()),
             _ => Err(format("boolean")),
         },
-        SettingType::Json => serde_json::from_str::<serde_json::Value>(trimmed)
-            .map(|v| v.to_string())
-            .map_err(|_| format("json")),
+        SettingType::Json => {
+            serde_json::from_str::<serde_json::Value>(trimmed).map(|v| v.to_string()).map_err(|_| format("json"))
+        }
     }
 }
 
@@ -237,11 +219,7 @@ mod tests {
     #[test]
     fn catalogue_defaults_are_valid() {
         for def in CATALOGUE {
-            assert!(
-                normalise(def.setting_type, def.range, def.default).is_ok(),
-                "{}",
-                def.key
-            );
+            assert!(normalise(def.setting_type, def.range, def.default).is_ok(), "{}", def.key);
         }
     }
 }

@@ -14,12 +14,8 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
-    pub const ALL: [UserStatus; 4] = [
-        UserStatus::Active,
-        UserStatus::Inactive,
-        UserStatus::EmailPending,
-        UserStatus::Banned,
-    ];
+    pub const ALL: [UserStatus; 4] =
+        [UserStatus::Active, UserStatus::Inactive, UserStatus::EmailPending, UserStatus::Banned];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -58,9 +54,7 @@ impl AuthBackend {
     }
 
     pub fn from_key(key: &str) -> Option<AuthBackend> {
-        [AuthBackend::Internal, AuthBackend::Ldap, AuthBackend::Oidc]
-            .into_iter()
-            .find(|b| b.key() == key)
+        [AuthBackend::Internal, AuthBackend::Ldap, AuthBackend::Oidc].into_iter().find(|b| b.key() == key)
     }
 }
 

@@ -32,12 +32,7 @@ pub fn username(raw: &str) -> Result<String, AppError> {
     let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-@".contains(c);
     let starts_well = value.starts_with(|c: char| c.is_ascii_alphanumeric());
     if !starts_well || !value.chars().all(allowed) {
-        return Err(invalid(
-            "username",
-            Problem::Format {
-                expected: "username".into(),
-            },
-        ));
+        return Err(invalid("username", Problem::Format { expected: "username".into() }));
     }
     Ok(value)
 }
@@ -62,12 +57,7 @@ pub fn email(raw: &str) -> Result<String, AppError> {
         None => false,
     };
     if !well_formed {
-        return Err(invalid(
-            "email",
-            Problem::Format {
-                expected: "email".into(),
-            },
-        ));
+        return Err(invalid("email", Problem::Format { expected: "email".into() }));
     }
     Ok(value)
 }
@@ -82,12 +72,7 @@ pub fn line(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
         return Err(invalid(field, Problem::TooLong { max }));
     }
     if value.chars().any(char::is_control) {
-        return Err(invalid(
-            field,
-            Problem::Format {
-                expected: "single_line".into(),
-            },
-        ));
+        return Err(invalid(field, Problem::Format { expected: "single_line".into() }));
     }
     Ok(value)
 }
@@ -111,25 +96,31 @@ pub fn key(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
         return Err(invalid(field, Problem::TooLong { max }));
     }
     let ok = value.starts_with(|c: char| c.is_ascii_lowercase())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if !ok {
-        return Err(invalid(
-            field,
-            Problem::Format {
-                expected: "key".into(),
-            },
-        ));
+        return Err(invalid(field, Problem::Format { expected: "key".into() }));
     }
     Ok(value)
 }
 
 /// Passwords people pick that any guesser tries first.
 const COMMON_PASSWORDS: &[&str] = &[
-    "password", "password1", "password123", "123456789", "1234567890", "qwertyuiop", "iloveyou",
-    "letmein123", "welcome123", "administrator", "passwort", "passwort123", "qwertz123",
-    "abcdefghij", "openvle123", "changeme123",
+    "password",
+    "password1",
+    "password123",
+    "123456789",
+    "1234567890",
+    "qwertyuiop",
+    "iloveyou",
+    "letmein123",
+    "welcome123",
+    "administrator",
+    "passwort",
+    "passwort123",
+    "qwertz123",
+    "abcdefghij",
+    "openvle123",
+    "changeme123",
 ];
 
 /// At least [`PASSWORD_MIN`] characters, not a well-known password, not the
@@ -146,14 +137,7 @@ pub fn new_password(password: &str, username: &str) -> Result<(), AppError> {
     if len > PASSWORD_MAX {
         return Err(invalid(field, Problem::TooLong { max: PASSWORD_MAX }));
     }
-    let weak = |reason: &str| {
-        invalid(
-            field,
-            Problem::WeakPassword {
-                reason: reason.into(),
-            },
-        )
-    };
+    let weak = |reason: &str| invalid(field, Problem::WeakPassword { reason: reason.into() });
     let lowered = password.to_lowercase();
     if COMMON_PASSWORDS.contains(&lowered.as_str()) {
         return Err(weak("common"));
@@ -208,18 +192,12 @@ mod tests {
     #[test]
     fn weak_passwords_are_refused_with_a_reason() {
         assert_eq!(problem(new_password("short", "bob")), Problem::TooShort { min: 10 });
-        assert_eq!(
-            problem(new_password("Password123", "bob")),
-            Problem::WeakPassword { reason: "common".into() }
-        );
+        assert_eq!(problem(new_password("Password123", "bob")), Problem::WeakPassword { reason: "common".into() });
         assert_eq!(
             problem(new_password("Bobby-the-1st", "bobby")),
             Problem::WeakPassword { reason: "contains_username".into() }
         );
-        assert_eq!(
-            problem(new_password("abcdefghijk", "x")),
-            Problem::WeakPassword { reason: "variety".into() }
-        );
+        assert_eq!(problem(new_password("abcdefghijk", "x")), Problem::WeakPassword { reason: "variety".into() });
         assert!(new_password("Tr1cky-Horse", "bob").is_ok());
         assert!(new_password("correct horse battery staple", "bob").is_ok());
     }

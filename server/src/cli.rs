@@ -60,6 +60,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::install_crypto_provider();
     let secret = match cli.command {
         Some(Command::Demo) => SecretSource::GeneratedInDataDir,
         _ => SecretSource::Required,
@@ -105,7 +106,14 @@ async fn user(config: Config, command: UserCommand) -> Result<(), wiring::StartE
             };
             let name = if name.is_empty() { username.clone() } else { name };
             let email = if email.is_empty() { format!("{username}@localhost.localdomain") } else { email };
-            let input = services::accounts::UserInput { username: username.clone(), name, email, language, password: password.clone(), role_keys: roles };
+            let input = services::accounts::UserInput {
+                username: username.clone(),
+                name,
+                email,
+                language,
+                password: password.clone(),
+                role_keys: roles,
+            };
             system
                 .services
                 .bootstrap_user(input)

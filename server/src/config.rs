@@ -15,28 +15,76 @@ pub struct EnvVar {
 
 /// Every variable [`Config::from_lookup`] reads; a test keeps the two in step.
 pub const VARIABLES: &[EnvVar] = &[
-    EnvVar { name: "OPENVLE_LISTEN", default: "127.0.0.1:8000", help: "Address the web server listens on (in a container: 0.0.0.0:8000)." },
-    EnvVar { name: "OPENVLE_PUBLIC_URL", default: "http://<OPENVLE_LISTEN>", help: "URL people use to reach OpenVLE; https here marks session cookies Secure." },
-    EnvVar { name: "CORS_ORIGINS", default: "", help: "Further origins allowed to post forms, comma-separated or a JSON list (e.g. a separate static host)." },
-    EnvVar { name: "OPENVLE_DATA_DIR", default: "./data", help: "Directory for the embedded SQLite database when no MariaDB is configured." },
-    EnvVar { name: "OPENVLE_SITE_ROOT", default: "target/site", help: "Directory with the built browser bundle, CSS and static files." },
-    EnvVar { name: "AUTH_SECRET", default: "(required; demo: generated)", help: "Secret of at least 32 characters keying session tokens; changing it signs everyone out." },
+    EnvVar {
+        name: "OPENVLE_LISTEN",
+        default: "127.0.0.1:8000",
+        help: "Address the web server listens on (in a container: 0.0.0.0:8000).",
+    },
+    EnvVar {
+        name: "OPENVLE_PUBLIC_URL",
+        default: "http://<OPENVLE_LISTEN>",
+        help: "URL people use to reach OpenVLE; https here marks session cookies Secure.",
+    },
+    EnvVar {
+        name: "CORS_ORIGINS",
+        default: "",
+        help: "Further origins allowed to post forms, comma-separated or a JSON list (e.g. a separate static host).",
+    },
+    EnvVar {
+        name: "OPENVLE_DATA_DIR",
+        default: "./data",
+        help: "Directory for the embedded SQLite database when no MariaDB is configured.",
+    },
+    EnvVar {
+        name: "OPENVLE_SITE_ROOT",
+        default: "target/site",
+        help: "Directory with the built browser bundle, CSS and static files.",
+    },
+    EnvVar {
+        name: "AUTH_SECRET",
+        default: "(required; demo: generated)",
+        help: "Secret of at least 32 characters keying session tokens; changing it signs everyone out.",
+    },
     EnvVar { name: "MARIADB_HOST", default: "", help: "MariaDB host; unset means the embedded SQLite database." },
     EnvVar { name: "MARIADB_PORT", default: "3306", help: "MariaDB port." },
     EnvVar { name: "MARIADB_USER", default: "openvle", help: "MariaDB user." },
     EnvVar { name: "MARIADB_PASSWORD", default: "", help: "MariaDB password." },
     EnvVar { name: "MARIADB_DATABASE", default: "openvle", help: "MariaDB database name." },
     EnvVar { name: "DATABASE_MAX_CONNECTIONS", default: "10", help: "Size of the SQL connection pool." },
-    EnvVar { name: "REDIS_HOST", default: "", help: "Redis host for sessions and (later) the job queue; unset means SQL sessions and an in-process queue." },
+    EnvVar {
+        name: "REDIS_HOST",
+        default: "",
+        help: "Redis host for sessions and (later) the job queue; unset means SQL sessions and an in-process queue.",
+    },
     EnvVar { name: "REDIS_PORT", default: "6379", help: "Redis port." },
     EnvVar { name: "REDIS_PASSWORD", default: "", help: "Redis password." },
     EnvVar { name: "REDIS_DB", default: "0", help: "Redis database number." },
-    EnvVar { name: "REDIS_KEY_PREFIX", default: "openvle", help: "Prefix of every Redis key, so installations can share one Redis." },
-    EnvVar { name: "MONGODB_HOST", default: "", help: "MongoDB host for activities and logs; /readyz checks it is reachable." },
+    EnvVar {
+        name: "REDIS_KEY_PREFIX",
+        default: "openvle",
+        help: "Prefix of every Redis key, so installations can share one Redis.",
+    },
+    EnvVar {
+        name: "MONGODB_HOST",
+        default: "",
+        help: "MongoDB host for activities and logs; /readyz checks it is reachable.",
+    },
     EnvVar { name: "MONGODB_PORT", default: "27017", help: "MongoDB port." },
-    EnvVar { name: "LDAP_ENABLED", default: "False", help: "LDAP sign-in (not available in this version: True stops start-up with a message)." },
-    EnvVar { name: "OIDC_ENABLED", default: "False", help: "OpenID Connect sign-in (not available in this version: True stops start-up with a message)." },
-    EnvVar { name: "TRUST_PROXY_HEADERS", default: "False", help: "Take the client address from X-Forwarded-For (only behind a reverse proxy you run)." },
+    EnvVar {
+        name: "LDAP_ENABLED",
+        default: "False",
+        help: "LDAP sign-in (not available in this version: True stops start-up with a message).",
+    },
+    EnvVar {
+        name: "OIDC_ENABLED",
+        default: "False",
+        help: "OpenID Connect sign-in (not available in this version: True stops start-up with a message).",
+    },
+    EnvVar {
+        name: "TRUST_PROXY_HEADERS",
+        default: "False",
+        help: "Take the client address from X-Forwarded-For (only behind a reverse proxy you run).",
+    },
     EnvVar { name: "LOG_FORMAT", default: "text", help: "text or json." },
     EnvVar { name: "RUST_LOG", default: "info", help: "Log filter, e.g. info,server=debug." },
 ];
@@ -85,7 +133,8 @@ pub struct RedisConfig {
 
 impl RedisConfig {
     pub fn url(&self) -> String {
-        let auth = if self.password.is_empty() { String::new() } else { format!(":{}@", app::url_encode(&self.password)) };
+        let auth =
+            if self.password.is_empty() { String::new() } else { format!(":{}@", app::url_encode(&self.password)) };
         format!("redis://{auth}{}:{}/{}", self.host, self.port, self.db)
     }
 }
@@ -119,10 +168,13 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
-            .field("database", &match &self.database {
-                DatabaseConfig::Sqlite { path } => format!("sqlite {}", path.display()),
-                DatabaseConfig::MariaDb { host, port, database, .. } => format!("mariadb {host}:{port}/{database}"),
-            })
+            .field(
+                "database",
+                &match &self.database {
+                    DatabaseConfig::Sqlite { path } => format!("sqlite {}", path.display()),
+                    DatabaseConfig::MariaDb { host, port, database, .. } => format!("mariadb {host}:{port}/{database}"),
+                },
+            )
             .field("redis", &self.redis.as_ref().map(|r| format!("{}:{}/{}", r.host, r.port, r.db)))
             .field("mongodb", &self.mongodb)
             .finish_non_exhaustive()
@@ -175,26 +227,34 @@ impl Config {
         let or = |name: &'static str, default: &str| get(name).unwrap_or_else(|| default.to_string());
 
         let listen_raw = or("OPENVLE_LISTEN", "127.0.0.1:8000");
-        let listen: SocketAddr = listen_raw
-            .trim()
-            .parse()
-            .map_err(|_| problem("OPENVLE_LISTEN", format!("expected host:port such as 0.0.0.0:8000, got {listen_raw:?}")))?;
+        let listen: SocketAddr = listen_raw.trim().parse().map_err(|_| {
+            problem("OPENVLE_LISTEN", format!("expected host:port such as 0.0.0.0:8000, got {listen_raw:?}"))
+        })?;
         let public_url = get("OPENVLE_PUBLIC_URL")
             .map(|u| u.trim().trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{listen}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(problem("OPENVLE_PUBLIC_URL", format!("expected an http:// or https:// URL, got {public_url:?}")));
+            return Err(problem(
+                "OPENVLE_PUBLIC_URL",
+                format!("expected an http:// or https:// URL, got {public_url:?}"),
+            ));
         }
         let data_dir = PathBuf::from(or("OPENVLE_DATA_DIR", "./data"));
         let site_root = PathBuf::from(or("OPENVLE_SITE_ROOT", "target/site"));
 
         let auth_secret = match (get("AUTH_SECRET"), secret) {
             (Some(s), _) if s.chars().count() < 32 => {
-                return Err(problem("AUTH_SECRET", "too short: use at least 32 random characters (e.g. `openssl rand -hex 32`)"));
+                return Err(problem(
+                    "AUTH_SECRET",
+                    "too short: use at least 32 random characters (e.g. `openssl rand -hex 32`)",
+                ));
             }
             (Some(s), _) => s,
             (None, SecretSource::Required) => {
-                return Err(problem("AUTH_SECRET", "missing: set it to at least 32 random characters (e.g. `openssl rand -hex 32`)"));
+                return Err(problem(
+                    "AUTH_SECRET",
+                    "missing: set it to at least 32 random characters (e.g. `openssl rand -hex 32`)",
+                ));
             }
             (None, SecretSource::GeneratedInDataDir) => String::new(),
         };
@@ -322,7 +382,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.database.url(), "mysql://vle:p%40ss%20word@db:3306/openvle");
-        assert_eq!(c.redis.unwrap().url(), "redis://redis:6379/2");
+        assert_eq!(c.redis.as_ref().unwrap().url(), "redis://redis:6379/2");
         assert!(c.secure_cookies());
         assert_eq!(c.allowed_origins(), ["https://vle.example.org", "https://static.example.org"]);
     }

@@ -3,8 +3,8 @@
 //! and three demo accounts.
 
 use crate::config::Config;
-use crate::wiring::{StartError, System};
 use crate::web;
+use crate::wiring::{StartError, System};
 
 /// The demo accounts and their passwords (printed at start; change them for anything but a demo).
 pub const DEMO_ACCOUNTS: &[(&str, &str, &str, &str)] = &[
@@ -24,7 +24,8 @@ fn demo_secret(config: &Config) -> Result<String, StartError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
     let secret = hex::encode(rand::random::<[u8; 32]>());
-    std::fs::write(&path, &secret).map_err(|source| StartError::DataDir { path: path.display().to_string(), source })?;
+    std::fs::write(&path, &secret)
+        .map_err(|source| StartError::DataDir { path: path.display().to_string(), source })?;
     Ok(secret)
 }
 

@@ -2,17 +2,9 @@
 //! worker and scheduler once they exist), the demo, migrations, and admin
 //! account management.
 
-mod cli;
-mod config;
-mod demo;
-mod health;
-mod logging;
-mod web;
-mod wiring;
-
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    cli::run().await
+    server::cli::run().await
 }

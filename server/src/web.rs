@@ -189,11 +189,23 @@ mod tests {
     #[test]
     fn same_origin_posts_pass_and_others_are_refused() {
         let g = guard();
-        assert!(g.same_origin(&headers(&[(header::ORIGIN, "http://127.0.0.1:8000"), (header::HOST, "127.0.0.1:8000")])));
-        assert!(g.same_origin(&headers(&[(header::ORIGIN, "https://VLE.example.org"), (header::HOST, "10.0.0.5:8000")])));
-        assert!(g.same_origin(&headers(&[(header::REFERER, "http://127.0.0.1:8000/admin"), (header::HOST, "127.0.0.1:8000")])));
-        assert!(!g.same_origin(&headers(&[(header::ORIGIN, "https://evil.example"), (header::HOST, "127.0.0.1:8000")])));
-        assert!(!g.same_origin(&headers(&[(header::ORIGIN, "http://127.0.0.1:8000.evil.example"), (header::HOST, "127.0.0.1:8000")])));
+        assert!(
+            g.same_origin(&headers(&[(header::ORIGIN, "http://127.0.0.1:8000"), (header::HOST, "127.0.0.1:8000")]))
+        );
+        assert!(
+            g.same_origin(&headers(&[(header::ORIGIN, "https://VLE.example.org"), (header::HOST, "10.0.0.5:8000")]))
+        );
+        assert!(g.same_origin(&headers(&[
+            (header::REFERER, "http://127.0.0.1:8000/admin"),
+            (header::HOST, "127.0.0.1:8000")
+        ])));
+        assert!(
+            !g.same_origin(&headers(&[(header::ORIGIN, "https://evil.example"), (header::HOST, "127.0.0.1:8000")]))
+        );
+        assert!(!g.same_origin(&headers(&[
+            (header::ORIGIN, "http://127.0.0.1:8000.evil.example"),
+            (header::HOST, "127.0.0.1:8000")
+        ])));
         assert!(!g.same_origin(&headers(&[(header::HOST, "127.0.0.1:8000")])));
         assert!(!g.same_origin(&headers(&[(header::ORIGIN, "null"), (header::HOST, "127.0.0.1:8000")])));
     }

@@ -41,7 +41,8 @@ impl System {
         if let DatabaseConfig::Sqlite { path } = &config.database
             && let Some(dir) = path.parent()
         {
-            std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
         }
         let db = Database::connect(&config.database.url(), config.database_max_connections).await?;
         db.migrate().await?;
@@ -52,7 +53,10 @@ impl System {
                     url: format!("{}:{}", redis.host, redis.port),
                     message: e.to_string(),
                 })?;
-                store.ping().await.map_err(|e| StartError::Redis { url: format!("{}:{}", redis.host, redis.port), message: e.to_string() })?;
+                store.ping().await.map_err(|e| StartError::Redis {
+                    url: format!("{}:{}", redis.host, redis.port),
+                    message: e.to_string(),
+                })?;
                 Some(store)
             }
             None => None,
@@ -67,8 +71,6 @@ impl System {
 /// alphabet (~116 bits) with all character kinds present.
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let body: String = (0..18)
-        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
-        .collect();
+    let body: String = (0..18).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect();
     format!("{body}-7")
 }

@@ -60,7 +60,12 @@ fn covers(actor: &Actor, role: &RoleView) -> bool {
 }
 
 impl Services {
-    pub async fn list_users(&self, actor: &Actor, query: UserQuery, page: PageRequest) -> Result<Page<UserView>, AppError> {
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        query: UserQuery,
+        page: PageRequest,
+    ) -> Result<Page<UserView>, AppError> {
         authorize(actor, Action::Read, Target::All(ObjectType::User))?;
         let found = self.ports.users.search(&query, page).await?;
         let mut items = Vec::with_capacity(found.items.len());
@@ -68,12 +73,7 @@ impl Services {
             let roles = self.ports.users.roles_of(user.id).await?;
             items.push(view(user, roles));
         }
-        Ok(Page {
-            items,
-            total: found.total,
-            page: found.page,
-            per_page: found.per_page,
-        })
+        Ok(Page { items, total: found.total, page: found.page, per_page: found.per_page })
     }
 
     pub async fn get_user(&self, actor: &Actor, id: i64) -> Result<UserView, AppError> {
@@ -189,7 +189,10 @@ impl Services {
     async fn ensure_not_last_admin(&self, id: i64) -> Result<(), AppError> {
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let is_admin = self.ports.users.roles_of(id).await?.iter().any(|r| r.key == ADMIN_ROLE);
-        if is_admin && user.status == UserStatus::Active && self.ports.users.count_active_with_role(ADMIN_ROLE).await? <= 1 {
+        if is_admin
+            && user.status == UserStatus::Active
+            && self.ports.users.count_active_with_role(ADMIN_ROLE).await? <= 1
+        {
             return Err(AppError::conflict("last_admin"));
         }
         Ok(())
@@ -252,9 +255,10 @@ impl Services {
             return Err(AppError::conflict("external_account"));
         };
         if !passwords::verify(current, hash) {
-            return Err(AppError::invalid("current_password", domain::error::Problem::Format {
-                expected: "current_password".into(),
-            }));
+            return Err(AppError::invalid(
+                "current_password",
+                domain::error::Problem::Format { expected: "current_password".into() },
+            ));
         }
         validate::new_password(new, &user.username)?;
         self.ports.users.set_password_hash(user.id, &passwords::hash(new)?).await?;
@@ -270,7 +274,12 @@ impl Services {
         let hash = passwords::hash(&input.password)?;
         let mut role_ids = Vec::new();
         for key in &input.role_keys {
-            let role = self.ports.roles.by_key(key).await?.ok_or_else(|| AppError::invalid("role", domain::error::Problem::Unknown))?;
+            let role = self
+                .ports
+                .roles
+                .by_key(key)
+                .await?
+                .ok_or_else(|| AppError::invalid("role", domain::error::Problem::Unknown))?;
             role_ids.push(role.id);
         }
         let id = match self.ports.users.by_username(&username).await? {

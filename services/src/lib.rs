@@ -39,19 +39,11 @@ pub struct Services {
 impl Services {
     /// `auth_secret` keys the session-token hashes: changing it signs everyone out.
     pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>, auth_secret: &str) -> Services {
-        Services {
-            ports,
-            clock,
-            session_key: Arc::new(sessions::SessionKey::new(auth_secret)),
-        }
+        Services { ports, clock, session_key: Arc::new(sessions::SessionKey::new(auth_secret)) }
     }
 }
 
 /// Refuses unless `actor` may do `action` on `target`.
 pub(crate) fn authorize(actor: &Actor, action: Action, target: Target) -> Result<(), AppError> {
-    if can(actor, action, target) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    if can(actor, action, target) { Ok(()) } else { Err(AppError::Forbidden) }
 }

@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's default parameters follow the
 //! OWASP recommendation: 19 MiB, 2 iterations, 1 lane).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use domain::AppError;
 
 use crate::ports::internal;
@@ -19,9 +19,7 @@ pub fn hash(password: &str) -> Result<String, AppError> {
 /// (which is logged: it means the database holds something we did not write).
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(e) => {
             tracing::error!(error = %e, "stored password hash is not a valid PHC string");
             false

@@ -3,11 +3,11 @@
 
 use async_trait::async_trait;
 use domain::page::{Page, PageRequest};
+use domain::policy::PolicyView;
 use domain::settings::SettingView;
 use domain::time::Timestamp;
 use domain::user::{RoleRef, RoleView};
 use domain::{AppError, AuthBackend, Grant, Language, UserStatus};
-use domain::policy::PolicyView;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

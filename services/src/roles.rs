@@ -29,14 +29,11 @@ pub fn permission_catalogue() -> Vec<PermissionEntry> {
     ObjectType::ALL
         .into_iter()
         .flat_map(|t| {
-            AccessLevel::ALL
-                .into_iter()
-                .filter(move |l| l.valid_for(t, true))
-                .map(move |l| PermissionEntry {
-                    key: Grant::model(t, l).key(),
-                    object_type: t,
-                    level: l,
-                })
+            AccessLevel::ALL.into_iter().filter(move |l| l.valid_for(t, true)).map(move |l| PermissionEntry {
+                key: Grant::model(t, l).key(),
+                object_type: t,
+                level: l,
+            })
         })
         .collect()
 }
@@ -44,7 +41,8 @@ pub fn permission_catalogue() -> Vec<PermissionEntry> {
 fn parse_permissions(keys: &[String]) -> Result<Vec<Grant>, AppError> {
     let mut grants = Vec::with_capacity(keys.len());
     for key in keys {
-        let grant = Grant::parse_key(key).ok_or_else(|| AppError::invalid("permissions", domain::error::Problem::Unknown))?;
+        let grant =
+            Grant::parse_key(key).ok_or_else(|| AppError::invalid("permissions", domain::error::Problem::Unknown))?;
         if !grants.contains(&grant) {
             grants.push(grant);
         }
@@ -55,10 +53,11 @@ fn parse_permissions(keys: &[String]) -> Result<Vec<Grant>, AppError> {
 /// Only permissions the actor holds (or holds fully) can be put into a role.
 fn ensure_actor_holds(actor: &Actor, grants: &[Grant]) -> Result<(), AppError> {
     let held = |g: &Grant| {
-        actor
-            .grants
-            .iter()
-            .any(|own| own.object_id.is_none() && own.object_type == g.object_type && (own.level == AccessLevel::Full || own.level == g.level))
+        actor.grants.iter().any(|own| {
+            own.object_id.is_none()
+                && own.object_type == g.object_type
+                && (own.level == AccessLevel::Full || own.level == g.level)
+        })
     };
     if grants.iter().all(held) { Ok(()) } else { Err(AppError::Forbidden) }
 }
@@ -106,12 +105,8 @@ impl Services {
             description: validate::text("description", &input.description, validate::DESCRIPTION_MAX)?,
             permissions: parse_permissions(&input.permissions)?,
         };
-        let added: Vec<Grant> = record
-            .permissions
-            .iter()
-            .filter(|g| !existing.permissions.contains(&g.key()))
-            .cloned()
-            .collect();
+        let added: Vec<Grant> =
+            record.permissions.iter().filter(|g| !existing.permissions.contains(&g.key())).cloned().collect();
         ensure_actor_holds(actor, &added)?;
         if existing.key == ADMIN_ROLE {
             for essential in [ObjectType::User, ObjectType::Role] {

@@ -79,11 +79,9 @@ impl Services {
         }
         let user = self.ports.users.by_username(&username).await?;
         let verified = match &user {
-            Some(UserRecord {
-                auth_backend: AuthBackend::Internal,
-                password_hash: Some(hash),
-                ..
-            }) => passwords::verify(password, hash),
+            Some(UserRecord { auth_backend: AuthBackend::Internal, password_hash: Some(hash), .. }) => {
+                passwords::verify(password, hash)
+            }
             _ => {
                 passwords::verify_against_nothing(password);
                 false
@@ -96,7 +94,7 @@ impl Services {
             return Err(AppError::InvalidCredentials);
         };
         if !user.status.can_sign_in() {
-            return Err(AppError::AccountDisabled(user.status));
+            return Err(AppError::AccountDisabled { status: user.status });
         }
         if !self.local_login_allowed(&user).await? {
             return Err(AppError::conflict("local_login_disabled"));
@@ -115,20 +113,11 @@ impl Services {
             .await?;
         self.ports.users.set_last_login(user.id, now).await?;
         tracing::info!(username = %user.username, "signed in");
-        Ok(NewSession {
-            token,
-            user_id: user.id,
-            lifetime_secs,
-        })
+        Ok(NewSession { token, user_id: user.id, lifetime_secs })
     }
 
     async fn local_login_allowed(&self, user: &UserRecord) -> Result<bool, AppError> {
-        let allowed = self
-            .ports
-            .settings
-            .get(LOCAL_LOGIN_FOR_NON_ADMINS)
-            .await?
-            .is_none_or(|s| s.value == "true");
+        let allowed = self.ports.settings.get(LOCAL_LOGIN_FOR_NON_ADMINS).await?.is_none_or(|s| s.value == "true");
         if allowed {
             return Ok(true);
         }
@@ -179,12 +168,7 @@ impl Services {
         }
         let actor = self.actor_of(&user).await?;
         let pending_policies = self.ports.policies.pending_for(user.id).await?;
-        Ok(Some(SessionUser {
-            actor,
-            name: user.name,
-            language: user.language,
-            pending_policies,
-        }))
+        Ok(Some(SessionUser { actor, name: user.name, language: user.language, pending_policies }))
     }
 
     pub(crate) async fn actor_of(&self, user: &UserRecord) -> Result<Actor, AppError> {

@@ -62,10 +62,7 @@ impl Database {
             .map_err(DbError::Connect)?;
         if dialect == Dialect::Sqlite {
             // WAL lets the web handlers read while the worker writes.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await
-                .map_err(DbError::Connect)?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(DbError::Connect)?;
         }
         Ok(Database { pool, dialect })
     }
@@ -82,10 +79,7 @@ impl Database {
     /// On MariaDB the migrator holds an advisory lock, so replicas starting
     /// together apply each migration once; seeding tolerates a concurrent twin.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        migrations::migrator(self.dialect)
-            .run(&self.pool)
-            .await
-            .map_err(DbError::Migrate)?;
+        migrations::migrator(self.dialect).run(&self.pool).await.map_err(DbError::Migrate)?;
         seed::defaults(self).await.map_err(DbError::Seed)
     }
 
@@ -111,13 +105,45 @@ impl Database {
                 Some(redis) => (Arc::new(redis.clone()), Arc::new(redis)),
                 None => (sql.clone(), sql.clone()),
             };
-        Ports {
-            users: sql.clone(),
-            roles: sql.clone(),
-            settings: sql.clone(),
-            policies: sql,
-            sessions,
-            attempts,
+        Ports { users: sql.clone(), roles: sql.clone(), settings: sql.clone(), policies: sql, sessions, attempts }
+    }
+}
+
+/// Creating and dropping whole MariaDB databases: for installers and for the
+/// test suites, which work in a throwaway database per test.
+pub mod maintenance {
+    use super::{Database, DbError};
+
+    fn checked(name: &str) -> Result<&str, DbError> {
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            Ok(name)
+        } else {
+            Err(DbError::UnsupportedUrl)
         }
+    }
+
+    /// `server_url` is `mysql://user@host:port` without a database.
+    pub async fn create_database(server_url: &str, name: &str) -> Result<(), DbError> {
+        let name = checked(name)?;
+        let admin = Database::connect(server_url, 1).await?;
+        let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE IF NOT EXISTS `{name}`")))
+            .execute(admin.pool())
+            .await
+            .map(|_| ())
+            .map_err(DbError::Connect);
+        admin.pool().close().await;
+        created
+    }
+
+    pub async fn drop_database(server_url: &str, name: &str) -> Result<(), DbError> {
+        let name = checked(name)?;
+        let admin = Database::connect(server_url, 1).await?;
+        let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+            .execute(admin.pool())
+            .await
+            .map(|_| ())
+            .map_err(DbError::Connect);
+        admin.pool().close().await;
+        dropped
     }
 }

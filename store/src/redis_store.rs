@@ -31,10 +31,7 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let conn = ConnectionManager::new(client).await?;
-        Ok(RedisStore {
-            conn,
-            prefix: prefix.to_string(),
-        })
+        Ok(RedisStore { conn, prefix: prefix.to_string() })
     }
 
     pub async fn ping(&self) -> Result<(), redis::RedisError> {

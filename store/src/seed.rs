@@ -34,20 +34,19 @@ pub async fn defaults(db: &Database) -> Result<(), sqlx::Error> {
         }
     }
     for role in DEFAULT_ROLES {
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM roles WHERE role_key = ?")
-            .bind(role.key)
-            .fetch_optional(pool)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM roles WHERE role_key = ?").bind(role.key).fetch_optional(pool).await?;
         if exists.is_some() {
             continue;
         }
         let mut tx = pool.begin().await?;
-        let inserted: Result<i64, _> = sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
-            .bind(role.key)
-            .bind(role.name)
-            .bind(role.description)
-            .fetch_one(&mut *tx)
-            .await;
+        let inserted: Result<i64, _> =
+            sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
+                .bind(role.key)
+                .bind(role.name)
+                .bind(role.description)
+                .fetch_one(&mut *tx)
+                .await;
         let id = match inserted {
             Ok(id) => id,
             Err(e) if is_duplicate(&e) => continue,

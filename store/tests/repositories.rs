@@ -6,10 +6,7 @@ use domain::page::PageRequest;
 use domain::time::Timestamp;
 use domain::{AccessLevel, AuthBackend, Grant, Language, ObjectType, UserStatus};
 use services::StoreError;
-use services::ports::{
-    AttemptCounter, NewUser, PolicyRecord, PolicyRepo, RoleRecord, RoleRepo, SessionRecord, SessionStore,
-    SettingsRepo, UserQuery, UserRepo,
-};
+use services::ports::{AttemptCounter, NewUser, PolicyRecord, RoleRecord, SessionRecord, SessionStore, UserQuery};
 use store::Database;
 
 fn new_user(username: &str) -> NewUser {
@@ -116,14 +113,8 @@ async fn roles_are_seeded_and_carry_grants(db: Database) {
 
     let user = ports.users.insert(new_user("bob")).await.unwrap();
     ports.users.set_roles(user, &[id]).await.unwrap();
-    ports.users
-        .add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full))
-        .await
-        .unwrap();
-    ports.users
-        .add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full))
-        .await
-        .unwrap();
+    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full)).await.unwrap();
+    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full)).await.unwrap();
     let grants = ports.users.grants_of(user).await.unwrap();
     assert_eq!(grants.len(), 3, "{grants:?}");
     assert!(grants.contains(&Grant::object(ObjectType::Event, 42, AccessLevel::Full)));

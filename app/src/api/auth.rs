@@ -37,7 +37,15 @@ pub async fn load_shell() -> ApiResult<ShellInfo> {
 /// an open redirect.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        // Printable ASCII only: the value ends up in a Location header.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            path
+        }
         _ => "/",
     }
 }
@@ -50,11 +58,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
     let session = state.services.login(&username, &password, &context::client_ip()).await?;
     context::set_session_cookie(&session.token, session.lifetime_secs, state.secure_cookies);
     let next = safe_next(next.as_deref());
-    let pending = state
-        .services
-        .session_user(&session.token)
-        .await?
-        .is_some_and(|u| !u.pending_policies.is_empty());
+    let pending = state.services.session_user(&session.token).await?.is_some_and(|u| !u.pending_policies.is_empty());
     if pending {
         leptos_axum::redirect(&format!("/policies/accept?next={}", crate::url_encode(next)));
     } else {
@@ -85,6 +89,7 @@ mod tests {
         assert_eq!(super::safe_next(Some("https://evil.example")), "/");
         assert_eq!(super::safe_next(Some("//evil.example")), "/");
         assert_eq!(super::safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(super::safe_next(Some("/x\r\nSet-Cookie: a=b")), "/");
         assert_eq!(super::safe_next(None), "/");
     }
 }

@@ -23,7 +23,8 @@ pub struct ServerState {
 pub struct ClientIp(pub String);
 
 pub fn state() -> Result<ServerState, AppError> {
-    use_context::<ServerState>().ok_or_else(|| services::ports::internal("server state missing", &"no ServerState in context"))
+    use_context::<ServerState>()
+        .ok_or_else(|| services::ports::internal("server state missing", &"no ServerState in context"))
 }
 
 fn parts() -> Option<Parts> {
@@ -31,9 +32,7 @@ fn parts() -> Option<Parts> {
 }
 
 pub fn client_ip() -> String {
-    parts()
-        .and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone()))
-        .unwrap_or_else(|| "unknown".into())
+    parts().and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone())).unwrap_or_else(|| "unknown".into())
 }
 
 /// The session token from the request's cookie, if any.
@@ -75,7 +74,9 @@ pub async fn actor_with_pending_policies() -> Result<Actor, AppError> {
 }
 
 fn set_cookie(value: String) {
-    if let (Some(options), Ok(header)) = (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value)) {
+    if let (Some(options), Ok(header)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(&value))
+    {
         options.append_header(SET_COOKIE, header);
     }
 }
@@ -84,9 +85,7 @@ fn set_cookie(value: String) {
 /// post with it; Secure when served over https.
 pub fn set_session_cookie(token: &str, max_age_secs: i64, secure: bool) {
     let secure = if secure { "; Secure" } else { "" };
-    set_cookie(format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    ));
+    set_cookie(format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"));
 }
 
 pub fn clear_session_cookie(secure: bool) {

@@ -16,7 +16,11 @@ pub async fn update_own_profile(name: String, email: String, language: String) -
 }
 
 #[server]
-pub async fn change_own_password(current_password: String, new_password: String, confirm_password: String) -> ApiResult<()> {
+pub async fn change_own_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> ApiResult<()> {
     use super::context;
     let actor = context::actor_with_pending_policies().await?;
     if new_password != confirm_password {
@@ -24,10 +28,7 @@ pub async fn change_own_password(current_password: String, new_password: String,
     }
     let state = context::state()?;
     let keep = context::session_token().map(|t| state.services.token_hash(&t)).unwrap_or_default();
-    state
-        .services
-        .change_own_password(&actor, &current_password, &new_password, &keep)
-        .await?;
+    state.services.change_own_password(&actor, &current_password, &new_password, &keep).await?;
     context::redirect_with_flash("/profile", super::flash::PASSWORD_CHANGED);
     Ok(())
 }

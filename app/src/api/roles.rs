@@ -33,10 +33,7 @@ pub async fn list_permissions() -> ApiResult<Vec<Permission>> {
     use super::context;
     let actor = context::actor().await?;
     let entries = context::state()?.services.permissions(&actor)?;
-    Ok(entries
-        .into_iter()
-        .map(|e| Permission { key: e.key, object_type: e.object_type, level: e.level })
-        .collect())
+    Ok(entries.into_iter().map(|e| Permission { key: e.key, object_type: e.object_type, level: e.level }).collect())
 }
 
 #[server]

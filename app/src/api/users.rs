@@ -49,14 +49,7 @@ pub async fn create_user(
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
-    let input = services::accounts::UserInput {
-        username,
-        name,
-        email,
-        language,
-        password,
-        role_keys: roles,
-    };
+    let input = services::accounts::UserInput { username, name, email, language, password, role_keys: roles };
     let user = context::state()?.services.create_user(&actor, input).await?;
     context::redirect_with_flash(&format!("/admin/users/{}", user.id), super::flash::CREATED);
     Ok(())

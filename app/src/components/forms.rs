@@ -87,7 +87,11 @@ pub fn LanguageSelect(selected: domain::Language) -> impl IntoView {
 
 /// A submit button that shows when its action is running.
 #[component]
-pub fn Submit(label: &'static str, pending: Memo<bool>, #[prop(default = BUTTON_CLASS)] class: &'static str) -> impl IntoView {
+pub fn Submit(
+    label: &'static str,
+    pending: Memo<bool>,
+    #[prop(default = BUTTON_CLASS)] class: &'static str,
+) -> impl IntoView {
     view! {
         <button type="submit" class=class disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
             {move || if pending.get() { t(Msg::Loading) } else { label }}

@@ -11,18 +11,14 @@ use crate::i18n::Msg;
 pub fn Pager(page: u32, pages: u32, total: u64, base: &'static str) -> impl IntoView {
     let query = use_query_map();
     let link = move |target: u32| {
-        let mut params: Vec<(String, String)> = query
-            .with_untracked(|q| {
+        let mut params: Vec<(String, String)> = query.with_untracked(|q| {
             q.into_iter()
                 .filter(|(k, _)| k.as_ref() != "page" && k.as_ref() != "ok")
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         });
         params.push(("page".into(), target.to_string()));
-        let encoded: Vec<String> = params
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", crate::url_encode(&v)))
-            .collect();
+        let encoded: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={}", crate::url_encode(&v))).collect();
         format!("{base}?{}", encoded.join("&"))
     };
     let summary = t(Msg::PageOf)

@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{Login, safe_next, load_shell};
+use crate::api::auth::{Login, load_shell, safe_next};
 use crate::components::forms::{ActionError, INPUT_CLASS, Submit};
 use crate::components::layout::Flash;
 use crate::i18n::Msg;

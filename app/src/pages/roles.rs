@@ -122,13 +122,19 @@ pub fn NewRolePage() -> impl IntoView {
     }
 }
 
-fn role_resource(id: Memo<Option<i64>>, version: impl Fn() -> usize + Send + Sync + 'static) -> Resource<Result<RoleView, crate::error::ApiError>> {
-    Resource::new(move || (id.get(), version()), |(id, _)| async move {
-        match id {
-            Some(id) => get_role(id).await,
-            None => Err(domain::AppError::NotFound.into()),
-        }
-    })
+fn role_resource(
+    id: Memo<Option<i64>>,
+    version: impl Fn() -> usize + Send + Sync + 'static,
+) -> Resource<Result<RoleView, crate::error::ApiError>> {
+    Resource::new(
+        move || (id.get(), version()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_role(id).await,
+                None => Err(domain::AppError::NotFound.into()),
+            }
+        },
+    )
 }
 
 #[component]

@@ -9,8 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::users::*;
 use crate::components::forms::{
-    ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, LINK_CLASS, LanguageSelect, SECONDARY_BUTTON_CLASS,
-    Submit,
+    ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, LINK_CLASS, LanguageSelect,
+    SECONDARY_BUTTON_CLASS, Submit,
 };
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
@@ -22,7 +22,9 @@ pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
     let lang = use_lang();
     let users = Resource::new(
-        move || query.with(|q| (q.get("q"), q.get("status"), q.get("role"), q.get("page").and_then(|p| p.parse().ok()))),
+        move || {
+            query.with(|q| (q.get("q"), q.get("status"), q.get("role"), q.get("page").and_then(|p| p.parse().ok())))
+        },
         |(q, status, role, page)| list_users(q, status, role, page),
     );
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
@@ -157,12 +159,15 @@ pub fn EditUserPage() -> impl IntoView {
     let set_status = ServerAction::<SetUserStatus>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
     let versions = move || (update.version().get(), set_roles.version().get(), set_status.version().get());
-    let user = Resource::new(move || (id.get(), versions()), |(id, _)| async move {
-        match id {
-            Some(id) => get_user(id).await,
-            None => Err(domain::AppError::NotFound.into()),
-        }
-    });
+    let user = Resource::new(
+        move || (id.get(), versions()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_user(id).await,
+                None => Err(domain::AppError::NotFound.into()),
+            }
+        },
+    );
     let roles = Resource::new(|| (), |_| assignable_roles());
     let lang = use_lang();
     view! {
@@ -233,12 +238,15 @@ pub fn EditUserPage() -> impl IntoView {
 pub fn DeleteUserPage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteUser>::new();
-    let user = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_user(id).await,
-            None => Err(domain::AppError::NotFound.into()),
-        }
-    });
+    let user = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_user(id).await,
+                None => Err(domain::AppError::NotFound.into()),
+            }
+        },
+    );
     let lang = use_lang();
     view! {
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>

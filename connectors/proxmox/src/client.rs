@@ -42,9 +42,7 @@ pub struct PveClient {
 
 impl std::fmt::Debug for PveClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PveClient")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("PveClient").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -68,11 +66,7 @@ impl Call {
             path_args.len(),
             "wrong number of path arguments for {endpoint}"
         );
-        Call {
-            endpoint,
-            path_args: path_args.iter().map(|a| (*a).to_owned()).collect(),
-            params: Vec::new(),
-        }
+        Call { endpoint, path_args: path_args.iter().map(|a| (*a).to_owned()).collect(), params: Vec::new() }
     }
 
     /// Refuses (in debug builds, i.e. in every test) a parameter the endpoint table does
@@ -104,11 +98,7 @@ impl Call {
     }
 
     fn bool(self, name: &'static str, value: bool) -> Call {
-        self.push(
-            name,
-            ParamKind::Boolean,
-            if value { "1" } else { "0" }.to_owned(),
-        )
+        self.push(name, ParamKind::Boolean, if value { "1" } else { "0" }.to_owned())
     }
 }
 
@@ -118,16 +108,9 @@ fn encode_segment(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b':'
-            | b'@'
-            | b'!' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' | b'@' | b'!' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
@@ -169,17 +152,14 @@ fn error_message(status: reqwest::StatusCode, reason: Option<String>, body: &[u8
 impl PveClient {
     pub fn new(config: PveConfig) -> Result<PveClient, ClientBuildError> {
         let tls = tls::client_config(&config.tls)?;
-        let mut auth = HeaderValue::from_str(&config.authorization_header())
-            .map_err(|_| ClientBuildError::InvalidToken)?;
+        let mut auth =
+            HeaderValue::from_str(&config.authorization_header()).map_err(|_| ClientBuildError::InvalidToken)?;
         auth.set_sensitive(true);
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .user_agent(concat!(
-                "openvle-proxmox-connector/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(concat!("openvle-proxmox-connector/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ClientBuildError::Http)?;
         Ok(PveClient { http, config, auth })
@@ -203,10 +183,7 @@ impl PveClient {
         self.config
             .base_url
             .join(&path)
-            .map_err(|e| PveError::Decode {
-                what: endpoint.to_string(),
-                message: format!("cannot build URL: {e}"),
-            })
+            .map_err(|e| PveError::Decode { what: endpoint.to_string(), message: format!("cannot build URL: {e}") })
     }
 
     async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T, PveError> {
@@ -219,32 +196,17 @@ impl PveClient {
             Method::Put => reqwest::Method::PUT,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut request = self
-            .http
-            .request(method, url)
-            .header(AUTHORIZATION, self.auth.clone());
-        request = if endpoint.method.params_in_query() {
-            request.query(&call.params)
-        } else {
-            request.form(&call.params)
-        };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| self.transport_error(e, &what))?;
+        let mut request = self.http.request(method, url).header(AUTHORIZATION, self.auth.clone());
+        request =
+            if endpoint.method.params_in_query() { request.query(&call.params) } else { request.form(&call.params) };
+        let response = request.send().await.map_err(|e| self.transport_error(e, &what))?;
         let status = response.status();
         tracing::debug!(target: "proxmox", %what, status = status.as_u16(), "Proxmox VE call");
         if status.is_success() {
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| self.transport_error(e, &what))?;
+            let body = response.bytes().await.map_err(|e| self.transport_error(e, &what))?;
             serde_json::from_slice::<Envelope<T>>(&body)
                 .map(|envelope| envelope.data)
-                .map_err(|e| PveError::Decode {
-                    what,
-                    message: e.to_string(),
-                })
+                .map_err(|e| PveError::Decode { what, message: e.to_string() })
         } else {
             let reason = response
                 .extensions()
@@ -261,10 +223,7 @@ impl PveClient {
 
     fn transport_error(&self, error: reqwest::Error, what: &str) -> PveError {
         if error.is_timeout() {
-            PveError::Timeout {
-                what: what.to_owned(),
-                after: self.config.request_timeout,
-            }
+            PveError::Timeout { what: what.to_owned(), after: self.config.request_timeout }
         } else {
             PveError::Transport(error)
         }
@@ -287,10 +246,7 @@ impl PveClient {
     /// `GET /cluster/resources`, with guests confined to the configured pool (nodes and
     /// storages are shared by every installation and are returned as they are). One call
     /// answers for every VM, so prefer it to per-VM status polling.
-    pub async fn cluster_resources(
-        &self,
-        kind: Option<ResourceType>,
-    ) -> Result<Vec<ClusterResource>, PveError> {
+    pub async fn cluster_resources(&self, kind: Option<ResourceType>) -> Result<Vec<ClusterResource>, PveError> {
         let mut call = Call::new(&ep::CLUSTER_RESOURCES, &[]);
         if let Some(kind) = kind {
             call = call.string("type", kind.as_str());
@@ -318,8 +274,7 @@ impl PveClient {
 
     /// Storages on a node that can hold VM disks.
     pub async fn storage(&self, node: &str) -> Result<Vec<StorageInfo>, PveError> {
-        self.send(Call::new(&ep::NODE_STORAGE, &[node]).string("content", "images"))
-            .await
+        self.send(Call::new(&ep::NODE_STORAGE, &[node]).string("content", "images")).await
     }
 
     // ----- pools ------------------------------------------------------------------
@@ -331,19 +286,12 @@ impl PveClient {
 
     /// Members of the configured pool.
     pub async fn pool_members(&self) -> Result<Vec<PoolMember>, PveError> {
-        let pool: PoolContents = self
-            .send(Call::new(&ep::POOL, &[&self.config.pool]))
-            .await?;
+        let pool: PoolContents = self.send(Call::new(&ep::POOL, &[&self.config.pool])).await?;
         Ok(pool.members)
     }
 
     async fn pool_vmids(&self) -> Result<HashSet<u32>, PveError> {
-        Ok(self
-            .pool_members()
-            .await?
-            .iter()
-            .filter_map(|m| m.vmid)
-            .collect())
+        Ok(self.pool_members().await?.iter().filter_map(|m| m.vmid).collect())
     }
 
     /// Fails with [`PveError::NotInPool`] unless `vmid` belongs to the configured pool,
@@ -352,10 +300,7 @@ impl PveClient {
         if self.pool_vmids().await?.contains(&vmid) {
             Ok(())
         } else {
-            Err(PveError::NotInPool {
-                vmid,
-                pool: self.config.pool.clone(),
-            })
+            Err(PveError::NotInPool { vmid, pool: self.config.pool.clone() })
         }
     }
 
@@ -380,17 +325,11 @@ impl PveClient {
     }
 
     pub async fn vm_config(&self, node: &str, vmid: u32) -> Result<VmConfig, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_CONFIG, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_CONFIG, node, vmid)).await
     }
 
     /// Changes settings synchronously (`PUT`, no task).
-    pub async fn update_vm_config(
-        &self,
-        node: &str,
-        vmid: u32,
-        update: &VmConfigUpdate,
-    ) -> Result<(), PveError> {
+    pub async fn update_vm_config(&self, node: &str, vmid: u32, update: &VmConfigUpdate) -> Result<(), PveError> {
         let mut call = Self::vm(&ep::VM_CONFIG_UPDATE, node, vmid)
             .opt_string("name", update.name.as_deref())
             .opt_string("description", update.description.as_deref())
@@ -407,12 +346,7 @@ impl PveClient {
     }
 
     /// Clones `vmid` (usually a template) into the configured pool; returns the task.
-    pub async fn clone_vm(
-        &self,
-        node: &str,
-        vmid: u32,
-        options: &CloneOptions,
-    ) -> Result<Upid, PveError> {
+    pub async fn clone_vm(&self, node: &str, vmid: u32, options: &CloneOptions) -> Result<Upid, PveError> {
         let full = options.full.unwrap_or(self.config.full_clone_default);
         let mut call = Self::vm(&ep::VM_CLONE, node, vmid)
             .int("newid", u64::from(options.newid))
@@ -428,19 +362,16 @@ impl PveClient {
     }
 
     pub async fn convert_to_template(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_TEMPLATE, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_TEMPLATE, node, vmid)).await
     }
 
     /// Live status of one VM. Slow on a busy cluster; for many VMs use [`Self::pool_vms`].
     pub async fn vm_status(&self, node: &str, vmid: u32) -> Result<VmStatus, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_STATUS, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_STATUS, node, vmid)).await
     }
 
     pub async fn start_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_START, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_START, node, vmid)).await
     }
 
     /// Hard stop (like pulling the plug).
@@ -456,45 +387,37 @@ impl PveClient {
         timeout: Duration,
         force_stop: bool,
     ) -> Result<Upid, PveError> {
-        let call = Self::vm(&ep::VM_SHUTDOWN, node, vmid)
-            .int("timeout", timeout.as_secs())
-            .bool("forceStop", force_stop);
+        let call =
+            Self::vm(&ep::VM_SHUTDOWN, node, vmid).int("timeout", timeout.as_secs()).bool("forceStop", force_stop);
         self.vm_call(vmid, call).await
     }
 
     pub async fn reboot_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_REBOOT, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_REBOOT, node, vmid)).await
     }
 
     pub async fn reset_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_RESET, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_RESET, node, vmid)).await
     }
 
     pub async fn suspend_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_SUSPEND, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_SUSPEND, node, vmid)).await
     }
 
     pub async fn resume_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::VM_RESUME, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::VM_RESUME, node, vmid)).await
     }
 
     /// Destroys a stopped VM with its disks, and removes it from pools, ACLs and jobs.
     pub async fn delete_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
-        let call = Self::vm(&ep::VM_DELETE, node, vmid)
-            .bool("purge", true)
-            .bool("destroy-unreferenced-disks", true);
+        let call = Self::vm(&ep::VM_DELETE, node, vmid).bool("purge", true).bool("destroy-unreferenced-disks", true);
         self.vm_call(vmid, call).await
     }
 
     // ----- snapshots -----------------------------------------------------------------
 
     pub async fn snapshots(&self, node: &str, vmid: u32) -> Result<Vec<Snapshot>, PveError> {
-        self.vm_call(vmid, Self::vm(&ep::SNAPSHOTS, node, vmid))
-            .await
+        self.vm_call(vmid, Self::vm(&ep::SNAPSHOTS, node, vmid)).await
     }
 
     /// Disk-only snapshot (no RAM state), quick and what course resets need.
@@ -512,22 +435,12 @@ impl PveClient {
         self.vm_call(vmid, call).await
     }
 
-    pub async fn rollback_snapshot(
-        &self,
-        node: &str,
-        vmid: u32,
-        name: &str,
-    ) -> Result<Upid, PveError> {
+    pub async fn rollback_snapshot(&self, node: &str, vmid: u32, name: &str) -> Result<Upid, PveError> {
         let call = Call::new(&ep::SNAPSHOT_ROLLBACK, &[node, &vmid.to_string(), name]);
         self.vm_call(vmid, call).await
     }
 
-    pub async fn delete_snapshot(
-        &self,
-        node: &str,
-        vmid: u32,
-        name: &str,
-    ) -> Result<Upid, PveError> {
+    pub async fn delete_snapshot(&self, node: &str, vmid: u32, name: &str) -> Result<Upid, PveError> {
         let call = Call::new(&ep::SNAPSHOT_DELETE, &[node, &vmid.to_string(), name]);
         self.vm_call(vmid, call).await
     }
@@ -536,14 +449,8 @@ impl PveClient {
 
     /// Network interfaces as the guest agent reports them. Fails while the VM boots
     /// ("QEMU guest agent is not running"), so callers poll it.
-    pub async fn agent_network_interfaces(
-        &self,
-        node: &str,
-        vmid: u32,
-    ) -> Result<Vec<NetworkInterface>, PveError> {
-        let result: AgentResult = self
-            .vm_call(vmid, Self::vm(&ep::AGENT_NETWORK, node, vmid))
-            .await?;
+    pub async fn agent_network_interfaces(&self, node: &str, vmid: u32) -> Result<Vec<NetworkInterface>, PveError> {
+        let result: AgentResult = self.vm_call(vmid, Self::vm(&ep::AGENT_NETWORK, node, vmid)).await?;
         Ok(result.result)
     }
 
@@ -555,12 +462,7 @@ impl PveClient {
 
     /// The `vncwebsocket` URL (wss, or ws for a plain-HTTP base URL) for a proxy opened
     /// with [`Self::vnc_proxy`]. The browser also needs the API token or a PVE ticket.
-    pub fn vnc_websocket_url(
-        &self,
-        node: &str,
-        vmid: u32,
-        proxy: &VncProxy,
-    ) -> Result<Url, PveError> {
+    pub fn vnc_websocket_url(&self, node: &str, vmid: u32, proxy: &VncProxy) -> Result<Url, PveError> {
         let mut url = self.url(&ep::VNC_WEBSOCKET, &[node.to_owned(), vmid.to_string()])?;
         let scheme = if url.scheme() == "http" { "ws" } else { "wss" };
         url.set_scheme(scheme).map_err(|()| PveError::Decode {
@@ -571,8 +473,7 @@ impl PveClient {
         let call = Call::new(&ep::VNC_WEBSOCKET, &[node, &vmid.to_string()])
             .int("port", u64::from(proxy.port))
             .string("vncticket", proxy.ticket.as_str());
-        url.query_pairs_mut()
-            .extend_pairs(call.params.iter().map(|(k, v)| (*k, v.as_str())));
+        url.query_pairs_mut().extend_pairs(call.params.iter().map(|(k, v)| (*k, v.as_str())));
         Ok(url)
     }
 
@@ -591,15 +492,8 @@ impl PveClient {
     }
 
     /// Lines `start..start+limit` of the task log.
-    pub async fn task_log(
-        &self,
-        upid: &Upid,
-        start: u64,
-        limit: u64,
-    ) -> Result<Vec<TaskLogLine>, PveError> {
-        let call = Self::task_call(&ep::TASK_LOG, upid)?
-            .int("start", start)
-            .int("limit", limit);
+    pub async fn task_log(&self, upid: &Upid, start: u64, limit: u64) -> Result<Vec<TaskLogLine>, PveError> {
+        let call = Self::task_call(&ep::TASK_LOG, upid)?.int("start", start).int("limit", limit);
         self.send(call).await
     }
 
@@ -616,8 +510,7 @@ impl PveClient {
                     return if status.succeeded() {
                         Ok(status)
                     } else {
-                        let exitstatus =
-                            status.exitstatus.unwrap_or_else(|| "unknown error".into());
+                        let exitstatus = status.exitstatus.unwrap_or_else(|| "unknown error".into());
                         Err(PveError::from_task(upid.as_str(), exitstatus))
                     };
                 }
@@ -629,10 +522,7 @@ impl PveClient {
             }
             let elapsed = started.elapsed();
             if elapsed >= timeout {
-                return Err(PveError::Timeout {
-                    what: format!("task {upid}"),
-                    after: timeout,
-                });
+                return Err(PveError::Timeout { what: format!("task {upid}"), after: timeout });
             }
             tokio::time::sleep(pause.min(timeout - elapsed)).await;
             pause = (pause * 2).min(TASK_POLL_MAX);
@@ -661,33 +551,15 @@ mod tests {
             error_message(status, Some("Parameter verification failed.".into()), body),
             "Parameter verification failed.; newid: value must be at least 100"
         );
-        assert_eq!(
-            error_message(
-                reqwest::StatusCode::INTERNAL_SERVER_ERROR,
-                None,
-                br#"{"message":"boom\n"}"#
-            ),
-            "boom"
-        );
-        assert_eq!(
-            error_message(reqwest::StatusCode::NOT_FOUND, None, b""),
-            "Not Found"
-        );
+        assert_eq!(error_message(reqwest::StatusCode::INTERNAL_SERVER_ERROR, None, br#"{"message":"boom\n"}"#), "boom");
+        assert_eq!(error_message(reqwest::StatusCode::NOT_FOUND, None, b""), "Not Found");
     }
 
     #[test]
     fn urls_fill_placeholders() {
         let cfg = PveConfig::new("http://127.0.0.1:9", "a@pve", "t", "s").unwrap();
         let client = PveClient::new(cfg).unwrap();
-        let url = client
-            .url(
-                &ep::SNAPSHOT_ROLLBACK,
-                &["pve1".into(), "100".into(), "before exam".into()],
-            )
-            .unwrap();
-        assert_eq!(
-            url.as_str(),
-            "http://127.0.0.1:9/api2/json/nodes/pve1/qemu/100/snapshot/before%20exam/rollback"
-        );
+        let url = client.url(&ep::SNAPSHOT_ROLLBACK, &["pve1".into(), "100".into(), "before exam".into()]).unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/api2/json/nodes/pve1/qemu/100/snapshot/before%20exam/rollback");
     }
 }

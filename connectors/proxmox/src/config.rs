@@ -100,21 +100,13 @@ pub enum PveConfigError {
 }
 
 fn invalid(var: &'static str, reason: impl Into<String>) -> PveConfigError {
-    PveConfigError::Invalid {
-        var,
-        reason: reason.into(),
-    }
+    PveConfigError::Invalid { var, reason: reason.into() }
 }
 
 impl PveConfig {
     /// Settings with defaults for everything but the address and the token; for callers
     /// that do not read the environment (tests, the demo against the simulator).
-    pub fn new(
-        hostname: &str,
-        user: &str,
-        token_name: &str,
-        token_value: &str,
-    ) -> Result<PveConfig, PveConfigError> {
+    pub fn new(hostname: &str, user: &str, token_name: &str, token_value: &str) -> Result<PveConfig, PveConfigError> {
         let lookup = |var: &str| match var {
             vars::HOSTNAME => Some(hostname.to_owned()),
             vars::USER => Some(user.to_owned()),
@@ -132,9 +124,7 @@ impl PveConfig {
 
     /// Builds the configuration from a variable lookup (the server's config loader passes
     /// its own, so it can merge files and the environment). Empty values count as unset.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<PveConfig, PveConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<PveConfig, PveConfigError> {
         let get = |var: &'static str| lookup(var).filter(|v| !v.trim().is_empty());
         let require = |var: &'static str| get(var).ok_or(PveConfigError::Missing { var });
 
@@ -144,19 +134,13 @@ impl PveConfig {
         if user.contains('!') {
             return Err(invalid(
                 vars::USER,
-                format!(
-                    "expected user@realm without the token part; put the token name in {}",
-                    vars::TOKEN_NAME
-                ),
+                format!("expected user@realm without the token part; put the token name in {}", vars::TOKEN_NAME),
             ));
         }
         match user.split_once('@') {
             Some((name, realm)) if !name.is_empty() && !realm.is_empty() => {}
             _ => {
-                return Err(invalid(
-                    vars::USER,
-                    format!("expected user@realm (e.g. openvle@pve), got {user:?}"),
-                ));
+                return Err(invalid(vars::USER, format!("expected user@realm (e.g. openvle@pve), got {user:?}")));
             }
         }
 
@@ -169,23 +153,14 @@ impl PveConfig {
         }
         let token_value = require(vars::TOKEN_VALUE)?.trim().to_owned();
 
-        let verify_ssl = get(vars::VERIFY_SSL)
-            .map(|v| parse_bool(vars::VERIFY_SSL, &v))
-            .transpose()?
-            .unwrap_or(true);
-        let fingerprint = get(vars::TLS_FINGERPRINT)
-            .map(|v| parse_fingerprint(&v))
-            .transpose()?;
+        let verify_ssl = get(vars::VERIFY_SSL).map(|v| parse_bool(vars::VERIFY_SSL, &v)).transpose()?.unwrap_or(true);
+        let fingerprint = get(vars::TLS_FINGERPRINT).map(|v| parse_fingerprint(&v)).transpose()?;
         let ca_file = get(vars::CA_FILE).map(PathBuf::from);
         let tls = match (fingerprint, ca_file) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     vars::TLS_FINGERPRINT,
-                    format!(
-                        "set either {} or {}, not both",
-                        vars::TLS_FINGERPRINT,
-                        vars::CA_FILE
-                    ),
+                    format!("set either {} or {}, not both", vars::TLS_FINGERPRINT, vars::CA_FILE),
                 ));
             }
             // A pin is an explicit, stronger statement than PVE_VERIFY_SSL=false.
@@ -195,12 +170,8 @@ impl PveConfig {
             (None, None) => TlsVerification::SystemRoots,
         };
 
-        let pool =
-            get(vars::VMS_POOL).map_or_else(|| DEFAULT_POOL.to_owned(), |p| p.trim().to_owned());
-        if !pool
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        let pool = get(vars::VMS_POOL).map_or_else(|| DEFAULT_POOL.to_owned(), |p| p.trim().to_owned());
+        if !pool.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(invalid(
                 vars::VMS_POOL,
                 format!("pool IDs allow only letters, digits, '-' and '_', got {pool:?}"),
@@ -234,10 +205,7 @@ impl PveConfig {
 
     /// The `Authorization` header value Proxmox expects for API tokens.
     pub fn authorization_header(&self) -> String {
-        format!(
-            "PVEAPIToken={}!{}={}",
-            self.user, self.token_name, self.token_value
-        )
+        format!("PVEAPIToken={}!{}={}", self.user, self.token_name, self.token_value)
     }
 }
 
@@ -246,17 +214,10 @@ impl PveConfig {
 /// would assume 443: a Proxmox API on 443 must be written out).
 fn parse_hostname(raw: &str) -> Result<Url, PveConfigError> {
     let raw = raw.trim();
-    let with_scheme = if raw.contains("://") {
-        raw.to_owned()
-    } else {
-        format!("https://{raw}")
-    };
+    let with_scheme = if raw.contains("://") { raw.to_owned() } else { format!("https://{raw}") };
     let (scheme, rest) = with_scheme.split_once("://").unwrap_or(("https", raw));
     if scheme != "https" && scheme != "http" {
-        return Err(invalid(
-            vars::HOSTNAME,
-            format!("scheme must be https or http, got {scheme:?}"),
-        ));
+        return Err(invalid(vars::HOSTNAME, format!("scheme must be https or http, got {scheme:?}")));
     }
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -270,25 +231,14 @@ fn parse_hostname(raw: &str) -> Result<Url, PveConfigError> {
         ));
     }
     if authority.is_empty() || authority.contains('@') {
-        return Err(invalid(
-            vars::HOSTNAME,
-            format!("expected host[:port], got {raw:?}"),
-        ));
+        return Err(invalid(vars::HOSTNAME, format!("expected host[:port], got {raw:?}")));
     }
     // The port is what follows the last ':' outside IPv6 brackets.
     let host_end = authority.rfind(']').unwrap_or(0);
     let has_port = authority[host_end..].contains(':');
-    let authority = if has_port {
-        authority.to_owned()
-    } else {
-        format!("{authority}:{DEFAULT_PORT}")
-    };
-    let url = Url::parse(&format!("{scheme}://{authority}/")).map_err(|e| {
-        invalid(
-            vars::HOSTNAME,
-            format!("{raw:?} is not a valid host or URL: {e}"),
-        )
-    })?;
+    let authority = if has_port { authority.to_owned() } else { format!("{authority}:{DEFAULT_PORT}") };
+    let url = Url::parse(&format!("{scheme}://{authority}/"))
+        .map_err(|e| invalid(vars::HOSTNAME, format!("{raw:?} is not a valid host or URL: {e}")))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid(vars::HOSTNAME, format!("no host in {raw:?}")));
     }
@@ -299,23 +249,15 @@ fn parse_bool(var: &'static str, value: &str) -> Result<bool, PveConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        other => Err(invalid(
-            var,
-            format!("expected true or false, got {other:?}"),
-        )),
+        other => Err(invalid(var, format!("expected true or false, got {other:?}"))),
     }
 }
 
 fn parse_secs(var: &'static str, value: &str) -> Result<Duration, PveConfigError> {
-    let secs: f64 = value
-        .trim()
-        .parse()
-        .map_err(|_| invalid(var, format!("expected a number of seconds, got {value:?}")))?;
+    let secs: f64 =
+        value.trim().parse().map_err(|_| invalid(var, format!("expected a number of seconds, got {value:?}")))?;
     if !(secs.is_finite() && secs > 0.0 && secs < 86_400.0) {
-        return Err(invalid(
-            var,
-            format!("expected seconds between 0 and 86400, got {value:?}"),
-        ));
+        return Err(invalid(var, format!("expected seconds between 0 and 86400, got {value:?}")));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -324,17 +266,10 @@ fn parse_secs(var: &'static str, value: &str) -> Result<Duration, PveConfigError
 fn parse_fingerprint(value: &str) -> Result<[u8; 32], PveConfigError> {
     let digits: String = value.trim().chars().filter(|c| *c != ':').collect();
     let bytes = hex::decode(&digits).map_err(|_| {
-        invalid(
-            vars::TLS_FINGERPRINT,
-            "expected a SHA-256 fingerprint as hex, optionally ':'-separated",
-        )
+        invalid(vars::TLS_FINGERPRINT, "expected a SHA-256 fingerprint as hex, optionally ':'-separated")
     })?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-        invalid(
-            vars::TLS_FINGERPRINT,
-            format!("expected 32 bytes (SHA-256), got {}", bytes.len()),
-        )
-    })
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| invalid(vars::TLS_FINGERPRINT, format!("expected 32 bytes (SHA-256), got {}", bytes.len())))
 }
 
 #[cfg(test)]
@@ -343,10 +278,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -370,10 +302,7 @@ mod tests {
         assert_eq!(cfg.pool, "OpenVLE-VMs");
         assert_eq!(cfg.tls, TlsVerification::SystemRoots);
         assert!(!cfg.full_clone_default);
-        assert_eq!(
-            cfg.authorization_header(),
-            "PVEAPIToken=openvle@pve!vle=secret"
-        );
+        assert_eq!(cfg.authorization_header(), "PVEAPIToken=openvle@pve!vle=secret");
     }
 
     #[test]
@@ -394,20 +323,11 @@ mod tests {
     #[test]
     fn errors_name_the_variable() {
         let err = PveConfig::from_lookup(lookup(&BASE[..3])).unwrap_err();
-        assert_eq!(
-            err,
-            PveConfigError::Missing {
-                var: "PVE_TOKEN_VALUE"
-            }
-        );
+        assert_eq!(err, PveConfigError::Missing { var: "PVE_TOKEN_VALUE" });
         assert!(err.to_string().contains("PVE_TOKEN_VALUE"));
 
-        let err =
-            PveConfig::from_lookup(lookup(&with(&[("PVE_VERIFY_SSL", "maybe")]))).unwrap_err();
-        assert!(
-            err.to_string().starts_with("PVE_VERIFY_SSL is invalid"),
-            "{err}"
-        );
+        let err = PveConfig::from_lookup(lookup(&with(&[("PVE_VERIFY_SSL", "maybe")]))).unwrap_err();
+        assert!(err.to_string().starts_with("PVE_VERIFY_SSL is invalid"), "{err}");
 
         let mut bad_user = BASE.to_vec();
         bad_user[1] = ("PVE_USER", "openvle");
@@ -418,22 +338,13 @@ mod tests {
     #[test]
     fn tls_modes() {
         let fp = "AB:".repeat(31) + "AB";
-        let cfg =
-            PveConfig::from_lookup(lookup(&with(&[("PVE_TLS_FINGERPRINT", fp.as_str())]))).unwrap();
+        let cfg = PveConfig::from_lookup(lookup(&with(&[("PVE_TLS_FINGERPRINT", fp.as_str())]))).unwrap();
         assert_eq!(cfg.tls, TlsVerification::PinnedSha256([0xab; 32]));
         let cfg = PveConfig::from_lookup(lookup(&with(&[("PVE_VERIFY_SSL", "false")]))).unwrap();
         assert_eq!(cfg.tls, TlsVerification::Insecure);
-        let cfg = PveConfig::from_lookup(lookup(&with(&[(
-            "PVE_CA_FILE",
-            "/etc/pve/pve-root-ca.pem",
-        )])))
-        .unwrap();
-        assert_eq!(
-            cfg.tls,
-            TlsVerification::CustomCa("/etc/pve/pve-root-ca.pem".into())
-        );
-        let err =
-            PveConfig::from_lookup(lookup(&with(&[("PVE_TLS_FINGERPRINT", "abcd")]))).unwrap_err();
+        let cfg = PveConfig::from_lookup(lookup(&with(&[("PVE_CA_FILE", "/etc/pve/pve-root-ca.pem")]))).unwrap();
+        assert_eq!(cfg.tls, TlsVerification::CustomCa("/etc/pve/pve-root-ca.pem".into()));
+        let err = PveConfig::from_lookup(lookup(&with(&[("PVE_TLS_FINGERPRINT", "abcd")]))).unwrap_err();
         assert!(err.to_string().contains("PVE_TLS_FINGERPRINT"));
     }
 
@@ -454,8 +365,6 @@ mod tests {
         assert_eq!(cfg.request_timeout, Duration::from_millis(2500));
         assert!(cfg.full_clone_default);
         assert_eq!(cfg.pool, "Course-42");
-        assert!(
-            PveConfig::from_lookup(lookup(&with(&[("PVE_CONNECT_TIMEOUT_SECS", "-1")]))).is_err()
-        );
+        assert!(PveConfig::from_lookup(lookup(&with(&[("PVE_CONNECT_TIMEOUT_SECS", "-1")]))).is_err());
     }
 }

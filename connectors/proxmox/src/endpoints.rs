@@ -65,9 +65,7 @@ impl Endpoint {
 
     /// The placeholder names in the path template, in order.
     pub fn placeholders(&self) -> impl Iterator<Item = &'static str> {
-        self.path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        self.path.split('/').filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
     }
 }
 
@@ -78,37 +76,20 @@ impl fmt::Display for Endpoint {
 }
 
 const fn s(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::String,
-    }
+    Param { name, kind: ParamKind::String }
 }
 const fn i(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::Integer,
-    }
+    Param { name, kind: ParamKind::Integer }
 }
 const fn b(name: &'static str) -> Param {
-    Param {
-        name,
-        kind: ParamKind::Boolean,
-    }
+    Param { name, kind: ParamKind::Boolean }
 }
 
 const fn get(path: &'static str, params: &'static [Param]) -> Endpoint {
-    Endpoint {
-        method: Method::Get,
-        path,
-        params,
-    }
+    Endpoint { method: Method::Get, path, params }
 }
 const fn post(path: &'static str, params: &'static [Param]) -> Endpoint {
-    Endpoint {
-        method: Method::Post,
-        path,
-        params,
-    }
+    Endpoint { method: Method::Post, path, params }
 }
 
 pub const VERSION: Endpoint = get("/version", &[]);
@@ -124,35 +105,17 @@ pub const VM_CONFIG: Endpoint = get("/nodes/{node}/qemu/{vmid}/config", &[]);
 pub const VM_CONFIG_UPDATE: Endpoint = Endpoint {
     method: Method::Put,
     path: "/nodes/{node}/qemu/{vmid}/config",
-    params: &[
-        s("name"),
-        i("cores"),
-        s("memory"),
-        s("description"),
-        s("tags"),
-        s("net0"),
-    ],
+    params: &[s("name"), i("cores"), s("memory"), s("description"), s("tags"), s("net0")],
 };
 pub const VM_CLONE: Endpoint = post(
     "/nodes/{node}/qemu/{vmid}/clone",
-    &[
-        i("newid"),
-        s("name"),
-        s("target"),
-        b("full"),
-        s("storage"),
-        s("pool"),
-        s("description"),
-    ],
+    &[i("newid"), s("name"), s("target"), b("full"), s("storage"), s("pool"), s("description")],
 );
 pub const VM_TEMPLATE: Endpoint = post("/nodes/{node}/qemu/{vmid}/template", &[]);
 pub const VM_STATUS: Endpoint = get("/nodes/{node}/qemu/{vmid}/status/current", &[]);
 pub const VM_START: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/start", &[]);
 pub const VM_STOP: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/stop", &[]);
-pub const VM_SHUTDOWN: Endpoint = post(
-    "/nodes/{node}/qemu/{vmid}/status/shutdown",
-    &[i("timeout"), b("forceStop")],
-);
+pub const VM_SHUTDOWN: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/shutdown", &[i("timeout"), b("forceStop")]);
 pub const VM_REBOOT: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/reboot", &[]);
 pub const VM_RESET: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/reset", &[]);
 pub const VM_SUSPEND: Endpoint = post("/nodes/{node}/qemu/{vmid}/status/suspend", &[]);
@@ -163,32 +126,18 @@ pub const VM_DELETE: Endpoint = Endpoint {
     params: &[b("purge"), b("destroy-unreferenced-disks")],
 };
 pub const SNAPSHOTS: Endpoint = get("/nodes/{node}/qemu/{vmid}/snapshot", &[]);
-pub const SNAPSHOT_CREATE: Endpoint = post(
-    "/nodes/{node}/qemu/{vmid}/snapshot",
-    &[s("snapname"), s("description"), b("vmstate")],
-);
-pub const SNAPSHOT_ROLLBACK: Endpoint = post(
-    "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
-    &[],
-);
-pub const SNAPSHOT_DELETE: Endpoint = Endpoint {
-    method: Method::Delete,
-    path: "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
-    params: &[],
-};
-pub const AGENT_NETWORK: Endpoint = get(
-    "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces",
-    &[],
-);
+pub const SNAPSHOT_CREATE: Endpoint =
+    post("/nodes/{node}/qemu/{vmid}/snapshot", &[s("snapname"), s("description"), b("vmstate")]);
+pub const SNAPSHOT_ROLLBACK: Endpoint = post("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", &[]);
+pub const SNAPSHOT_DELETE: Endpoint =
+    Endpoint { method: Method::Delete, path: "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}", params: &[] };
+pub const AGENT_NETWORK: Endpoint = get("/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", &[]);
 pub const TASK_STATUS: Endpoint = get("/nodes/{node}/tasks/{upid}/status", &[]);
 pub const TASK_LOG: Endpoint = get("/nodes/{node}/tasks/{upid}/log", &[i("start"), i("limit")]);
 pub const VNC_PROXY: Endpoint = post("/nodes/{node}/qemu/{vmid}/vncproxy", &[b("websocket")]);
 /// Not requested by this client: the browser (or the remote-desktop gateway) opens it as a
 /// websocket; the client only builds its URL.
-pub const VNC_WEBSOCKET: Endpoint = get(
-    "/nodes/{node}/qemu/{vmid}/vncwebsocket",
-    &[i("port"), s("vncticket")],
-);
+pub const VNC_WEBSOCKET: Endpoint = get("/nodes/{node}/qemu/{vmid}/vncwebsocket", &[i("port"), s("vncticket")]);
 
 /// Every endpoint the client uses; the contract test iterates this.
 pub const ENDPOINTS: &[&Endpoint] = &[
@@ -241,10 +190,7 @@ mod tests {
     fn table_has_no_duplicates() {
         for (n, a) in ENDPOINTS.iter().enumerate() {
             for other in &ENDPOINTS[n + 1..] {
-                assert!(
-                    !(a.method == other.method && a.path == other.path),
-                    "{a} listed twice"
-                );
+                assert!(!(a.method == other.method && a.path == other.path), "{a} listed twice");
             }
         }
     }

@@ -70,17 +70,14 @@ impl PveError {
             403 => PveError::Forbidden { message },
             404 => PveError::NotFound { message },
             595 | 596 => PveError::NodeUnreachable { status, message },
-            _ => classify_message(message)
-                .unwrap_or_else(|message| PveError::Api { status, message }),
+            _ => classify_message(message).unwrap_or_else(|message| PveError::Api { status, message }),
         }
     }
 
     /// Builds the error for a task whose exit status is not `OK`.
     pub(crate) fn from_task(upid: &str, exitstatus: String) -> PveError {
-        classify_message(exitstatus).unwrap_or_else(|exitstatus| PveError::TaskFailed {
-            upid: upid.to_owned(),
-            exitstatus,
-        })
+        classify_message(exitstatus)
+            .unwrap_or_else(|exitstatus| PveError::TaskFailed { upid: upid.to_owned(), exitstatus })
     }
 }
 
@@ -109,10 +106,9 @@ mod tests {
 
     #[test]
     fn busy_messages_are_locked_and_retryable() {
-        for msg in [
-            "VM 105 is locked (clone)",
-            "can't lock file '/var/lock/qemu-server/lock-local-lvm.conf' - got timeout",
-        ] {
+        for msg in
+            ["VM 105 is locked (clone)", "can't lock file '/var/lock/qemu-server/lock-local-lvm.conf' - got timeout"]
+        {
             let err = PveError::from_status(500, msg.into());
             assert!(matches!(err, PveError::Locked { .. }), "{msg}: {err:?}");
             assert!(err.is_retryable());
@@ -128,24 +124,16 @@ mod tests {
 
     #[test]
     fn missing_config_file_is_not_found() {
-        let err = PveError::from_status(
-            500,
-            "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist".into(),
-        );
+        let err =
+            PveError::from_status(500, "Configuration file 'nodes/pve1/qemu-server/999.conf' does not exist".into());
         assert!(matches!(err, PveError::NotFound { .. }));
         assert!(!err.is_retryable());
     }
 
     #[test]
     fn auth_statuses_map_by_code() {
-        assert!(matches!(
-            PveError::from_status(401, "authentication failure".into()),
-            PveError::Unauthorized { .. }
-        ));
-        assert!(matches!(
-            PveError::from_status(403, "Permission check failed".into()),
-            PveError::Forbidden { .. }
-        ));
+        assert!(matches!(PveError::from_status(401, "authentication failure".into()), PveError::Unauthorized { .. }));
+        assert!(matches!(PveError::from_status(403, "Permission check failed".into()), PveError::Forbidden { .. }));
         let other = PveError::from_task("UPID:x", "disk full".into());
         assert!(matches!(other, PveError::TaskFailed { .. }));
         assert!(!other.is_retryable());

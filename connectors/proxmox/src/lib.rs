@@ -15,14 +15,13 @@ mod types;
 
 pub use client::{ClientBuildError, PveClient};
 pub use config::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, PveConfig,
-    PveConfigError, TlsVerification, vars,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_POOL, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT, PveConfig, PveConfigError,
+    TlsVerification, vars,
 };
 pub use error::PveError;
 pub use tls::TlsSetupError;
 pub use types::{
-    CloneOptions, ClusterResource, CpuInfo, IpAddress, MemoryUsage, NetworkInterface, NodeStatus,
-    NodeSummary, PoolContents, PoolMember, PoolSummary, QemuVm, ResourceType, Snapshot,
-    StorageInfo, TaskLogLine, TaskStatus, Upid, VersionInfo, VmConfig, VmConfigUpdate, VmStatus,
-    VncProxy, guest_ipv4_addresses,
+    CloneOptions, ClusterResource, CpuInfo, IpAddress, MemoryUsage, NetworkInterface, NodeStatus, NodeSummary,
+    PoolContents, PoolMember, PoolSummary, QemuVm, ResourceType, Snapshot, StorageInfo, TaskLogLine, TaskStatus, Upid,
+    VersionInfo, VmConfig, VmConfigUpdate, VmStatus, VncProxy, guest_ipv4_addresses,
 };

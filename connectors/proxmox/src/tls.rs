@@ -26,15 +26,11 @@ pub enum TlsSetupError {
 
 pub(crate) fn client_config(mode: &TlsVerification) -> Result<ClientConfig, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
+    let builder = ClientConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
     let config = match mode {
         TlsVerification::SystemRoots => builder.with_platform_verifier()?.with_no_client_auth(),
         TlsVerification::CustomCa(path) => {
-            let ca_error = |message: String| TlsSetupError::CaFile {
-                path: path.display().to_string(),
-                message,
-            };
+            let ca_error = |message: String| TlsSetupError::CaFile { path: path.display().to_string(), message };
             let mut roots = RootCertStore::empty();
             for cert in CertificateDer::pem_file_iter(path).map_err(|e| ca_error(e.to_string()))? {
                 let cert = cert.map_err(|e| ca_error(e.to_string()))?;
@@ -96,9 +92,7 @@ impl ServerCertVerifier for PinnedVerifier {
         if !self.verify_fingerprint || self.matches(end_entity) {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General(
-                "server certificate does not match the pinned SHA-256 fingerprint".into(),
-            ))
+            Err(rustls::Error::General("server certificate does not match the pinned SHA-256 fingerprint".into()))
         }
     }
 
@@ -131,19 +125,14 @@ mod tests {
 
     #[test]
     fn every_mode_builds() {
-        for mode in [
-            TlsVerification::SystemRoots,
-            TlsVerification::PinnedSha256([1; 32]),
-            TlsVerification::Insecure,
-        ] {
+        for mode in [TlsVerification::SystemRoots, TlsVerification::PinnedSha256([1; 32]), TlsVerification::Insecure] {
             client_config(&mode).unwrap();
         }
     }
 
     #[test]
     fn missing_ca_file_is_reported() {
-        let err =
-            client_config(&TlsVerification::CustomCa("/nonexistent/ca.pem".into())).unwrap_err();
+        let err = client_config(&TlsVerification::CustomCa("/nonexistent/ca.pem".into())).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 
@@ -158,15 +147,7 @@ mod tests {
         assert!(verifier.matches(&der));
         let name = ServerName::try_from("pve").unwrap();
         let other = CertificateDer::from(vec![9u8]);
-        assert!(
-            verifier
-                .verify_server_cert(&other, &[], &name, &[], UnixTime::now())
-                .is_err()
-        );
-        assert!(
-            verifier
-                .verify_server_cert(&der, &[], &name, &[], UnixTime::now())
-                .is_ok()
-        );
+        assert!(verifier.verify_server_cert(&other, &[], &name, &[], UnixTime::now()).is_err());
+        assert!(verifier.verify_server_cert(&der, &[], &name, &[], UnixTime::now()).is_ok());
     }
 }

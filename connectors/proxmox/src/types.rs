@@ -421,11 +421,7 @@ impl TaskStatus {
 
     /// Proxmox counts a task that finished with warnings as done.
     pub fn succeeded(&self) -> bool {
-        !self.is_running()
-            && self
-                .exitstatus
-                .as_deref()
-                .is_some_and(|s| s == "OK" || s.starts_with("WARNINGS"))
+        !self.is_running() && self.exitstatus.as_deref().is_some_and(|s| s == "OK" || s.starts_with("WARNINGS"))
     }
 }
 
@@ -466,9 +462,7 @@ pub(crate) mod lenient {
     fn to_u64(v: &Value) -> Option<u64> {
         match v {
             Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
-                    .map(|f| f as u64)
+                n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
             }),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
@@ -496,19 +490,13 @@ pub(crate) mod lenient {
         f(&v).ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}")))
     }
 
-    fn convert_opt<'de, D, T>(
-        d: D,
-        f: impl Fn(&Value) -> Option<T>,
-        what: &str,
-    ) -> Result<Option<T>, D::Error>
+    fn convert_opt<'de, D, T>(d: D, f: impl Fn(&Value) -> Option<T>, what: &str) -> Result<Option<T>, D::Error>
     where
         D: Deserializer<'de>,
     {
         match Value::deserialize(d)? {
             Value::Null => Ok(None),
-            v => f(&v)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}"))),
+            v => f(&v).map(Some).ok_or_else(|| D::Error::custom(format!("expected {what}, got {v}"))),
         }
     }
 
@@ -517,11 +505,7 @@ pub(crate) mod lenient {
     }
 
     pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        convert(
-            d,
-            |v| to_u64(v).and_then(|n| u32::try_from(n).ok()),
-            "a 32-bit unsigned integer",
-        )
+        convert(d, |v| to_u64(v).and_then(|n| u32::try_from(n).ok()), "a 32-bit unsigned integer")
     }
 
     pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
@@ -533,11 +517,7 @@ pub(crate) mod lenient {
     }
 
     pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-        convert_opt(
-            d,
-            |v| to_u64(v).and_then(|n| u32::try_from(n).ok()),
-            "a 32-bit unsigned integer",
-        )
+        convert_opt(d, |v| to_u64(v).and_then(|n| u32::try_from(n).ok()), "a 32-bit unsigned integer")
     }
 
     pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
@@ -569,8 +549,7 @@ mod tests {
 
     #[test]
     fn upid_names_its_node() {
-        let upid =
-            Upid("UPID:pve2:0000ABCD:0012F0A1:6543ABCD:qmclone:100:openvle@pve!demo:".into());
+        let upid = Upid("UPID:pve2:0000ABCD:0012F0A1:6543ABCD:qmclone:100:openvle@pve!demo:".into());
         assert_eq!(upid.node(), Some("pve2"));
         assert_eq!(Upid("garbage".into()).node(), None);
     }
@@ -586,8 +565,7 @@ mod tests {
         assert!(r.template);
         assert_eq!(r.maxmem, Some(2_147_483_648));
         assert_eq!(r.cpu, Some(0.5));
-        let bad: Result<ClusterResource, _> =
-            serde_json::from_value(json!({"id": "x", "type": "qemu", "vmid": "abc"}));
+        let bad: Result<ClusterResource, _> = serde_json::from_value(json!({"id": "x", "type": "qemu", "vmid": "abc"}));
         assert!(bad.is_err());
     }
 

@@ -13,12 +13,9 @@ use proxmox_connector::endpoints::{ENDPOINTS, Endpoint, Method, ParamKind};
 use serde_json::Value;
 
 fn schema_path() -> PathBuf {
-    std::env::var_os("PVE_API_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/contracts/pve-api-schema.json")
-        })
+    std::env::var_os("PVE_API_SCHEMA").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/contracts/pve-api-schema.json")
+    })
 }
 
 fn load_schema() -> Option<Value> {
@@ -26,29 +23,20 @@ fn load_schema() -> Option<Value> {
     match std::fs::read(&path) {
         Ok(bytes) => Some(serde_json::from_slice(&bytes).expect("schema file is JSON")),
         Err(e) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "Proxmox API schema not found at {} under CI: {e}",
-                path.display()
-            )
+            panic!("Proxmox API schema not found at {} under CI: {e}", path.display())
         }
         Err(e) => {
-            eprintln!(
-                "SKIPPED: Proxmox API schema not found at {} ({e}); set PVE_API_SCHEMA",
-                path.display()
-            );
+            eprintln!("SKIPPED: Proxmox API schema not found at {} ({e}); set PVE_API_SCHEMA", path.display());
             None
         }
     }
 }
 
 fn find_node<'a>(nodes: &'a Value, path: &str) -> Option<&'a Value> {
-    nodes.as_array()?.iter().find_map(|node| {
-        if node["path"] == path {
-            Some(node)
-        } else {
-            find_node(&node["children"], path)
-        }
-    })
+    nodes
+        .as_array()?
+        .iter()
+        .find_map(|node| if node["path"] == path { Some(node) } else { find_node(&node["children"], path) })
 }
 
 /// The schema's parameter for `name`; `net0` is declared as `net[n]`.
@@ -86,14 +74,10 @@ fn check(schema: &Value, endpoint: &Endpoint) -> Vec<String> {
         problems.push(format!("{endpoint}: API tokens are not allowed"));
     }
     let empty = serde_json::Map::new();
-    let props = info["parameters"]["properties"]
-        .as_object()
-        .unwrap_or(&empty);
+    let props = info["parameters"]["properties"].as_object().unwrap_or(&empty);
     for placeholder in endpoint.placeholders() {
         if !props.contains_key(placeholder) {
-            problems.push(format!(
-                "{endpoint}: path parameter {placeholder} not declared"
-            ));
+            problems.push(format!("{endpoint}: path parameter {placeholder} not declared"));
         }
     }
     for param in endpoint.params {
@@ -113,12 +97,9 @@ fn check(schema: &Value, endpoint: &Endpoint) -> Vec<String> {
     // Required parameters we never send would make Proxmox reject every call.
     for (name, p) in props {
         let required = p["optional"] != 1 && p.get("default").is_none();
-        let sent = endpoint.params.iter().any(|q| q.name == name)
-            || endpoint.placeholders().any(|q| q == name);
+        let sent = endpoint.params.iter().any(|q| q.name == name) || endpoint.placeholders().any(|q| q == name);
         if required && !sent {
-            problems.push(format!(
-                "{endpoint}: required parameter {name} is never sent"
-            ));
+            problems.push(format!("{endpoint}: required parameter {name} is never sent"));
         }
     }
     problems
@@ -128,11 +109,7 @@ fn check(schema: &Value, endpoint: &Endpoint) -> Vec<String> {
 fn every_connector_call_is_in_the_schema() {
     let Some(schema) = load_schema() else { return };
     let problems: Vec<String> = ENDPOINTS.iter().flat_map(|e| check(&schema, e)).collect();
-    assert!(
-        problems.is_empty(),
-        "connector calls disagree with the Proxmox API schema:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "connector calls disagree with the Proxmox API schema:\n{}", problems.join("\n"));
     assert!(ENDPOINTS.len() >= 30, "endpoint table unexpectedly small");
 }
 
@@ -140,42 +117,17 @@ fn every_connector_call_is_in_the_schema() {
 fn the_check_catches_drift() {
     let Some(schema) = load_schema() else { return };
     use proxmox_connector::endpoints::Param;
-    let wrong_path = Endpoint {
-        method: Method::Get,
-        path: "/nodes/{node}/qemu/{vmid}/frobnicate",
-        params: &[],
-    };
+    let wrong_path = Endpoint { method: Method::Get, path: "/nodes/{node}/qemu/{vmid}/frobnicate", params: &[] };
     assert_eq!(check(&schema, &wrong_path).len(), 1);
-    let wrong_method = Endpoint {
-        method: Method::Delete,
-        path: "/version",
-        params: &[],
-    };
+    let wrong_method = Endpoint { method: Method::Delete, path: "/version", params: &[] };
     assert_eq!(check(&schema, &wrong_method).len(), 1);
     let wrong_param = Endpoint {
         method: Method::Post,
         path: "/nodes/{node}/qemu/{vmid}/clone",
-        params: &[
-            Param {
-                name: "newid",
-                kind: ParamKind::String,
-            },
-            Param {
-                name: "linked",
-                kind: ParamKind::Boolean,
-            },
-        ],
+        params: &[Param { name: "newid", kind: ParamKind::String }, Param { name: "linked", kind: ParamKind::Boolean }],
     };
     let problems = check(&schema, &wrong_param);
     assert_eq!(problems.len(), 2, "{problems:?}");
-    let missing_required = Endpoint {
-        method: Method::Post,
-        path: "/nodes/{node}/qemu/{vmid}/clone",
-        params: &[],
-    };
-    assert!(
-        check(&schema, &missing_required)
-            .iter()
-            .any(|p| p.contains("newid"))
-    );
+    let missing_required = Endpoint { method: Method::Post, path: "/nodes/{node}/qemu/{vmid}/clone", params: &[] };
+    assert!(check(&schema, &missing_required).iter().any(|p| p.contains("newid")));
 }

@@ -10,11 +10,7 @@ async fn main() -> ExitCode {
         Err(e) => {
             // clap formats help and errors itself; --help is not a failure.
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
         }
     };
     match sim::proxmox::cli::run(args).await {

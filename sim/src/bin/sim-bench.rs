@@ -48,11 +48,7 @@ fn main() -> ExitCode {
             memory_mib: 2048,
             disk_gib: 8.0,
             storage: "vmdata".into(),
-            description: format!(
-                "OpenVLE course {} seat {}; connect with SSH.",
-                i / 30,
-                i % 30
-            ),
+            description: format!("OpenVLE course {} seat {}; connect with SSH.", i / 30, i % 30),
             tags: "openvle;ssh".into(),
             agent: true,
             running: i % 2 == 0,
@@ -68,15 +64,7 @@ fn main() -> ExitCode {
     println!("RSS before:  {:.1} MiB", before as f64 / 1048576.0);
     println!("RSS after:   {:.1} MiB", after as f64 / 1048576.0);
     println!("per VM:      {per_vm} bytes");
-    let verdict = if after < TARGET_BYTES {
-        "within"
-    } else {
-        "OVER"
-    };
+    let verdict = if after < TARGET_BYTES { "within" } else { "OVER" };
     println!("target:      {verdict} 50 MiB");
-    if after < TARGET_BYTES {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if after < TARGET_BYTES { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

@@ -39,23 +39,13 @@ impl Caller {
 /// tokens.
 pub(crate) fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller, ApiError> {
     let header = header.ok_or_else(|| ApiError::unauthorized("No ticket"))?;
-    let value = header
-        .trim()
-        .strip_prefix("PVEAPIToken=")
-        .ok_or_else(|| ApiError::unauthorized("No ticket"))?;
-    let (token_id, secret) = value
-        .split_once('=')
-        .ok_or_else(|| ApiError::unauthorized("authentication failure"))?;
-    let (user, name) = token_id
-        .split_once('!')
-        .ok_or_else(|| ApiError::unauthorized("authentication failure"))?;
+    let value = header.trim().strip_prefix("PVEAPIToken=").ok_or_else(|| ApiError::unauthorized("No ticket"))?;
+    let (token_id, secret) = value.split_once('=').ok_or_else(|| ApiError::unauthorized("authentication failure"))?;
+    let (user, name) = token_id.split_once('!').ok_or_else(|| ApiError::unauthorized("authentication failure"))?;
     tokens
         .iter()
         .find(|t| t.user == user && t.name == name && t.secret == secret)
-        .map(|t| Caller {
-            full_id: t.full_id(),
-            pools: t.pools.clone(),
-        })
+        .map(|t| Caller { full_id: t.full_id(), pools: t.pools.clone() })
         .ok_or_else(|| ApiError::unauthorized("authentication failure"))
 }
 
@@ -64,12 +54,7 @@ mod tests {
     use super::*;
 
     fn tokens() -> Vec<TokenSpec> {
-        vec![TokenSpec {
-            user: "a@pve".into(),
-            name: "t".into(),
-            secret: "s3cret".into(),
-            pools: vec!["P".into()],
-        }]
+        vec![TokenSpec { user: "a@pve".into(), name: "t".into(), secret: "s3cret".into(), pools: vec!["P".into()] }]
     }
 
     #[test]
@@ -77,12 +62,7 @@ mod tests {
         let caller = authenticate(Some("PVEAPIToken=a@pve!t=s3cret"), &tokens()).unwrap();
         assert_eq!(caller.full_id, "a@pve!t");
         assert!(caller.can_use_pool("P") && !caller.can_use_pool("Q"));
-        for bad in [
-            None,
-            Some("Bearer x"),
-            Some("PVEAPIToken=a@pve!t=wrong"),
-            Some("PVEAPIToken=a@pve=s3cret"),
-        ] {
+        for bad in [None, Some("Bearer x"), Some("PVEAPIToken=a@pve!t=wrong"), Some("PVEAPIToken=a@pve=s3cret")] {
             assert!(authenticate(bad, &tokens()).is_err(), "{bad:?}");
         }
     }

@@ -8,9 +8,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use super::config::{
-    DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultRule, SimConfig,
-};
+use super::config::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultRule, SimConfig};
 use super::{SimError, Simulator};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -55,15 +53,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let argv = std::iter::once(std::ffi::OsString::from("proxmox"))
-        .chain(args.into_iter().map(Into::into));
+    let argv = std::iter::once(std::ffi::OsString::from("proxmox")).chain(args.into_iter().map(Into::into));
     Cli::try_parse_from(argv).map(|cli| cli.args)
 }
 
 fn split_rule(value: &str) -> Result<(String, &str), String> {
-    let (pattern, number) = value
-        .rsplit_once('=')
-        .ok_or_else(|| format!("expected PATTERN=VALUE, got {value:?}"))?;
+    let (pattern, number) = value.rsplit_once('=').ok_or_else(|| format!("expected PATTERN=VALUE, got {value:?}"))?;
     if !pattern.starts_with('/') && pattern != "*" {
         return Err(format!("path pattern must start with '/', got {pattern:?}"));
     }
@@ -72,29 +67,17 @@ fn split_rule(value: &str) -> Result<(String, &str), String> {
 
 fn parse_error_rate(value: &str) -> Result<FaultRule, String> {
     let (path, rate) = split_rule(value)?;
-    let error_rate: f64 = rate
-        .parse()
-        .map_err(|_| format!("rate must be a number, got {rate:?}"))?;
+    let error_rate: f64 = rate.parse().map_err(|_| format!("rate must be a number, got {rate:?}"))?;
     if !(0.0..=1.0).contains(&error_rate) {
         return Err(format!("rate must be between 0 and 1, got {error_rate}"));
     }
-    Ok(FaultRule {
-        path,
-        error_rate,
-        ..FaultRule::default()
-    })
+    Ok(FaultRule { path, error_rate, ..FaultRule::default() })
 }
 
 fn parse_latency(value: &str) -> Result<FaultRule, String> {
     let (path, ms) = split_rule(value)?;
-    let latency_ms = ms
-        .parse()
-        .map_err(|_| format!("latency must be whole milliseconds, got {ms:?}"))?;
-    Ok(FaultRule {
-        path,
-        latency_ms,
-        ..FaultRule::default()
-    })
+    let latency_ms = ms.parse().map_err(|_| format!("latency must be whole milliseconds, got {ms:?}"))?;
+    Ok(FaultRule { path, latency_ms, ..FaultRule::default() })
 }
 
 impl ProxmoxSimArgs {
@@ -102,14 +85,8 @@ impl ProxmoxSimArgs {
     pub fn to_config(&self) -> Result<SimConfig, SimError> {
         let mut config = match &self.config {
             Some(path) => {
-                let bytes = std::fs::read(path).map_err(|source| SimError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                serde_json::from_slice(&bytes).map_err(|source| SimError::StateFormat {
-                    path: path.clone(),
-                    source,
-                })?
+                let bytes = std::fs::read(path).map_err(|source| SimError::Io { path: path.clone(), source })?;
+                serde_json::from_slice(&bytes).map_err(|source| SimError::StateFormat { path: path.clone(), source })?
             }
             None => {
                 if self.nodes == 0 {
@@ -122,10 +99,7 @@ impl ProxmoxSimArgs {
         if self.state_file.is_some() {
             config.state_file = self.state_file.clone();
         }
-        config
-            .faults
-            .offline_nodes
-            .extend(self.offline_nodes.iter().cloned());
+        config.faults.offline_nodes.extend(self.offline_nodes.iter().cloned());
         config.faults.rules.extend(self.error_rates.iter().cloned());
         config.faults.rules.extend(self.latencies.iter().cloned());
         Ok(config)
@@ -138,24 +112,10 @@ pub async fn run(args: ProxmoxSimArgs) -> Result<(), SimError> {
     let simulator = Simulator::new(config)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|source| SimError::Listen {
-            addr: args.listen,
-            source,
-        })?;
-    let running = simulator
-        .start(listener)
-        .map_err(|source| SimError::Listen {
-            addr: args.listen,
-            source,
-        })?;
+        .map_err(|source| SimError::Listen { addr: args.listen, source })?;
+    let running = simulator.start(listener).map_err(|source| SimError::Listen { addr: args.listen, source })?;
     println!("Proxmox VE simulator listening on {}", running.base_url());
-    if running
-        .simulator()
-        .config()
-        .tokens
-        .iter()
-        .any(|t| t.secret == DEMO_TOKEN_SECRET)
-    {
+    if running.simulator().config().tokens.iter().any(|t| t.secret == DEMO_TOKEN_SECRET) {
         println!(
             "  PVE_HOSTNAME={} PVE_USER={DEMO_USER} PVE_TOKEN_NAME={DEMO_TOKEN_NAME} PVE_TOKEN_VALUE={DEMO_TOKEN_SECRET} PVE_VMS_POOL={DEMO_POOL}",
             running.base_url()
@@ -165,10 +125,7 @@ pub async fn run(args: ProxmoxSimArgs) -> Result<(), SimError> {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
-    running.stop().await.map_err(|source| SimError::Listen {
-        addr: args.listen,
-        source,
-    })
+    running.stop().await.map_err(|source| SimError::Listen { addr: args.listen, source })
 }
 
 #[cfg(test)]

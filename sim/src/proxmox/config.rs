@@ -199,11 +199,7 @@ impl Default for SimConfig {
     /// An empty one-node cluster; see [`SimConfig::demo`] for a useful one.
     fn default() -> SimConfig {
         SimConfig {
-            nodes: vec![NodeSpec {
-                name: "pve1".into(),
-                cpus: 32,
-                memory_gib: 128,
-            }],
+            nodes: vec![NodeSpec { name: "pve1".into(), cpus: 32, memory_gib: 128 }],
             storages: default_storages(),
             pools: Vec::new(),
             tokens: Vec::new(),
@@ -253,38 +249,26 @@ impl SimConfig {
 
     /// Like [`SimConfig::demo`] with `count` nodes (`pve1`, `pve2`, ...).
     pub fn with_nodes(count: usize) -> SimConfig {
-        let nodes = (1..=count.max(1))
-            .map(|n| NodeSpec {
-                name: format!("pve{n}"),
-                cpus: 32,
-                memory_gib: 128,
-            })
-            .collect();
-        let template =
-            |vmid, name: &str, cores, memory_mib, disk_gib, protocol: &str, os: &str| VmSpec {
-                vmid,
-                name: name.into(),
-                node: "pve1".into(),
-                pool: Some(DEMO_POOL.into()),
-                template: true,
-                cores,
-                memory_mib,
-                disk_gib,
-                storage: "vmdata".into(),
-                description: format!(
-                    "{os}. OpenVLE template; connect with {}.",
-                    protocol.to_uppercase()
-                ),
-                tags: format!("openvle;{protocol}"),
-                agent: true,
-                running: false,
-            };
+        let nodes =
+            (1..=count.max(1)).map(|n| NodeSpec { name: format!("pve{n}"), cpus: 32, memory_gib: 128 }).collect();
+        let template = |vmid, name: &str, cores, memory_mib, disk_gib, protocol: &str, os: &str| VmSpec {
+            vmid,
+            name: name.into(),
+            node: "pve1".into(),
+            pool: Some(DEMO_POOL.into()),
+            template: true,
+            cores,
+            memory_mib,
+            disk_gib,
+            storage: "vmdata".into(),
+            description: format!("{os}. OpenVLE template; connect with {}.", protocol.to_uppercase()),
+            tags: format!("openvle;{protocol}"),
+            agent: true,
+            running: false,
+        };
         SimConfig {
             nodes,
-            pools: vec![PoolSpec {
-                id: DEMO_POOL.into(),
-                comment: "VMs managed by OpenVLE".into(),
-            }],
+            pools: vec![PoolSpec { id: DEMO_POOL.into(), comment: "VMs managed by OpenVLE".into() }],
             tokens: vec![TokenSpec {
                 user: DEMO_USER.into(),
                 name: DEMO_TOKEN_NAME.into(),
@@ -292,24 +276,8 @@ impl SimConfig {
                 pools: vec![DEMO_POOL.into()],
             }],
             vms: vec![
-                template(
-                    9000,
-                    "debian-12-server",
-                    2,
-                    2048,
-                    8.0,
-                    "ssh",
-                    "Debian 12 server",
-                ),
-                template(
-                    9001,
-                    "ubuntu-24-desktop",
-                    4,
-                    8192,
-                    32.0,
-                    "rdp",
-                    "Ubuntu 24.04 desktop",
-                ),
+                template(9000, "debian-12-server", 2, 2048, 8.0, "ssh", "Debian 12 server"),
+                template(9001, "ubuntu-24-desktop", 4, 8192, 32.0, "rdp", "Ubuntu 24.04 desktop"),
                 template(9002, "windows-11", 4, 8192, 64.0, "rdp", "Windows 11"),
             ],
             ..SimConfig::default()

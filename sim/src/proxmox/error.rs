@@ -20,12 +20,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, message: impl Into<String>, message_in_body: bool) -> ApiError {
-        ApiError {
-            status,
-            message: message.into(),
-            errors: BTreeMap::new(),
-            message_in_body,
-        }
+        ApiError { status, message: message.into(), errors: BTreeMap::new(), message_in_body }
     }
 
     /// The usual failure of an API handler: HTTP 500 with the message.
@@ -39,11 +34,7 @@ impl ApiError {
 
     /// Proxmox's wording for a missing privilege on an ACL path.
     pub fn forbidden(acl_path: &str, privilege: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("Permission check failed ({acl_path}, {privilege})"),
-            false,
-        )
+        ApiError::new(StatusCode::FORBIDDEN, format!("Permission check failed ({acl_path}, {privilege})"), false)
     }
 
     pub fn param(name: &str, message: impl Into<String>) -> ApiError {
@@ -58,11 +49,7 @@ impl ApiError {
     }
 
     pub fn not_implemented(method: &str, path: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            format!("Method '{method} {path}' not implemented"),
-            false,
-        )
+        ApiError::new(StatusCode::NOT_IMPLEMENTED, format!("Method '{method} {path}' not implemented"), false)
     }
 
     /// What `pveproxy` answers when it cannot forward a request to another node.
@@ -70,9 +57,7 @@ impl ApiError {
         ApiError::new(
             // 595 is Proxmox's own code for proxy connection failures.
             StatusCode::from_u16(595).unwrap_or(StatusCode::BAD_GATEWAY),
-            format!(
-                "Errors during connection establishment, proxy handler: No route to host (node '{node}')"
-            ),
+            format!("Errors during connection establishment, proxy handler: No route to host (node '{node}')"),
             false,
         )
     }
@@ -85,9 +70,7 @@ impl ApiError {
 
     /// The missing-config message real Proxmox gives for an unknown VMID on a node.
     pub fn no_such_vm(node: &str, vmid: u32) -> ApiError {
-        ApiError::internal(format!(
-            "Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist"
-        ))
+        ApiError::internal(format!("Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist"))
     }
 
     pub fn vm_locked(vmid: u32, lock: &str) -> ApiError {
@@ -97,17 +80,8 @@ impl ApiError {
 
 /// Reason phrases must be visible ASCII and short; Proxmox also flattens newlines.
 fn reason_phrase(message: &str) -> String {
-    let mut out: String = message
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
+    let mut out: String =
+        message.trim().chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { ' ' }).collect();
     out.truncate(200);
     out
 }
@@ -143,10 +117,7 @@ mod tests {
     fn response_carries_reason_and_body() {
         let response = ApiError::vm_locked(105, "clone").into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let reason = response
-            .extensions()
-            .get::<hyper::ext::ReasonPhrase>()
-            .unwrap();
+        let reason = response.extensions().get::<hyper::ext::ReasonPhrase>().unwrap();
         assert_eq!(reason.as_bytes(), b"VM 105 is locked (clone)");
         let param = ApiError::param("newid", "missing").into_response();
         assert_eq!(param.status(), StatusCode::BAD_REQUEST);

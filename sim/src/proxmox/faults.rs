@@ -22,29 +22,20 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub fn new(rules: Vec<FaultRule>, seed: u64) -> Faults {
-        Faults {
-            rules,
-            rng: SplitMix64(seed),
-        }
+        Faults { rules, rng: SplitMix64(seed) }
     }
 
     /// Applies every matching rule: latencies add up, any rule may hang or fail.
     pub fn decide(&mut self, method: &str, path: &str) -> FaultDecision {
         let mut decision = FaultDecision::default();
         for rule in &self.rules {
-            let method_matches = rule
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method));
+            let method_matches = rule.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
             if !method_matches || !glob_match(&rule.path, path) {
                 continue;
             }
             decision.delay += Duration::from_millis(rule.latency_ms);
             decision.hang |= rule.hang;
-            if decision.error.is_none()
-                && rule.error_rate > 0.0
-                && self.rng.next_f64() < rule.error_rate
-            {
+            if decision.error.is_none() && rule.error_rate > 0.0 && self.rng.next_f64() < rule.error_rate {
                 decision.error = Some((rule.status, rule.message.clone()));
             }
         }
@@ -99,39 +90,22 @@ mod tests {
     #[test]
     fn glob() {
         assert!(glob_match("*", "/nodes/pve1/qemu"));
-        assert!(glob_match(
-            "/nodes/*/qemu/*/clone",
-            "/nodes/pve1/qemu/9000/clone"
-        ));
-        assert!(!glob_match(
-            "/nodes/*/qemu/*/clone",
-            "/nodes/pve1/qemu/9000/config"
-        ));
+        assert!(glob_match("/nodes/*/qemu/*/clone", "/nodes/pve1/qemu/9000/clone"));
+        assert!(!glob_match("/nodes/*/qemu/*/clone", "/nodes/pve1/qemu/9000/config"));
         assert!(glob_match("/version", "/version"));
         assert!(!glob_match("/version", "/versions"));
-        assert!(glob_match(
-            "*/status/*",
-            "/nodes/pve1/qemu/1/status/current"
-        ));
+        assert!(glob_match("*/status/*", "/nodes/pve1/qemu/1/status/current"));
         assert!(!glob_match("a*a", "a"));
     }
 
     #[test]
     fn error_rate_is_roughly_honoured_and_reproducible() {
-        let rule = FaultRule {
-            path: "/cluster/*".into(),
-            error_rate: 0.3,
-            ..FaultRule::default()
-        };
+        let rule = FaultRule { path: "/cluster/*".into(), error_rate: 0.3, ..FaultRule::default() };
         let mut faults = Faults::new(vec![rule.clone()], 7);
-        let failures = (0..1000)
-            .filter(|_| faults.decide("GET", "/cluster/resources").error.is_some())
-            .count();
+        let failures = (0..1000).filter(|_| faults.decide("GET", "/cluster/resources").error.is_some()).count();
         assert!((200..400).contains(&failures), "{failures}");
         let mut again = Faults::new(vec![rule], 7);
-        let replay = (0..1000)
-            .filter(|_| again.decide("GET", "/cluster/resources").error.is_some())
-            .count();
+        let replay = (0..1000).filter(|_| again.decide("GET", "/cluster/resources").error.is_some()).count();
         assert_eq!(failures, replay);
         assert_eq!(faults.decide("GET", "/version"), FaultDecision::default());
     }

@@ -33,8 +33,8 @@ use tokio::sync::{Mutex as AsyncMutex, Semaphore, watch};
 use tokio::task::JoinHandle;
 
 pub use config::{
-    DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultConfig, FaultRule, NodeSpec,
-    PoolSpec, SimConfig, StorageSpec, Timings, TokenSpec, VmSpec,
+    DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultConfig, FaultRule, NodeSpec, PoolSpec, SimConfig,
+    StorageSpec, Timings, TokenSpec, VmSpec,
 };
 
 use faults::Faults;
@@ -176,11 +176,7 @@ impl Simulator {
         let addr = listener.local_addr()?;
         let sim = self.clone();
         let handle = tokio::spawn(async move { sim.serve(listener).await });
-        Ok(RunningSimulator {
-            addr,
-            simulator: self,
-            handle,
-        })
+        Ok(RunningSimulator { addr, simulator: self, handle })
     }
 
     /// Asks [`Simulator::serve`] to finish.
@@ -200,10 +196,7 @@ impl Simulator {
             return Err(SimError::UnknownNode(spec.node));
         }
         if cluster.storage(&spec.storage).is_none() {
-            return Err(SimError::Config(format!(
-                "VM {}: no storage named {:?}",
-                spec.vmid, spec.storage
-            )));
+            return Err(SimError::Config(format!("VM {}: no storage named {:?}", spec.vmid, spec.storage)));
         }
         if cluster.vms.contains_key(&spec.vmid) {
             return Err(SimError::VmExists(spec.vmid));
@@ -229,11 +222,8 @@ impl Simulator {
     /// Takes a node down (requests for it fail with 595, it shows `offline`) or up.
     pub fn set_node_online(&self, node: &str, online: bool) -> Result<(), SimError> {
         let mut cluster = lock(&self.inner.cluster);
-        let state = cluster
-            .nodes
-            .iter_mut()
-            .find(|n| n.name == node)
-            .ok_or_else(|| SimError::UnknownNode(node.to_owned()))?;
+        let state =
+            cluster.nodes.iter_mut().find(|n| n.name == node).ok_or_else(|| SimError::UnknownNode(node.to_owned()))?;
         state.online = online;
         Ok(())
     }
@@ -250,46 +240,27 @@ impl Simulator {
             cluster.dirty = false;
             cluster.persisted()
         };
-        let io = |source| SimError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let json =
-            serde_json::to_vec_pretty(&snapshot).map_err(|source| SimError::StateFormat {
-                path: path.to_owned(),
-                source,
-            })?;
+        let io = |source| SimError::Io { path: path.to_owned(), source };
+        let json = serde_json::to_vec_pretty(&snapshot)
+            .map_err(|source| SimError::StateFormat { path: path.to_owned(), source })?;
         let tmp = path.with_extension("json.tmp");
         std::fs::write(&tmp, json).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
 
     fn save_if_dirty(&self, path: &Path) -> Result<(), SimError> {
-        if lock(&self.inner.cluster).dirty {
-            self.save_state(path)
-        } else {
-            Ok(())
-        }
+        if lock(&self.inner.cluster).dirty { self.save_state(path) } else { Ok(()) }
     }
 }
 
 fn load_state(path: &Path) -> Result<Persisted, SimError> {
-    let bytes = std::fs::read(path).map_err(|source| SimError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    serde_json::from_slice(&bytes).map_err(|source| SimError::StateFormat {
-        path: path.to_owned(),
-        source,
-    })
+    let bytes = std::fs::read(path).map_err(|source| SimError::Io { path: path.to_owned(), source })?;
+    serde_json::from_slice(&bytes).map_err(|source| SimError::StateFormat { path: path.to_owned(), source })
 }
 
 fn validate(config: &SimConfig) -> Result<(), SimError> {
     if !(config.time_scale.is_finite() && config.time_scale >= 0.0) {
-        return Err(SimError::Config(format!(
-            "time_scale must be >= 0, got {}",
-            config.time_scale
-        )));
+        return Err(SimError::Config(format!("time_scale must be >= 0, got {}", config.time_scale)));
     }
     if config.nodes.is_empty() {
         return Err(SimError::Config("at least one node is needed".into()));
@@ -299,10 +270,7 @@ fn validate(config: &SimConfig) -> Result<(), SimError> {
             return Err(SimError::UnknownNode(vm.node.clone()));
         }
         if !config.storages.iter().any(|s| s.name == vm.storage) {
-            return Err(SimError::Config(format!(
-                "VM {}: no storage named {:?}",
-                vm.vmid, vm.storage
-            )));
+            return Err(SimError::Config(format!("VM {}: no storage named {:?}", vm.vmid, vm.storage)));
         }
     }
     Ok(())

@@ -73,23 +73,21 @@ impl Params {
     }
 
     pub fn require_str(&self, name: &str) -> Result<&str, ApiError> {
-        self.str(name)
-            .ok_or_else(|| ApiError::param(name, "property is missing and it is not optional"))
+        self.str(name).ok_or_else(|| ApiError::param(name, "property is missing and it is not optional"))
     }
 
     pub fn int(&self, name: &str) -> Result<Option<u64>, ApiError> {
         self.str(name)
             .map(|v| {
-                v.trim().parse().map_err(|_| {
-                    ApiError::param(name, format!("type check ('integer') failed - got '{v}'"))
-                })
+                v.trim()
+                    .parse()
+                    .map_err(|_| ApiError::param(name, format!("type check ('integer') failed - got '{v}'")))
             })
             .transpose()
     }
 
     pub fn require_int(&self, name: &str) -> Result<u64, ApiError> {
-        self.int(name)?
-            .ok_or_else(|| ApiError::param(name, "property is missing and it is not optional"))
+        self.int(name)?.ok_or_else(|| ApiError::param(name, "property is missing and it is not optional"))
     }
 
     pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
@@ -97,10 +95,7 @@ impl Params {
             .map(|v| match v.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "yes" | "on" => Ok(true),
                 "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(ApiError::param(
-                    name,
-                    format!("type check ('boolean') failed - got '{v}'"),
-                )),
+                _ => Err(ApiError::param(name, format!("type check ('boolean') failed - got '{v}'"))),
             })
             .transpose()
     }
@@ -108,17 +103,10 @@ impl Params {
 
 /// A VMID from the path, checked like Proxmox's `pve-vmid` format.
 pub(crate) fn parse_vmid(raw: &str) -> Result<u32, ApiError> {
-    let vmid: u32 = raw.parse().map_err(|_| {
-        ApiError::param(
-            "vmid",
-            format!("type check ('integer') failed - got '{raw}'"),
-        )
-    })?;
+    let vmid: u32 =
+        raw.parse().map_err(|_| ApiError::param("vmid", format!("type check ('integer') failed - got '{raw}'")))?;
     if vmid < 100 {
-        return Err(ApiError::param(
-            "vmid",
-            "value must have a minimum value of 100",
-        ));
+        return Err(ApiError::param("vmid", "value must have a minimum value of 100"));
     }
     Ok(vmid)
 }
@@ -129,31 +117,17 @@ mod tests {
     use axum::body::Body;
 
     async fn parse(uri: &str, content_type: &str, body: &'static str) -> Params {
-        let req = Request::builder()
-            .uri(uri)
-            .header(CONTENT_TYPE, content_type)
-            .body(Body::from(body))
-            .unwrap();
+        let req = Request::builder().uri(uri).header(CONTENT_TYPE, content_type).body(Body::from(body)).unwrap();
         Params::from_request(req, &()).await.unwrap()
     }
 
     #[tokio::test]
     async fn merges_query_form_and_json() {
-        let p = parse(
-            "/x?type=vm",
-            "application/x-www-form-urlencoded",
-            "newid=105&full=1",
-        )
-        .await;
+        let p = parse("/x?type=vm", "application/x-www-form-urlencoded", "newid=105&full=1").await;
         assert_eq!(p.str("type"), Some("vm"));
         assert_eq!(p.int("newid").unwrap(), Some(105));
         assert_eq!(p.bool("full").unwrap(), Some(true));
-        let p = parse(
-            "/x",
-            "application/json",
-            r#"{"newid": 7, "full": true, "name": "a"}"#,
-        )
-        .await;
+        let p = parse("/x", "application/json", r#"{"newid": 7, "full": true, "name": "a"}"#).await;
         assert_eq!(p.require_int("newid").unwrap(), 7);
         assert_eq!(p.bool("full").unwrap(), Some(true));
         assert!(p.allow(&["newid", "full"]).is_err());

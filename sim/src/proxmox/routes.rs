@@ -40,34 +40,16 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/pools", get(pools))
         .route("/pools/{poolid}", get(pool))
         .route("/nodes/{node}/qemu", get(qemu_list))
-        .route(
-            "/nodes/{node}/qemu/{vmid}",
-            axum::routing::delete(delete_vm),
-        )
-        .route(
-            "/nodes/{node}/qemu/{vmid}/config",
-            get(vm_config).put(update_vm_config),
-        )
+        .route("/nodes/{node}/qemu/{vmid}", axum::routing::delete(delete_vm))
+        .route("/nodes/{node}/qemu/{vmid}/config", get(vm_config).put(update_vm_config))
         .route("/nodes/{node}/qemu/{vmid}/clone", post(clone_vm))
         .route("/nodes/{node}/qemu/{vmid}/template", post(template))
         .route("/nodes/{node}/qemu/{vmid}/status/current", get(vm_status))
         .route("/nodes/{node}/qemu/{vmid}/status/{action}", post(vm_action))
-        .route(
-            "/nodes/{node}/qemu/{vmid}/snapshot",
-            get(snapshots).post(create_snapshot),
-        )
-        .route(
-            "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}",
-            axum::routing::delete(delete_snapshot),
-        )
-        .route(
-            "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback",
-            post(rollback),
-        )
-        .route(
-            "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces",
-            get(agent_interfaces),
-        )
+        .route("/nodes/{node}/qemu/{vmid}/snapshot", get(snapshots).post(create_snapshot))
+        .route("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}", axum::routing::delete(delete_snapshot))
+        .route("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", post(rollback))
+        .route("/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", get(agent_interfaces))
         .route("/nodes/{node}/qemu/{vmid}/vncproxy", post(vnc_proxy))
         .route("/nodes/{node}/tasks/{upid}/status", get(task_status))
         .route("/nodes/{node}/tasks/{upid}/log", get(task_log))
@@ -78,12 +60,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
 }
 
 async fn not_implemented(req: Request) -> Response {
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/api2/json")
-        .unwrap_or(req.uri().path())
-        .to_owned();
+    let path = req.uri().path().strip_prefix("/api2/json").unwrap_or(req.uri().path()).to_owned();
     ApiError::not_implemented(req.method().as_str(), &path).into_response()
 }
 
@@ -92,10 +69,7 @@ async fn not_implemented(req: Request) -> Response {
 async fn gate(State(sim): State<Simulator>, mut req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_owned();
     let full_path = req.uri().path();
-    let path = full_path
-        .strip_prefix("/api2/json")
-        .unwrap_or(full_path)
-        .to_owned();
+    let path = full_path.strip_prefix("/api2/json").unwrap_or(full_path).to_owned();
     let decision = lock(&sim.inner.faults).decide(&method, &path);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
@@ -104,10 +78,7 @@ async fn gate(State(sim): State<Simulator>, mut req: Request, next: Next) -> Res
         sim.wait_for_shutdown().await;
         return ApiError::internal("simulator shutting down").into_response();
     }
-    if let Some(node) = path
-        .strip_prefix("/nodes/")
-        .and_then(|rest| rest.split('/').next())
-    {
+    if let Some(node) = path.strip_prefix("/nodes/").and_then(|rest| rest.split('/').next()) {
         let online = lock(&sim.inner.cluster).node(node).map(|n| n.online);
         match online {
             Some(true) => {}
@@ -120,10 +91,7 @@ async fn gate(State(sim): State<Simulator>, mut req: Request, next: Next) -> Res
             }
         }
     }
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = match authenticate(header, &sim.inner.config.tokens) {
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
@@ -177,22 +145,13 @@ fn fake_fingerprint(seed: &str) -> String {
     let mut hasher = DefaultHasher::new();
     seed.hash(&mut hasher);
     let bytes = hasher.finish().to_be_bytes();
-    (0..32)
-        .map(|i| format!("{:02X}", bytes[i % 8] ^ i as u8))
-        .collect::<Vec<_>>()
-        .join(":")
+    (0..32).map(|i| format!("{:02X}", bytes[i % 8] ^ i as u8)).collect::<Vec<_>>().join(":")
 }
 
-async fn node_status(
-    State(sim): State<Simulator>,
-    Path(node): Path<String>,
-    params: Params,
-) -> ApiResult {
+async fn node_status(State(sim): State<Simulator>, Path(node): Path<String>, params: Params) -> ApiResult {
     params.allow(&[])?;
     let cluster = lock(&sim.inner.cluster);
-    let state = cluster
-        .node(&node)
-        .ok_or_else(|| ApiError::internal(format!("no such node '{node}'")))?;
+    let state = cluster.node(&node).ok_or_else(|| ApiError::internal(format!("no such node '{node}'")))?;
     let used = cluster.node_mem_used(&node);
     let free = state.memory_bytes.saturating_sub(used);
     let root_total = 100 * GIB;
@@ -298,9 +257,7 @@ async fn cluster_resources(
     {
         return Err(ApiError::param(
             "type",
-            format!(
-                "value '{kind}' does not have a value in the enumeration 'vm, storage, node, sdn'"
-            ),
+            format!("value '{kind}' does not have a value in the enumeration 'vm, storage, node, sdn'"),
         ));
     }
     let wants = |k: &str| kind.is_none_or(|wanted| wanted == k);
@@ -314,21 +271,11 @@ async fn cluster_resources(
         }
     }
     if wants("node") {
-        out.extend(
-            cluster
-                .nodes
-                .iter()
-                .map(|n| node_resource(&sim, &cluster, n)),
-        );
+        out.extend(cluster.nodes.iter().map(|n| node_resource(&sim, &cluster, n)));
     }
     if wants("storage") {
         for node in &cluster.nodes {
-            out.extend(
-                cluster
-                    .storages
-                    .iter()
-                    .map(|s| storage_resource(&cluster, node, s)),
-            );
+            out.extend(cluster.storages.iter().map(|s| storage_resource(&cluster, node, s)));
         }
     }
     if kind.is_none() {
@@ -344,28 +291,16 @@ async fn next_id(State(sim): State<Simulator>, params: Params) -> ApiResult {
     params.allow(&["vmid"])?;
     let cluster = lock(&sim.inner.cluster);
     if let Some(wanted) = params.int("vmid")? {
-        let wanted =
-            u32::try_from(wanted).map_err(|_| ApiError::param("vmid", "value out of range"))?;
+        let wanted = u32::try_from(wanted).map_err(|_| ApiError::param("vmid", "value out of range"))?;
         if cluster.vms.contains_key(&wanted) {
-            return Err(ApiError::param(
-                "vmid",
-                format!("VM {wanted} already exists"),
-            ));
+            return Err(ApiError::param("vmid", format!("VM {wanted} already exists")));
         }
         return ok(json!(wanted.to_string()));
     }
-    ok(json!(
-        cluster
-            .next_free_vmid(sim.inner.config.first_vmid)
-            .to_string()
-    ))
+    ok(json!(cluster.next_free_vmid(sim.inner.config.first_vmid).to_string()))
 }
 
-async fn node_storage(
-    State(sim): State<Simulator>,
-    Path(node): Path<String>,
-    params: Params,
-) -> ApiResult {
+async fn node_storage(State(sim): State<Simulator>, Path(node): Path<String>, params: Params) -> ApiResult {
     params.allow(&["content", "enabled", "storage", "target", "format"])?;
     let cluster = lock(&sim.inner.cluster);
     let content = params.str("content");
@@ -395,22 +330,14 @@ async fn node_storage(
     ok(Value::Array(list))
 }
 
-async fn pools(
-    State(sim): State<Simulator>,
-    Extension(caller): Extension<Caller>,
-    params: Params,
-) -> ApiResult {
+async fn pools(State(sim): State<Simulator>, Extension(caller): Extension<Caller>, params: Params) -> ApiResult {
     params.allow(&["poolid", "type"])?;
     let cluster = lock(&sim.inner.cluster);
     let list: Vec<Value> = cluster
         .pools
         .iter()
         .filter(|(id, _)| caller.can_use_pool(id))
-        .filter(|(id, _)| {
-            params
-                .str("poolid")
-                .is_none_or(|wanted| wanted == id.as_str())
-        })
+        .filter(|(id, _)| params.str("poolid").is_none_or(|wanted| wanted == id.as_str()))
         .map(|(id, comment)| json!({ "poolid": id, "comment": comment }))
         .collect();
     ok(Value::Array(list))
@@ -424,16 +351,11 @@ async fn pool(
 ) -> ApiResult {
     params.allow(&["type"])?;
     if !caller.can_use_pool(&poolid) {
-        return Err(ApiError::forbidden(
-            &format!("/pool/{poolid}"),
-            "Pool.Audit",
-        ));
+        return Err(ApiError::forbidden(&format!("/pool/{poolid}"), "Pool.Audit"));
     }
     let cluster = lock(&sim.inner.cluster);
-    let comment = cluster
-        .pools
-        .get(&poolid)
-        .ok_or_else(|| ApiError::internal(format!("pool '{poolid}' does not exist")))?;
+    let comment =
+        cluster.pools.get(&poolid).ok_or_else(|| ApiError::internal(format!("pool '{poolid}' does not exist")))?;
     let now = Instant::now();
     let members: Vec<Value> = cluster
         .vms
@@ -524,16 +446,10 @@ fn vm_config_map(vm: &Vm) -> Map<String, Value> {
     config.insert("memory".into(), json!(vm.memory_mib.to_string()));
     config.insert("net0".into(), json!(vm.net0));
     let size_gib = (vm.disk_bytes as f64 / GIB as f64).ceil() as u64;
-    config.insert(
-        "scsi0".into(),
-        json!(format!("{},size={size_gib}G", vm.disk_volume())),
-    );
+    config.insert("scsi0".into(), json!(format!("{},size={size_gib}G", vm.disk_volume())));
     config.insert("scsihw".into(), json!("virtio-scsi-single"));
     config.insert("boot".into(), json!("order=scsi0;net0"));
-    config.insert(
-        "ostype".into(),
-        json!(if windows { "win11" } else { "l26" }),
-    );
+    config.insert("ostype".into(), json!(if windows { "win11" } else { "l26" }));
     config.insert("agent".into(), json!(if vm.agent { "1" } else { "0" }));
     if !vm.description.is_empty() {
         config.insert("description".into(), json!(vm.description));
@@ -586,49 +502,27 @@ async fn update_vm_config(
     Path((node, vmid)): Path<(String, String)>,
     params: Params,
 ) -> ApiResult {
-    params.allow(&[
-        "name",
-        "cores",
-        "memory",
-        "description",
-        "tags",
-        "net0",
-        "digest",
-        "delete",
-    ])?;
+    params.allow(&["name", "cores", "memory", "description", "tags", "net0", "digest", "delete"])?;
     let vmid = parse_vmid(&vmid)?;
     let name = params.str("name");
     if let Some(name) = name
         && !valid_dns_name(name)
     {
-        return Err(ApiError::param(
-            "name",
-            format!("value '{name}' does not look like a valid DNS name"),
-        ));
+        return Err(ApiError::param("name", format!("value '{name}' does not look like a valid DNS name")));
     }
     let cores = params.int("cores")?;
     if cores == Some(0) {
-        return Err(ApiError::param(
-            "cores",
-            "value must have a minimum value of 1",
-        ));
+        return Err(ApiError::param("cores", "value must have a minimum value of 1"));
     }
     let memory = params
         .str("memory")
         .map(|raw| {
-            raw.strip_prefix("current=")
-                .unwrap_or(raw)
-                .parse::<u64>()
-                .ok()
-                .filter(|m| *m >= 16)
-                .ok_or_else(|| {
-                    ApiError::param(
-                        "memory",
-                        format!(
-                            "invalid format - value '{raw}' is not a memory size of at least 16 MiB"
-                        ),
-                    )
-                })
+            raw.strip_prefix("current=").unwrap_or(raw).parse::<u64>().ok().filter(|m| *m >= 16).ok_or_else(|| {
+                ApiError::param(
+                    "memory",
+                    format!("invalid format - value '{raw}' is not a memory size of at least 16 MiB"),
+                )
+            })
         })
         .transpose()?;
     let mut cluster = lock(&sim.inner.cluster);
@@ -639,9 +533,7 @@ async fn update_vm_config(
         config_digest(&vm_config_map(vm))
     };
     if params.str("digest").is_some_and(|d| d != current_digest) {
-        return Err(ApiError::internal(
-            "detected modified configuration - file changed by other user? Try again.",
-        ));
+        return Err(ApiError::internal("detected modified configuration - file changed by other user? Try again."));
     }
     let vm = cluster.vm_on_mut(&node, vmid)?;
     if let Some(name) = name {
@@ -666,28 +558,15 @@ async fn update_vm_config(
             net0.to_owned()
         } else {
             let mac = mac_for(vmid);
-            if rest.is_empty() {
-                format!("{model}={mac}")
-            } else {
-                format!("{model}={mac},{rest}")
-            }
+            if rest.is_empty() { format!("{model}={mac}") } else { format!("{model}={mac},{rest}") }
         };
     }
-    for key in params
-        .str("delete")
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-    {
+    for key in params.str("delete").unwrap_or("").split(',').map(str::trim).filter(|k| !k.is_empty()) {
         match key {
             "description" => vm.description.clear(),
             "tags" => vm.tags.clear(),
             other => {
-                return Err(ApiError::param(
-                    "delete",
-                    format!("cannot delete '{other}'"),
-                ));
+                return Err(ApiError::param("delete", format!("cannot delete '{other}'")));
             }
         }
     }
@@ -719,10 +598,7 @@ async fn clone_vm(
     if let Some(name) = &name
         && !valid_dns_name(name)
     {
-        return Err(ApiError::param(
-            "name",
-            format!("value '{name}' does not look like a valid DNS name"),
-        ));
+        return Err(ApiError::param("name", format!("value '{name}' does not look like a valid DNS name")));
     }
     let mut cluster = lock(&sim.inner.cluster);
     caller.check_vm(cluster.vms.get(&vmid), vmid, "VM.Clone")?;
@@ -740,16 +616,11 @@ async fn clone_vm(
     let source = cluster.vm_on(&node, vmid)?.clone();
     let full = params.bool("full")?.unwrap_or(!source.template);
     if !full && !source.template {
-        return Err(ApiError::internal(
-            "Linked clone feature is not supported for drive 'scsi0'",
-        ));
+        return Err(ApiError::internal("Linked clone feature is not supported for drive 'scsi0'"));
     }
     let storage_name = params.str("storage").map(str::to_owned);
     if storage_name.is_some() && !full {
-        return Err(ApiError::param(
-            "storage",
-            "option is only allowed for full clones",
-        ));
+        return Err(ApiError::param("storage", "option is only allowed for full clones"));
     }
     let storage_name = storage_name.unwrap_or_else(|| source.storage.clone());
     let storage = cluster
@@ -759,15 +630,10 @@ async fn clone_vm(
     let target = params.str("target").unwrap_or(&node).to_owned();
     match cluster.node(&target) {
         None => {
-            return Err(ApiError::param(
-                "target",
-                format!("no such cluster node '{target}'"),
-            ));
+            return Err(ApiError::param("target", format!("no such cluster node '{target}'")));
         }
         Some(t) if !t.online => {
-            return Err(ApiError::internal(format!(
-                "target node '{target}' is not online"
-            )));
+            return Err(ApiError::internal(format!("target node '{target}' is not online")));
         }
         Some(_) => {}
     }
@@ -780,10 +646,7 @@ async fn clone_vm(
         source.require_unlocked()?;
     }
     if let Some(existing) = cluster.vms.get(&newid) {
-        return Err(ApiError::internal(format!(
-            "VM {newid} already exists on node '{}'",
-            existing.node
-        )));
+        return Err(ApiError::internal(format!("VM {newid} already exists on node '{}'", existing.node)));
     }
     // The new VM exists at once, locked, as on a real cluster; the task fills it in.
     let mut clone = source.clone();
@@ -815,20 +678,11 @@ async fn clone_vm(
 
     let timings = sim.inner.config.timings.clone();
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &task_node,
-        "qmclone",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
-            let result =
-                run_clone(&ctx, &node, vmid, newid, full, &storage, disk_gib, &timings).await;
+    let upid =
+        sim.spawn_task(&task_node, "qmclone", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
+            let result = run_clone(&ctx, &node, vmid, newid, full, &storage, disk_gib, &timings).await;
             let mut cluster = lock(&ctx.sim.inner.cluster);
-            if let Some(src) = cluster
-                .vms
-                .get_mut(&vmid)
-                .filter(|src| src.lock.as_deref() == Some("clone"))
-            {
+            if let Some(src) = cluster.vms.get_mut(&vmid).filter(|src| src.lock.as_deref() == Some("clone")) {
                 src.lock = None;
             }
             match &result {
@@ -844,8 +698,7 @@ async fn clone_vm(
             }
             cluster.dirty = true;
             result
-        },
-    );
+        });
     ok(json!(upid))
 }
 
@@ -868,10 +721,7 @@ async fn run_clone(
         storage.name
     ));
     let path = storage_lock_path(&storage.name);
-    let _storage_lock = ctx
-        .flock(node, &path, storage.shared)
-        .await
-        .map_err(|e| format!("clone failed: {e}"))?;
+    let _storage_lock = ctx.flock(node, &path, storage.shared).await.map_err(|e| format!("clone failed: {e}"))?;
     if full {
         // The new VM's disk is already counted, so the storage is overcommitted exactly
         // when the used space exceeds the capacity.
@@ -885,9 +735,7 @@ async fn run_clone(
                 storage.name
             ));
         }
-        ctx.log(format!(
-            "transferred {disk_gib:.1} GiB of {disk_gib:.1} GiB (100.00%)"
-        ));
+        ctx.log(format!("transferred {disk_gib:.1} GiB of {disk_gib:.1} GiB (100.00%)"));
         ctx.work(disk_gib * timings.full_clone_per_gib).await;
     } else {
         ctx.work(timings.linked_clone).await;
@@ -908,34 +756,23 @@ async fn template(
         let vm = visible_vm(&cluster, &caller, &node, vmid, "VM.Allocate")?;
         vm.require_unlocked()?;
         if vm.template {
-            return Err(ApiError::internal(format!(
-                "VM {vmid} is already a template"
-            )));
+            return Err(ApiError::internal(format!("VM {vmid} is already a template")));
         }
         if vm.is_running() {
-            return Err(ApiError::internal(
-                "you can't convert a VM to template if VM is running",
-            ));
+            return Err(ApiError::internal("you can't convert a VM to template if VM is running"));
         }
     }
     let secs = sim.inner.config.timings.template;
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        "qmtemplate",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
+    let upid =
+        sim.spawn_task(&node, "qmtemplate", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
             let _guard = ctx.flock(&task_node, &vm_lock_path(vmid), false).await?;
             ctx.work(secs).await;
             let mut cluster = lock(&ctx.sim.inner.cluster);
-            let vm = cluster
-                .vm_on_mut(&task_node, vmid)
-                .map_err(|_| format!("VM {vmid} vanished"))?;
+            let vm = cluster.vm_on_mut(&task_node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
             vm.template = true;
             Ok(())
-        },
-    );
+        });
     ok(json!(upid))
 }
 
@@ -997,23 +834,14 @@ async fn vm_action(
 ) -> ApiResult {
     let (kind, allowed): (&str, &[&str]) = match action.as_str() {
         "start" => ("qmstart", &["skiplock", "timeout", "machine"]),
-        "stop" => (
-            "qmstop",
-            &["skiplock", "timeout", "keepActive", "overrule-shutdown"],
-        ),
-        "shutdown" => (
-            "qmshutdown",
-            &["skiplock", "timeout", "forceStop", "keepActive"],
-        ),
+        "stop" => ("qmstop", &["skiplock", "timeout", "keepActive", "overrule-shutdown"]),
+        "shutdown" => ("qmshutdown", &["skiplock", "timeout", "forceStop", "keepActive"]),
         "reboot" => ("qmreboot", &["timeout"]),
         "reset" => ("qmreset", &["skiplock"]),
         "suspend" => ("qmsuspend", &["skiplock", "todisk", "statestorage"]),
         "resume" => ("qmresume", &["skiplock", "nocheck"]),
         _ => {
-            return Err(ApiError::not_implemented(
-                "POST",
-                &format!("/nodes/{node}/qemu/{vmid}/status/{action}"),
-            ));
+            return Err(ApiError::not_implemented("POST", &format!("/nodes/{node}/qemu/{vmid}/status/{action}")));
         }
     };
     params.allow(allowed)?;
@@ -1023,9 +851,7 @@ async fn vm_action(
         let cluster = lock(&sim.inner.cluster);
         let vm = visible_vm(&cluster, &caller, &node, vmid, "VM.PowerMgmt")?;
         if vm.template && action == "start" {
-            return Err(ApiError::internal(
-                "you can't start a vm if it's a template",
-            ));
+            return Err(ApiError::internal("you can't start a vm if it's a template"));
         }
         vm.require_unlocked()?;
         match action.as_str() {
@@ -1038,60 +864,52 @@ async fn vm_action(
     }
     let timings = sim.inner.config.timings.clone();
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        kind,
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
-            let _guard = ctx.flock(&task_node, &vm_lock_path(vmid), false).await?;
-            let secs = match action.as_str() {
-                "start" => timings.start,
-                "stop" => timings.stop,
-                "shutdown" => timings.shutdown,
-                "reboot" => timings.reboot,
-                "reset" => timings.reset,
-                "suspend" => timings.suspend,
-                _ => timings.resume,
-            };
-            if action == "start" {
-                check_can_start(&ctx, &task_node, vmid)?;
+    let upid = sim.spawn_task(&node, kind, &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
+        let _guard = ctx.flock(&task_node, &vm_lock_path(vmid), false).await?;
+        let secs = match action.as_str() {
+            "start" => timings.start,
+            "stop" => timings.stop,
+            "shutdown" => timings.shutdown,
+            "reboot" => timings.reboot,
+            "reset" => timings.reset,
+            "suspend" => timings.suspend,
+            _ => timings.resume,
+        };
+        if action == "start" {
+            check_can_start(&ctx, &task_node, vmid)?;
+        }
+        ctx.work(secs).await;
+        let agent_delay = ctx.sim.scaled(timings.agent_boot_delay);
+        let mut cluster = lock(&ctx.sim.inner.cluster);
+        let vm = cluster.vm_on_mut(&task_node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
+        let now = Instant::now();
+        match action.as_str() {
+            "start" | "reboot" | "reset" => {
+                if action == "start" {
+                    vm.pid = 10_000 + vmid;
+                    vm.started_at = Some(now);
+                } else if !vm.is_running() {
+                    return Err(format!("VM {vmid} not running"));
+                }
+                vm.power = Power::Running;
+                vm.agent_ready_at = Some(now + agent_delay);
             }
-            ctx.work(secs).await;
-            let agent_delay = ctx.sim.scaled(timings.agent_boot_delay);
-            let mut cluster = lock(&ctx.sim.inner.cluster);
-            let vm = cluster
-                .vm_on_mut(&task_node, vmid)
-                .map_err(|_| format!("VM {vmid} vanished"))?;
-            let now = Instant::now();
-            match action.as_str() {
-                "start" | "reboot" | "reset" => {
-                    if action == "start" {
-                        vm.pid = 10_000 + vmid;
-                        vm.started_at = Some(now);
-                    } else if !vm.is_running() {
-                        return Err(format!("VM {vmid} not running"));
-                    }
+            "stop" => stop(vm),
+            "shutdown" => {
+                if vm.is_running() && !vm.agent && !force_stop {
+                    return Err("VM quit/powerdown failed - got timeout".into());
+                }
+                stop(vm);
+            }
+            "suspend" => vm.power = Power::Paused,
+            _ => {
+                if vm.power == Power::Paused {
                     vm.power = Power::Running;
-                    vm.agent_ready_at = Some(now + agent_delay);
-                }
-                "stop" => stop(vm),
-                "shutdown" => {
-                    if vm.is_running() && !vm.agent && !force_stop {
-                        return Err("VM quit/powerdown failed - got timeout".into());
-                    }
-                    stop(vm);
-                }
-                "suspend" => vm.power = Power::Paused,
-                _ => {
-                    if vm.power == Power::Paused {
-                        vm.power = Power::Running;
-                    }
                 }
             }
-            Ok(())
-        },
-    );
+        }
+        Ok(())
+    });
     ok(json!(upid))
 }
 
@@ -1104,9 +922,7 @@ fn stop(vm: &mut Vm) {
 /// A start fails inside the task when the VM already runs or the node lacks memory.
 fn check_can_start(ctx: &TaskCtx, node: &str, vmid: u32) -> Result<(), String> {
     let cluster = lock(&ctx.sim.inner.cluster);
-    let vm = cluster
-        .vm_on(node, vmid)
-        .map_err(|_| format!("VM {vmid} vanished"))?;
+    let vm = cluster.vm_on(node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
     if vm.is_running() {
         return Err(format!("VM {vmid} already running"));
     }
@@ -1136,44 +952,34 @@ async fn delete_vm(
         let vm = cluster.vm_on_mut(&node, vmid)?;
         vm.require_unlocked()?;
         if vm.is_running() {
-            return Err(ApiError::internal(format!(
-                "VM {vmid} is running - destroy failed"
-            )));
+            return Err(ApiError::internal(format!("VM {vmid} is running - destroy failed")));
         }
         vm.lock = Some("destroyed".into());
     }
     let secs = sim.inner.config.timings.delete;
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        "qmdestroy",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
-            let guard = ctx.flock(&task_node, &vm_lock_path(vmid), false).await;
-            if let Err(e) = guard {
-                clear_lock(&ctx, &task_node, vmid);
-                return Err(e);
+    let upid = sim.spawn_task(&node, "qmdestroy", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
+        let guard = ctx.flock(&task_node, &vm_lock_path(vmid), false).await;
+        if let Err(e) = guard {
+            clear_lock(&ctx, &task_node, vmid);
+            return Err(e);
+        }
+        ctx.work(secs).await;
+        let mut cluster = lock(&ctx.sim.inner.cluster);
+        let in_use = cluster.vms.values().any(|vm| vm.linked_base == Some(vmid));
+        if in_use {
+            if let Ok(vm) = cluster.vm_on_mut(&task_node, vmid) {
+                vm.lock = None;
             }
-            ctx.work(secs).await;
-            let mut cluster = lock(&ctx.sim.inner.cluster);
-            let in_use = cluster.vms.values().any(|vm| vm.linked_base == Some(vmid));
-            if in_use {
-                if let Ok(vm) = cluster.vm_on_mut(&task_node, vmid) {
-                    vm.lock = None;
-                }
-                return Err(format!(
-                    "base volume 'base-{vmid}-disk-0' is still in use by linked clone"
-                ));
-            }
-            cluster.vms.remove(&vmid);
-            cluster.dirty = true;
-            drop(cluster);
-            ctx.sim.drop_vm_lock(&task_node, vmid);
-            ctx.log(format!("Removed VM {vmid} from pool and cluster"));
-            Ok(())
-        },
-    );
+            return Err(format!("base volume 'base-{vmid}-disk-0' is still in use by linked clone"));
+        }
+        cluster.vms.remove(&vmid);
+        cluster.dirty = true;
+        drop(cluster);
+        ctx.sim.drop_vm_lock(&task_node, vmid);
+        ctx.log(format!("Removed VM {vmid} from pool and cluster"));
+        Ok(())
+    });
     ok(json!(upid))
 }
 
@@ -1199,7 +1005,8 @@ async fn snapshots(
         .snapshots
         .iter()
         .map(|s| {
-            let mut entry = json!({ "name": s.name, "description": s.description, "snaptime": s.snaptime, "vmstate": 0 });
+            let mut entry =
+                json!({ "name": s.name, "description": s.description, "snaptime": s.snaptime, "vmstate": 0 });
             if let Some(parent) = &s.parent {
                 entry["parent"] = json!(parent);
             }
@@ -1250,54 +1057,29 @@ async fn create_snapshot(
     let vmid = parse_vmid(&vmid)?;
     let name = params.require_str("snapname")?.to_owned();
     if !valid_snapname(&name) || name == "current" {
-        return Err(ApiError::param(
-            "snapname",
-            format!("invalid format - invalid configuration ID '{name}'"),
-        ));
+        return Err(ApiError::param("snapname", format!("invalid format - invalid configuration ID '{name}'")));
     }
     params.bool("vmstate")?;
     let description = params.str("description").unwrap_or("").to_owned();
-    lock_for_snapshot(
-        &sim,
-        &caller,
-        &node,
-        vmid,
-        "VM.Snapshot",
-        "snapshot",
-        |vm| {
-            if vm.snapshots.iter().any(|s| s.name == name) {
-                Err(ApiError::internal(format!(
-                    "snapshot name '{name}' already used"
-                )))
-            } else {
-                Ok(())
-            }
-        },
-    )?;
+    lock_for_snapshot(&sim, &caller, &node, vmid, "VM.Snapshot", "snapshot", |vm| {
+        if vm.snapshots.iter().any(|s| s.name == name) {
+            Err(ApiError::internal(format!("snapshot name '{name}' already used")))
+        } else {
+            Ok(())
+        }
+    })?;
     let secs = sim.inner.config.timings.snapshot;
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        "qmsnapshot",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
+    let upid =
+        sim.spawn_task(&node, "qmsnapshot", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
             ctx.work(secs).await;
             let mut cluster = lock(&ctx.sim.inner.cluster);
-            let vm = cluster
-                .vm_on_mut(&task_node, vmid)
-                .map_err(|_| format!("VM {vmid} vanished"))?;
+            let vm = cluster.vm_on_mut(&task_node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
             let parent = vm.snapshots.last().map(|s| s.name.clone());
-            vm.snapshots.push(SnapshotRec {
-                name,
-                description,
-                snaptime: unix_now(),
-                parent,
-            });
+            vm.snapshots.push(SnapshotRec { name, description, snaptime: unix_now(), parent });
             vm.lock = None;
             Ok(())
-        },
-    );
+        });
     ok(json!(upid))
 }
 
@@ -1309,42 +1091,25 @@ async fn rollback(
 ) -> ApiResult {
     params.allow(&["start"])?;
     let vmid = parse_vmid(&vmid)?;
-    lock_for_snapshot(
-        &sim,
-        &caller,
-        &node,
-        vmid,
-        "VM.Snapshot.Rollback",
-        "rollback",
-        |vm| {
-            if vm.snapshots.iter().any(|s| s.name == snapname) {
-                Ok(())
-            } else {
-                Err(ApiError::internal(format!(
-                    "snapshot '{snapname}' does not exist"
-                )))
-            }
-        },
-    )?;
+    lock_for_snapshot(&sim, &caller, &node, vmid, "VM.Snapshot.Rollback", "rollback", |vm| {
+        if vm.snapshots.iter().any(|s| s.name == snapname) {
+            Ok(())
+        } else {
+            Err(ApiError::internal(format!("snapshot '{snapname}' does not exist")))
+        }
+    })?;
     let secs = sim.inner.config.timings.rollback;
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        "qmrollback",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
+    let upid =
+        sim.spawn_task(&node, "qmrollback", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
             ctx.work(secs).await;
             let mut cluster = lock(&ctx.sim.inner.cluster);
-            let vm = cluster
-                .vm_on_mut(&task_node, vmid)
-                .map_err(|_| format!("VM {vmid} vanished"))?;
+            let vm = cluster.vm_on_mut(&task_node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
             // A snapshot without RAM state rolls back to a powered-off machine.
             stop(vm);
             vm.lock = None;
             Ok(())
-        },
-    );
+        });
     ok(json!(upid))
 }
 
@@ -1356,54 +1121,30 @@ async fn delete_snapshot(
 ) -> ApiResult {
     params.allow(&["force"])?;
     let vmid = parse_vmid(&vmid)?;
-    lock_for_snapshot(
-        &sim,
-        &caller,
-        &node,
-        vmid,
-        "VM.Snapshot",
-        "snapshot-delete",
-        |vm| {
-            if vm.snapshots.iter().any(|s| s.name == snapname) {
-                Ok(())
-            } else {
-                Err(ApiError::internal(format!(
-                    "snapshot '{snapname}' does not exist"
-                )))
-            }
-        },
-    )?;
+    lock_for_snapshot(&sim, &caller, &node, vmid, "VM.Snapshot", "snapshot-delete", |vm| {
+        if vm.snapshots.iter().any(|s| s.name == snapname) {
+            Ok(())
+        } else {
+            Err(ApiError::internal(format!("snapshot '{snapname}' does not exist")))
+        }
+    })?;
     let secs = sim.inner.config.timings.snapshot;
     let task_node = node.clone();
-    let upid = sim.spawn_task(
-        &node,
-        "qmdelsnapshot",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
+    let upid =
+        sim.spawn_task(&node, "qmdelsnapshot", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
             ctx.work(secs).await;
             let mut cluster = lock(&ctx.sim.inner.cluster);
-            let vm = cluster
-                .vm_on_mut(&task_node, vmid)
-                .map_err(|_| format!("VM {vmid} vanished"))?;
-            let removed_parent = vm
-                .snapshots
-                .iter()
-                .position(|s| s.name == snapname)
-                .map(|i| vm.snapshots.remove(i).parent);
+            let vm = cluster.vm_on_mut(&task_node, vmid).map_err(|_| format!("VM {vmid} vanished"))?;
+            let removed_parent =
+                vm.snapshots.iter().position(|s| s.name == snapname).map(|i| vm.snapshots.remove(i).parent);
             if let Some(parent) = removed_parent {
-                for child in vm
-                    .snapshots
-                    .iter_mut()
-                    .filter(|s| s.parent.as_deref() == Some(snapname.as_str()))
-                {
+                for child in vm.snapshots.iter_mut().filter(|s| s.parent.as_deref() == Some(snapname.as_str())) {
                     child.parent = parent.clone();
                 }
             }
             vm.lock = None;
             Ok(())
-        },
-    );
+        });
     ok(json!(upid))
 }
 
@@ -1425,8 +1166,7 @@ async fn agent_interfaces(
     if !vm.is_running() {
         return Err(ApiError::internal(format!("VM {vmid} is not running")));
     }
-    let ready =
-        vm.power == Power::Running && vm.agent_ready_at.is_some_and(|t| Instant::now() >= t);
+    let ready = vm.power == Power::Running && vm.agent_ready_at.is_some_and(|t| Instant::now() >= t);
     if !ready {
         return Err(ApiError::internal("QEMU guest agent is not running"));
     }
@@ -1470,26 +1210,15 @@ async fn vnc_proxy(
         vm.require_running()?;
     }
     let lifetime = sim.inner.config.timings.vnc_proxy_lifetime;
-    let upid = sim.spawn_task(
-        &node,
-        "vncproxy",
-        &vmid.to_string(),
-        &caller.full_id,
-        move |ctx: TaskCtx| async move {
-            ctx.log("connection timed out");
-            ctx.work(lifetime).await;
-            Ok(())
-        },
-    );
+    let upid = sim.spawn_task(&node, "vncproxy", &vmid.to_string(), &caller.full_id, move |ctx: TaskCtx| async move {
+        ctx.log("connection timed out");
+        ctx.work(lifetime).await;
+        Ok(())
+    });
     let mut hasher = DefaultHasher::new();
     (&upid, Instant::now()).hash(&mut hasher);
     let port = 5900 + (hasher.finish() % 100) as u32;
-    let ticket = format!(
-        "PVEVNC:{:08X}::{:016x}{:016x}",
-        unix_now(),
-        hasher.finish(),
-        hasher.finish().rotate_left(17)
-    );
+    let ticket = format!("PVEVNC:{:08X}::{:016x}{:016x}", unix_now(), hasher.finish(), hasher.finish().rotate_left(17));
     ok(json!({
         "port": port,
         "ticket": ticket,
@@ -1499,25 +1228,12 @@ async fn vnc_proxy(
     }))
 }
 
-fn find_task(
-    sim: &Simulator,
-    caller: &Caller,
-    node: &str,
-    upid: &str,
-) -> Result<super::tasks::Task, ApiError> {
-    let upid_node = upid
-        .strip_prefix("UPID:")
-        .and_then(|rest| rest.split(':').next());
+fn find_task(sim: &Simulator, caller: &Caller, node: &str, upid: &str) -> Result<super::tasks::Task, ApiError> {
+    let upid_node = upid.strip_prefix("UPID:").and_then(|rest| rest.split(':').next());
     if upid_node != Some(node) {
-        return Err(ApiError::param(
-            "upid",
-            format!("unable to parse worker upid '{upid}'"),
-        ));
+        return Err(ApiError::param("upid", format!("unable to parse worker upid '{upid}'")));
     }
-    let task = lock(&sim.inner.tasks)
-        .get(upid)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("no such task"))?;
+    let task = lock(&sim.inner.tasks).get(upid).cloned().ok_or_else(|| ApiError::internal("no such task"))?;
     if task.user != caller.full_id {
         return Err(ApiError::forbidden(&format!("/nodes/{node}"), "Sys.Audit"));
     }
@@ -1559,14 +1275,8 @@ async fn task_log(
     let start = params.int("start")?.unwrap_or(0) as usize;
     let limit = params.int("limit")?.unwrap_or(50) as usize;
     let task = find_task(&sim, &caller, &node, &upid)?;
-    let lines: Vec<Value> = task
-        .log
-        .iter()
-        .enumerate()
-        .skip(start)
-        .take(limit)
-        .map(|(i, line)| json!({ "n": i + 1, "t": line }))
-        .collect();
+    let lines: Vec<Value> =
+        task.log.iter().enumerate().skip(start).take(limit).map(|(i, line)| json!({ "n": i + 1, "t": line })).collect();
     Ok(Json(json!({ "data": lines, "total": task.log.len() })).into_response())
 }
 
@@ -1592,9 +1302,7 @@ mod tests {
         assert_eq!(config["template"], json!(1));
         assert_ne!(
             config_digest(&config),
-            config_digest(&vm_config_map(&Vm::from_spec(
-                &crate::proxmox::SimConfig::demo().vms[1]
-            )))
+            config_digest(&vm_config_map(&Vm::from_spec(&crate::proxmox::SimConfig::demo().vms[1])))
         );
     }
 }

@@ -79,11 +79,7 @@ impl Vm {
             tags: spec.tags.clone(),
             net0: net0_for(spec.vmid),
             agent: spec.agent,
-            power: if spec.running && !spec.template {
-                Power::Running
-            } else {
-                Power::Stopped
-            },
+            power: if spec.running && !spec.template { Power::Running } else { Power::Stopped },
             lock: None,
             snapshots: Vec::new(),
             started_at: None,
@@ -102,33 +98,20 @@ impl Vm {
 
     /// Guest memory in use: a plausible constant share while running.
     pub fn mem(&self) -> u64 {
-        if self.is_running() {
-            self.maxmem() / 5 * 3
-        } else {
-            0
-        }
+        if self.is_running() { self.maxmem() / 5 * 3 } else { 0 }
     }
 
     pub fn uptime(&self, now: Instant) -> u64 {
-        self.started_at
-            .map_or(0, |t| now.duration_since(t).as_secs())
+        self.started_at.map_or(0, |t| now.duration_since(t).as_secs())
     }
 
     /// Space the VM takes on its storage.
     pub fn disk_usage(&self) -> u64 {
-        if self.linked_base.is_some() {
-            self.disk_bytes / LINKED_CLONE_SHARE
-        } else {
-            self.disk_bytes
-        }
+        if self.linked_base.is_some() { self.disk_bytes / LINKED_CLONE_SHARE } else { self.disk_bytes }
     }
 
     pub fn status_str(&self) -> &'static str {
-        if self.is_running() {
-            "running"
-        } else {
-            "stopped"
-        }
+        if self.is_running() { "running" } else { "stopped" }
     }
 
     pub fn qmpstatus(&self) -> &'static str {
@@ -143,10 +126,7 @@ impl Vm {
     pub fn disk_volume(&self) -> String {
         match (self.template, self.linked_base) {
             (true, _) => format!("{}:base-{}-disk-0", self.storage, self.vmid),
-            (false, Some(base)) => format!(
-                "{}:base-{base}-disk-0/vm-{}-disk-0",
-                self.storage, self.vmid
-            ),
+            (false, Some(base)) => format!("{}:base-{base}-disk-0/vm-{}-disk-0", self.storage, self.vmid),
             (false, None) => format!("{}:vm-{}-disk-0", self.storage, self.vmid),
         }
     }
@@ -159,11 +139,7 @@ impl Vm {
     }
 
     pub fn require_running(&self) -> Result<(), ApiError> {
-        if self.is_running() {
-            Ok(())
-        } else {
-            Err(ApiError::internal(format!("VM {} not running", self.vmid)))
-        }
+        if self.is_running() { Ok(()) } else { Err(ApiError::internal(format!("VM {} not running", self.vmid))) }
     }
 }
 
@@ -181,12 +157,7 @@ pub(crate) fn net0_for(vmid: u32) -> String {
 pub(crate) fn ip_for(vmid: u32) -> Ipv4Addr {
     let host = vmid % 250 + 2;
     let net = vmid / 250;
-    Ipv4Addr::new(
-        10,
-        ((net >> 8) & 0xff) as u8,
-        (net & 0xff) as u8,
-        host as u8,
-    )
+    Ipv4Addr::new(10, ((net >> 8) & 0xff) as u8, (net & 0xff) as u8, host as u8)
 }
 
 #[derive(Debug, Clone)]
@@ -231,11 +202,7 @@ impl Cluster {
         let mut cluster = Cluster {
             nodes,
             storages: config.storages.clone(),
-            pools: config
-                .pools
-                .iter()
-                .map(|p| (p.id.clone(), p.comment.clone()))
-                .collect(),
+            pools: config.pools.iter().map(|p| (p.id.clone(), p.comment.clone())).collect(),
             vms: BTreeMap::new(),
             dirty: false,
         };
@@ -271,10 +238,7 @@ impl Cluster {
     }
 
     pub fn persisted(&self) -> Persisted {
-        Persisted {
-            pools: self.pools.clone(),
-            vms: self.vms.values().cloned().collect(),
-        }
+        Persisted { pools: self.pools.clone(), vms: self.vms.values().cloned().collect() }
     }
 
     pub fn node(&self, name: &str) -> Option<&NodeState> {
@@ -287,18 +251,12 @@ impl Cluster {
 
     /// The VM `vmid` if it lives on `node`, with Proxmox's error otherwise.
     pub fn vm_on(&self, node: &str, vmid: u32) -> Result<&Vm, ApiError> {
-        self.vms
-            .get(&vmid)
-            .filter(|vm| vm.node == node)
-            .ok_or_else(|| ApiError::no_such_vm(node, vmid))
+        self.vms.get(&vmid).filter(|vm| vm.node == node).ok_or_else(|| ApiError::no_such_vm(node, vmid))
     }
 
     pub fn vm_on_mut(&mut self, node: &str, vmid: u32) -> Result<&mut Vm, ApiError> {
         self.dirty = true;
-        self.vms
-            .get_mut(&vmid)
-            .filter(|vm| vm.node == node)
-            .ok_or_else(|| ApiError::no_such_vm(node, vmid))
+        self.vms.get_mut(&vmid).filter(|vm| vm.node == node).ok_or_else(|| ApiError::no_such_vm(node, vmid))
     }
 
     /// Bytes used on `storage` as seen from `node` (shared storages count every node).
@@ -311,33 +269,16 @@ impl Cluster {
     }
 
     pub fn node_mem_used(&self, node: &str) -> u64 {
-        NODE_BASE_MEM
-            + self
-                .vms
-                .values()
-                .filter(|vm| vm.node == node)
-                .map(Vm::mem)
-                .sum::<u64>()
+        NODE_BASE_MEM + self.vms.values().filter(|vm| vm.node == node).map(Vm::mem).sum::<u64>()
     }
 
     /// Memory committed to running VMs on a node (what a new start must fit beside).
     pub fn node_mem_committed(&self, node: &str) -> u64 {
-        NODE_BASE_MEM
-            + self
-                .vms
-                .values()
-                .filter(|vm| vm.node == node && vm.is_running())
-                .map(Vm::maxmem)
-                .sum::<u64>()
+        NODE_BASE_MEM + self.vms.values().filter(|vm| vm.node == node && vm.is_running()).map(Vm::maxmem).sum::<u64>()
     }
 
     pub fn node_cpu_load(&self, node: &NodeState) -> f64 {
-        let busy: u32 = self
-            .vms
-            .values()
-            .filter(|vm| vm.node == node.name && vm.is_running())
-            .map(|vm| vm.cores)
-            .sum();
+        let busy: u32 = self.vms.values().filter(|vm| vm.node == node.name && vm.is_running()).map(|vm| vm.cores).sum();
         (f64::from(busy) * 0.05 / f64::from(node.cpus.max(1))).min(1.0)
     }
 

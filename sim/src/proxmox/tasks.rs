@@ -44,8 +44,7 @@ impl TaskRegistry {
         let pid = self.next_pid;
         let starttime = unix_now();
         // Proxmox's format: fixed-width upper-case hex for pid, pstart and start time.
-        let upid =
-            format!("UPID:{node}:{pid:08X}:{pstart:08X}:{starttime:08X}:{kind}:{id}:{user}:");
+        let upid = format!("UPID:{node}:{pid:08X}:{pstart:08X}:{starttime:08X}:{kind}:{id}:{user}:");
         self.tasks.insert(
             upid.clone(),
             Task {
@@ -93,9 +92,7 @@ impl TaskRegistry {
 }
 
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// What a running task's job can do besides changing the cluster.
@@ -116,21 +113,10 @@ impl TaskCtx {
 
     /// Takes the file lock at `path` (per node unless `cluster_wide`), waiting at most
     /// the configured lock wait, then failing with Proxmox's message.
-    pub async fn flock(
-        &self,
-        node: &str,
-        path: &str,
-        cluster_wide: bool,
-    ) -> Result<OwnedMutexGuard<()>, String> {
-        let key = if cluster_wide {
-            path.to_owned()
-        } else {
-            format!("{node}:{path}")
-        };
-        let mutex = lock(&self.sim.inner.file_locks)
-            .entry(key)
-            .or_insert_with(|| Arc::new(AsyncMutex::new(())))
-            .clone();
+    pub async fn flock(&self, node: &str, path: &str, cluster_wide: bool) -> Result<OwnedMutexGuard<()>, String> {
+        let key = if cluster_wide { path.to_owned() } else { format!("{node}:{path}") };
+        let mutex =
+            lock(&self.sim.inner.file_locks).entry(key).or_insert_with(|| Arc::new(AsyncMutex::new(()))).clone();
         let wait = self.sim.scaled(self.sim.inner.config.timings.lock_wait);
         match tokio::time::timeout(wait, mutex.lock_owned()).await {
             Ok(guard) => Ok(guard),
@@ -150,14 +136,7 @@ pub(crate) fn storage_lock_path(storage: &str) -> String {
 impl Simulator {
     /// Registers a task and runs `job` in the background once the node has a free task
     /// slot; returns the UPID at once, as Proxmox does.
-    pub(crate) fn spawn_task<F, Fut>(
-        &self,
-        node: &str,
-        kind: &str,
-        id: &str,
-        user: &str,
-        job: F,
-    ) -> String
+    pub(crate) fn spawn_task<F, Fut>(&self, node: &str, kind: &str, id: &str, user: &str, job: F) -> String
     where
         F: FnOnce(TaskCtx) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
@@ -165,10 +144,7 @@ impl Simulator {
         let pstart = self.inner.epoch.elapsed().as_millis() as u64 / 10 + 1_000_000;
         let upid = lock(&self.inner.tasks).create(node, kind, id, user, pstart);
         let slots = self.inner.node_slots.get(node).cloned();
-        let ctx = TaskCtx {
-            sim: self.clone(),
-            upid: upid.clone(),
-        };
+        let ctx = TaskCtx { sim: self.clone(), upid: upid.clone() };
         tokio::spawn(async move {
             // A closed semaphore cannot happen (we never close it); run unthrottled if so.
             let _permit = match slots {
@@ -212,9 +188,6 @@ mod tests {
         reg.finish(&upid, Err("boom".into()));
         let task = reg.get(&upid).unwrap();
         assert_eq!(task.exitstatus.as_deref(), Some("boom"));
-        assert_eq!(
-            task.log.last().map(String::as_str),
-            Some("TASK ERROR: boom")
-        );
+        assert_eq!(task.log.last().map(String::as_str), Some("TASK ERROR: boom"));
     }
 }

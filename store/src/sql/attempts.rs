@@ -13,12 +13,14 @@ impl AttemptCounter for SqlStore {
         // racing to start a window: the loser's insert hits the primary key
         // and it counts in the winner's window instead.
         for _ in 0..2 {
-            let bumped = sqlx::query("UPDATE login_attempts SET failures = failures + 1 WHERE attempt_key = ? AND window_end > ?")
-                .bind(key.to_string())
-                .bind(now.millis())
-                .execute(&self.pool)
-                .await
-                .map_err(store_error)?;
+            let bumped = sqlx::query(
+                "UPDATE login_attempts SET failures = failures + 1 WHERE attempt_key = ? AND window_end > ?",
+            )
+            .bind(key.to_string())
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
             if bumped.rows_affected() > 0 {
                 return self.count(key, now).await;
             }
@@ -28,12 +30,13 @@ impl AttemptCounter for SqlStore {
                 .execute(&self.pool)
                 .await
                 .map_err(store_error)?;
-            let inserted = sqlx::query("INSERT INTO login_attempts (attempt_key, window_end, failures) VALUES (?, ?, 1)")
-                .bind(key.to_string())
-                .bind(window_end)
-                .execute(&self.pool)
-                .await
-                .map_err(store_error);
+            let inserted =
+                sqlx::query("INSERT INTO login_attempts (attempt_key, window_end, failures) VALUES (?, ?, 1)")
+                    .bind(key.to_string())
+                    .bind(window_end)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(store_error);
             match inserted {
                 Ok(_) => return Ok(1),
                 Err(StoreError::Duplicate(_)) => continue,
@@ -44,12 +47,13 @@ impl AttemptCounter for SqlStore {
     }
 
     async fn count(&self, key: &str, now: Timestamp) -> Result<u32, StoreError> {
-        let n: Option<i64> = sqlx::query_scalar("SELECT failures FROM login_attempts WHERE attempt_key = ? AND window_end > ?")
-            .bind(key.to_string())
-            .bind(now.millis())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT failures FROM login_attempts WHERE attempt_key = ? AND window_end > ?")
+                .bind(key.to_string())
+                .bind(now.millis())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
         Ok(n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0))
     }
 
@@ -59,9 +63,7 @@ impl AttemptCounter for SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(store_error)?;
-        Ok(end
-            .map(|end| u64::try_from((end - now.millis()).max(0) / 1000).unwrap_or(0))
-            .unwrap_or(0))
+        Ok(end.map(|end| u64::try_from((end - now.millis()).max(0) / 1000).unwrap_or(0)).unwrap_or(0))
     }
 
     async fn reset(&self, key: &str) -> Result<(), StoreError> {

@@ -22,18 +22,20 @@ macro_rules! role_select {
 impl SqlStore {
     async fn role_from_row(&self, row: &AnyRow) -> Result<RoleView, StoreError> {
         let id: i64 = row.try_get("id").map_err(store_error)?;
-        let permissions = sqlx::query("SELECT object_type, level FROM role_permissions WHERE role_id = ? ORDER BY object_type, level")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(|p| {
-                let t: String = p.try_get("object_type").map_err(store_error)?;
-                let l: String = p.try_get("level").map_err(store_error)?;
-                Ok(format!("{t}:{l}"))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let permissions = sqlx::query(
+            "SELECT object_type, level FROM role_permissions WHERE role_id = ? ORDER BY object_type, level",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?
+        .iter()
+        .map(|p| {
+            let t: String = p.try_get("object_type").map_err(store_error)?;
+            let l: String = p.try_get("level").map_err(store_error)?;
+            Ok(format!("{t}:{l}"))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
         let members: i64 = row.try_get("member_count").map_err(store_error)?;
         Ok(RoleView {
             id,
@@ -84,10 +86,7 @@ async fn write_permissions(tx: &mut Transaction<'_, Any>, id: i64, role: &RoleRe
 #[async_trait]
 impl RoleRepo for SqlStore {
     async fn list(&self) -> Result<Vec<RoleView>, StoreError> {
-        let rows = sqlx::query(role_select!(" ORDER BY r.name"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows = sqlx::query(role_select!(" ORDER BY r.name")).fetch_all(&self.pool).await.map_err(store_error)?;
         let mut roles = Vec::with_capacity(rows.len());
         for row in &rows {
             roles.push(self.role_from_row(row).await?);
@@ -105,13 +104,14 @@ impl RoleRepo for SqlStore {
 
     async fn insert(&self, role: &RoleRecord) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
-            .bind(role.key.clone())
-            .bind(role.name.clone())
-            .bind(role.description.clone())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
+                .bind(role.key.clone())
+                .bind(role.name.clone())
+                .bind(role.description.clone())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(store_error)?;
         write_permissions(&mut tx, id, role).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(id)
@@ -131,11 +131,8 @@ impl RoleRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM roles WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let result =
+            sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
         if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
     }
 }

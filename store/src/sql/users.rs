@@ -28,10 +28,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord, StoreError> {
         auth_backend: AuthBackend::from_key(&backend).ok_or_else(|| corrupt("auth backend", &backend))?,
         password_hash: row.try_get("password_hash").map_err(store_error)?,
         created_at: Timestamp(row.try_get("created_at").map_err(store_error)?),
-        last_login_at: row
-            .try_get::<Option<i64>, _>("last_login_at")
-            .map_err(store_error)?
-            .map(Timestamp),
+        last_login_at: row.try_get::<Option<i64>, _>("last_login_at").map_err(store_error)?.map(Timestamp),
     })
 }
 
@@ -79,11 +76,7 @@ impl UserRepo for SqlStore {
 
     async fn by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(store_error)?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -133,12 +126,8 @@ impl UserRepo for SqlStore {
             list = list.bind(b);
         }
         let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-        let rows = list
-            .bind(i64::from(page.per_page()))
-            .bind(offset)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let rows =
+            list.bind(i64::from(page.per_page())).bind(offset).fetch_all(&self.pool).await.map_err(store_error)?;
         Ok(Page {
             items: rows.iter().map(user_from_row).collect::<Result<_, _>>()?,
             total: u64::try_from(total).unwrap_or(0),
@@ -196,11 +185,8 @@ impl UserRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let result =
+            sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
         ensure_changed(result)
     }
 
@@ -275,13 +261,14 @@ impl UserRepo for SqlStore {
         let Some(object_id) = grant.object_id else {
             return Err(StoreError::Corrupt("object grant without an object".into()));
         };
-        let result = sqlx::query("INSERT INTO object_grants (user_id, object_type, object_id, level) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(grant.object_type.key())
-            .bind(object_id)
-            .bind(grant.level.key())
-            .execute(&self.pool)
-            .await;
+        let result =
+            sqlx::query("INSERT INTO object_grants (user_id, object_type, object_id, level) VALUES (?, ?, ?, ?)")
+                .bind(id)
+                .bind(grant.object_type.key())
+                .bind(object_id)
+                .bind(grant.level.key())
+                .execute(&self.pool)
+                .await;
         match result.map_err(store_error) {
             // Granting twice is granting once.
             Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),

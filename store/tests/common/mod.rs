@@ -36,9 +36,7 @@ enum Cleanup {
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("{}.db", unique("openvle_test")));
-        let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4)
-            .await
-            .expect("open sqlite");
+        let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
         TestDb { db, cleanup: Cleanup::File(path) }
     }
@@ -46,14 +44,9 @@ impl TestDb {
     pub async fn mariadb() -> TestDb {
         let server = mariadb_server_url();
         let name = unique("openvle_test");
-        let admin = Database::connect(&server, 1).await.unwrap_or_else(|e| {
+        store::maintenance::create_database(&server, &name).await.unwrap_or_else(|e| {
             panic!("MariaDB must be running at {server} for the repository tests (scripts/test starts it): {e}")
         });
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
-            .execute(admin.pool())
-            .await
-            .expect("create test database");
-        admin.pool().close().await;
         let db = Database::connect(&format!("{server}/{name}"), 4).await.expect("connect test database");
         db.migrate().await.expect("migrate mariadb");
         TestDb { db, cleanup: Cleanup::MariaDb { server, name } }
@@ -74,13 +67,7 @@ impl Drop for TestDb {
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
                     if let Ok(rt) = rt {
-                        rt.block_on(async {
-                            if let Ok(admin) = Database::connect(&server, 1).await {
-                                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-                                    .execute(admin.pool())
-                                    .await;
-                            }
-                        });
+                        let _ = rt.block_on(store::maintenance::drop_database(&server, &name));
                     }
                 })
                 .join();
@@ -116,7 +103,7 @@ impl Clock for TestClock {
 }
 
 pub fn services(ports: Ports, clock: Arc<TestClock>) -> Services {
-    Services::new(ports, clock)
+    Services::new(ports, clock, "store-test-secret-0123456789abcdef")
 }
 
 /// Runs one async test body against SQLite and MariaDB, as two tests.

@@ -1,0 +1,233 @@
+//! Boots the real application on a random loopback port, on SQLite or on a
+//! throwaway MariaDB database, with Redis sessions when asked.
+
+#![allow(dead_code)] // each test file uses part of the harness
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use server::config::{Config, SecretSource};
+use server::wiring::System;
+
+pub const PASSWORD: &str = "Correct-Horse-42";
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Backend {
+    Sqlite,
+    MariaDb,
+    MariaDbWithRedis,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub system: System,
+    cleanup: Option<(String, String)>,
+    _data_dir: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}_{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+fn mariadb_server() -> (String, u16) {
+    let url = std::env::var("OPENVLE_TEST_MARIADB_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+    let hostport = url.rsplit('@').next().unwrap_or("127.0.0.1:3306").trim_end_matches('/').to_string();
+    let (host, port) = hostport.split_once(':').unwrap_or((&hostport, "3306"));
+    (host.to_string(), port.parse().unwrap_or(3306))
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, &[]).await
+    }
+
+    pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        server::install_crypto_provider();
+        let data_dir = TempDir(std::env::temp_dir().join(unique("openvle_app")));
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("AUTH_SECRET".into(), "test-secret-0123456789abcdef0123456789".into());
+        vars.insert("OPENVLE_DATA_DIR".into(), data_dir.0.display().to_string());
+        vars.insert("OPENVLE_LISTEN".into(), "127.0.0.1:0".into());
+        let mut cleanup = None;
+        if backend != Backend::Sqlite {
+            let (host, port) = mariadb_server();
+            let name = unique("openvle_test");
+            store::maintenance::create_database(&format!("mysql://root@{host}:{port}"), &name)
+                .await
+                .unwrap_or_else(|e| panic!("MariaDB must run at {host}:{port} (scripts/test starts it): {e}"));
+            vars.insert("MARIADB_HOST".into(), host.clone());
+            vars.insert("MARIADB_PORT".into(), port.to_string());
+            vars.insert("MARIADB_USER".into(), "root".into());
+            vars.insert("MARIADB_DATABASE".into(), name.clone());
+            cleanup = Some((format!("mysql://root@{host}:{port}"), name));
+        }
+        if backend == Backend::MariaDbWithRedis {
+            let redis = std::env::var("OPENVLE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+            let hostport = redis.trim_start_matches("redis://").trim_end_matches('/').to_string();
+            let (host, port) = hostport.split_once(':').unwrap_or((&hostport, "6379"));
+            vars.insert("REDIS_HOST".into(), host.into());
+            vars.insert("REDIS_PORT".into(), port.into());
+            vars.insert("REDIS_KEY_PREFIX".into(), unique("openvle-test"));
+        }
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_lookup(&|name| vars.get(name).cloned(), SecretSource::Required).expect("test config");
+        let system = System::start(&config).await.expect("start system");
+        for (username, role) in [("admin", "admin"), ("instructor", "instructor"), ("student", "participant")] {
+            system
+                .services
+                .bootstrap_user(services::accounts::UserInput {
+                    username: username.into(),
+                    name: format!("Test {username}"),
+                    email: format!("{username}@example.org"),
+                    language: "en".into(),
+                    password: PASSWORD.into(),
+                    role_keys: vec![role.into()],
+                })
+                .await
+                .expect("seed user");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = server::web::router(&config, system.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        TestApp { addr, system, cleanup, _data_dir: data_dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A browser-like client: keeps cookies, sends this site's Origin.
+    pub fn client(&self) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.url("").parse().expect("origin"));
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .expect("client");
+        Client { http, base: self.url("") }
+    }
+
+    pub async fn signed_in(&self, username: &str) -> Client {
+        let client = self.client();
+        let res = client.call("login", &[("username", username), ("password", PASSWORD)]).await;
+        assert_eq!(res.status, 200, "login of {username} failed: {}", res.body);
+        client
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((server, name)) = self.cleanup.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    let _ = rt.block_on(store::maintenance::drop_database(&server, &name));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    /// The `error` key of a JSON error body (`not_signed_in`, `invalid`...).
+    pub fn error(&self) -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+    }
+}
+
+/// The registered URL of a server function, by its Rust name.
+pub fn server_fn_path(name: &str) -> String {
+    let wanted = name.replace('_', "");
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|path| {
+            let stem = path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit());
+            stem == name || stem == wanted
+        })
+        .unwrap_or_else(|| panic!("no server function named {name}"))
+}
+
+/// Every registered server function, by its Rust-ish name (digits stripped).
+pub fn all_server_fns() -> Vec<String> {
+    let mut names: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+impl Client {
+    /// Calls a server function the way the hydrated app does (urlencoded
+    /// body, JSON answer).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Reply {
+        self.post(&server_fn_path(name), form, "application/json").await
+    }
+
+    /// Posts like a plain HTML form without JavaScript.
+    pub async fn form(&self, name: &str, form: &[(&str, &str)], referer: &str) -> Reply {
+        let res = self
+            .http
+            .post(format!("{}{}", self.base, server_fn_path(name)))
+            .header("Accept", "text/html")
+            .header("Referer", format!("{}{referer}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        reply(res).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)], accept: &str) -> Reply {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Accept", accept)
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        reply(res).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await.expect("request");
+        reply(res).await
+    }
+}
+
+async fn reply(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = res.text().await.unwrap_or_default();
+    Reply { status, body, location }
+}
