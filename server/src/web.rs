@@ -108,9 +108,11 @@ impl RequestGuard {
     fn client_ip(&self, request: &Request<Body>) -> String {
         if self.trust_proxy_headers
             && let Some(forwarded) = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok())
-            && let Some(first) = forwarded.split(',').next().map(str::trim).filter(|s| !s.is_empty())
+            && let Some(nearest) = forwarded.rsplit(',').next().map(str::trim).filter(|s| !s.is_empty())
         {
-            return first.to_string();
+            // The right-most entry is the one our own proxy added; entries to
+            // its left come from the client and can be forged.
+            return nearest.to_string();
         }
         request
             .extensions()
