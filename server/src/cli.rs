@@ -29,6 +29,17 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Run a simulator of an external system on its own (for demos and tests).
+    Sim {
+        #[command(subcommand)]
+        system: SimCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimCommand {
+    /// A Proxmox VE cluster speaking the real HTTP API.
+    Proxmox(sim::proxmox::cli::ProxmoxSimArgs),
 }
 
 #[derive(Subcommand)]
@@ -61,6 +72,14 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     crate::install_crypto_provider();
+    // Simulators need none of the server's configuration.
+    if let Some(Command::Sim { system: SimCommand::Proxmox(args) }) = cli.command {
+        logging::init(crate::config::LogFormat::Text);
+        return match sim::proxmox::cli::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
     let secret = match cli.command {
         Some(Command::Demo) => SecretSource::GeneratedInDataDir,
         _ => SecretSource::Required,
@@ -75,6 +94,7 @@ pub async fn run() -> ExitCode {
         Command::Demo => demo::run(config).await,
         Command::Migrate => migrate(config).await,
         Command::User { command } => user(config, command).await,
+        Command::Sim { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
+
 /// One documented environment variable (`openvle --help` prints them all).
 pub struct EnvVar {
     pub name: &'static str,
@@ -145,7 +147,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub public_url: String,
@@ -157,6 +159,7 @@ pub struct Config {
     pub database_max_connections: u32,
     pub redis: Option<RedisConfig>,
     pub mongodb: Option<(String, u16)>,
+    pub proxmox: Option<PveConfig>,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
 }
@@ -177,6 +180,7 @@ impl std::fmt::Debug for Config {
             )
             .field("redis", &self.redis.as_ref().map(|r| format!("{}:{}/{}", r.host, r.port, r.db)))
             .field("mongodb", &self.mongodb)
+            .field("proxmox", &self.proxmox.as_ref().map(|p| p.base_url.to_string()))
             .finish_non_exhaustive()
     }
 }
@@ -290,6 +294,17 @@ impl Config {
             Some(host) => Some((host.trim().to_string(), parse_port("MONGODB_PORT", &or("MONGODB_PORT", "27017"))?)),
         };
 
+        // The connector validates its own variables; their errors name them.
+        let proxmox = match get(pve::HOSTNAME) {
+            None => None,
+            Some(_) => Some(PveConfig::from_lookup(|name| lookup(name)).map_err(|e| match e {
+                PveConfigError::Missing { var } => {
+                    problem(var, format!("missing: required when {} is set", pve::HOSTNAME))
+                }
+                PveConfigError::Invalid { var, reason } => problem(var, reason),
+            })?),
+        };
+
         for var in ["LDAP_ENABLED", "OIDC_ENABLED"] {
             if parse_bool(var, &or(var, "False"))? {
                 return Err(problem(var, "this sign-in method is not available in this version yet; set it to False"));
@@ -313,6 +328,7 @@ impl Config {
             database_max_connections,
             redis,
             mongodb,
+            proxmox,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
         })
@@ -403,6 +419,17 @@ mod tests {
             (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
             (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (&[SECRET, ("DATABASE_MAX_CONNECTIONS", "0")], "DATABASE_MAX_CONNECTIONS"),
+            (&[SECRET, ("PVE_HOSTNAME", "pve.example.org")], "PVE_USER"),
+            (
+                &[
+                    SECRET,
+                    ("PVE_HOSTNAME", "pve"),
+                    ("PVE_USER", "nobody"),
+                    ("PVE_TOKEN_NAME", "t"),
+                    ("PVE_TOKEN_VALUE", "s"),
+                ],
+                "PVE_USER",
+            ),
         ];
         for (vars, var) in cases {
             let err = config(vars).unwrap_err();
@@ -419,7 +446,9 @@ mod tests {
             read.borrow_mut().push(name.to_string());
             // Turn on the optional sections so their variables are read too.
             match name {
-                "MARIADB_HOST" | "REDIS_HOST" | "MONGODB_HOST" => Some("h".to_string()),
+                "MARIADB_HOST" | "REDIS_HOST" | "MONGODB_HOST" | "PVE_HOSTNAME" => Some("h".to_string()),
+                "PVE_USER" => Some("openvle@pve".to_string()),
+                "PVE_TOKEN_NAME" | "PVE_TOKEN_VALUE" => Some("t".to_string()),
                 "AUTH_SECRET" => Some("x".repeat(32)),
                 _ => None,
             }

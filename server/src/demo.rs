@@ -1,6 +1,10 @@
 //! `openvle demo`: the whole product on one machine with nothing else
 //! installed: SQLite in the data directory, a generated secret kept there,
-//! and three demo accounts.
+//! a simulated two-node Proxmox VE cluster with three templates, and three
+//! demo accounts.
+
+use proxmox_connector::PveConfig;
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, RunningSimulator, SimConfig, Simulator};
 
 use crate::config::Config;
 use crate::web;
@@ -29,10 +33,33 @@ fn demo_secret(config: &Config) -> Result<String, StartError> {
     Ok(secret)
 }
 
+/// Starts the simulator on a free loopback port; its VMs are kept in the data
+/// directory so a restarted demo finds what it cloned before.
+async fn start_cluster(config: &Config) -> Result<(RunningSimulator, PveConfig), StartError> {
+    let mut sim_config = SimConfig::demo();
+    sim_config.state_file = Some(config.data_dir.join("proxmox-simulator.json"));
+    let simulator = Simulator::new(sim_config).map_err(|e| StartError::Simulator(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|source| StartError::Listen { addr: "127.0.0.1:0".into(), source })?;
+    let running = simulator.start(listener).map_err(|e| StartError::Simulator(e.to_string()))?;
+    let pve = PveConfig::new(&running.base_url(), DEMO_USER, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET)
+        .map_err(|e| StartError::Simulator(e.to_string()))?;
+    Ok((running, pve))
+}
+
 pub async fn run(mut config: Config) -> Result<(), StartError> {
     if config.auth_secret.is_empty() {
         config.auth_secret = demo_secret(&config)?;
     }
+    // A cluster configured in the environment wins over the simulator.
+    let simulator = if config.proxmox.is_none() {
+        let (running, pve) = start_cluster(&config).await?;
+        config.proxmox = Some(pve);
+        Some(running)
+    } else {
+        None
+    };
     let system = System::start(&config).await?;
     for (username, name, role, password) in DEMO_ACCOUNTS {
         let input = services::accounts::UserInput {
@@ -57,7 +84,15 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
         println!("    {username:<11} password {password:<17} ({role})");
     }
     println!();
+    if let Some(running) = &simulator {
+        println!("  Simulated Proxmox VE cluster (2 nodes, 3 templates) at {}", running.base_url());
+    }
     println!("  Data is kept in {}. Press Ctrl-C to stop.", config.data_dir.display());
     println!();
-    web::serve(&config, system).await
+    let served = web::serve(&config, system).await;
+    if let Some(running) = simulator {
+        // Saves the cluster's state for the next start.
+        let _ = running.stop().await;
+    }
+    served
 }

@@ -1,5 +1,7 @@
 //! `/healthz`: the process answers. `/readyz`: it can do its work (database
-//! reachable and migrated, Redis and MongoDB reachable when configured).
+//! reachable and migrated, Redis, MongoDB and Proxmox VE reachable when
+//! configured). Only the database and Redis decide readiness: without them no
+//! page works, while a cluster outage must not take the web UI down.
 
 use axum::Json;
 use axum::extract::State;
@@ -18,6 +20,19 @@ pub struct Readiness {
     database: String,
     migrations: String,
     redis: String,
+    mongodb: String,
+    proxmox: String,
+}
+
+const NOT_CONFIGURED: &str = "not configured";
+
+async fn tcp_reachable(host: &str, port: u16) -> String {
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(std::time::Duration::from_secs(2), connect).await {
+        Ok(Ok(_)) => "ok".into(),
+        Ok(Err(e)) => format!("unreachable: {e}"),
+        Err(_) => "unreachable: timeout".into(),
+    }
 }
 
 pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readiness>) {
@@ -32,13 +47,24 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readines
         Err(e) => format!("unknown: {e}"),
     };
     let redis = match &system.redis {
-        None => "not configured".to_string(),
+        None => NOT_CONFIGURED.to_string(),
         Some(r) => match r.ping().await {
             Ok(()) => "ok".to_string(),
             Err(e) => format!("unreachable: {e}"),
         },
     };
-    let ready = [&database, &migrations].iter().all(|s| *s == "ok") && (redis == "ok" || redis == "not configured");
+    let mongodb = match &system.mongodb {
+        None => NOT_CONFIGURED.to_string(),
+        Some((host, port)) => tcp_reachable(host, *port).await,
+    };
+    let proxmox = match &system.proxmox {
+        None => NOT_CONFIGURED.to_string(),
+        Some(client) => match client.version().await {
+            Ok(v) => format!("ok (Proxmox VE {})", v.version),
+            Err(e) => format!("unreachable: {e}"),
+        },
+    };
+    let ready = [&database, &migrations].iter().all(|s| *s == "ok") && (redis == "ok" || redis == NOT_CONFIGURED);
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Readiness { ready, database, migrations, redis }))
+    (status, Json(Readiness { ready, database, migrations, redis, mongodb, proxmox }))
 }

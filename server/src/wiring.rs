@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use proxmox_connector::PveClient;
 use services::Services;
 use services::clock::SystemClock;
 use store::{Database, RedisStore};
@@ -25,6 +26,10 @@ pub enum StartError {
     Input(String),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("Proxmox VE client: {0}")]
+    Proxmox(String),
+    #[error("Proxmox VE simulator: {0}")]
+    Simulator(String),
 }
 
 /// Everything a process needs, shared by its web handlers (and, later, its
@@ -34,6 +39,10 @@ pub struct System {
     pub db: Database,
     pub redis: Option<RedisStore>,
     pub services: Services,
+    /// The cluster, when one is configured (the demo's is the simulator).
+    pub proxmox: Option<PveClient>,
+    /// MongoDB's address, checked by /readyz until activities are stored there.
+    pub mongodb: Option<(String, u16)>,
 }
 
 impl System {
@@ -62,8 +71,12 @@ impl System {
             None => None,
         };
         let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret);
+        let proxmox = match &config.proxmox {
+            Some(pve) => Some(PveClient::new(pve.clone()).map_err(|e| StartError::Proxmox(e.to_string()))?),
+            None => None,
+        };
         tracing::info!(?config, "started");
-        Ok(System { db, redis, services })
+        Ok(System { db, redis, services, proxmox, mongodb: config.mongodb.clone() })
     }
 }
 
