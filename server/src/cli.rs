@@ -139,6 +139,8 @@ async fn user(config: Config, command: UserCommand) -> Result<(), wiring::StartE
                 .bootstrap_user(input)
                 .await
                 .map_err(|e| wiring::StartError::Input(app::i18n::error_text(&e, domain::Language::En)))?;
+            // Usernames are stored lowercase; show the one to sign in with.
+            let username = domain::validate::username(&username).unwrap_or(username);
             if generated {
                 println!("User {username} is ready. Password: {password}");
             } else {
