@@ -8,6 +8,7 @@ pub mod error;
 pub mod page;
 pub mod policy;
 pub mod settings;
+pub mod task;
 pub mod time;
 pub mod user;
 pub mod validate;

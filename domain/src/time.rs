@@ -11,6 +11,10 @@ impl Timestamp {
         self.0
     }
 
+    pub fn minus_millis(self, millis: i64) -> Timestamp {
+        Timestamp(self.0.saturating_sub(millis))
+    }
+
     pub fn plus_secs(self, secs: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs.saturating_mul(1000)))
     }

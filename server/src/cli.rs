@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::background::{self, Roles};
 use crate::config::{Config, SecretSource, variables_help};
 use crate::{demo, logging, web, wiring};
 
@@ -18,8 +19,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web server (the default).
-    Serve,
+    /// Run the web server with a worker and the scheduler (the default).
+    Serve {
+        /// Do not run a worker in this process.
+        #[arg(long)]
+        no_worker: bool,
+        /// Do not run the scheduler in this process.
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Run only a worker (more of them scale out the background work).
+    Worker,
+    /// Run only the scheduler (several may run; one leads at a time).
+    Scheduler,
     /// Try OpenVLE on this machine: embedded database, demo accounts, no other services needed.
     Demo,
     /// Apply database migrations and seed default roles and settings, then exit.
@@ -89,8 +101,12 @@ pub async fn run() -> ExitCode {
         Err(e) => return fail(e),
     };
     logging::init(config.log_format);
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await,
+    let result = match cli.command.unwrap_or(Command::Serve { no_worker: false, no_scheduler: false }) {
+        Command::Serve { no_worker, no_scheduler } => {
+            serve(config, Roles { worker: !no_worker, scheduler: !no_scheduler }).await
+        }
+        Command::Worker => background_only(config, Roles { worker: true, scheduler: false }).await,
+        Command::Scheduler => background_only(config, Roles { worker: false, scheduler: true }).await,
         Command::Demo => demo::run(config).await,
         Command::Migrate => migrate(config).await,
         Command::User { command } => user(config, command).await,
@@ -102,9 +118,25 @@ pub async fn run() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> Result<(), wiring::StartError> {
+async fn serve(config: Config, roles: Roles) -> Result<(), wiring::StartError> {
     let system = wiring::System::start(&config).await?;
-    web::serve(&config, system).await
+    let shutdown = background::shutdown_on_signal();
+    let handles = background::start(&system, &config.jobs, roles, &shutdown);
+    let served = web::serve(&config, system, shutdown).await;
+    background::join(handles).await;
+    served
+}
+
+async fn background_only(config: Config, roles: Roles) -> Result<(), wiring::StartError> {
+    if config.redis.is_none() {
+        return Err(wiring::StartError::Input(
+            "a separate worker or scheduler needs the shared queue: set REDIS_HOST (without Redis, `openvle serve` runs them in-process)".into(),
+        ));
+    }
+    let system = wiring::System::start(&config).await?;
+    let shutdown = background::shutdown_on_signal();
+    background::join(background::start(&system, &config.jobs, roles, &shutdown)).await;
+    Ok(())
 }
 
 async fn migrate(config: Config) -> Result<(), wiring::StartError> {

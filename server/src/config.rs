@@ -141,6 +141,17 @@ impl RedisConfig {
     }
 }
 
+/// The job system's knobs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobsConfig {
+    pub max_retry: u32,
+    pub concurrency: usize,
+    pub node_concurrency: usize,
+    pub visibility: std::time::Duration,
+    pub shutdown_grace: std::time::Duration,
+    pub scheduler_tick: std::time::Duration,
+}
+
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum LogFormat {
     Text,
@@ -160,6 +171,7 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     pub mongodb: Option<(String, u16)>,
     pub proxmox: Option<PveConfig>,
+    pub jobs: JobsConfig,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
 }
@@ -294,6 +306,21 @@ impl Config {
             Some(host) => Some((host.trim().to_string(), parse_port("MONGODB_PORT", &or("MONGODB_PORT", "27017"))?)),
         };
 
+        let positive = |var: &'static str, default: &str| -> Result<u64, ConfigError> {
+            match parse_number::<u64>(var, &or(var, default), "a whole number")? {
+                0 => Err(problem(var, "must be at least 1")),
+                n => Ok(n),
+            }
+        };
+        let jobs = JobsConfig {
+            max_retry: parse_number("WORKER_MAX_RETRY", &or("WORKER_MAX_RETRY", "5"), "a number of retries")?,
+            concurrency: usize::try_from(positive("WORKER_CONCURRENCY", "8")?).unwrap_or(usize::MAX),
+            node_concurrency: usize::try_from(positive("WORKER_NODE_CONCURRENCY", "2")?).unwrap_or(usize::MAX),
+            visibility: std::time::Duration::from_secs(positive("WORKER_VISIBILITY_TIMEOUT_SECS", "60")?),
+            shutdown_grace: std::time::Duration::from_secs(positive("WORKER_SHUTDOWN_GRACE_SECS", "30")?),
+            scheduler_tick: std::time::Duration::from_secs(positive("SCHEDULER_TICK_SECS", "60")?),
+        };
+
         // The connector validates its own variables; their errors name them.
         let proxmox = match get(pve::HOSTNAME) {
             None => None,
@@ -329,6 +356,7 @@ impl Config {
             redis,
             mongodb,
             proxmox,
+            jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
         })
@@ -419,6 +447,9 @@ mod tests {
             (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
             (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (&[SECRET, ("DATABASE_MAX_CONNECTIONS", "0")], "DATABASE_MAX_CONNECTIONS"),
+            (&[SECRET, ("WORKER_MAX_RETRY", "many")], "WORKER_MAX_RETRY"),
+            (&[SECRET, ("WORKER_CONCURRENCY", "0")], "WORKER_CONCURRENCY"),
+            (&[SECRET, ("SCHEDULER_TICK_SECS", "-5")], "SCHEDULER_TICK_SECS"),
             (&[SECRET, ("PVE_HOSTNAME", "pve.example.org")], "PVE_USER"),
             (
                 &[

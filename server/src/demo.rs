@@ -89,7 +89,11 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     }
     println!("  Data is kept in {}. Press Ctrl-C to stop.", config.data_dir.display());
     println!();
-    let served = web::serve(&config, system).await;
+    let shutdown = crate::background::shutdown_on_signal();
+    let roles = crate::background::Roles { worker: true, scheduler: true };
+    let handles = crate::background::start(&system, &config.jobs, roles, &shutdown);
+    let served = web::serve(&config, system, shutdown).await;
+    crate::background::join(handles).await;
     if let Some(running) = simulator {
         // Saves the cluster's state for the next start.
         let _ = running.stop().await;

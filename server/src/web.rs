@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -141,7 +142,8 @@ async fn guard_request(State(guard): State<Arc<RequestGuard>>, mut request: Requ
     next.run(request).await
 }
 
-pub async fn serve(config: &Config, system: System) -> Result<(), StartError> {
+/// Serves until `shutdown` turns true, then finishes the requests in flight.
+pub async fn serve(config: &Config, system: System, mut shutdown: watch::Receiver<bool>) -> Result<(), StartError> {
     let bundle = config.site_root.join("pkg").join("openvle.js");
     if !bundle.exists() {
         return Err(StartError::Site(config.site_root.display().to_string()));
@@ -151,28 +153,11 @@ pub async fn serve(config: &Config, system: System) -> Result<(), StartError> {
         .map_err(|source| StartError::Listen { addr: config.listen.to_string(), source })?;
     tracing::info!(addr = %config.listen, "listening");
     axum::serve(listener, router(config, system).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|stop| *stop).await;
+        })
         .await
         .map_err(StartError::Serve)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

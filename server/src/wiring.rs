@@ -70,11 +70,15 @@ impl System {
             }
             None => None,
         };
-        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret);
+        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
+            .with_worker_max_retry(config.jobs.max_retry);
         let proxmox = match &config.proxmox {
             Some(pve) => Some(PveClient::new(pve.clone()).map_err(|e| StartError::Proxmox(e.to_string()))?),
             None => None,
         };
+        if redis.is_none() {
+            recover_in_process_queue(&services).await?;
+        }
         tracing::info!(?config, "started");
         Ok(System { db, redis, services, proxmox, mongodb: config.mongodb.clone() })
     }
@@ -86,4 +90,24 @@ pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let body: String = (0..18).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect();
     format!("{body}-7")
+}
+
+/// The in-process queue starts empty: hand it every task SQL still has
+/// queued, or running under a claim that expired (the process stopped).
+async fn recover_in_process_queue(services: &Services) -> Result<(), StartError> {
+    let ports = services.ports();
+    let now = services.clock().now();
+    loop {
+        let batch = ports
+            .tasks
+            .overdue(now, now, 500)
+            .await
+            .map_err(|e| StartError::Input(format!("recovering queued tasks: {e}")))?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for (id, queue) in batch {
+            ports.queue.push(queue, id, None).await.map_err(|e| StartError::Input(e.to_string()))?;
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod jobs;
 pub mod passwords;
 pub mod policies;
 pub mod ports;
@@ -26,6 +27,9 @@ pub struct Ports {
     pub policies: Arc<dyn ports::PolicyRepo>,
     pub sessions: Arc<dyn ports::SessionStore>,
     pub attempts: Arc<dyn ports::AttemptCounter>,
+    pub tasks: Arc<dyn jobs::TaskRepo>,
+    pub queue: Arc<dyn jobs::JobQueue>,
+    pub leases: Arc<dyn jobs::LeaseStore>,
 }
 
 /// The application's use cases; cheap to clone.
@@ -34,12 +38,27 @@ pub struct Services {
     ports: Ports,
     clock: Arc<dyn clock::Clock>,
     session_key: Arc<sessions::SessionKey>,
+    /// Retries after the first attempt on most queues (`WORKER_MAX_RETRY`).
+    worker_max_retry: u32,
 }
 
 impl Services {
     /// `auth_secret` keys the session-token hashes: changing it signs everyone out.
     pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>, auth_secret: &str) -> Services {
-        Services { ports, clock, session_key: Arc::new(sessions::SessionKey::new(auth_secret)) }
+        Services { ports, clock, session_key: Arc::new(sessions::SessionKey::new(auth_secret)), worker_max_retry: 5 }
+    }
+
+    pub fn with_worker_max_retry(mut self, retries: u32) -> Services {
+        self.worker_max_retry = retries;
+        self
+    }
+
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    pub fn clock(&self) -> Arc<dyn clock::Clock> {
+        self.clock.clone()
     }
 }
 

@@ -6,6 +6,7 @@
 //! Sessions and login-attempt counters go to Redis when it is configured.
 
 mod migrations;
+mod queue;
 mod redis_store;
 mod seed;
 mod sql;
@@ -16,6 +17,7 @@ use services::Ports;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
+pub use queue::{MemoryQueue, RedisQueue};
 pub use redis_store::RedisStore;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -96,16 +98,35 @@ impl Database {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
-    /// The ports backed by this database, with sessions and login counters in
-    /// Redis when given (shared by every replica, expiring by themselves).
+    /// The ports backed by this database. With Redis, sessions, login
+    /// counters, the job queue and the scheduler lease live there (shared by
+    /// every replica); without it, in SQL and an in-process queue.
     pub fn ports(&self, redis: Option<RedisStore>) -> Ports {
         let sql = Arc::new(sql::SqlStore::new(self.pool.clone()));
-        let (sessions, attempts): (Arc<dyn services::ports::SessionStore>, Arc<dyn services::ports::AttemptCounter>) =
-            match redis {
-                Some(redis) => (Arc::new(redis.clone()), Arc::new(redis)),
-                None => (sql.clone(), sql.clone()),
-            };
-        Ports { users: sql.clone(), roles: sql.clone(), settings: sql.clone(), policies: sql, sessions, attempts }
+        match redis {
+            Some(redis) => Ports {
+                users: sql.clone(),
+                roles: sql.clone(),
+                settings: sql.clone(),
+                policies: sql.clone(),
+                tasks: sql,
+                sessions: Arc::new(redis.clone()),
+                attempts: Arc::new(redis.clone()),
+                queue: Arc::new(redis.queue()),
+                leases: Arc::new(redis),
+            },
+            None => Ports {
+                users: sql.clone(),
+                roles: sql.clone(),
+                settings: sql.clone(),
+                policies: sql.clone(),
+                tasks: sql.clone(),
+                sessions: sql.clone(),
+                attempts: sql.clone(),
+                queue: Arc::new(MemoryQueue::new()),
+                leases: sql,
+            },
+        }
     }
 }
 

@@ -8,8 +8,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::Dialect;
 
-const MYSQL: &[(i64, &str, &str)] = &[(1, "accounts", include_str!("../migrations/mysql/0001_accounts.sql"))];
-const SQLITE: &[(i64, &str, &str)] = &[(1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql"))];
+const MYSQL: &[(i64, &str, &str)] = &[
+    (1, "accounts", include_str!("../migrations/mysql/0001_accounts.sql")),
+    (2, "tasks", include_str!("../migrations/mysql/0002_tasks.sql")),
+];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
+    (2, "tasks", include_str!("../migrations/sqlite/0002_tasks.sql")),
+];
 
 pub fn migrator(dialect: Dialect) -> Migrator {
     let list = match dialect {

@@ -6,12 +6,16 @@ use domain::time::Timestamp;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use services::StoreError;
+use services::jobs::LeaseStore;
 use services::ports::{AttemptCounter, SessionRecord, SessionStore};
+
+use crate::queue::RedisQueue;
 
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
+    queue: RedisQueue,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -31,7 +35,12 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, redis::RedisError> {
         let client = redis::Client::open(url)?;
         let conn = ConnectionManager::new(client).await?;
-        Ok(RedisStore { conn, prefix: prefix.to_string() })
+        let queue = RedisQueue::connect(url, prefix).await?;
+        Ok(RedisStore { conn, prefix: prefix.to_string(), queue })
+    }
+
+    pub fn queue(&self) -> RedisQueue {
+        self.queue.clone()
     }
 
     pub async fn ping(&self) -> Result<(), redis::RedisError> {
@@ -45,6 +54,10 @@ impl RedisStore {
 
     fn user_sessions_key(&self, user_id: i64) -> String {
         format!("{}:user-sessions:{user_id}", self.prefix)
+    }
+
+    fn lease_key(&self, name: &str) -> String {
+        format!("{}:lease:{name}", self.prefix)
     }
 
     fn attempts_key(&self, key: &str) -> String {
@@ -170,5 +183,53 @@ impl AttemptCounter for RedisStore {
     async fn reset(&self, key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         conn.del::<_, ()>(self.attempts_key(key)).await.map_err(unavailable)
+    }
+}
+
+/// Renews our lease, takes a free one (bumping the fencing token), or
+/// answers -1 when someone else holds it. KEYS: lease, token counter.
+const ACQUIRE: &str = r"
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return redis.call('INCR', KEYS[2])
+end
+return -1
+";
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";
+
+#[async_trait]
+impl LeaseStore for RedisStore {
+    async fn acquire(&self, name: &str, holder: &str, ttl: std::time::Duration) -> Result<Option<u64>, StoreError> {
+        let mut conn = self.conn.clone();
+        let key = self.lease_key(name);
+        let token: i64 = redis::Script::new(ACQUIRE)
+            .key(&key)
+            .key(format!("{key}:token"))
+            .arg(holder)
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(u64::try_from(token).ok())
+    }
+
+    async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        redis::Script::new(RELEASE)
+            .key(self.lease_key(name))
+            .arg(holder)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
     }
 }

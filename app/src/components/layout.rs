@@ -10,43 +10,75 @@ use crate::components::forms::ActionError;
 use crate::i18n::{Msg, error_text, flash_text};
 use crate::url_encode;
 
-/// Loads who is signed in on every navigation, sends visitors to the login
-/// page and users with unaccepted terms to the acceptance page.
+/// The shell of the signed-in area, as a resource every page can await.
+#[derive(Copy, Clone)]
+pub struct ShellResource(pub Resource<Result<ShellInfo, crate::error::ApiError>>);
+
+/// Loads who is signed in (again after every navigation, so a saved name or
+/// language shows at once), sends visitors to the login page and users with
+/// unaccepted terms to the acceptance page.
+///
+/// The page itself (`Outlet`) stays outside the suspense: a page created
+/// inside it could be created twice while the shell loads, and its data
+/// fetched twice.
 #[component]
 pub fn SignedInLayout() -> impl IntoView {
     let location = use_location();
-    let shell = Resource::new(move || location.pathname.get(), |_| load_shell());
+    let shell = Resource::new(move || (location.pathname.get(), location.search.get()), |_| load_shell());
+    provide_context(ShellResource(shell));
     view! {
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"…"</p> }>
-            {move || Suspend::new(async move {
-                let path = location.pathname.get_untracked();
-                let search = location.search.get_untracked();
-                match shell.await {
-                    Ok(info) => {
-                        let here = if search.is_empty() { path.clone() } else { format!("{path}?{search}") };
-                        match &info.user {
+        <div class="min-h-screen bg-slate-50">
+            <Suspense fallback=|| view! { <header class="h-14 bg-slate-900"></header> }>
+                {move || Suspend::new(async move {
+                    let path = location.pathname.get_untracked();
+                    let search = location.search.get_untracked();
+                    let here = if search.is_empty() { path.clone() } else { format!("{path}?{search}") };
+                    match shell.await {
+                        Ok(info) => match &info.user {
                             None => view! { <Redirect path=format!("/login?next={}", url_encode(&here))/> }.into_any(),
                             Some(user) if !user.pending_policies.is_empty() && path != "/policies/accept" => {
                                 view! { <Redirect path=format!("/policies/accept?next={}", url_encode(&here))/> }.into_any()
                             }
-                            Some(_) => {
-                                provide_context(info.clone());
-                                view! { <Frame info=info/> }.into_any()
-                            }
+                            Some(_) => view! { <Header info=info.clone()/> }.into_any(),
+                        },
+                        Err(e) => view! {
+                            <p role="alert" class="p-8 text-red-700">{error_text(&e.0, domain::Language::default())}</p>
                         }
+                        .into_any(),
                     }
-                    Err(e) => view! {
-                        <p role="alert" class="p-8 text-red-700">{error_text(&e.0, domain::Language::default())}</p>
+                })}
+            </Suspense>
+            <main id="main" class="mx-auto max-w-6xl px-4 py-8">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+/// Renders its children once the shell is known, with the shell in context
+/// (language, signed-in user) and the flash message on top. Pages create
+/// their resources and actions before it, and their views inside it.
+#[component]
+pub fn WithShell(children: ChildrenFn) -> impl IntoView {
+    let ShellResource(shell) = expect_context::<ShellResource>();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"…"</p> }>
+            {move || Suspend::new(async move {
+                shell.await.ok().filter(|info| info.user.is_some()).map(|info| {
+                    provide_context(info);
+                    view! {
+                        <Flash/>
+                        {children.with_value(|c| c())}
                     }
-                    .into_any(),
-                }
+                })
             })}
         </Suspense>
     }
 }
 
 #[component]
-fn Frame(info: ShellInfo) -> impl IntoView {
+fn Header(info: ShellInfo) -> impl IntoView {
     let lang = info.language;
     let user = info.user.clone();
     let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
@@ -68,7 +100,6 @@ fn Frame(info: ShellInfo) -> impl IntoView {
     let location = use_location();
     let logout = ServerAction::<Logout>::new();
     view! {
-        <div class="min-h-screen bg-slate-50">
             <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2">"Skip to content"</a>
             <header class="bg-slate-900 text-white">
                 <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-4 px-4 py-3">
@@ -100,12 +131,7 @@ fn Frame(info: ShellInfo) -> impl IntoView {
                     </div>
                 </div>
             </header>
-            <main id="main" class="mx-auto max-w-6xl px-4 py-8">
-                <ActionError value=logout.value()/>
-                <Flash/>
-                <Outlet/>
-            </main>
-        </div>
+            <ActionError value=logout.value()/>
     }
 }
 

@@ -3,10 +3,20 @@ use leptos_meta::Title;
 
 use crate::api::auth::ShellInfo;
 use crate::components::PageHeader;
+use crate::components::layout::WithShell;
 use crate::i18n::Msg;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
+    view! {
+        <WithShell>
+            <Overview/>
+        </WithShell>
+    }
+}
+
+#[component]
+fn Overview() -> impl IntoView {
     let info = expect_context::<ShellInfo>();
     let lang = info.language;
     let user = info.user.clone();

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::policies::*;
 use crate::components::forms::{ActionError, BUTTON_CLASS, Field, INPUT_CLASS, SECONDARY_BUTTON_CLASS, Submit};
+use crate::components::layout::WithShell;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text};
 
@@ -15,8 +16,8 @@ pub fn PoliciesPage() -> impl IntoView {
     let toggle = ServerAction::<SetPolicyActive>::new();
     let policies = Resource::new(move || (create.version().get(), toggle.version().get()), |_| list_policies());
     let pending = Memo::new(move |_| create.pending().get());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::Policies)/>
         <PageHeader title=t(Msg::Policies).to_string()/>
         <ActionError value=toggle.value()/>
@@ -46,7 +47,7 @@ pub fn PoliciesPage() -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
@@ -63,6 +64,7 @@ pub fn PoliciesPage() -> impl IntoView {
                 <Submit label=t(Msg::Create) pending=pending/>
             </ActionForm>
         </section>
+        </WithShell>
     }
 }
 
@@ -72,8 +74,8 @@ pub fn AcceptPoliciesPage() -> impl IntoView {
     let pending_list = Resource::new(move || accept.version().get(), |_| pending_policies());
     let query = use_query_map();
     let next = move || query.with_untracked(|q| q.get("next")).unwrap_or_else(|| "/".into());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::AcceptTitle)/>
         <PageHeader title=t(Msg::AcceptTitle).to_string()/>
         <ActionError value=accept.value()/>
@@ -96,9 +98,10 @@ pub fn AcceptPoliciesPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }

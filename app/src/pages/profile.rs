@@ -1,23 +1,22 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::ShellInfo;
 use crate::api::profile::{ChangeOwnPassword, UpdateOwnProfile, own_account};
 use crate::components::forms::{ActionError, Field, LanguageSelect, Submit};
-use crate::components::{PageHeader, t};
+use crate::components::layout::WithShell;
+use crate::components::{PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text};
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let info = expect_context::<ShellInfo>();
-    let lang = info.language;
     let update = ServerAction::<UpdateOwnProfile>::new();
     let password = ServerAction::<ChangeOwnPassword>::new();
     let account = Resource::new(move || update.version().get(), |_| own_account());
     let update_pending = Memo::new(move |_| update.pending().get());
     let password_pending = Memo::new(move |_| password.pending().get());
     view! {
-        <Title text=format!("{} · {}", Msg::Profile.text(lang), info.title)/>
+        <WithShell>
+        <Title text=t(Msg::Profile)/>
         <PageHeader title=t(Msg::Profile).to_string()/>
         <div class="grid gap-6 md:grid-cols-2">
             <section class="rounded-lg bg-white p-6 shadow-sm">
@@ -34,7 +33,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     <Submit label=t(Msg::Save) pending=update_pending/>
                                 </ActionForm>
                             }.into_any(),
-                            Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -50,5 +49,6 @@ pub fn ProfilePage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
+        </WithShell>
     }
 }

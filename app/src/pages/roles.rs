@@ -8,6 +8,7 @@ use crate::api::roles::*;
 use crate::components::forms::{
     ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, LINK_CLASS, SECONDARY_BUTTON_CLASS, Submit,
 };
+use crate::components::layout::WithShell;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text, level_text};
 use crate::pages::route_id;
@@ -15,8 +16,8 @@ use crate::pages::route_id;
 #[component]
 pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| list_roles());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::Roles)/>
         <PageHeader title=t(Msg::Roles).to_string()>
             <a href="/admin/permissions" class=SECONDARY_BUTTON_CLASS>{t(Msg::Permissions)}</a>
@@ -50,10 +51,11 @@ pub fn RolesPage() -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }
 
@@ -100,6 +102,7 @@ pub fn NewRolePage() -> impl IntoView {
     let pending = Memo::new(move |_| create.pending().get());
     let catalogue = Resource::new(|| (), |_| list_permissions());
     view! {
+        <WithShell>
         <Title text=t(Msg::NewRole)/>
         <PageHeader title=t(Msg::NewRole).to_string()/>
         <section class="max-w-3xl rounded-lg bg-white p-6 shadow-sm">
@@ -119,6 +122,7 @@ pub fn NewRolePage() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        </WithShell>
     }
 }
 
@@ -144,13 +148,13 @@ pub fn EditRolePage() -> impl IntoView {
     let copy = ServerAction::<CopyRole>::new();
     let role = role_resource(id, move || update.version().get());
     let catalogue = Resource::new(|| (), |_| list_permissions());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let role = match role.await {
                     Ok(role) => role,
-                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 };
                 let catalogue = catalogue.await.unwrap_or_default();
                 let update_pending = Memo::new(move |_| update.pending().get());
@@ -187,6 +191,7 @@ pub fn EditRolePage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+        </WithShell>
     }
 }
 
@@ -195,14 +200,14 @@ pub fn DeleteRolePage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteRole>::new();
     let role = role_resource(id, || 0);
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match role.await {
                     Ok(role) => view! {
                         <section class="max-w-xl rounded-lg border border-red-200 bg-white p-6 shadow-sm">
-                            <h1 class="text-xl font-semibold">{Msg::DeleteRoleTitle.text(lang).replace("{name}", &role.name)}</h1>
+                            <h1 class="text-xl font-semibold">{Msg::DeleteRoleTitle.text(use_lang()).replace("{name}", &role.name)}</h1>
                             <p class="mt-2 text-slate-600">{t(Msg::DeleteRoleText)}</p>
                             <ActionError value=delete.value()/>
                             <ActionForm action=delete attr:class="mt-6 flex gap-2">
@@ -212,18 +217,19 @@ pub fn DeleteRolePage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }
 
 #[component]
 pub fn PermissionsPage() -> impl IntoView {
     let catalogue = Resource::new(|| (), |_| list_permissions());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::Permissions)/>
         <PageHeader title=t(Msg::Permissions).to_string()/>
         <p class="mb-4 text-sm text-slate-600">{t(Msg::ModelLevelHint)}</p>
@@ -245,16 +251,17 @@ pub fn PermissionsPage() -> impl IntoView {
                                         <tr>
                                             <td class="px-4 py-2 font-mono">{p.key.clone()}</td>
                                             <td class="px-4 py-2">{p.object_type.key()}</td>
-                                            <td class="px-4 py-2">{level_text(p.level, lang)}</td>
+                                            <td class="px-4 py-2">{level_text(p.level, use_lang())}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::settings::{UpdateSetting, list_settings};
 use crate::components::forms::{ActionError, INPUT_CLASS, SECONDARY_BUTTON_CLASS};
+use crate::components::layout::WithShell;
 use crate::components::{PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text};
 
@@ -13,8 +14,8 @@ use crate::i18n::{Msg, error_text};
 pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateSetting>::new();
     let settings = Resource::new(move || update.version().get(), |_| list_settings());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::Settings)/>
         <PageHeader title=t(Msg::Settings).to_string()/>
         <ActionError value=update.value()/>
@@ -26,10 +27,11 @@ pub fn SettingsPage() -> impl IntoView {
                             {list.into_iter().map(|s| view! { <SettingRow setting=s action=update/> }).collect_view()}
                         </div>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }
 

@@ -12,6 +12,7 @@ use crate::components::forms::{
     ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, LINK_CLASS, LanguageSelect,
     SECONDARY_BUTTON_CLASS, Submit,
 };
+use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text, status_text};
@@ -20,7 +21,6 @@ use crate::pages::route_id;
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let lang = use_lang();
     let users = Resource::new(
         move || {
             query.with(|q| (q.get("q"), q.get("status"), q.get("role"), q.get("page").and_then(|p| p.parse().ok())))
@@ -29,6 +29,7 @@ pub fn UsersPage() -> impl IntoView {
     );
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     view! {
+        <WithShell>
         <Title text=t(Msg::Users)/>
         <PageHeader title=t(Msg::Users).to_string()>
             <a href="/admin/users/new" class=BUTTON_CLASS>{t(Msg::NewUser)}</a>
@@ -43,7 +44,7 @@ pub fn UsersPage() -> impl IntoView {
                 <select id="status" name="status" class=INPUT_CLASS>
                     <option value="">{t(Msg::Any)}</option>
                     {UserStatus::ALL.into_iter().map(|s| view! {
-                        <option value=s.key() selected=current("status") == s.key()>{status_text(s, lang)}</option>
+                        <option value=s.key() selected=current("status") == s.key()>{status_text(s, use_lang())}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -60,10 +61,11 @@ pub fn UsersPage() -> impl IntoView {
                             <Pager page=page.page pages=pages total=page.total base="/admin/users"/>
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }
 
@@ -125,8 +127,8 @@ pub fn NewUserPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let pending = Memo::new(move |_| create.pending().get());
     let roles = Resource::new(|| (), |_| assignable_roles());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Title text=t(Msg::NewUser)/>
         <PageHeader title=t(Msg::NewUser).to_string()/>
         <section class="max-w-xl rounded-lg bg-white p-6 shadow-sm">
@@ -135,7 +137,7 @@ pub fn NewUserPage() -> impl IntoView {
                 <Field label=t(Msg::Username) name="username" required=true maxlength=64 autocomplete="off"/>
                 <Field label=t(Msg::Name) name="name" required=true maxlength=128/>
                 <Field label=t(Msg::Email) name="email" kind="email" required=true maxlength=254/>
-                <LanguageSelect selected=lang/>
+                <LanguageSelect selected=use_lang()/>
                 <Field label=t(Msg::Password) name="password" kind="password" hint=t(Msg::PasswordOptional) autocomplete="new-password" maxlength=256/>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -148,6 +150,7 @@ pub fn NewUserPage() -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
+        </WithShell>
     }
 }
 
@@ -169,13 +172,13 @@ pub fn EditUserPage() -> impl IntoView {
         },
     );
     let roles = Resource::new(|| (), |_| assignable_roles());
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let user = match user.await {
                     Ok(user) => user,
-                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 };
                 let roles = roles.await.unwrap_or_default();
                 let selected: Vec<String> = user.roles.iter().map(|r| r.key.clone()).collect();
@@ -189,7 +192,7 @@ pub fn EditUserPage() -> impl IntoView {
                         <a href=format!("/admin/users/{}/delete", user.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
                     </PageHeader>
                     <p class="mb-4 text-sm text-slate-600">
-                        {t(Msg::Status)}": " <strong data-testid="user-status">{status_text(user.status, lang)}</strong>
+                        {t(Msg::Status)}": " <strong data-testid="user-status">{status_text(user.status, use_lang())}</strong>
                     </p>
                     <div class="grid gap-6 md:grid-cols-2">
                         <section class="rounded-lg bg-white p-6 shadow-sm">
@@ -230,6 +233,7 @@ pub fn EditUserPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+        </WithShell>
     }
 }
 
@@ -247,14 +251,14 @@ pub fn DeleteUserPage() -> impl IntoView {
             }
         },
     );
-    let lang = use_lang();
     view! {
+        <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(user) => view! {
                         <section class="max-w-xl rounded-lg border border-red-200 bg-white p-6 shadow-sm">
-                            <h1 class="text-xl font-semibold">{Msg::DeleteUserTitle.text(lang).replace("{name}", &user.username)}</h1>
+                            <h1 class="text-xl font-semibold">{Msg::DeleteUserTitle.text(use_lang()).replace("{name}", &user.username)}</h1>
                             <p class="mt-2 text-slate-600">{t(Msg::DeleteUserText)}</p>
                             <ActionError value=delete.value()/>
                             <ActionForm action=delete attr:class="mt-6 flex gap-2">
@@ -264,9 +268,10 @@ pub fn DeleteUserPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, lang)}</p> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 }
             })}
         </Suspense>
+        </WithShell>
     }
 }

@@ -21,6 +21,8 @@ pub enum Backend {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub system: System,
+    /// The environment the app was configured from (for child processes).
+    pub env: HashMap<String, String>,
     cleanup: Option<(String, String)>,
     _data_dir: TempDir,
 }
@@ -103,7 +105,7 @@ impl TestApp {
         tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
         });
-        TestApp { addr, system, cleanup, _data_dir: data_dir }
+        TestApp { addr, system, env: vars, cleanup, _data_dir: data_dir }
     }
 
     pub fn url(&self, path: &str) -> String {

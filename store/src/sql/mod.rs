@@ -1,10 +1,12 @@
 //! SQL repositories, written once in the SQL common to MariaDB and SQLite.
 
 mod attempts;
+mod leases;
 mod policies;
 mod roles;
 mod sessions;
 mod settings;
+mod tasks;
 mod users;
 
 use services::StoreError;

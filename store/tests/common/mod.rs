@@ -125,3 +125,65 @@ macro_rules! on_both_dialects {
         }
     };
 }
+
+/// A Redis server of the test's own, with persistence on, that can be
+/// restarted (the shared one on 6379 must not be).
+pub struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl PrivateRedis {
+    pub async fn start_with_appendonly() -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(unique("openvle_redis"));
+        std::fs::create_dir_all(&dir).unwrap();
+        PrivateRedis::spawn(port, dir).await
+    }
+
+    async fn spawn(port: u16, dir: std::path::PathBuf) -> PrivateRedis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--appendonly", "yes", "--save", ""])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (scripts/test installs it)");
+        let redis = PrivateRedis { child, port, dir };
+        for _ in 0..100 {
+            if let Ok(client) = redis::Client::open(redis.url())
+                && let Ok(mut conn) = client.get_multiplexed_async_connection().await
+                && redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
+            {
+                return redis;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("private redis-server did not start on port {}", redis.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server the way an administrator would (SIGTERM: it writes
+    /// its append-only file) and starts it again on the same files.
+    pub async fn restart(mut self) -> PrivateRedis {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        let _ = self.child.wait();
+        let dir = std::mem::take(&mut self.dir);
+        let port = self.port;
+        std::mem::forget(self);
+        PrivateRedis::spawn(port, dir).await
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

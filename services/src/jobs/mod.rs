@@ -1,0 +1,198 @@
+//! Background jobs: what can run, how it is queued, and who may see and
+//! steer it. A job is stored as a Task with one SubTask per step (the SQL
+//! store is the source of truth); the queue only carries task ids. Workers
+//! claim a task in SQL before running it, so a message delivered twice runs
+//! once, and a step that succeeded is never run again.
+
+mod ports;
+pub mod scheduler;
+mod steps;
+pub mod worker;
+
+use domain::access::ObjectType;
+use domain::page::{Page, PageRequest};
+use domain::task::{Queue, TaskStatus, TaskView};
+use domain::{Action, Actor, AppError, Target};
+use serde::{Deserialize, Serialize};
+
+pub use ports::{Delivery, JobQueue, LeaseStore, NewTask, SubTaskRecord, TaskFilter, TaskRecord, TaskRepo};
+pub use steps::ProductSteps;
+
+use crate::{Services, authorize};
+
+/// Everything OpenVLE can do in the background, with its payload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Removes expired sessions (periodic housekeeping).
+    PurgeSessions,
+    /// Proves that workers run: waits, then succeeds. Administrators start it
+    /// from the Tasks page; the tests use it to stand for real work.
+    Ping { sleep_ms: u64 },
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::PurgeSessions => "purge_sessions",
+            Job::Ping { .. } => "ping",
+        }
+    }
+
+    /// The task's name as the Tasks page shows it.
+    pub fn name(&self) -> String {
+        match self {
+            Job::PurgeSessions => "Remove expired sessions".into(),
+            Job::Ping { sleep_ms } => format!("Worker check ({sleep_ms} ms)"),
+        }
+    }
+
+    pub fn queue(&self) -> Queue {
+        match self {
+            Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
+        }
+    }
+
+    /// The steps, in order; each becomes a SubTask and is retried on its own.
+    pub fn steps(&self) -> &'static [&'static str] {
+        match self {
+            Job::PurgeSessions => &["purge"],
+            Job::Ping { .. } => &["wait", "answer"],
+        }
+    }
+
+    /// The Proxmox node the job works on, for the per-node concurrency limit.
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Job::PurgeSessions | Job::Ping { .. } => None,
+        }
+    }
+}
+
+/// Who asked for a job; `None` for the scheduler.
+pub struct Requester<'a> {
+    pub actor: Option<&'a Actor>,
+    pub event_id: Option<i64>,
+    pub parent_id: Option<i64>,
+    /// Jobs with the same key are created once (periodic ticks, retried requests).
+    pub idempotency_key: Option<String>,
+}
+
+impl Requester<'_> {
+    pub fn system(idempotency_key: Option<String>) -> Requester<'static> {
+        Requester { actor: None, event_id: None, parent_id: None, idempotency_key }
+    }
+}
+
+impl Services {
+    /// Stores the job as a queued task and hands it to the queue. Returns
+    /// `None` when a job with the same idempotency key exists already. If the
+    /// queue is down the task stays queued in SQL and the scheduler hands it
+    /// over again later: nothing is lost.
+    pub async fn enqueue(&self, job: &Job, by: Requester<'_>) -> Result<Option<i64>, AppError> {
+        let payload = serde_json::to_string(job).map_err(|e| crate::ports::internal("encoding a job", &e))?;
+        let now = self.clock.now();
+        let new = NewTask {
+            kind: job.kind().to_string(),
+            name: job.name(),
+            queue: job.queue(),
+            payload,
+            event_id: by.event_id,
+            parent_id: by.parent_id,
+            created_by: by.actor.map(|a| a.user_id),
+            created_at: now,
+            max_attempts: i64::from(job.queue().max_attempts(self.worker_max_retry)),
+            idempotency_key: by.idempotency_key,
+            steps: job.steps().iter().map(|s| s.to_string()).collect(),
+        };
+        let Some(id) = self.ports.tasks.create(&new).await? else {
+            return Ok(None);
+        };
+        if let Err(e) = self.ports.queue.push(job.queue(), id, None).await {
+            tracing::warn!(task = id, error = %e, "queue unavailable; the scheduler will hand the task over later");
+        }
+        Ok(Some(id))
+    }
+
+    pub async fn list_tasks(
+        &self,
+        actor: &Actor,
+        filter: TaskFilter,
+        page: PageRequest,
+    ) -> Result<Page<TaskView>, AppError> {
+        authorize(actor, Action::Read, Target::All(ObjectType::Task))?;
+        let found = self.ports.tasks.list(&filter, page).await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        for task in found.items {
+            items.push(self.task_view(task).await?);
+        }
+        Ok(Page { items, total: found.total, page: found.page, per_page: found.per_page })
+    }
+
+    pub async fn get_task(&self, actor: &Actor, id: i64) -> Result<TaskView, AppError> {
+        authorize(actor, Action::Read, Target::One(ObjectType::Task, id))?;
+        let task = self.ports.tasks.get(id).await?.ok_or(AppError::NotFound)?;
+        self.task_view(task).await
+    }
+
+    async fn task_view(&self, task: TaskRecord) -> Result<TaskView, AppError> {
+        let subtasks = self.ports.tasks.subtasks(task.id).await?;
+        let (children_done, children_total) = self.ports.tasks.children_progress(task.id).await?;
+        let created_by = match task.created_by {
+            Some(user) => self.ports.users.by_id(user).await?.map(|u| u.username),
+            None => None,
+        };
+        Ok(TaskView {
+            id: task.id,
+            name: task.name,
+            kind: task.kind,
+            queue: task.queue,
+            status: task.status,
+            event_id: task.event_id,
+            parent_id: task.parent_id,
+            created_by,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+            attempts: task.attempts,
+            max_attempts: task.max_attempts,
+            last_error: task.last_error,
+            next_run_at: task.next_run_at,
+            subtasks: subtasks.into_iter().map(SubTaskRecord::into_view).collect(),
+            children_done,
+            children_total,
+        })
+    }
+
+    /// Runs a failed task again from its failed step; the steps that
+    /// succeeded are not repeated.
+    pub async fn retry_task(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        authorize(actor, Action::Update, Target::One(ObjectType::Task, id))?;
+        let task = self.ports.tasks.get(id).await?.ok_or(AppError::NotFound)?;
+        if task.status != TaskStatus::Failed {
+            return Err(AppError::conflict("task_not_failed"));
+        }
+        if self.ports.tasks.retry(id, self.clock.now()).await?
+            && let Err(e) = self.ports.queue.push(task.queue, id, None).await
+        {
+            tracing::warn!(task = id, error = %e, "queue unavailable; the scheduler will hand the task over later");
+        }
+        Ok(())
+    }
+
+    /// Cancels a task that has not started (or waits for a retry).
+    pub async fn cancel_task(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        authorize(actor, Action::Update, Target::One(ObjectType::Task, id))?;
+        self.ports.tasks.get(id).await?.ok_or(AppError::NotFound)?;
+        if !self.ports.tasks.cancel(id, self.clock.now()).await? {
+            return Err(AppError::conflict("task_not_queued"));
+        }
+        Ok(())
+    }
+
+    /// The worker check an administrator can start from the Tasks page.
+    pub async fn start_worker_check(&self, actor: &Actor) -> Result<i64, AppError> {
+        authorize(actor, Action::Create, Target::All(ObjectType::Task))?;
+        let requester = Requester { actor: Some(actor), event_id: None, parent_id: None, idempotency_key: None };
+        self.enqueue(&Job::Ping { sleep_ms: 500 }, requester).await?.ok_or_else(|| AppError::conflict("duplicate"))
+    }
+}
