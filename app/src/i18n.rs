@@ -118,7 +118,35 @@ messages! {
     LevelReadEdit => "Read & edit", "Lesen & Bearbeiten";
     LevelFull => "Full access", "Vollzugriff";
     LevelCreate => "Create", "Anlegen";
+    Tasks => "Tasks", "Aufgaben";
+    Task => "Task", "Aufgabe";
+    Steps => "Steps", "Schritte";
+    Step => "Step", "Schritt";
+    Progress => "Progress", "Fortschritt";
+    Attempts => "Attempts", "Versuche";
+    Created => "Created", "Erstellt";
+    CreatedBy => "By", "Von";
+    Updated => "Updated", "Aktualisiert";
+    LastError => "Last error", "Letzter Fehler";
+    NextRun => "Next try", "Nächster Versuch";
+    RetryTask => "Retry from the failed step", "Ab dem fehlgeschlagenen Schritt wiederholen";
+    CancelTask => "Cancel task", "Aufgabe abbrechen";
+    StartWorkerCheck => "Check the workers", "Worker prüfen";
+    Refresh => "Refresh", "Aktualisieren";
+    NoTasks => "No tasks match.", "Keine passenden Aufgaben.";
+    SystemActor => "system", "System";
+    Since => "Created in", "Erstellt in";
+    LastHour => "the last hour", "der letzten Stunde";
+    LastDay => "the last day", "dem letzten Tag";
+    LastWeek => "the last week", "der letzten Woche";
+    AllTime => "any time", "beliebiger Zeit";
+    TaskQueued => "queued", "wartend";
+    TaskRunning => "running", "läuft";
+    TaskFailed => "failed", "fehlgeschlagen";
+    TaskSuccess => "done", "erledigt";
+    TaskCancelled => "cancelled", "abgebrochen";
     // Flash messages after a successful action.
+    FlashQueued => "Queued: a worker picks it up shortly.", "Eingereiht: ein Worker übernimmt in Kürze.";
     FlashSaved => "Saved.", "Gespeichert.";
     FlashCreated => "Created.", "Angelegt.";
     FlashDeleted => "Deleted.", "Gelöscht.";
@@ -147,6 +175,8 @@ messages! {
     ErrExternalAccount => "This account signs in through the directory; its password is managed there.", "Dieses Konto meldet sich über das Verzeichnis an; das Passwort wird dort verwaltet.";
     ErrLocalLoginDisabled => "Local sign-in is turned off; use your institution's sign-in.", "Die lokale Anmeldung ist abgeschaltet; nutzen Sie die Anmeldung Ihrer Einrichtung.";
     ErrPolicyInactive => "These terms of use are no longer active.", "Diese Nutzungsbedingungen sind nicht mehr aktiv.";
+    ErrTaskNotFailed => "Only failed tasks can be retried.", "Nur fehlgeschlagene Aufgaben können wiederholt werden.";
+    ErrTaskNotQueued => "Only tasks that have not started can be cancelled.", "Nur Aufgaben, die noch nicht begonnen haben, können abgebrochen werden.";
     ErrConflict => "This is not possible in the current state.", "Das ist im aktuellen Zustand nicht möglich.";
     ProblemRequired => "is required", "ist erforderlich";
     ProblemTooShort => "must have at least {n} characters", "muss mindestens {n} Zeichen haben";
@@ -240,6 +270,8 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "local_login_disabled" => Msg::ErrLocalLoginDisabled,
             "policy_inactive" => Msg::ErrPolicyInactive,
             "passwords_differ" => Msg::PasswordsDiffer,
+            "task_not_failed" => Msg::ErrTaskNotFailed,
+            "task_not_queued" => Msg::ErrTaskNotQueued,
             _ => Msg::ErrConflict,
         }
         .text(lang)
@@ -280,6 +312,7 @@ pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
         "password_changed" => Msg::FlashPasswordChanged,
         "signed_out" => Msg::FlashSignedOut,
         "accepted" => Msg::FlashAccepted,
+        "queued" => Msg::FlashQueued,
         _ => return None,
     };
     Some(msg.text(lang))
@@ -299,4 +332,16 @@ mod tests {
         let i = AppError::Internal { reference: "ab12".into() };
         assert!(error_text(&i, Language::De).contains("ab12"));
     }
+}
+
+pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'static str {
+    use domain::task::TaskStatus;
+    match status {
+        TaskStatus::Queued => Msg::TaskQueued,
+        TaskStatus::Running => Msg::TaskRunning,
+        TaskStatus::Failed => Msg::TaskFailed,
+        TaskStatus::Success => Msg::TaskSuccess,
+        TaskStatus::Cancelled => Msg::TaskCancelled,
+    }
+    .text(lang)
 }

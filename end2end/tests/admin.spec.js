@@ -193,11 +193,8 @@ test.describe('settings', () => {
     }
   });
 
-  // BUG (app): after a hydrated in-place save the header keeps the old title
-  // until the next navigation. SignedInLayout (app/src/components/layout.rs)
-  // reloads `load_shell` only when `location.pathname` changes, and
-  // update_setting redirects to the same path (/admin/settings?ok=saved).
-  test.fixme('saving branding.title updates the header in place', async ({ page }) => {
+// The header follows an in-place save of the title.
+  test('saving branding.title updates the header in place', async ({ page }) => {
     const title = `E2E In Place ${uniqueName('t')}`;
     await saveSetting(page, TITLE_INPUT, title);
     await expect(page.getByRole('status')).toHaveText('Saved.');

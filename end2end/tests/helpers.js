@@ -2,8 +2,8 @@
 //
 // How the JavaScript tests move around: they load the login page, sign in,
 // and from then on follow links and submit forms like a person does, so the
-// hydrated app navigates on the client. (A full page load of a signed-in page
-// can currently break hydration; see the fixme test in hydration.spec.js.)
+// hydrated app navigates on the client. Full page loads of signed-in pages are
+// covered on their own in hydration.spec.js.
 const base = require('@playwright/test');
 
 const { expect } = base;

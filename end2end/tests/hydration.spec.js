@@ -66,12 +66,8 @@ test('saving the profile happens in place, without a page load', async ({ page, 
   expect(documentLoads).toBe(0);
 });
 
-// BUG (app): after a hydrated in-place save on /profile the header keeps the
-// old name until the next navigation. SignedInLayout
-// (app/src/components/layout.rs) reloads `load_shell` only when
-// `location.pathname` changes; update_own_profile redirects to the same
-// path (/profile?ok=saved).
-test.fixme('saving the profile updates the header name in place', async ({ page, browser, baseURL }) => {
+// The header follows an in-place save (the shell reloads on every URL change).
+test('saving the profile updates the header name in place', async ({ page, browser, baseURL }) => {
   const user = await profileOfFreshUser(page, browser, baseURL);
   const newName = `Renamed ${user.username}`;
   await page.locator('#field-name').fill(newName);
@@ -80,20 +76,9 @@ test.fixme('saving the profile updates the header name in place', async ({ page,
   await expect(currentUser(page)).toHaveText(newName);
 });
 
-// BUG (app): a full page load (server render) of some signed-in pages often
-// renders the page's resources twice; the extra copy runs without the request
-// context and fails (server log: "server state missing ... no ServerState in
-// context"), and its error is serialized under the resource id the browser
-// reads first (e.g. __PENDING_RESOURCES=[0,2,4] with __RESOLVED_RESOURCES[2] =
-// {"Err":{"error":"internal",...}} while the HTML shows the data). Hydration
-// then panics (tachys hydration.rs:195/227 "entered unreachable code") and the
-// app is dead for that document: e.g. after "Create" on /admin/users/new the
-// URL changes to /admin/users/N?ok=created but the page still shows the form.
-// Measured: /admin/users/new 6 of 10 loads, /admin/users/1 7/10,
-// /admin/settings 4/10; /profile renders the extra resource too but did not
-// panic; / and /login are fine. The other tests therefore load only /login
-// (and / or the 404 page) and move on by clicking, as a person does.
-test.fixme('full page loads of signed-in pages hydrate without errors', async ({ page }) => {
+// Regression: signed-in pages once created their data twice on the server and
+// the browser's hydration then panicked; every page must load and hydrate cleanly.
+test('full page loads of signed-in pages hydrate without errors', async ({ page }) => {
   test.setTimeout(120_000);
   await login(page, DEMO.admin);
   const errors = watchPageErrors(page);

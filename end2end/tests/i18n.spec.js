@@ -56,13 +56,8 @@ test('a user switches to German on the profile page and back', async ({ page, br
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
 });
 
-// BUG (app): after a hydrated in-place save of the language on /profile the
-// page stays English (navigation, buttons, even the flash says "Saved."
-// instead of "Gespeichert.") until the next navigation. SignedInLayout
-// (app/src/components/layout.rs) reloads `load_shell` only when
-// `location.pathname` changes; update_own_profile redirects to the same
-// path (/profile?ok=saved).
-test.fixme('switching to German updates the profile page in place', async ({ page, browser, baseURL }) => {
+// The page follows an in-place language change.
+test('switching to German updates the profile page in place', async ({ page, browser, baseURL }) => {
   const user = await createUserAsAdmin(browser, baseURL, { prefix: 'i18n' });
   await login(page, user, { next: '/profile' });
   await saveLanguage(page, 'de', 'Save');

@@ -3,9 +3,9 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 
 // What the main navigation shows each demo role (app/src/components/layout.rs).
 const NAV = {
-  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Settings'], hidden: [] },
-  instructor: { visible: ['Dashboard', 'Users'], hidden: ['Roles', 'Terms of use', 'Settings'] },
-  student: { visible: ['Dashboard'], hidden: ['Users', 'Roles', 'Terms of use', 'Settings'] },
+  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings'], hidden: [] },
+  instructor: { visible: ['Dashboard', 'Users'], hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings'] },
+  student: { visible: ['Dashboard'], hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings'] },
 };
 
 for (const key of ['admin', 'instructor', 'student']) {

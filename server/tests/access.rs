@@ -27,6 +27,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_role" => ADMIN,
         "list_settings" | "update_setting" => ADMIN,
         "list_policies" | "create_policy" | "set_policy_active" => ADMIN,
+        "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -62,7 +63,8 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         "set_user_roles" => vec![("id", student_id.to_string()), ("roles[]", "participant".into())],
         "set_user_status" => vec![("id", student_id.to_string()), ("status", "active".into())],
         "set_user_password" => vec![("id", student_id.to_string()), ("password", "weak".into())],
-        "delete_user" | "delete_role" | "set_policy_active" | "accept_policy" => {
+        "delete_user" | "delete_role" | "set_policy_active" | "accept_policy" | "get_task" | "retry_task"
+        | "cancel_task" => {
             vec![("id", "999999".into()), ("active", "false".into())]
         }
         "get_role" => vec![("id", participant_role.to_string())],

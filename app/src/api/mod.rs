@@ -7,6 +7,7 @@ pub mod policies;
 pub mod profile;
 pub mod roles;
 pub mod settings;
+pub mod tasks;
 pub mod users;
 
 #[cfg(feature = "ssr")]
@@ -20,4 +21,5 @@ pub mod flash {
     pub const PASSWORD_CHANGED: &str = "password_changed";
     pub const SIGNED_OUT: &str = "signed_out";
     pub const ACCEPTED: &str = "accepted";
+    pub const QUEUED: &str = "queued";
 }

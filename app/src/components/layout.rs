@@ -94,6 +94,9 @@ fn Header(info: ShellInfo) -> impl IntoView {
     if may_read(ObjectType::Policy) {
         entries.push(("/admin/policies", Msg::Policies));
     }
+    if may_read(ObjectType::Task) {
+        entries.push(("/admin/tasks", Msg::Tasks));
+    }
     if may_read(ObjectType::Setting) {
         entries.push(("/admin/settings", Msg::Settings));
     }

@@ -7,6 +7,7 @@ pub mod policies;
 pub mod profile;
 pub mod roles;
 pub mod settings;
+pub mod tasks;
 pub mod users;
 
 /// The numeric `:id` of the current route, if it is one.
