@@ -136,6 +136,7 @@ messages! {
     NoTasks => "No tasks match.", "Keine passenden Aufgaben.";
     SystemActor => "system", "System";
     Since => "Created in", "Erstellt in";
+    EventId => "Event (id)", "Veranstaltung (ID)";
     LastHour => "the last hour", "der letzten Stunde";
     LastDay => "the last day", "dem letzten Tag";
     LastWeek => "the last week", "der letzten Woche";
@@ -318,6 +319,18 @@ pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
     Some(msg.text(lang))
 }
 
+pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'static str {
+    use domain::task::TaskStatus;
+    match status {
+        TaskStatus::Queued => Msg::TaskQueued,
+        TaskStatus::Running => Msg::TaskRunning,
+        TaskStatus::Failed => Msg::TaskFailed,
+        TaskStatus::Success => Msg::TaskSuccess,
+        TaskStatus::Cancelled => Msg::TaskCancelled,
+    }
+    .text(lang)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,16 +345,4 @@ mod tests {
         let i = AppError::Internal { reference: "ab12".into() };
         assert!(error_text(&i, Language::De).contains("ab12"));
     }
-}
-
-pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'static str {
-    use domain::task::TaskStatus;
-    match status {
-        TaskStatus::Queued => Msg::TaskQueued,
-        TaskStatus::Running => Msg::TaskRunning,
-        TaskStatus::Failed => Msg::TaskFailed,
-        TaskStatus::Success => Msg::TaskSuccess,
-        TaskStatus::Cancelled => Msg::TaskCancelled,
-    }
-    .text(lang)
 }

@@ -6,24 +6,27 @@ use leptos::prelude::*;
 
 use crate::error::ApiResult;
 
-/// `since_hours`: only tasks created in the last so many hours.
+/// `since_hours`: only tasks created in the last so many hours; `user`: the
+/// username of whoever started them; `event`: the event they belong to.
 #[server]
 pub async fn list_tasks(
     status: Option<String>,
     since_hours: Option<i64>,
+    user: Option<String>,
+    event: Option<i64>,
     page: Option<u32>,
 ) -> ApiResult<Page<TaskView>> {
     use super::context;
     let actor = context::actor().await?;
     let state = context::state()?;
     let now = state.services.clock().now();
-    let filter = services::jobs::TaskFilter {
+    let query = services::jobs::TaskQuery {
         status: status.as_deref().and_then(domain::task::TaskStatus::from_key),
         since: since_hours.filter(|h| *h > 0).map(|h| now.minus_millis(h.saturating_mul(3_600_000))),
-        top_level_only: true,
-        ..Default::default()
+        username: user.filter(|u| !u.trim().is_empty()),
+        event_id: event,
     };
-    Ok(state.services.list_tasks(&actor, filter, domain::page::PageRequest::new(page, None)).await?)
+    Ok(state.services.list_tasks(&actor, query, domain::page::PageRequest::new(page, None)).await?)
 }
 
 #[server]

@@ -27,7 +27,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(3);
 fn refresh_periodically(refetch: impl Fn() + Clone + 'static) {
     Effect::new(move |_| {
         let refetch = refetch.clone();
-        if let Ok(handle) = set_interval_with_handle(move || refetch(), REFRESH_EVERY) {
+        if let Ok(handle) = set_interval_with_handle(refetch, REFRESH_EVERY) {
             on_cleanup(move || handle.clear());
         }
     });
@@ -76,11 +76,13 @@ pub fn TasksPage() -> impl IntoView {
                 (
                     q.get("status"),
                     q.get("since").and_then(|s| s.parse().ok()),
+                    q.get("user"),
+                    q.get("event").and_then(|e| e.parse().ok()),
                     q.get("page").and_then(|p| p.parse().ok()),
                 )
             })
         },
-        |(status, since, page)| list_tasks(status, since, page),
+        |(status, since, user, event, page)| list_tasks(status, since, user, event, page),
     );
     refresh_periodically(move || tasks.refetch());
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
@@ -112,6 +114,14 @@ pub fn TasksPage() -> impl IntoView {
                             .map(|(value, msg)| view! { <option value=value selected=current("since") == value>{t(msg)}</option> })
                             .collect_view()}
                     </select>
+                </div>
+                <div>
+                    <label for="user" class="block text-sm font-medium text-slate-700">{t(Msg::CreatedBy)}</label>
+                    <input id="user" name="user" type="search" value=current("user") placeholder=t(Msg::Username) class=INPUT_CLASS/>
+                </div>
+                <div>
+                    <label for="event" class="block text-sm font-medium text-slate-700">{t(Msg::EventId)}</label>
+                    <input id="event" name="event" type="number" min="1" value=current("event") class=INPUT_CLASS/>
                 </div>
                 <button type="submit" class=SECONDARY_BUTTON_CLASS>{t(Msg::Filter)}</button>
             </Form>

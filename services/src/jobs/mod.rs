@@ -69,6 +69,15 @@ impl Job {
     }
 }
 
+/// What the Tasks page filters by.
+#[derive(Clone, Debug, Default)]
+pub struct TaskQuery {
+    pub status: Option<TaskStatus>,
+    pub since: Option<domain::time::Timestamp>,
+    pub username: Option<String>,
+    pub event_id: Option<i64>,
+}
+
 /// Who asked for a job; `None` for the scheduler.
 pub struct Requester<'a> {
     pub actor: Option<&'a Actor>,
@@ -114,13 +123,26 @@ impl Services {
         Ok(Some(id))
     }
 
+    /// Top-level tasks (a fan-out's children show inside their parent).
     pub async fn list_tasks(
         &self,
         actor: &Actor,
-        filter: TaskFilter,
+        query: TaskQuery,
         page: PageRequest,
     ) -> Result<Page<TaskView>, AppError> {
         authorize(actor, Action::Read, Target::All(ObjectType::Task))?;
+        let created_by = match query.username.as_deref() {
+            // An unknown username matches no task rather than every task.
+            Some(name) => Some(self.ports.users.by_username(&name.trim().to_lowercase()).await?.map_or(-1, |u| u.id)),
+            None => None,
+        };
+        let filter = TaskFilter {
+            status: query.status,
+            created_by,
+            event_id: query.event_id,
+            since: query.since,
+            top_level_only: true,
+        };
         let found = self.ports.tasks.list(&filter, page).await?;
         let mut items = Vec::with_capacity(found.items.len());
         for task in found.items {
