@@ -5,6 +5,7 @@ pub mod background;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod health;
 pub mod logging;
 pub mod web;

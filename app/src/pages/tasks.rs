@@ -33,6 +33,30 @@ fn refresh_periodically(refetch: impl Fn() + Clone + 'static) {
     });
 }
 
+/// Live progress: the server pushes an event (`/events/tasks/{id}`, SSE)
+/// whenever the task changes, and the page reloads it. Browser only; without
+/// JavaScript the page shows the state when it was loaded and a Refresh link.
+fn follow_task_events(id: Memo<Option<i64>>, refetch: impl Fn() + Clone + 'static) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let Some(id) = id.get() else { return };
+        let Ok(source) = web_sys::EventSource::new(&format!("/events/tasks/{id}")) else { return };
+        let refetch = refetch.clone();
+        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| refetch());
+        let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        let source = send_wrapper::SendWrapper::new(source);
+        let on_change = send_wrapper::SendWrapper::new(on_change);
+        on_cleanup(move || {
+            source.close();
+            drop(on_change);
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, refetch);
+}
+
 fn status_class(status: TaskStatus) -> &'static str {
     match status {
         TaskStatus::Queued => "bg-slate-100 text-slate-700",
@@ -192,7 +216,7 @@ pub fn TaskPage() -> impl IntoView {
             }
         },
     );
-    refresh_periodically(move || task.refetch());
+    follow_task_events(id, move || task.refetch());
     view! {
         <WithShell>
             <ActionError value=retry.value()/>
@@ -206,6 +230,7 @@ pub fn TaskPage() -> impl IntoView {
                     view! {
                         <Title text=format!("#{} {}", task.id, task.name)/>
                         <PageHeader title=format!("#{} {}", task.id, task.name)>
+                            <a href="" class=SECONDARY_BUTTON_CLASS>{t(Msg::Refresh)}</a>
                             <a href="/admin/tasks" class=SECONDARY_BUTTON_CLASS>{t(Msg::Tasks)}</a>
                             {(task.status == TaskStatus::Failed).then(|| view! {
                                 <ActionForm action=retry>

@@ -1,0 +1,79 @@
+//! Server-sent events: a task's page follows its progress live. The stream
+//! says only "changed"; the page then reads the task through its server
+//! function, so the event carries nothing the reader could not read anyway.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::api::context::SESSION_COOKIE;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use domain::task::TaskStatus;
+use futures_util::stream::{self, Stream};
+
+use crate::web::WebState;
+
+const POLL: Duration = Duration::from_millis(500);
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// `GET /events/tasks/{id}`: a `change` event whenever the task changes,
+/// until it reaches a final state. The caller must be allowed to read it.
+pub async fn task_events(State(state): State<WebState>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
+    let services = state.system.services.clone();
+    let user = match session_token(&headers) {
+        Some(token) => services.session_user(&token).await.ok().flatten(),
+        None => None,
+    };
+    let Some(user) = user.filter(|u| u.pending_policies.is_empty()) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let actor = user.actor;
+    match services.get_task(&actor, id).await {
+        Ok(_) => {}
+        Err(domain::AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::FORBIDDEN.into_response(),
+    }
+    Sse::new(changes(services, actor, id)).keep_alive(KeepAlive::default()).into_response()
+}
+
+fn changes(
+    services: services::Services,
+    actor: domain::Actor,
+    id: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    // State: the last seen (status, updated_at), and whether the stream is over.
+    stream::unfold((None, false), move |(last, done)| {
+        let services = services.clone();
+        let actor = actor.clone();
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                let Ok(task) = services.get_task(&actor, id).await else {
+                    return None;
+                };
+                let seen = Some((task.status, task.updated_at));
+                if seen != last {
+                    let finished =
+                        matches!(task.status, TaskStatus::Success | TaskStatus::Failed | TaskStatus::Cancelled);
+                    let event = Event::default().event("change").data(task.status.key());
+                    return Some((Ok(event), (seen, finished)));
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    })
+}
