@@ -26,7 +26,7 @@ async fn next_event(res: &mut reqwest::Response, buffer: &mut String) -> Option<
 async fn a_task_page_follows_the_task_until_it_ends() {
     let app = TestApp::start(Backend::Sqlite).await;
     let services = &app.system.services;
-    let id = services.enqueue(&Job::Ping { sleep_ms: 0 }, Requester::system(None)).await.unwrap().unwrap();
+    let id = services.enqueue(&Job::Ping { sleep_ms: 0, node: None }, Requester::system(None)).await.unwrap().unwrap();
     let path = format!("/events/tasks/{id}");
 
     assert_eq!(app.client().get(&path).await.status, 401, "anonymous");

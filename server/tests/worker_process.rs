@@ -37,8 +37,13 @@ async fn wait_for(app: &TestApp, id: i64, status: TaskStatus, within: Duration) 
 async fn a_killed_workers_job_is_redelivered_and_finished() {
     let app = TestApp::start_with(Backend::MariaDbWithRedis, &[("WORKER_VISIBILITY_TIMEOUT_SECS", "2")]).await;
     let mut first = spawn_worker(&app);
-    let id =
-        app.system.services.enqueue(&Job::Ping { sleep_ms: 4_000 }, Requester::system(None)).await.unwrap().unwrap();
+    let id = app
+        .system
+        .services
+        .enqueue(&Job::Ping { sleep_ms: 4_000, node: None }, Requester::system(None))
+        .await
+        .unwrap()
+        .unwrap();
     wait_for(&app, id, TaskStatus::Running, Duration::from_secs(20)).await;
     first.kill().unwrap(); // SIGKILL
     first.wait().unwrap();

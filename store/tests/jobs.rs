@@ -33,7 +33,7 @@ impl StepRunner for Recorder {
             *count += 1;
             *count
         };
-        if let Job::Ping { sleep_ms } = job {
+        if let Job::Ping { sleep_ms, .. } = job {
             tokio::time::sleep(Duration::from_millis(*sleep_ms)).await;
         }
         if step == "wait" && count <= self.failures {
@@ -73,7 +73,7 @@ async fn wait_for(services: &Services, id: i64, status: TaskStatus, within: Dura
 }
 
 fn ping(sleep_ms: u64) -> Job {
-    Job::Ping { sleep_ms }
+    Job::Ping { sleep_ms, node: None }
 }
 
 async fn flaky_step_succeeds_on_the_third_attempt(services: Services) {
@@ -279,4 +279,76 @@ async fn queued_jobs_survive_a_redis_restart_with_persistence() {
     }
     stop.send(true).unwrap();
     running.await.unwrap();
+}
+
+/// Records how many steps run at once, at most.
+#[derive(Default)]
+struct Overlap {
+    now: Mutex<u32>,
+    max: Mutex<u32>,
+}
+
+#[async_trait]
+impl StepRunner for Overlap {
+    async fn run_step(&self, _task: &TaskRecord, _job: &Job, _step: &str) -> Result<(), StepError> {
+        {
+            let mut now = self.now.lock().unwrap();
+            *now += 1;
+            let mut max = self.max.lock().unwrap();
+            *max = (*max).max(*now);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        *self.now.lock().unwrap() -= 1;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn jobs_on_one_proxmox_node_respect_its_limit() {
+    let t = TestDb::sqlite().await;
+    let services = services(&t.db, None);
+    let overlap = Arc::new(Overlap::default());
+    let mut config = WorkerConfig::new("w".into());
+    config.concurrency = 8;
+    config.per_node_limit = 2;
+    let ports = services.ports();
+    let worker = Worker::new(ports.tasks.clone(), ports.queue.clone(), overlap.clone(), services.clock(), config);
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    let mut ids = Vec::new();
+    for _ in 0..6 {
+        let job = Job::Ping { sleep_ms: 0, node: Some("pve1".into()) };
+        ids.push(services.enqueue(&job, Requester::system(None)).await.unwrap().unwrap());
+    }
+    for id in ids {
+        wait_for(&services, id, TaskStatus::Success, Duration::from_secs(20)).await;
+    }
+    assert_eq!(*overlap.max.lock().unwrap(), 2, "two jobs at a time on pve1, though the worker could run eight");
+    stop.send(true).unwrap();
+    running.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_fan_out_sums_up_its_childrens_progress() {
+    let t = TestDb::sqlite().await;
+    let services = services(&t.db, None);
+    let parent = services.enqueue(&ping(0), Requester::system(None)).await.unwrap().unwrap();
+    let mut children = Vec::new();
+    for _ in 0..4 {
+        let by = Requester { actor: None, event_id: Some(7), parent_id: Some(parent), idempotency_key: None };
+        children.push(services.enqueue(&ping(0), by).await.unwrap().unwrap());
+    }
+    let tasks = services.ports().tasks.clone();
+    for id in &children[..3] {
+        let now = services.clock().now();
+        assert!(tasks.claim(*id, "w", now, now.plus_secs(60)).await.unwrap());
+        tasks.finish(*id, "w", TaskStatus::Success, None, now).await.unwrap();
+    }
+    let view = services.get_task(&admin_actor(), parent).await.unwrap();
+    assert_eq!((view.children_done, view.children_total), (3, 4));
+    assert_eq!(view.progress_percent(), 75);
+    // The list shows the parent only; its children are inside it.
+    let page =
+        services.list_tasks(&admin_actor(), Default::default(), domain::page::PageRequest::new(None, None)).await;
+    assert_eq!(page.unwrap().items.iter().map(|t| t.id).collect::<Vec<_>>(), [parent]);
 }

@@ -27,8 +27,13 @@ pub enum Job {
     /// Removes expired sessions (periodic housekeeping).
     PurgeSessions,
     /// Proves that workers run: waits, then succeeds. Administrators start it
-    /// from the Tasks page; the tests use it to stand for real work.
-    Ping { sleep_ms: u64 },
+    /// from the Tasks page; the tests use it to stand for real work. With a
+    /// node it takes one of that node's slots, like a VM job would.
+    Ping {
+        sleep_ms: u64,
+        #[serde(default)]
+        node: Option<String>,
+    },
 }
 
 impl Job {
@@ -43,7 +48,8 @@ impl Job {
     pub fn name(&self) -> String {
         match self {
             Job::PurgeSessions => "Remove expired sessions".into(),
-            Job::Ping { sleep_ms } => format!("Worker check ({sleep_ms} ms)"),
+            Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
+            Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
         }
     }
 
@@ -64,7 +70,8 @@ impl Job {
     /// The Proxmox node the job works on, for the per-node concurrency limit.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Job::PurgeSessions | Job::Ping { .. } => None,
+            Job::PurgeSessions => None,
+            Job::Ping { node, .. } => node.as_deref(),
         }
     }
 }
@@ -215,6 +222,8 @@ impl Services {
     pub async fn start_worker_check(&self, actor: &Actor) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Task))?;
         let requester = Requester { actor: Some(actor), event_id: None, parent_id: None, idempotency_key: None };
-        self.enqueue(&Job::Ping { sleep_ms: 500 }, requester).await?.ok_or_else(|| AppError::conflict("duplicate"))
+        self.enqueue(&Job::Ping { sleep_ms: 500, node: None }, requester)
+            .await?
+            .ok_or_else(|| AppError::conflict("duplicate"))
     }
 }

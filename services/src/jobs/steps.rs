@@ -30,7 +30,7 @@ impl StepRunner for ProductSteps {
                 tracing::info!(task = task.id, removed, "expired sessions removed");
                 Ok(())
             }
-            (Job::Ping { sleep_ms }, "wait") => {
+            (Job::Ping { sleep_ms, .. }, "wait") => {
                 tokio::time::sleep(Duration::from_millis(*sleep_ms)).await;
                 Ok(())
             }
