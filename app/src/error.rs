@@ -42,6 +42,15 @@ fn set_status(error: &AppError) {
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Cluster { problem } => {
+            use domain::cluster::ClusterProblem as P;
+            match problem {
+                P::NotConfigured | P::SecretKeyMissing | P::SecretUnreadable => StatusCode::CONFLICT,
+                P::Setup { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                // The cluster failed, not us: a gateway error.
+                _ => StatusCode::BAD_GATEWAY,
+            }
+        }
         AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     });
 }

@@ -146,6 +146,58 @@ messages! {
     TaskFailed => "failed", "fehlgeschlagen";
     TaskSuccess => "done", "erledigt";
     TaskCancelled => "cancelled", "abgebrochen";
+    // Proxmox VE cluster: connection, nodes, templates.
+    Cluster => "Cluster", "Cluster";
+    ProxmoxConnection => "Proxmox VE connection", "Proxmox-VE-Verbindung";
+    Nodes => "Nodes", "Knoten";
+    Node => "Node", "Knoten";
+    ClusterTemplates => "Templates in the cluster", "Vorlagen im Cluster";
+    ClusterTemplatesHint => "Template VMs of the pool; templates in OpenVLE are made from these.", "Vorlagen-VMs des Pools; daraus werden die Vorlagen in OpenVLE erstellt.";
+    ConnectionUrl => "API address", "API-Adresse";
+    ConnectionUrlHint => "https://host:8006 (port 8006 when none is given)", "https://host:8006 (Port 8006, wenn keiner angegeben ist)";
+    TokenId => "API token id", "API-Token-ID";
+    TokenIdHint => "user@realm!token, as Proxmox shows it", "benutzer@realm!token, wie Proxmox sie anzeigt";
+    TokenSecret => "Token secret", "Token-Geheimnis";
+    SecretSetHint => "••• (set). Leave empty to keep it.", "••• (gesetzt). Leer lassen, um es zu behalten.";
+    SecretNotSetHint => "Not set yet.", "Noch nicht gesetzt.";
+    Fingerprint => "Certificate fingerprint (SHA-256)", "Zertifikats-Fingerabdruck (SHA-256)";
+    FingerprintHint => "Pins a self-signed certificate (AA:BB:…, as Proxmox shows it under the node's Certificates). Empty: the certificate must be signed by a trusted CA.", "Pinnt ein selbstsigniertes Zertifikat (AA:BB:…, wie Proxmox es bei den Zertifikaten des Knotens anzeigt). Leer: Das Zertifikat muss von einer vertrauenswürdigen CA stammen.";
+    VerifyTls => "Verify the TLS certificate", "TLS-Zertifikat prüfen";
+    VerifyTlsHint => "Turn off only for a lab with a self-signed certificate; pinning its fingerprint is safer.", "Nur für ein Labor mit selbstsigniertem Zertifikat abschalten; den Fingerabdruck zu pinnen ist sicherer.";
+    Pool => "Pool", "Pool";
+    PoolHint => "OpenVLE only lists and changes VMs of this pool.", "OpenVLE sieht und verändert nur VMs dieses Pools.";
+    TestConnection => "Test connection", "Verbindung testen";
+    ConnectionOk => "Connected to Proxmox VE {version}.", "Verbunden mit Proxmox VE {version}.";
+    SourceSaved => "In use: the connection saved here (last saved {at} by {by}). A saved connection wins over the PVE_* environment variables.", "In Verwendung: die hier gespeicherte Verbindung (zuletzt gespeichert {at} von {by}). Eine gespeicherte Verbindung hat Vorrang vor den PVE_*-Umgebungsvariablen.";
+    SourceEnvironment => "In use: the connection configured at start (PVE_* environment variables, or the demo's simulator). Saving here replaces it: from then on the saved connection wins.", "In Verwendung: die beim Start konfigurierte Verbindung (PVE_*-Umgebungsvariablen oder der Simulator der Demo). Speichern ersetzt sie: danach hat die gespeicherte Verbindung Vorrang.";
+    SourceNone => "No cluster is connected yet. Enter the API address and token, save, then test.", "Noch kein Cluster verbunden. API-Adresse und Token eingeben, speichern, dann testen.";
+    SecretKeyHint => "OPENVLE_SECRET_KEY is not set, so the token secret cannot be stored. Set it to 64 hex characters (openssl rand -hex 32) and restart.", "OPENVLE_SECRET_KEY ist nicht gesetzt, daher kann das Token-Geheimnis nicht gespeichert werden. Auf 64 Hex-Zeichen setzen (openssl rand -hex 32) und neu starten.";
+    Online => "online", "online";
+    Offline => "offline", "offline";
+    Cpu => "CPU", "CPU";
+    Memory => "Memory", "Arbeitsspeicher";
+    Storage => "Storage", "Speicher";
+    Cores => "Cores", "Kerne";
+    Disk => "Disk", "Festplatte";
+    Tags => "Tags", "Tags";
+    VmId => "VMID", "VMID";
+    Version => "Version", "Version";
+    UsageOf => "{used} of {total}", "{used} von {total}";
+    CpuOf => "{cpus} CPUs", "{cpus} CPUs";
+    NoNodes => "The cluster reports no nodes.", "Der Cluster meldet keine Knoten.";
+    NoTemplates => "No template VMs in the pool yet. Convert a VM to a template in Proxmox and add it to the pool.", "Noch keine Vorlagen-VMs im Pool. In Proxmox eine VM in eine Vorlage umwandeln und dem Pool hinzufügen.";
+    ErrClusterNotConfigured => "No Proxmox VE cluster is connected yet. An administrator sets it up under Cluster → Proxmox VE connection.", "Noch kein Proxmox-VE-Cluster verbunden. Die Administration richtet ihn unter Cluster → Proxmox-VE-Verbindung ein.";
+    ErrClusterBadToken => "Proxmox VE rejected the API token: check the token id and secret ({message}).", "Proxmox VE hat das API-Token abgelehnt: Token-ID und Geheimnis prüfen ({message}).";
+    ErrClusterForbidden => "The API token lacks a permission: {message}", "Dem API-Token fehlt eine Berechtigung: {message}";
+    ErrClusterFingerprint => "The server's certificate does not match the pinned fingerprint. It presented {seen}.", "Das Zertifikat des Servers passt nicht zum gepinnten Fingerabdruck. Er zeigte {seen}.";
+    ErrClusterFingerprintUnknown => "The server's certificate does not match the pinned fingerprint.", "Das Zertifikat des Servers passt nicht zum gepinnten Fingerabdruck.";
+    ErrClusterUntrusted => "The server's certificate is not trusted ({detail}). Pin its fingerprint or use a certificate from a trusted CA.", "Dem Zertifikat des Servers wird nicht vertraut ({detail}). Fingerabdruck pinnen oder ein Zertifikat einer vertrauenswürdigen CA verwenden.";
+    ErrClusterUnreachable => "Proxmox VE cannot be reached: {detail}", "Proxmox VE ist nicht erreichbar: {detail}";
+    ErrClusterTimeout => "Proxmox VE did not answer in time ({secs} s).", "Proxmox VE hat nicht rechtzeitig geantwortet ({secs} s).";
+    ErrClusterApi => "Proxmox VE answered with an error ({status}): {message}", "Proxmox VE hat mit einem Fehler geantwortet ({status}): {message}";
+    ErrSecretKeyMissing => "OPENVLE_SECRET_KEY is not set, so the token secret can be neither stored nor read. Set it to 64 hex characters (openssl rand -hex 32) and restart.", "OPENVLE_SECRET_KEY ist nicht gesetzt, daher kann das Token-Geheimnis weder gespeichert noch gelesen werden. Auf 64 Hex-Zeichen setzen (openssl rand -hex 32) und neu starten.";
+    ErrSecretUnreadable => "The saved token secret cannot be decrypted (OPENVLE_SECRET_KEY changed). Enter the secret again and save.", "Das gespeicherte Token-Geheimnis lässt sich nicht entschlüsseln (OPENVLE_SECRET_KEY wurde geändert). Geheimnis erneut eingeben und speichern.";
+    ErrClusterSetup => "These connection settings cannot be used: {message}", "Diese Verbindungseinstellungen sind nicht verwendbar: {message}";
     // Flash messages after a successful action.
     FlashQueued => "Queued: a worker picks it up shortly.", "Eingereiht: ein Worker übernimmt in Kürze.";
     FlashSaved => "Saved.", "Gespeichert.";
@@ -211,6 +263,11 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "permissions" => Msg::Permissions,
         "value" => Msg::Value,
         "content" => Msg::Content,
+        "url" => Msg::ConnectionUrl,
+        "token_id" => Msg::TokenId,
+        "secret" => Msg::TokenSecret,
+        "fingerprint" => Msg::Fingerprint,
+        "pool" => Msg::Pool,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()
@@ -280,7 +337,29 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::PolicyRequired => Msg::ErrPolicyRequired.text(lang).into(),
         AppError::BadRequest { .. } => Msg::ErrBadRequest.text(lang).into(),
         AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),
+        AppError::Cluster { problem } => cluster_problem_text(problem, lang),
         AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
+    }
+}
+
+/// Why the cluster could not be used, as a complete sentence.
+pub fn cluster_problem_text(problem: &domain::cluster::ClusterProblem, lang: Language) -> String {
+    use domain::cluster::ClusterProblem as P;
+    match problem {
+        P::NotConfigured => Msg::ErrClusterNotConfigured.text(lang).into(),
+        P::BadToken { message } => Msg::ErrClusterBadToken.text(lang).replace("{message}", message),
+        P::Forbidden { message } => Msg::ErrClusterForbidden.text(lang).replace("{message}", message),
+        P::FingerprintMismatch { seen: Some(seen) } => Msg::ErrClusterFingerprint.text(lang).replace("{seen}", seen),
+        P::FingerprintMismatch { seen: None } => Msg::ErrClusterFingerprintUnknown.text(lang).into(),
+        P::CertificateUntrusted { detail } => Msg::ErrClusterUntrusted.text(lang).replace("{detail}", detail),
+        P::Unreachable { detail } => Msg::ErrClusterUnreachable.text(lang).replace("{detail}", detail),
+        P::Timeout { secs } => Msg::ErrClusterTimeout.text(lang).replace("{secs}", &secs.to_string()),
+        P::Api { status, message } => {
+            Msg::ErrClusterApi.text(lang).replace("{status}", &status.to_string()).replace("{message}", message)
+        }
+        P::SecretKeyMissing => Msg::ErrSecretKeyMissing.text(lang).into(),
+        P::SecretUnreadable => Msg::ErrSecretUnreadable.text(lang).into(),
+        P::Setup { message } => Msg::ErrClusterSetup.text(lang).replace("{message}", message),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::ClusterProblem;
 use crate::user::UserStatus;
 
 /// Which form field a validation problem belongs to (the form's field name).
@@ -68,6 +69,9 @@ pub enum AppError {
     /// The browser could not reach the server (network down, server restarting).
     #[error("server unreachable")]
     Unreachable,
+    /// The Proxmox VE cluster could not be used; `problem` says why.
+    #[error("Proxmox VE: {problem:?}")]
+    Cluster { problem: ClusterProblem },
     /// Something failed on the server; the log has details under `reference`.
     #[error("internal error (ref {reference})")]
     Internal { reference: String },
@@ -111,6 +115,7 @@ mod tests {
             AppError::PolicyRequired,
             AppError::BadRequest { detail: "missing field".into() },
             AppError::Unreachable,
+            AppError::Cluster { problem: ClusterProblem::Api { status: 500, message: "x".into() } },
             AppError::Internal { reference: "ab12".into() },
         ];
         for error in all {

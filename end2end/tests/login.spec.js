@@ -3,9 +3,15 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 
 // What the main navigation shows each demo role (app/src/components/layout.rs).
 const NAV = {
-  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings'], hidden: [] },
-  instructor: { visible: ['Dashboard', 'Users'], hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings'] },
-  student: { visible: ['Dashboard'], hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings'] },
+  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'], hidden: [] },
+  instructor: {
+    visible: ['Dashboard', 'Users', 'Templates in the cluster'],
+    hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
+  },
+  student: {
+    visible: ['Dashboard'],
+    hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster', 'Templates in the cluster'],
+  },
 };
 
 for (const key of ['admin', 'instructor', 'student']) {

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
+use services::secrets::SecretKey;
 
 /// One documented environment variable (`openvle --help` prints them all).
 pub struct EnvVar {
@@ -46,6 +47,11 @@ pub const VARIABLES: &[EnvVar] = &[
         name: "AUTH_SECRET",
         default: "(required; demo: generated)",
         help: "Secret of at least 32 characters keying session tokens; changing it signs everyone out.",
+    },
+    EnvVar {
+        name: "OPENVLE_SECRET_KEY",
+        default: "(demo: generated)",
+        help: "64 hex characters (openssl rand -hex 32) encrypting secrets kept in the database, such as the Proxmox token saved in the UI; without it such secrets can be neither saved nor read.",
     },
     EnvVar { name: "MARIADB_HOST", default: "", help: "MariaDB host; unset means the embedded SQLite database." },
     EnvVar { name: "MARIADB_PORT", default: "3306", help: "MariaDB port." },
@@ -211,6 +217,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
     pub auth_secret: String,
+    /// `OPENVLE_SECRET_KEY`: encrypts secrets stored in the database.
+    pub secret_key: Option<SecretKey>,
     pub database: DatabaseConfig,
     pub database_max_connections: u32,
     pub redis: Option<RedisConfig>,
@@ -320,6 +328,10 @@ impl Config {
             (None, SecretSource::GeneratedInDataDir) => String::new(),
         };
 
+        let secret_key = get("OPENVLE_SECRET_KEY")
+            .map(|raw| SecretKey::from_hex(&raw).map_err(|e| problem("OPENVLE_SECRET_KEY", e.to_string())))
+            .transpose()?;
+
         let database = match get("MARIADB_HOST") {
             None => DatabaseConfig::Sqlite { path: data_dir.join("openvle.db") },
             Some(host) => DatabaseConfig::MariaDb {
@@ -396,6 +408,7 @@ impl Config {
             data_dir,
             site_root,
             auth_secret,
+            secret_key,
             database,
             database_max_connections,
             redis,
@@ -491,6 +504,7 @@ mod tests {
             (&[SECRET, ("OIDC_ENABLED", "True")], "OIDC_ENABLED"),
             (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
             (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (&[SECRET, ("OPENVLE_SECRET_KEY", "not-hex")], "OPENVLE_SECRET_KEY"),
             (&[SECRET, ("DATABASE_MAX_CONNECTIONS", "0")], "DATABASE_MAX_CONNECTIONS"),
             (&[SECRET, ("WORKER_MAX_RETRY", "many")], "WORKER_MAX_RETRY"),
             (&[SECRET, ("WORKER_CONCURRENCY", "0")], "WORKER_CONCURRENCY"),

@@ -4,6 +4,7 @@
 //! demo accounts.
 
 use proxmox_connector::PveConfig;
+use services::secrets::SecretKey;
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, RunningSimulator, SimConfig, Simulator};
 
 use crate::config::Config;
@@ -33,6 +34,23 @@ fn demo_secret(config: &Config) -> Result<String, StartError> {
     Ok(secret)
 }
 
+/// The demo's key for secrets stored in the database (the Proxmox token saved
+/// in the UI), kept in the data directory like the auth secret.
+fn demo_secret_key(config: &Config) -> Result<SecretKey, StartError> {
+    let path = config.data_dir.join("secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path)
+        && let Ok(key) = SecretKey::from_hex(&existing)
+    {
+        return Ok(key);
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| StartError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    let bytes = rand::random::<[u8; 32]>();
+    std::fs::write(&path, hex::encode(bytes))
+        .map_err(|source| StartError::DataDir { path: path.display().to_string(), source })?;
+    Ok(SecretKey::from_bytes(bytes))
+}
+
 /// Starts the simulator on a free loopback port; its VMs are kept in the data
 /// directory so a restarted demo finds what it cloned before.
 async fn start_cluster(config: &Config) -> Result<(RunningSimulator, PveConfig), StartError> {
@@ -51,6 +69,9 @@ async fn start_cluster(config: &Config) -> Result<(RunningSimulator, PveConfig),
 pub async fn run(mut config: Config) -> Result<(), StartError> {
     if config.auth_secret.is_empty() {
         config.auth_secret = demo_secret(&config)?;
+    }
+    if config.secret_key.is_none() {
+        config.secret_key = Some(demo_secret_key(&config)?);
     }
     // A cluster configured in the environment wins over the simulator.
     let simulator = if config.proxmox.is_none() {

@@ -6,6 +6,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::AppError;
+use domain::cluster::ClusterProblem;
 use serde::Serialize;
 
 use crate::web::WebState;
@@ -57,11 +59,14 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readines
         None => NOT_CONFIGURED.to_string(),
         Some((host, port)) => tcp_reachable(host, *port).await,
     };
-    let proxmox = match &system.proxmox {
-        None => NOT_CONFIGURED.to_string(),
-        Some(client) => match client.version().await {
+    // The same client the pages use: the saved connection, else the environment's.
+    let proxmox = match system.services.current_cluster().await {
+        Err(AppError::Cluster { problem: ClusterProblem::NotConfigured }) => NOT_CONFIGURED.to_string(),
+        Err(AppError::Cluster { problem }) => format!("unusable: {problem}"),
+        Err(e) => format!("unknown: {e}"),
+        Ok(cluster) => match cluster.version().await {
             Ok(v) => format!("ok (Proxmox VE {})", v.version),
-            Err(e) => format!("unreachable: {e}"),
+            Err(problem) => format!("unreachable: {problem}"),
         },
     };
     let ready = [&database, &migrations].iter().all(|s| *s == "ok") && (redis == "ok" || redis == NOT_CONFIGURED);

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use proxmox_connector::PveClient;
+use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config};
 use services::Services;
 use services::clock::SystemClock;
+use services::cluster::{ClusterHandle, EnvironmentCluster};
 use store::{Database, RedisStore};
 
 use crate::config::{Config, DatabaseConfig};
@@ -39,8 +41,6 @@ pub struct System {
     pub db: Database,
     pub redis: Option<RedisStore>,
     pub services: Services,
-    /// The cluster, when one is configured (the demo's is the simulator).
-    pub proxmox: Option<PveClient>,
     /// MongoDB's address, checked by /readyz until activities are stored there.
     pub mongodb: Option<(String, u16)>,
 }
@@ -70,17 +70,27 @@ impl System {
             }
             None => None,
         };
-        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
-            .with_worker_max_retry(config.jobs.max_retry);
-        let proxmox = match &config.proxmox {
-            Some(pve) => Some(PveClient::new(pve.clone()).map_err(|e| StartError::Proxmox(e.to_string()))?),
+        // The cluster: the connection saved in the UI wins; until one is
+        // saved, the environment's (the demo's is the simulator).
+        let environment = match &config.proxmox {
+            Some(pve) => {
+                let client = PveClient::new(pve.clone()).map_err(|e| StartError::Proxmox(e.to_string()))?;
+                Some(EnvironmentCluster {
+                    settings: settings_from_config(pve),
+                    client: Arc::new(PveCluster::new(client)),
+                })
+            }
             None => None,
         };
+        let cluster = ClusterHandle::new(Arc::new(PveConnector), environment, config.secret_key.clone());
+        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
+            .with_worker_max_retry(config.jobs.max_retry)
+            .with_cluster(cluster);
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
         }
         tracing::info!(?config, "started");
-        Ok(System { db, redis, services, proxmox, mongodb: config.mongodb.clone() })
+        Ok(System { db, redis, services, mongodb: config.mongodb.clone() })
     }
 }
 

@@ -28,6 +28,8 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_settings" | "update_setting" => ADMIN,
         "list_policies" | "create_policy" | "set_policy_active" => ADMIN,
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
+        "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
+        "cluster_templates" => USER_READERS,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -80,6 +82,13 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             vec![("id", participant_role.to_string()), ("key", format!("copy_by_{caller}")), ("name", "Copy".into())]
         }
         "update_setting" => vec![("key", "contact.mail".into()), ("value", "help@example.org".into())],
+        "save_connection" => vec![
+            ("url", "http://127.0.0.1:9".into()),
+            ("token_id", "openvle@pve!demo".into()),
+            ("secret", "not-a-real-secret".into()),
+            ("fingerprint", String::new()),
+            ("pool", String::new()),
+        ],
         "create_policy" => vec![
             ("name", format!("Policy by {caller}")),
             ("description", String::new()),

@@ -4,11 +4,13 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod cluster;
 pub mod jobs;
 pub mod passwords;
 pub mod policies;
 pub mod ports;
 pub mod roles;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 
@@ -30,6 +32,7 @@ pub struct Ports {
     pub tasks: Arc<dyn jobs::TaskRepo>,
     pub queue: Arc<dyn jobs::JobQueue>,
     pub leases: Arc<dyn jobs::LeaseStore>,
+    pub connection: Arc<dyn cluster::ConnectionRepo>,
 }
 
 /// The application's use cases; cheap to clone.
@@ -40,16 +43,31 @@ pub struct Services {
     session_key: Arc<sessions::SessionKey>,
     /// Retries after the first attempt on most queues (`WORKER_MAX_RETRY`).
     worker_max_retry: u32,
+    /// The Proxmox VE cluster in use (see [`cluster`]).
+    cluster: cluster::ClusterHandle,
 }
 
 impl Services {
     /// `auth_secret` keys the session-token hashes: changing it signs everyone out.
     pub fn new(ports: Ports, clock: Arc<dyn clock::Clock>, auth_secret: &str) -> Services {
-        Services { ports, clock, session_key: Arc::new(sessions::SessionKey::new(auth_secret)), worker_max_retry: 5 }
+        Services {
+            ports,
+            clock,
+            session_key: Arc::new(sessions::SessionKey::new(auth_secret)),
+            worker_max_retry: 5,
+            cluster: cluster::ClusterHandle::default(),
+        }
     }
 
     pub fn with_worker_max_retry(mut self, retries: u32) -> Services {
         self.worker_max_retry = retries;
+        self
+    }
+
+    /// The cluster connection: its connector, the environment's default and
+    /// the key of stored secrets.
+    pub fn with_cluster(mut self, cluster: cluster::ClusterHandle) -> Services {
+        self.cluster = cluster;
         self
     }
 

@@ -109,7 +109,8 @@ impl Database {
                 roles: sql.clone(),
                 settings: sql.clone(),
                 policies: sql.clone(),
-                tasks: sql,
+                tasks: sql.clone(),
+                connection: sql,
                 sessions: Arc::new(redis.clone()),
                 attempts: Arc::new(redis.clone()),
                 queue: Arc::new(redis.queue()),
@@ -124,7 +125,8 @@ impl Database {
                 sessions: sql.clone(),
                 attempts: sql.clone(),
                 queue: Arc::new(MemoryQueue::new()),
-                leases: sql,
+                leases: sql.clone(),
+                connection: sql,
             },
         }
     }

@@ -11,10 +11,12 @@ use crate::Dialect;
 const MYSQL: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/mysql/0001_accounts.sql")),
     (2, "tasks", include_str!("../migrations/mysql/0002_tasks.sql")),
+    (3, "cluster_connection", include_str!("../migrations/mysql/0003_cluster_connection.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
     (2, "tasks", include_str!("../migrations/sqlite/0002_tasks.sql")),
+    (3, "cluster_connection", include_str!("../migrations/sqlite/0003_cluster_connection.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

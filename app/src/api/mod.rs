@@ -3,6 +3,7 @@
 //! `services`, which checks permissions and validates input.
 
 pub mod auth;
+pub mod cluster;
 pub mod policies;
 pub mod profile;
 pub mod roles;

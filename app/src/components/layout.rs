@@ -100,6 +100,12 @@ fn Header(info: ShellInfo) -> impl IntoView {
     if may_read(ObjectType::Setting) {
         entries.push(("/admin/settings", Msg::Settings));
     }
+    // Nodes and the pool's templates; template readers see the templates there.
+    if may_read(ObjectType::Node) {
+        entries.push(("/admin/nodes", Msg::Cluster));
+    } else if may_read(ObjectType::Template) {
+        entries.push(("/admin/nodes", Msg::ClusterTemplates));
+    }
     let location = use_location();
     let logout = ServerAction::<Logout>::new();
     view! {

@@ -6,6 +6,7 @@
 //! [`Upid`]; [`PveClient::wait_task`] waits for it. Errors say whether a retry may help
 //! ([`PveError::is_retryable`]).
 
+pub mod adapter;
 mod client;
 mod config;
 pub mod endpoints;

@@ -61,6 +61,19 @@ pub(crate) fn client_config(mode: &TlsVerification) -> Result<ClientConfig, TlsS
     Ok(config)
 }
 
+/// Start of the handshake error for a certificate other than the pinned one;
+/// the fingerprint the server presented follows "it presented ".
+pub(crate) const MISMATCH: &str = "server certificate does not match the pinned SHA-256 fingerprint";
+
+fn fingerprint_of(cert: &CertificateDer<'_>) -> [u8; 32] {
+    Sha256::digest(cert.as_ref()).into()
+}
+
+/// `AB:CD:...`, as Proxmox shows fingerprints.
+pub(crate) fn colon_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+}
+
 /// Trusts the leaf certificate by its SHA-256 fingerprint (name and chain are ignored,
 /// as with Proxmox's self-signed node certificates), or — in insecure mode — trusts any
 /// certificate. Handshake signatures are still checked in both modes, so the peer must
@@ -74,9 +87,8 @@ struct PinnedVerifier {
 
 impl PinnedVerifier {
     fn matches(&self, cert: &CertificateDer<'_>) -> bool {
-        let digest: [u8; 32] = Sha256::digest(cert.as_ref()).into();
         // Constant time is not needed: the fingerprint is public, not a secret.
-        digest == self.fingerprint
+        fingerprint_of(cert) == self.fingerprint
     }
 }
 
@@ -92,7 +104,7 @@ impl ServerCertVerifier for PinnedVerifier {
         if !self.verify_fingerprint || self.matches(end_entity) {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("server certificate does not match the pinned SHA-256 fingerprint".into()))
+            Err(rustls::Error::General(format!("{MISMATCH}; it presented {}", colon_hex(&fingerprint_of(end_entity)))))
         }
     }
 

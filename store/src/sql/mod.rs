@@ -1,6 +1,7 @@
 //! SQL repositories, written once in the SQL common to MariaDB and SQLite.
 
 mod attempts;
+mod cluster;
 mod leases;
 mod policies;
 mod roles;
