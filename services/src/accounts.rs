@@ -163,13 +163,6 @@ impl Services {
         Ok(())
     }
 
-    pub async fn set_own_language(&self, actor: &Actor, code: &str) -> Result<(), AppError> {
-        let language = language(code)?;
-        let user = self.ports.users.by_id(actor.user_id).await?.ok_or(AppError::NotFound)?;
-        self.ports.users.update_profile(user.id, &user.name, &user.email, language).await?;
-        Ok(())
-    }
-
     /// Changing someone else's roles needs update rights on users and on roles,
     /// and only roles the actor could hold themselves can be given.
     pub async fn set_user_roles(&self, actor: &Actor, id: i64, role_keys: &[String]) -> Result<(), AppError> {
