@@ -7,6 +7,15 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${OPENVLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/openvle}"
 TOOLS="$CACHE/tools"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+# Incremental artefacts only help an editor's rebuild loop; in these scripts
+# they grew to tens of gigabytes. A cache that has grown past the limit is
+# dropped and rebuilt rather than left to fill the disk.
+export CARGO_INCREMENTAL=0
+CACHE_LIMIT_GB="${OPENVLE_CACHE_LIMIT_GB:-40}"
+if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "$CACHE_LIMIT_GB" ]; then
+    printf '==> build cache over %s GB: starting it afresh\n' "$CACHE_LIMIT_GB" >&2
+    rm -rf "$CARGO_TARGET_DIR"
+fi
 # The browser bundle may be built by another compiler (Debian's rustc-web);
 # its own target directory keeps the two from invalidating each other.
 WASM_TARGET_DIR="$CACHE/target-wasm"

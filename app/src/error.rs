@@ -41,7 +41,7 @@ fn set_status(error: &AppError) {
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
-        AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unreachable | AppError::DirectoryUnreachable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Cluster { problem } => {
             use domain::cluster::ClusterProblem as P;
             match problem {

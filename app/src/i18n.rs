@@ -198,6 +198,7 @@ messages! {
     ErrSecretKeyMissing => "OPENVLE_SECRET_KEY is not set, so the token secret can be neither stored nor read. Set it to 64 hex characters (openssl rand -hex 32) and restart.", "OPENVLE_SECRET_KEY ist nicht gesetzt, daher kann das Token-Geheimnis weder gespeichert noch gelesen werden. Auf 64 Hex-Zeichen setzen (openssl rand -hex 32) und neu starten.";
     ErrSecretUnreadable => "The saved token secret cannot be decrypted (OPENVLE_SECRET_KEY changed). Enter the secret again and save.", "Das gespeicherte Token-Geheimnis lässt sich nicht entschlüsseln (OPENVLE_SECRET_KEY wurde geändert). Geheimnis erneut eingeben und speichern.";
     ErrClusterSetup => "These connection settings cannot be used: {message}", "Diese Verbindungseinstellungen sind nicht verwendbar: {message}";
+    ErrDirectoryUnreachable => "The directory is unreachable, so accounts of the institution cannot sign in right now. Please try again later.", "Das Verzeichnis ist nicht erreichbar, daher können sich Konten der Einrichtung gerade nicht anmelden. Bitte versuchen Sie es später erneut.";
     // Flash messages after a successful action.
     FlashQueued => "Queued: a worker picks it up shortly.", "Eingereiht: ein Worker übernimmt in Kürze.";
     FlashSaved => "Saved.", "Gespeichert.";
@@ -337,6 +338,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::PolicyRequired => Msg::ErrPolicyRequired.text(lang).into(),
         AppError::BadRequest { .. } => Msg::ErrBadRequest.text(lang).into(),
         AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),
+        AppError::DirectoryUnreachable => Msg::ErrDirectoryUnreachable.text(lang).into(),
         AppError::Cluster { problem } => cluster_problem_text(problem, lang),
         AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
     }

@@ -69,6 +69,10 @@ pub enum AppError {
     /// The browser could not reach the server (network down, server restarting).
     #[error("server unreachable")]
     Unreachable,
+    /// The institution's directory (LDAP) could not be reached to check a directory
+    /// account's password; local accounts still sign in.
+    #[error("directory unreachable")]
+    DirectoryUnreachable,
     /// The Proxmox VE cluster could not be used; `problem` says why.
     #[error("Proxmox VE: {problem:?}")]
     Cluster { problem: ClusterProblem },
@@ -115,6 +119,7 @@ mod tests {
             AppError::PolicyRequired,
             AppError::BadRequest { detail: "missing field".into() },
             AppError::Unreachable,
+            AppError::DirectoryUnreachable,
             AppError::Cluster { problem: ClusterProblem::Api { status: 500, message: "x".into() } },
             AppError::Internal { reference: "ab12".into() },
         ];

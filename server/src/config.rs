@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
 use services::secrets::SecretKey;
 
@@ -124,9 +125,79 @@ pub const VARIABLES: &[EnvVar] = &[
     },
     EnvVar { name: "SCHEDULER_TICK_SECS", default: "60", help: "How often the scheduler looks for due work." },
     EnvVar {
-        name: "LDAP_ENABLED",
+        name: ldap::ENABLED,
         default: "False",
-        help: "LDAP sign-in (not available in this version: True stops start-up with a message).",
+        help: "Sign-in against the institution's LDAP directory (see LDAP_ROLE_RULES; a local account with the same username always wins).",
+    },
+    EnvVar {
+        name: ldap::URL,
+        default: "",
+        help: "ldap://host:389 or ldaps://host:636 (required when LDAP is enabled).",
+    },
+    EnvVar { name: ldap::STARTTLS, default: "False", help: "Upgrade an ldap:// connection with StartTLS." },
+    EnvVar { name: ldap::CA_FILE, default: "", help: "PEM file of the CA that signed the LDAP server certificate." },
+    EnvVar {
+        name: ldap::SKIP_VERIFY,
+        default: "False",
+        help: "Do not verify the LDAP server certificate (labs only; logged as insecure).",
+    },
+    EnvVar {
+        name: ldap::BIND_DN,
+        default: "",
+        help: "Service account that searches for users; unset means anonymous search.",
+    },
+    EnvVar { name: ldap::BIND_PASSWORD, default: "", help: "Password of LDAP_BIND_DN." },
+    EnvVar {
+        name: ldap::DN_PEOPLE,
+        default: "",
+        help: "Base DN searched for users, e.g. ou=people,dc=example,dc=org (required unless LDAP_USER_DN_TEMPLATE).",
+    },
+    EnvVar { name: ldap::ATTR_USER, default: "uid", help: "Attribute holding the username (sAMAccountName in AD)." },
+    EnvVar {
+        name: ldap::USER_FILTER,
+        default: "(&(objectClass=inetOrgPerson)({attr}={username}))",
+        help: "Search filter; {attr} is LDAP_ATTR_USER, {username} the escaped username.",
+    },
+    EnvVar {
+        name: ldap::USER_DN_TEMPLATE,
+        default: "",
+        help: "Bind directly as this DN instead of searching, e.g. uid={username},ou=people,dc=example,dc=org.",
+    },
+    EnvVar { name: ldap::ATTR_MAIL, default: "mail", help: "Attribute holding the e-mail address." },
+    EnvVar { name: ldap::ATTR_GIVEN_NAME, default: "givenName", help: "Attribute holding the given name." },
+    EnvVar { name: ldap::ATTR_SURNAME, default: "sn", help: "Attribute holding the surname." },
+    EnvVar { name: ldap::ATTR_DISPLAY_NAME, default: "cn", help: "Attribute holding the display name." },
+    EnvVar {
+        name: ldap::ATTR_MEMBER_OF,
+        default: "memberOf",
+        help: "Attribute on the user's entry listing group DNs (used unless LDAP_GROUP_BASE).",
+    },
+    EnvVar { name: ldap::GROUP_BASE, default: "", help: "Search groups under this DN instead of reading memberOf." },
+    EnvVar {
+        name: ldap::GROUP_FILTER,
+        default: "(member={dn})",
+        help: "Group search filter; {dn} is the user's DN, {username} the username.",
+    },
+    EnvVar {
+        name: ldap::ATTR_DISABLED,
+        default: "",
+        help: "Attribute marking a disabled account (e.g. pwdAccountLockedTime, userAccountControl).",
+    },
+    EnvVar {
+        name: ldap::DISABLED_VALUE,
+        default: "",
+        help: "Value of LDAP_ATTR_DISABLED meaning disabled; unset: present means disabled; bits:2 for AD's ACCOUNTDISABLE.",
+    },
+    EnvVar { name: ldap::TIMEOUT_SECS, default: "10", help: "LDAP connect and operation timeout in seconds." },
+    EnvVar {
+        name: "LDAP_ROLE_RULES",
+        default: "",
+        help: "Group -> role rules applied at every LDAP sign-in: pattern=role;pattern=role, first matching rule wins. A pattern with = is a group DN (cn=admins,ou=groups,dc=example,dc=org=admin), otherwise a group name (teachers=instructor).",
+    },
+    EnvVar {
+        name: "LDAP_DEFAULT_ROLE",
+        default: "participant",
+        help: "Role of directory users no LDAP_ROLE_RULES rule matches.",
     },
     EnvVar {
         name: "OIDC_ENABLED",
@@ -203,6 +274,27 @@ pub struct JobsConfig {
     pub scheduler_tick: std::time::Duration,
 }
 
+/// The directory and how its groups map to roles.
+#[derive(Clone, Debug)]
+pub struct LdapSettings {
+    pub config: LdapConfig,
+    pub rules: RoleRules,
+}
+
+/// Parses `<prefix>_ROLE_RULES` and `<prefix>_DEFAULT_ROLE` (default `participant`).
+fn role_rules(
+    lookup: &dyn Fn(&str) -> Option<String>,
+    rules_var: &'static str,
+    default_var: &'static str,
+) -> Result<RoleRules, ConfigError> {
+    let default_role = lookup(default_var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let default_role = default_role.unwrap_or_else(|| "participant".to_string());
+    if !default_role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(problem(default_var, format!("{default_role:?} is not a role key")));
+    }
+    RoleRules::parse(&lookup(rules_var).unwrap_or_default(), Some(default_role)).map_err(|e| problem(rules_var, e))
+}
+
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum LogFormat {
     Text,
@@ -224,6 +316,8 @@ pub struct Config {
     pub redis: Option<RedisConfig>,
     pub mongodb: Option<(String, u16)>,
     pub proxmox: Option<PveConfig>,
+    /// LDAP sign-in, when `LDAP_ENABLED`.
+    pub ldap: Option<LdapSettings>,
     pub jobs: JobsConfig,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
@@ -246,6 +340,7 @@ impl std::fmt::Debug for Config {
             .field("redis", &self.redis.as_ref().map(|r| format!("{}:{}/{}", r.host, r.port, r.db)))
             .field("mongodb", &self.mongodb)
             .field("proxmox", &self.proxmox.as_ref().map(|p| p.base_url.to_string()))
+            .field("ldap", &self.ldap.as_ref().map(|l| l.config.url.to_string()))
             .finish_non_exhaustive()
     }
 }
@@ -389,7 +484,19 @@ impl Config {
             })?),
         };
 
-        for var in ["LDAP_ENABLED", "OIDC_ENABLED"] {
+        let ldap = LdapConfig::from_lookup(|name| lookup(name))
+            .map_err(|e| match e {
+                LdapConfigError::Missing { var } => {
+                    problem(var, format!("missing: required when {} is True", ldap::ENABLED))
+                }
+                LdapConfigError::Invalid { var, reason } => problem(var, reason),
+            })?
+            .map(|config| {
+                role_rules(lookup, "LDAP_ROLE_RULES", "LDAP_DEFAULT_ROLE").map(|rules| LdapSettings { config, rules })
+            })
+            .transpose()?;
+
+        for var in ["OIDC_ENABLED"] {
             if parse_bool(var, &or(var, "False"))? {
                 return Err(problem(var, "this sign-in method is not available in this version yet; set it to False"));
             }
@@ -414,6 +521,7 @@ impl Config {
             redis,
             mongodb,
             proxmox,
+            ldap,
             jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
@@ -501,6 +609,29 @@ mod tests {
             (&[SECRET, ("REDIS_HOST", "r"), ("REDIS_DB", "-1")], "REDIS_DB"),
             (&[SECRET, ("MONGODB_HOST", "m"), ("MONGODB_PORT", "0")], "MONGODB_PORT"),
             (&[SECRET, ("LDAP_ENABLED", "maybe")], "LDAP_ENABLED"),
+            (&[SECRET, ("LDAP_ENABLED", "True")], "LDAP_URL"),
+            (&[SECRET, ("LDAP_ENABLED", "True"), ("LDAP_URL", "http://x")], "LDAP_URL"),
+            (&[SECRET, ("LDAP_ENABLED", "True"), ("LDAP_URL", "ldap://x")], "LDAP_DN_PEOPLE"),
+            (
+                &[
+                    SECRET,
+                    ("LDAP_ENABLED", "True"),
+                    ("LDAP_URL", "ldap://x"),
+                    ("LDAP_DN_PEOPLE", "dc=x"),
+                    ("LDAP_ROLE_RULES", "admins"),
+                ],
+                "LDAP_ROLE_RULES",
+            ),
+            (
+                &[
+                    SECRET,
+                    ("LDAP_ENABLED", "True"),
+                    ("LDAP_URL", "ldap://x"),
+                    ("LDAP_DN_PEOPLE", "dc=x"),
+                    ("LDAP_DEFAULT_ROLE", "a b"),
+                ],
+                "LDAP_DEFAULT_ROLE",
+            ),
             (&[SECRET, ("OIDC_ENABLED", "True")], "OIDC_ENABLED"),
             (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
             (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
@@ -530,20 +661,45 @@ mod tests {
     }
 
     #[test]
+    fn ldap_settings_and_role_rules() {
+        let c = config(&[
+            SECRET,
+            ("LDAP_ENABLED", "True"),
+            ("LDAP_URL", "ldap://127.0.0.1:389"),
+            ("LDAP_DN_PEOPLE", "ou=people,dc=example,dc=org"),
+            ("LDAP_ROLE_RULES", "cn=admins,ou=groups,dc=example,dc=org=admin;teachers=instructor"),
+        ])
+        .unwrap();
+        let ldap = c.ldap.unwrap();
+        assert_eq!(ldap.rules.default_role(), Some("participant"));
+        assert_eq!(ldap.rules.resolve([("cn=admins,ou=groups,dc=example,dc=org", "admins")]), Some("admin"));
+        assert_eq!(ldap.rules.resolve([("cn=teachers,ou=x", "teachers")]), Some("instructor"));
+        assert!(config(&[SECRET]).unwrap().ldap.is_none());
+    }
+
+    #[test]
     fn every_variable_read_is_documented() {
         let read = RefCell::new(Vec::new());
-        let lookup = |name: &str| {
-            read.borrow_mut().push(name.to_string());
-            // Turn on the optional sections so their variables are read too.
-            match name {
-                "MARIADB_HOST" | "REDIS_HOST" | "MONGODB_HOST" | "PVE_HOSTNAME" => Some("h".to_string()),
-                "PVE_USER" => Some("openvle@pve".to_string()),
-                "PVE_TOKEN_NAME" | "PVE_TOKEN_VALUE" => Some("t".to_string()),
-                "AUTH_SECRET" => Some("x".repeat(32)),
-                _ => None,
-            }
-        };
-        Config::from_lookup(&lookup, SecretSource::Required).unwrap();
+        // Two passes turn on both alternatives of the optional sections (search vs. DN
+        // template, memberOf vs. group search) so that all their variables are read.
+        for alternative in [false, true] {
+            let lookup = |name: &str| {
+                read.borrow_mut().push(name.to_string());
+                match name {
+                    "MARIADB_HOST" | "REDIS_HOST" | "MONGODB_HOST" | "PVE_HOSTNAME" => Some("h".to_string()),
+                    "PVE_USER" => Some("openvle@pve".to_string()),
+                    "PVE_TOKEN_NAME" | "PVE_TOKEN_VALUE" => Some("t".to_string()),
+                    "AUTH_SECRET" => Some("x".repeat(32)),
+                    "LDAP_ENABLED" => Some("True".to_string()),
+                    "LDAP_URL" => Some("ldap://h".to_string()),
+                    "LDAP_DN_PEOPLE" => Some("dc=h".to_string()),
+                    "LDAP_USER_DN_TEMPLATE" if alternative => Some("uid={username},dc=h".to_string()),
+                    "LDAP_GROUP_BASE" if alternative => Some("dc=h".to_string()),
+                    _ => None,
+                }
+            };
+            Config::from_lookup(&lookup, SecretSource::Required).unwrap();
+        }
         let documented: Vec<&str> = VARIABLES.iter().map(|v| v.name).collect();
         for name in read.borrow().iter() {
             assert!(documented.contains(&name.as_str()), "{name} is read but not in VARIABLES");

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use ldap_connector::LdapDirectory;
+use ldap_connector::adapter::LdapSignIn;
 use proxmox_connector::PveClient;
 use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config};
 use services::Services;
@@ -83,9 +85,22 @@ impl System {
             None => None,
         };
         let cluster = ClusterHandle::new(Arc::new(PveConnector), environment, config.secret_key.clone());
-        let services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
+        let mut services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
             .with_worker_max_retry(config.jobs.max_retry)
             .with_cluster(cluster);
+        if let Some(ldap) = &config.ldap {
+            // Checks the TLS settings; does not connect (the directory may be down at start).
+            let directory = LdapDirectory::new(ldap.config.clone()).map_err(|e| StartError::Input(e.to_string()))?;
+            for (_, role) in ldap.rules.entries().chain(ldap.rules.default_role().map(|r| ("", r))) {
+                let known = services.ports().roles.by_key(role).await.map_err(|e| StartError::Input(e.to_string()))?;
+                if known.is_none() {
+                    return Err(StartError::Input(format!(
+                        "LDAP_ROLE_RULES / LDAP_DEFAULT_ROLE: there is no role with the key {role:?}"
+                    )));
+                }
+            }
+            services = services.with_directory(Arc::new(LdapSignIn::new(directory, ldap.rules.clone())));
+        }
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
         }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod cluster;
+pub mod directory;
 pub mod jobs;
 pub mod passwords;
 pub mod policies;
@@ -45,6 +46,8 @@ pub struct Services {
     worker_max_retry: u32,
     /// The Proxmox VE cluster in use (see [`cluster`]).
     cluster: cluster::ClusterHandle,
+    /// The institution's directory when LDAP sign-in is enabled.
+    directory: Option<Arc<dyn directory::Directory>>,
 }
 
 impl Services {
@@ -56,6 +59,7 @@ impl Services {
             session_key: Arc::new(sessions::SessionKey::new(auth_secret)),
             worker_max_retry: 5,
             cluster: cluster::ClusterHandle::default(),
+            directory: None,
         }
     }
 
@@ -69,6 +73,16 @@ impl Services {
     pub fn with_cluster(mut self, cluster: cluster::ClusterHandle) -> Services {
         self.cluster = cluster;
         self
+    }
+
+    /// Enables sign-in against the institution's directory (LDAP).
+    pub fn with_directory(mut self, directory: Arc<dyn directory::Directory>) -> Services {
+        self.directory = Some(directory);
+        self
+    }
+
+    pub fn directory(&self) -> Option<&Arc<dyn directory::Directory>> {
+        self.directory.as_ref()
     }
 
     pub fn ports(&self) -> &Ports {

@@ -3,11 +3,12 @@
 use base64::Engine;
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
-use domain::{Actor, AppError, AuthBackend, validate};
+use domain::{Actor, AppError, AuthBackend, Language, UserStatus, validate};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::ports::{SessionRecord, UserRecord};
+use crate::directory::{Directory, DirectoryError};
+use crate::ports::{NewUser, SessionRecord, StoreError, UserRecord, internal};
 use crate::{Services, passwords};
 
 /// Failed attempts allowed per account and per client address in one window.
@@ -59,7 +60,13 @@ impl Services {
         self.session_key.hash(token)
     }
 
-    /// Checks a local password and opens a session.
+    /// Checks a password and opens a session.
+    ///
+    /// Which account answers (see ARCHITECTURE.md, "Which account wins"): a local
+    /// (`internal`) account with this username is checked against its own password and
+    /// the directory is never asked; an `ldap` account, or a username nobody has yet, is
+    /// checked against the directory when LDAP is enabled; an `oidc` account never signs
+    /// in with a password. Local and directory accounts never merge.
     ///
     /// Unknown user and wrong password give the same answer (and take the same
     /// time); whether an account is locked is only revealed to someone who
@@ -78,28 +85,46 @@ impl Services {
             }
         }
         let user = self.ports.users.by_username(&username).await?;
-        let verified = match &user {
-            Some(UserRecord { auth_backend: AuthBackend::Internal, password_hash: Some(hash), .. }) => {
-                passwords::verify(password, hash)
+        let outcome = match (&user, &self.directory) {
+            (Some(UserRecord { auth_backend: AuthBackend::Internal, password_hash: Some(hash), .. }), _) => {
+                if passwords::verify(password, hash) {
+                    Ok(user.clone())
+                } else {
+                    Err(AppError::InvalidCredentials)
+                }
+            }
+            (Some(UserRecord { auth_backend: AuthBackend::Ldap, .. }) | None, Some(directory)) => {
+                self.directory_login(directory.as_ref(), &username, password, user.clone()).await.map(Some)
             }
             _ => {
                 passwords::verify_against_nothing(password);
-                false
+                Err(AppError::InvalidCredentials)
             }
         };
-        let Some(user) = user.filter(|_| verified) else {
-            attempts.add(&client_key(client_ip), ATTEMPT_WINDOW_SECS, now).await?;
-            attempts.add(&account_key(&username), ATTEMPT_WINDOW_SECS, now).await?;
-            tracing::info!(%username, %client_ip, "failed sign-in");
-            return Err(AppError::InvalidCredentials);
+        let user = match outcome {
+            Ok(Some(user)) => user,
+            Ok(None) | Err(AppError::InvalidCredentials) => {
+                attempts.add(&client_key(client_ip), ATTEMPT_WINDOW_SECS, now).await?;
+                attempts.add(&account_key(&username), ATTEMPT_WINDOW_SECS, now).await?;
+                tracing::info!(%username, %client_ip, "failed sign-in");
+                return Err(AppError::InvalidCredentials);
+            }
+            Err(other) => return Err(other),
         };
         if !user.status.can_sign_in() {
             return Err(AppError::AccountDisabled { status: user.status });
         }
-        if !self.local_login_allowed(&user).await? {
+        if user.auth_backend == AuthBackend::Internal && !self.local_login_allowed(&user).await? {
             return Err(AppError::conflict("local_login_disabled"));
         }
         attempts.reset(&account_key(&username)).await?;
+        self.open_session(&user).await
+    }
+
+    /// A new session for a user whose identity was just proven (password, directory or
+    /// identity provider): always a fresh token, never a reused one.
+    pub(crate) async fn open_session(&self, user: &UserRecord) -> Result<NewSession, AppError> {
+        let now = self.clock.now();
         let lifetime_secs = self.session_lifetime_secs().await?;
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         self.ports
@@ -112,8 +137,99 @@ impl Services {
             })
             .await?;
         self.ports.users.set_last_login(user.id, now).await?;
-        tracing::info!(username = %user.username, "signed in");
+        tracing::info!(username = %user.username, backend = user.auth_backend.key(), "signed in");
         Ok(NewSession { token, user_id: user.id, lifetime_secs })
+    }
+
+    /// Checks the password against the directory, then creates or updates the `ldap`
+    /// account with the directory's name, e-mail and mapped role.
+    async fn directory_login(
+        &self,
+        directory: &dyn Directory,
+        username: &str,
+        password: &str,
+        existing: Option<UserRecord>,
+    ) -> Result<UserRecord, AppError> {
+        let account = match directory.authenticate(username, password).await {
+            Ok(account) => account,
+            Err(DirectoryError::InvalidCredentials) => return Err(AppError::InvalidCredentials),
+            Err(DirectoryError::AccountDisabled) => {
+                tracing::info!(%username, "sign-in refused: the directory account is disabled");
+                return Err(AppError::AccountDisabled { status: UserStatus::Inactive });
+            }
+            Err(DirectoryError::Unreachable(message)) => {
+                tracing::warn!(%username, %message, "directory unreachable during sign-in");
+                return Err(AppError::DirectoryUnreachable);
+            }
+            Err(DirectoryError::Failed(message)) => return Err(internal("directory sign-in failed", &message)),
+        };
+        self.upsert_external(
+            username,
+            AuthBackend::Ldap,
+            account.name.as_deref(),
+            account.email.as_deref(),
+            &account.role_key,
+            existing,
+        )
+        .await
+    }
+
+    /// Creates or updates an account whose identity lives elsewhere (directory or identity
+    /// provider): name and e-mail from there, no password, exactly the one mapped role.
+    pub(crate) async fn upsert_external(
+        &self,
+        username: &str,
+        backend: AuthBackend,
+        name: Option<&str>,
+        email: Option<&str>,
+        role_key: &str,
+        existing: Option<UserRecord>,
+    ) -> Result<UserRecord, AppError> {
+        let role = self.ports.roles.by_key(role_key).await?.ok_or_else(|| {
+            internal("sign-in role mapping", &format!("the role rules name the unknown role {role_key:?}"))
+        })?;
+        let name = name
+            .and_then(|n| validate::line("name", n, validate::NAME_MAX).ok())
+            .unwrap_or_else(|| username.to_string());
+        let placeholder = format!("{username}@users.invalid");
+        let email = email.and_then(|e| validate::email(e).ok()).unwrap_or_else(|| placeholder.clone());
+        let id = match existing {
+            Some(user) => {
+                if user.auth_backend != backend {
+                    return Err(AppError::conflict("account_of_other_backend"));
+                }
+                let language = user.language;
+                match self.ports.users.update_profile(user.id, &name, &email, language).await {
+                    Err(StoreError::Duplicate(field)) if field == "email" => {
+                        tracing::warn!(%username, "e-mail address from the identity source belongs to another account");
+                        self.ports.users.update_profile(user.id, &name, &placeholder, language).await?;
+                    }
+                    other => other?,
+                }
+                user.id
+            }
+            None => {
+                let new_user = |email: String| NewUser {
+                    username: username.to_string(),
+                    name: name.clone(),
+                    email,
+                    language: Language::default(),
+                    status: UserStatus::Active,
+                    auth_backend: backend,
+                    password_hash: None,
+                    created_at: self.clock.now(),
+                };
+                match self.ports.users.insert(new_user(email)).await {
+                    Err(StoreError::Duplicate(field)) if field == "email" => {
+                        tracing::warn!(%username, "e-mail address from the identity source belongs to another account");
+                        self.ports.users.insert(new_user(placeholder)).await?
+                    }
+                    other => other?,
+                }
+            }
+        };
+        self.ports.users.set_roles(id, &[role.id]).await?;
+        self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)
     }
 
     async fn local_login_allowed(&self, user: &UserRecord) -> Result<bool, AppError> {

@@ -9,11 +9,14 @@
 //! This crate is an adapter: it knows nothing of OpenVLE's users or roles; the service
 //! layer maps [`DirectoryUser`] and [`LdapError`] into its own terms.
 
+pub mod adapter;
 mod config;
 mod directory;
 mod error;
 pub mod escape;
 mod roles;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tls;
 mod user;
 

@@ -28,6 +28,47 @@ impl RoleRules {
         self
     }
 
+    /// Parses `pattern=role;pattern=role` (the format of `LDAP_ROLE_RULES` and
+    /// `OIDC_ROLE_RULES`): rules are separated by `;`, and the role key is what follows the
+    /// **last** `=`, so DN patterns work (`cn=admins,ou=groups,dc=example,dc=org=admin`).
+    /// Empty items are skipped. The error says which item is malformed.
+    pub fn parse(raw: &str, default_role: Option<String>) -> Result<RoleRules, String> {
+        let mut rules = RoleRules::new(default_role);
+        for item in raw.split(';').map(str::trim).filter(|i| !i.is_empty()) {
+            let Some((pattern, role)) = item.rsplit_once('=') else {
+                return Err(format!("{item:?} is not pattern=role"));
+            };
+            let (pattern, role) = (pattern.trim(), role.trim());
+            if pattern.is_empty() || role.is_empty() {
+                return Err(format!("{item:?} needs both a group pattern and a role key"));
+            }
+            if !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                return Err(format!("{role:?} in {item:?} is not a role key"));
+            }
+            rules = rules.rule(pattern, role);
+        }
+        Ok(rules)
+    }
+
+    /// The rules in order, as (pattern, role key).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.rules.iter().map(|(p, r)| (p.as_str(), r.as_str()))
+    }
+
+    pub fn default_role(&self) -> Option<&str> {
+        self.default_role.as_deref()
+    }
+
+    /// One line per rule and one for the default, for administrators.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.entries().map(|(p, r)| format!("{p} → {r}")).collect();
+        lines.push(match self.default_role() {
+            Some(role) => format!("(otherwise) → {role}"),
+            None => "(otherwise) → no role".to_string(),
+        });
+        lines
+    }
+
     /// The role for a user in these groups: pairs of (DN, name); for identity providers
     /// that send plain group names, pass the name as both.
     pub fn resolve<'a, I>(&self, groups: I) -> Option<&str>
@@ -105,6 +146,24 @@ mod tests {
         // Plain group names from an OpenID provider: pass the name as both parts.
         let oidc_groups = ["staff", "teachers"];
         assert_eq!(rules().resolve(oidc_groups.iter().map(|g| (*g, *g))), Some("teacher"));
+    }
+
+    #[test]
+    fn parses_rules_with_dn_patterns() {
+        let parsed = RoleRules::parse(
+            " cn=admins,ou=groups,dc=example,dc=org=admin; teachers=instructor ;",
+            Some("participant".into()),
+        )
+        .unwrap();
+        assert_eq!(
+            parsed.entries().collect::<Vec<_>>(),
+            [("cn=admins,ou=groups,dc=example,dc=org", "admin"), ("teachers", "instructor")]
+        );
+        assert_eq!(parsed.resolve([("cn=x", "Teachers")]), Some("instructor"));
+        assert_eq!(parsed.resolve([("cn=x", "other")]), Some("participant"));
+        assert!(RoleRules::parse("admins", None).is_err());
+        assert!(RoleRules::parse("=admin", None).is_err());
+        assert!(RoleRules::parse("admins=a b", None).is_err());
     }
 
     #[test]
