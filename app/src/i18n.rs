@@ -199,6 +199,14 @@ messages! {
     ErrSecretUnreadable => "The saved token secret cannot be decrypted (OPENVLE_SECRET_KEY changed). Enter the secret again and save.", "Das gespeicherte Token-Geheimnis lässt sich nicht entschlüsseln (OPENVLE_SECRET_KEY wurde geändert). Geheimnis erneut eingeben und speichern.";
     ErrClusterSetup => "These connection settings cannot be used: {message}", "Diese Verbindungseinstellungen sind nicht verwendbar: {message}";
     ErrDirectoryUnreachable => "The directory is unreachable, so accounts of the institution cannot sign in right now. Please try again later.", "Das Verzeichnis ist nicht erreichbar, daher können sich Konten der Einrichtung gerade nicht anmelden. Bitte versuchen Sie es später erneut.";
+    SignInWith => "Sign in with {name}", "Anmelden mit {name}";
+    OrDivider => "or", "oder";
+    ErrOidcExpired => "This sign-in attempt has expired or was already used. Please start again.", "Dieser Anmeldeversuch ist abgelaufen oder wurde schon verwendet. Bitte beginnen Sie erneut.";
+    ErrOidcState => "The answer of the sign-in service did not belong to this sign-in attempt and was refused. Please start again.", "Die Antwort des Anmeldedienstes gehörte nicht zu diesem Anmeldeversuch und wurde abgelehnt. Bitte beginnen Sie erneut.";
+    ErrOidcRejected => "The sign-in service did not confirm this sign-in. Please start again.", "Der Anmeldedienst hat diese Anmeldung nicht bestätigt. Bitte beginnen Sie erneut.";
+    ErrOidcUnavailable => "Single sign-on is not available right now: the sign-in service cannot be reached or is not set up correctly. Local accounts can still sign in.", "Die zentrale Anmeldung ist gerade nicht verfügbar: Der Anmeldedienst ist nicht erreichbar oder nicht richtig eingerichtet. Lokale Konten können sich weiterhin anmelden.";
+    ErrOidcDisabled => "Single sign-on is not enabled.", "Die zentrale Anmeldung ist nicht aktiviert.";
+    ErrAccountBelongsElsewhere => "This username belongs to an account that signs in another way (password or directory), so single sign-on cannot use it. Please contact an administrator.", "Dieser Benutzername gehört zu einem Konto, das sich auf andere Weise anmeldet (Passwort oder Verzeichnis), daher kann die zentrale Anmeldung es nicht verwenden. Bitte wenden Sie sich an die Administration.";
     // Flash messages after a successful action.
     FlashQueued => "Queued: a worker picks it up shortly.", "Eingereiht: ein Worker übernimmt in Kürze.";
     FlashSaved => "Saved.", "Gespeichert.";
@@ -327,6 +335,12 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "internal_setting" => Msg::ErrInternalSetting,
             "external_account" => Msg::ErrExternalAccount,
             "local_login_disabled" => Msg::ErrLocalLoginDisabled,
+            "oidc_expired" => Msg::ErrOidcExpired,
+            "oidc_state" => Msg::ErrOidcState,
+            "oidc_rejected" => Msg::ErrOidcRejected,
+            "oidc_unavailable" => Msg::ErrOidcUnavailable,
+            "oidc_disabled" => Msg::ErrOidcDisabled,
+            "account_belongs_elsewhere" => Msg::ErrAccountBelongsElsewhere,
             "policy_inactive" => Msg::ErrPolicyInactive,
             "passwords_differ" => Msg::PasswordsDiffer,
             "task_not_failed" => Msg::ErrTaskNotFailed,
@@ -341,6 +355,15 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::DirectoryUnreachable => Msg::ErrDirectoryUnreachable.text(lang).into(),
         AppError::Cluster { problem } => cluster_problem_text(problem, lang),
         AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
+    }
+}
+
+/// Why a single sign-on failed, from the reason key the callback puts into the login
+/// page's URL (`/login?oidc_error=<key>`).
+pub fn oidc_error_text(key: &str, lang: Language) -> String {
+    match key {
+        "account_disabled" => Msg::ErrAccountInactive.text(lang).into(),
+        other => error_text(&AppError::conflict(other), lang),
     }
 }
 

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
+use oidc_connector::{OidcConfig, OidcConfigError, vars as oidc};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
 use services::secrets::SecretKey;
 
@@ -200,9 +201,59 @@ pub const VARIABLES: &[EnvVar] = &[
         help: "Role of directory users no LDAP_ROLE_RULES rule matches.",
     },
     EnvVar {
-        name: "OIDC_ENABLED",
+        name: oidc::ENABLED,
         default: "False",
-        help: "OpenID Connect sign-in (not available in this version: True stops start-up with a message).",
+        help: "Single sign-on through an OpenID Connect provider (a \"Sign in with ...\" button; a local or LDAP account with the same username is never taken over).",
+    },
+    EnvVar {
+        name: oidc::ISSUER,
+        default: "",
+        help: "The provider's issuer exactly as its discovery document states it, e.g. https://sso.example.org/realms/uni (required when OIDC is enabled).",
+    },
+    EnvVar {
+        name: oidc::CLIENT_ID,
+        default: "",
+        help: "Client id registered at the provider (required when OIDC is enabled).",
+    },
+    EnvVar { name: oidc::CLIENT_SECRET, default: "", help: "Client secret; unset means a public client (PKCE only)." },
+    EnvVar {
+        name: oidc::REDIRECT_URL,
+        default: "",
+        help: "Our callback as registered at the provider: <OPENVLE_PUBLIC_URL>/auth/oidc/callback (required when OIDC is enabled).",
+    },
+    EnvVar { name: oidc::SCOPES, default: "openid email profile", help: "Scopes requested, space-separated." },
+    EnvVar {
+        name: oidc::USERNAME_CLAIM,
+        default: "preferred_username",
+        help: "Claim holding the username (dotted paths walk into objects); sub when the provider does not send it.",
+    },
+    EnvVar {
+        name: oidc::GROUPS_CLAIM,
+        default: "groups",
+        help: "Claim holding the user's groups, for OIDC_ROLE_RULES.",
+    },
+    EnvVar {
+        name: oidc::DISPLAY_NAME,
+        default: "Single sign-on",
+        help: "Label of the sign-in button (Sign in with ...).",
+    },
+    EnvVar { name: oidc::LOGOUT, default: "False", help: "Sign out at the provider too (RP-initiated logout)." },
+    EnvVar {
+        name: oidc::CLOCK_SKEW_SECS,
+        default: "60",
+        help: "Tolerated clock difference when checking ID tokens, in seconds.",
+    },
+    EnvVar { name: oidc::TIMEOUT_SECS, default: "10", help: "Timeout of each request to the provider in seconds." },
+    EnvVar { name: oidc::CA_FILE, default: "", help: "PEM file of the CA that signed the provider's certificate." },
+    EnvVar {
+        name: "OIDC_ROLE_RULES",
+        default: "",
+        help: "Group -> role rules applied at every single sign-on, in the format of LDAP_ROLE_RULES (teachers=instructor;admins=admin).",
+    },
+    EnvVar {
+        name: "OIDC_DEFAULT_ROLE",
+        default: "participant",
+        help: "Role of single sign-on users no OIDC_ROLE_RULES rule matches.",
     },
     EnvVar {
         name: "TRUST_PROXY_HEADERS",
@@ -281,6 +332,13 @@ pub struct LdapSettings {
     pub rules: RoleRules,
 }
 
+/// The OpenID provider and how its groups map to roles.
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    pub config: OidcConfig,
+    pub rules: RoleRules,
+}
+
 /// Parses `<prefix>_ROLE_RULES` and `<prefix>_DEFAULT_ROLE` (default `participant`).
 fn role_rules(
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -318,6 +376,8 @@ pub struct Config {
     pub proxmox: Option<PveConfig>,
     /// LDAP sign-in, when `LDAP_ENABLED`.
     pub ldap: Option<LdapSettings>,
+    /// Single sign-on, when `OIDC_ENABLED`.
+    pub oidc: Option<OidcSettings>,
     pub jobs: JobsConfig,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
@@ -341,6 +401,7 @@ impl std::fmt::Debug for Config {
             .field("mongodb", &self.mongodb)
             .field("proxmox", &self.proxmox.as_ref().map(|p| p.base_url.to_string()))
             .field("ldap", &self.ldap.as_ref().map(|l| l.config.url.to_string()))
+            .field("oidc", &self.oidc.as_ref().map(|o| o.config.issuer.clone()))
             .finish_non_exhaustive()
     }
 }
@@ -496,11 +557,17 @@ impl Config {
             })
             .transpose()?;
 
-        for var in ["OIDC_ENABLED"] {
-            if parse_bool(var, &or(var, "False"))? {
-                return Err(problem(var, "this sign-in method is not available in this version yet; set it to False"));
-            }
-        }
+        let oidc = OidcConfig::from_lookup(|name| lookup(name))
+            .map_err(|e| match e {
+                OidcConfigError::Missing { var } => {
+                    problem(var, format!("missing: required when {} is True", oidc::ENABLED))
+                }
+                OidcConfigError::Invalid { var, reason } => problem(var, reason),
+            })?
+            .map(|config| {
+                role_rules(lookup, "OIDC_ROLE_RULES", "OIDC_DEFAULT_ROLE").map(|rules| OidcSettings { config, rules })
+            })
+            .transpose()?;
 
         let log_format = match or("LOG_FORMAT", "text").trim().to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
@@ -522,6 +589,7 @@ impl Config {
             mongodb,
             proxmox,
             ldap,
+            oidc,
             jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
@@ -567,6 +635,10 @@ mod tests {
     }
 
     const SECRET: (&str, &str) = ("AUTH_SECRET", "0123456789abcdef0123456789abcdef");
+    const OIDC_ON: (&str, &str) = ("OIDC_ENABLED", "True");
+    const OIDC_ISSUER: (&str, &str) = ("OIDC_ISSUER", "https://sso.example.org/realms/uni");
+    const OIDC_CLIENT: (&str, &str) = ("OIDC_CLIENT_ID", "openvle");
+    const OIDC_REDIRECT: (&str, &str) = ("OIDC_REDIRECT_URL", "https://vle.example.org/auth/oidc/callback");
 
     #[test]
     fn defaults_are_the_embedded_setup() {
@@ -632,7 +704,15 @@ mod tests {
                 ],
                 "LDAP_DEFAULT_ROLE",
             ),
-            (&[SECRET, ("OIDC_ENABLED", "True")], "OIDC_ENABLED"),
+            (&[SECRET, ("OIDC_ENABLED", "maybe")], "OIDC_ENABLED"),
+            (&[SECRET, ("OIDC_ENABLED", "True")], "OIDC_ISSUER"),
+            (&[SECRET, OIDC_ON, OIDC_ISSUER, OIDC_CLIENT], "OIDC_REDIRECT_URL"),
+            (&[SECRET, OIDC_ON, OIDC_ISSUER, OIDC_CLIENT, OIDC_REDIRECT, ("OIDC_SCOPES", "email")], "OIDC_SCOPES"),
+            (&[SECRET, OIDC_ON, OIDC_ISSUER, OIDC_CLIENT, OIDC_REDIRECT, ("OIDC_ROLE_RULES", "x")], "OIDC_ROLE_RULES"),
+            (
+                &[SECRET, OIDC_ON, OIDC_ISSUER, OIDC_CLIENT, OIDC_REDIRECT, ("OIDC_DEFAULT_ROLE", "?")],
+                "OIDC_DEFAULT_ROLE",
+            ),
             (&[SECRET, ("TRUST_PROXY_HEADERS", "sometimes")], "TRUST_PROXY_HEADERS"),
             (&[SECRET, ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
             (&[SECRET, ("OPENVLE_SECRET_KEY", "not-hex")], "OPENVLE_SECRET_KEY"),
@@ -678,6 +758,25 @@ mod tests {
     }
 
     #[test]
+    fn oidc_settings_and_role_rules() {
+        let c = config(&[
+            SECRET,
+            OIDC_ON,
+            OIDC_ISSUER,
+            OIDC_CLIENT,
+            OIDC_REDIRECT,
+            ("OIDC_DISPLAY_NAME", "Uni SSO"),
+            ("OIDC_ROLE_RULES", "admins=admin;teachers=instructor"),
+        ])
+        .unwrap();
+        let oidc = c.oidc.unwrap();
+        assert_eq!(oidc.config.display_name, "Uni SSO");
+        assert_eq!(oidc.rules.resolve([("teachers", "teachers")]), Some("instructor"));
+        assert_eq!(oidc.rules.resolve([("other", "other")]), Some("participant"));
+        assert!(config(&[SECRET]).unwrap().oidc.is_none());
+    }
+
+    #[test]
     fn every_variable_read_is_documented() {
         let read = RefCell::new(Vec::new());
         // Two passes turn on both alternatives of the optional sections (search vs. DN
@@ -693,6 +792,11 @@ mod tests {
                     "LDAP_ENABLED" => Some("True".to_string()),
                     "LDAP_URL" => Some("ldap://h".to_string()),
                     "LDAP_DN_PEOPLE" => Some("dc=h".to_string()),
+                    "OIDC_ENABLED" => Some("True".to_string()),
+                    "OIDC_ISSUER" => Some("https://sso.example.org".to_string()),
+                    "OIDC_CLIENT_ID" => Some("openvle".to_string()),
+                    "OIDC_REDIRECT_URL" => Some("https://vle.example.org/auth/oidc/callback".to_string()),
+                    "OIDC_CA_FILE" if alternative => Some("/etc/passwd".to_string()),
                     "LDAP_USER_DN_TEMPLATE" if alternative => Some("uid={username},dc=h".to_string()),
                     "LDAP_GROUP_BASE" if alternative => Some("dc=h".to_string()),
                     _ => None,

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod events;
 pub mod health;
 pub mod logging;
+pub mod oidc;
 pub mod web;
 pub mod wiring;
 

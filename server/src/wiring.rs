@@ -5,11 +5,13 @@ use std::sync::Arc;
 
 use ldap_connector::LdapDirectory;
 use ldap_connector::adapter::LdapSignIn;
+use oidc_connector::adapter::OidcSignIn;
 use proxmox_connector::PveClient;
 use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config};
 use services::Services;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
+use services::role_rules::RoleRules;
 use store::{Database, RedisStore};
 
 use crate::config::{Config, DatabaseConfig};
@@ -91,15 +93,16 @@ impl System {
         if let Some(ldap) = &config.ldap {
             // Checks the TLS settings; does not connect (the directory may be down at start).
             let directory = LdapDirectory::new(ldap.config.clone()).map_err(|e| StartError::Input(e.to_string()))?;
-            for (_, role) in ldap.rules.entries().chain(ldap.rules.default_role().map(|r| ("", r))) {
-                let known = services.ports().roles.by_key(role).await.map_err(|e| StartError::Input(e.to_string()))?;
-                if known.is_none() {
-                    return Err(StartError::Input(format!(
-                        "LDAP_ROLE_RULES / LDAP_DEFAULT_ROLE: there is no role with the key {role:?}"
-                    )));
-                }
-            }
+            check_roles(&services, &ldap.rules, "LDAP_ROLE_RULES / LDAP_DEFAULT_ROLE").await?;
             services = services.with_directory(Arc::new(LdapSignIn::new(directory, ldap.rules.clone())));
+        }
+        if let Some(oidc) = &config.oidc {
+            check_roles(&services, &oidc.rules, "OIDC_ROLE_RULES / OIDC_DEFAULT_ROLE").await?;
+            let provider = Arc::new(OidcSignIn::new(oidc.config.clone(), oidc.rules.clone()));
+            // A provider that is down must not stop the server (local accounts still sign
+            // in): a failed discovery is logged and retried at the next sign-in.
+            provider.warm_up().await;
+            services = services.with_identity_provider(provider);
         }
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
@@ -107,6 +110,17 @@ impl System {
         tracing::info!(?config, "started");
         Ok(System { db, redis, services, mongodb: config.mongodb.clone() })
     }
+}
+
+/// Every role the rules name must exist.
+async fn check_roles(services: &Services, rules: &RoleRules, vars: &str) -> Result<(), StartError> {
+    for (_, role) in rules.entries().chain(rules.default_role().map(|r| ("", r))) {
+        let known = services.ports().roles.by_key(role).await.map_err(|e| StartError::Input(e.to_string()))?;
+        if known.is_none() {
+            return Err(StartError::Input(format!("{vars}: there is no role with the key {role:?}")));
+        }
+    }
+    Ok(())
 }
 
 /// A password for a generated account: 20 characters from a 57-symbol

@@ -6,10 +6,13 @@ pub mod accounts;
 pub mod clock;
 pub mod cluster;
 pub mod directory;
+pub mod identity_provider;
 pub mod jobs;
+pub mod oidc;
 pub mod passwords;
 pub mod policies;
 pub mod ports;
+pub mod role_rules;
 pub mod roles;
 pub mod secrets;
 pub mod sessions;
@@ -29,6 +32,8 @@ pub struct Ports {
     pub settings: Arc<dyn ports::SettingsRepo>,
     pub policies: Arc<dyn ports::PolicyRepo>,
     pub sessions: Arc<dyn ports::SessionStore>,
+    /// Single sign-on attempts between the redirect to the provider and its callback.
+    pub pending_logins: Arc<dyn ports::PendingLogins>,
     pub attempts: Arc<dyn ports::AttemptCounter>,
     pub tasks: Arc<dyn jobs::TaskRepo>,
     pub queue: Arc<dyn jobs::JobQueue>,
@@ -48,6 +53,8 @@ pub struct Services {
     cluster: cluster::ClusterHandle,
     /// The institution's directory when LDAP sign-in is enabled.
     directory: Option<Arc<dyn directory::Directory>>,
+    /// The OpenID provider when OIDC sign-in is enabled.
+    identity_provider: Option<Arc<dyn identity_provider::IdentityProvider>>,
 }
 
 impl Services {
@@ -60,6 +67,7 @@ impl Services {
             worker_max_retry: 5,
             cluster: cluster::ClusterHandle::default(),
             directory: None,
+            identity_provider: None,
         }
     }
 
@@ -79,6 +87,16 @@ impl Services {
     pub fn with_directory(mut self, directory: Arc<dyn directory::Directory>) -> Services {
         self.directory = Some(directory);
         self
+    }
+
+    /// Enables single sign-on through an OpenID provider.
+    pub fn with_identity_provider(mut self, provider: Arc<dyn identity_provider::IdentityProvider>) -> Services {
+        self.identity_provider = Some(provider);
+        self
+    }
+
+    pub fn identity_provider(&self) -> Option<&Arc<dyn identity_provider::IdentityProvider>> {
+        self.identity_provider.as_ref()
     }
 
     pub fn directory(&self) -> Option<&Arc<dyn directory::Directory>> {

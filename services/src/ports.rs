@@ -165,6 +165,17 @@ pub trait SessionStore: Send + Sync {
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
 }
 
+/// Single sign-on attempts waiting for the provider's callback: the secrets of the attempt
+/// (state, nonce, PKCE verifier) stay on the server under a random id that only the
+/// browser's cookie names. Shared by all replicas (Redis or SQL).
+#[async_trait]
+pub trait PendingLogins: Send + Sync {
+    async fn put(&self, id: &str, value: &str, expires_at: Timestamp) -> Result<(), StoreError>;
+    /// Removes and returns the value (single use); `None` when unknown or expired at `now`.
+    async fn take(&self, id: &str, now: Timestamp) -> Result<Option<String>, StoreError>;
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}
+
 /// Counts failed attempts per key in fixed windows (login rate limiting). Shared
 /// by all replicas, hence a port (Redis or SQL) and not process memory.
 #[async_trait]

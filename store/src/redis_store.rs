@@ -7,7 +7,7 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use services::StoreError;
 use services::jobs::LeaseStore;
-use services::ports::{AttemptCounter, SessionRecord, SessionStore};
+use services::ports::{AttemptCounter, PendingLogins, SessionRecord, SessionStore};
 
 use crate::queue::RedisQueue;
 
@@ -54,6 +54,10 @@ impl RedisStore {
 
     fn user_sessions_key(&self, user_id: i64) -> String {
         format!("{}:user-sessions:{user_id}", self.prefix)
+    }
+
+    fn pending_login_key(&self, id: &str) -> String {
+        format!("{}:pending-login:{id}", self.prefix)
     }
 
     fn lease_key(&self, name: &str) -> String {
@@ -231,5 +235,24 @@ impl LeaseStore for RedisStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+}
+
+/// Expired by Redis itself; `GETDEL` makes a take single-use across replicas.
+#[async_trait]
+impl PendingLogins for RedisStore {
+    async fn put(&self, id: &str, value: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let ttl = ttl_millis(expires_at, now_millis());
+        conn.pset_ex::<_, _, ()>(self.pending_login_key(id), value, ttl).await.map_err(unavailable)
+    }
+
+    async fn take(&self, id: &str, _now: Timestamp) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        conn.get_del(self.pending_login_key(id)).await.map_err(unavailable)
+    }
+
+    async fn purge_expired(&self, _now: Timestamp) -> Result<u64, StoreError> {
+        Ok(0)
     }
 }

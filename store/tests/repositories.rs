@@ -6,7 +6,9 @@ use domain::page::PageRequest;
 use domain::time::Timestamp;
 use domain::{AccessLevel, AuthBackend, Grant, Language, ObjectType, UserStatus};
 use services::StoreError;
-use services::ports::{AttemptCounter, NewUser, PolicyRecord, RoleRecord, SessionRecord, SessionStore, UserQuery};
+use services::ports::{
+    AttemptCounter, NewUser, PendingLogins, PolicyRecord, RoleRecord, SessionRecord, SessionStore, UserQuery,
+};
 use store::Database;
 
 fn new_user(username: &str) -> NewUser {
@@ -216,6 +218,32 @@ async fn redis_sessions_and_attempts() {
     let redis = common::redis().await;
     check_sessions(&redis, 77).await;
     check_attempts(&redis).await;
+}
+
+/// A pending sign-in attempt is taken once; an expired one is gone.
+async fn check_pending_logins(store: &dyn PendingLogins) {
+    let now = Timestamp(now_ms());
+    let id = |c: &str| c.repeat(64);
+    store.put(&id("a"), r#"{"state":"s"}"#, now.plus_secs(600)).await.unwrap();
+    store.put(&id("b"), "short-lived", Timestamp(now_ms() + 50)).await.unwrap();
+    assert_eq!(store.take(&id("a"), now).await.unwrap().as_deref(), Some(r#"{"state":"s"}"#));
+    assert_eq!(store.take(&id("a"), now).await.unwrap(), None, "single use");
+    assert_eq!(store.take(&id("z"), now).await.unwrap(), None);
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    assert_eq!(store.take(&id("b"), Timestamp(now_ms())).await.unwrap(), None, "expired");
+}
+
+async fn sql_pending_logins(db: Database) {
+    let ports = db.ports(None);
+    check_pending_logins(ports.pending_logins.as_ref()).await;
+    ports.pending_logins.put(&"c".repeat(64), "x", Timestamp(now_ms() + 1_000)).await.unwrap();
+    assert_eq!(ports.pending_logins.purge_expired(Timestamp(now_ms() + 2_000)).await.unwrap(), 1);
+}
+on_both_dialects!(sql_pending_logins);
+
+#[tokio::test]
+async fn redis_pending_logins() {
+    check_pending_logins(&common::redis().await).await;
 }
 
 #[tokio::test]

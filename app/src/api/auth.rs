@@ -13,6 +13,9 @@ pub struct ShellInfo {
     pub user: Option<SessionUser>,
     pub language: Language,
     pub title: String,
+    /// The label of the single sign-on button (`OIDC_DISPLAY_NAME`) when OIDC is enabled.
+    #[serde(default)]
+    pub oidc_button: Option<String>,
 }
 
 /// Public: answers for anonymous visitors too (they get the login page).
@@ -30,7 +33,7 @@ pub async fn load_shell() -> ApiResult<ShellInfo> {
         .map(|s| s.value)
         .unwrap_or_else(|| "OpenVLE".into());
     let language = user.as_ref().map(|u| u.language).unwrap_or_else(context::browser_language);
-    Ok(ShellInfo { user, language, title })
+    Ok(ShellInfo { user, language, title, oidc_button: state.services.oidc_button() })
 }
 
 /// Only local paths: a `next` pointing elsewhere would make the login page

@@ -81,16 +81,26 @@ fn set_cookie(value: String) {
     }
 }
 
-/// HttpOnly so scripts cannot read it; SameSite=Lax so other sites cannot
-/// post with it; Secure when served over https.
-pub fn set_session_cookie(token: &str, max_age_secs: i64, secure: bool) {
+/// A `Set-Cookie` value for one of our cookies: HttpOnly so scripts cannot read it;
+/// SameSite=Lax so other sites cannot post with it; Secure when served over https.
+/// `max_age_secs` 0 removes the cookie. Shared by server functions and plain handlers
+/// (single sign-on) so every cookie is formatted the same way.
+pub fn cookie_header(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    set_cookie(format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"));
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// The session cookie's `Set-Cookie` value.
+pub fn session_cookie_header(token: &str, max_age_secs: i64, secure: bool) -> String {
+    cookie_header(SESSION_COOKIE, token, max_age_secs, secure)
+}
+
+pub fn set_session_cookie(token: &str, max_age_secs: i64, secure: bool) {
+    set_cookie(session_cookie_header(token, max_age_secs, secure));
 }
 
 pub fn clear_session_cookie(secure: bool) {
-    let secure = if secure { "; Secure" } else { "" };
-    set_cookie(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"));
+    set_cookie(session_cookie_header("", 0, secure));
 }
 
 /// After a successful form post: go to `path` with a flash message. Works

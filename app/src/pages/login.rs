@@ -6,7 +6,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::auth::{Login, load_shell, safe_next};
 use crate::components::forms::{ActionError, INPUT_CLASS, Submit};
 use crate::components::layout::Flash;
-use crate::i18n::Msg;
+use crate::i18n::{Msg, oidc_error_text};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -22,7 +22,12 @@ pub fn LoginPage() -> impl IntoView {
                     }
                     Ok(info) => {
                         provide_context(info.clone());
-                        view! { <LoginForm title=info.title.clone() lang=info.language next=next/> }.into_any()
+                        let oidc_error = query.with_untracked(|q| q.get("oidc_error"));
+                        view! {
+                            <LoginForm title=info.title.clone() lang=info.language next=next
+                                oidc_button=info.oidc_button.clone() oidc_error=oidc_error/>
+                        }
+                        .into_any()
                     }
                     Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -32,7 +37,14 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 #[component]
-fn LoginForm(title: String, lang: domain::Language, next: String) -> impl IntoView {
+fn LoginForm(
+    title: String,
+    lang: domain::Language,
+    next: String,
+    oidc_button: Option<String>,
+    oidc_error: Option<String>,
+) -> impl IntoView {
+    let oidc_start = format!("/auth/oidc/start?next={}", crate::url_encode(safe_next(Some(&next))));
     let login = ServerAction::<Login>::new();
     let pending = login.pending();
     let pending = Memo::new(move |_| pending.get());
@@ -47,6 +59,18 @@ fn LoginForm(title: String, lang: domain::Language, next: String) -> impl IntoVi
                 <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>
                 <p class="mb-6 mt-1 text-sm text-slate-500">{Msg::AppTagline.text(lang)}</p>
                 <Flash/>
+                {oidc_error.map(|key| view! {
+                    <p role="alert" class="mb-4 rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+                        {oidc_error_text(&key, lang)}
+                    </p>
+                })}
+                {oidc_button.map(|name| view! {
+                    // rel=external: a full page load (the router must not handle this server route).
+                    <a href=oidc_start rel="external" class="mb-4 flex w-full items-center justify-center rounded border border-indigo-600 px-4 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50 focus:outline-none focus:ring-2 focus:ring-indigo-300">
+                        {Msg::SignInWith.text(lang).replace("{name}", &name)}
+                    </a>
+                    <p class="mb-4 text-center text-xs uppercase tracking-wide text-slate-400">{Msg::OrDivider.text(lang)}</p>
+                })}
                 <ActionError value=login.value()/>
                 <ActionForm action=login attr:aria-label=Msg::SignIn.text(lang)>
                     <input type="hidden" name="next" value=next/>

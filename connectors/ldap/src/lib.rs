@@ -14,7 +14,7 @@ mod config;
 mod directory;
 mod error;
 pub mod escape;
-mod roles;
+
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tls;
@@ -26,5 +26,5 @@ pub use config::{
 };
 pub use directory::LdapDirectory;
 pub use error::LdapError;
-pub use roles::RoleRules;
+pub use services::role_rules::RoleRules;
 pub use user::{DirectoryGroup, DirectoryUser};

@@ -13,11 +13,14 @@
 //! Requests go through reqwest with rustls on the `ring` provider (configured here, so no
 //! process-wide default is needed) and never follow redirects.
 
+pub mod adapter;
 mod claims;
 mod client;
 mod config;
 mod error;
 mod http;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod token;
 
 pub use claims::OidcIdentity;

@@ -53,6 +53,13 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        TestApp::start_on(listener, backend, extra).await
+    }
+
+    /// Serves on a listener bound beforehand, for configuration that must name the app's
+    /// own address (an OpenID provider's registered callback).
+    pub async fn start_on(listener: tokio::net::TcpListener, backend: Backend, extra: &[(&str, &str)]) -> TestApp {
         server::install_crypto_provider();
         let data_dir = TempDir(std::env::temp_dir().join(unique("openvle_app")));
         let mut vars: HashMap<String, String> = HashMap::new();
@@ -99,7 +106,6 @@ impl TestApp {
                 .await
                 .expect("seed user");
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = server::web::router(&config, system.clone());
         tokio::spawn(async move {

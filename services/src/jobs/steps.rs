@@ -27,7 +27,12 @@ impl StepRunner for ProductSteps {
             (Job::PurgeSessions, "purge") => {
                 let removed =
                     self.services.purge_expired_sessions().await.map_err(|e| StepError::retryable(e.to_string()))?;
-                tracing::info!(task = task.id, removed, "expired sessions removed");
+                let attempts = self
+                    .services
+                    .purge_expired_pending_logins()
+                    .await
+                    .map_err(|e| StepError::retryable(e.to_string()))?;
+                tracing::info!(task = task.id, removed, attempts, "expired sessions and sign-in attempts removed");
                 Ok(())
             }
             (Job::Ping { sleep_ms, .. }, "wait") => {

@@ -3,6 +3,7 @@
 mod attempts;
 mod cluster;
 mod leases;
+mod pending_logins;
 mod policies;
 mod roles;
 mod sessions;
