@@ -1029,6 +1029,15 @@ fn valid_snapname(name: &str) -> bool {
 }
 
 /// Sets a config lock for the duration of a snapshot task, after the usual checks.
+/// Proxmox answers a missing snapshot with a 500 and this message.
+fn snapshot_exists(vm: &Vm, name: &str) -> Result<(), ApiError> {
+    if vm.snapshots.iter().any(|s| s.name == name) {
+        Ok(())
+    } else {
+        Err(ApiError::internal(format!("snapshot '{name}' does not exist")))
+    }
+}
+
 fn lock_for_snapshot(
     sim: &Simulator,
     caller: &Caller,
@@ -1092,11 +1101,7 @@ async fn rollback(
     params.allow(&["start"])?;
     let vmid = parse_vmid(&vmid)?;
     lock_for_snapshot(&sim, &caller, &node, vmid, "VM.Snapshot.Rollback", "rollback", |vm| {
-        if vm.snapshots.iter().any(|s| s.name == snapname) {
-            Ok(())
-        } else {
-            Err(ApiError::internal(format!("snapshot '{snapname}' does not exist")))
-        }
+        snapshot_exists(vm, &snapname)
     })?;
     let secs = sim.inner.config.timings.rollback;
     let task_node = node.clone();
@@ -1122,11 +1127,7 @@ async fn delete_snapshot(
     params.allow(&["force"])?;
     let vmid = parse_vmid(&vmid)?;
     lock_for_snapshot(&sim, &caller, &node, vmid, "VM.Snapshot", "snapshot-delete", |vm| {
-        if vm.snapshots.iter().any(|s| s.name == snapname) {
-            Ok(())
-        } else {
-            Err(ApiError::internal(format!("snapshot '{snapname}' does not exist")))
-        }
+        snapshot_exists(vm, &snapname)
     })?;
     let secs = sim.inner.config.timings.snapshot;
     let task_node = node.clone();
