@@ -20,6 +20,13 @@ use sqlx::any::AnyPoolOptions;
 pub use queue::{MemoryQueue, RedisQueue};
 pub use redis_store::RedisStore;
 
+/// The wall clock in the stored form (UTC milliseconds), for adapters whose
+/// callers pass no time of their own (Redis expiry, leases, delayed jobs).
+pub(crate) fn now_millis() -> i64 {
+    use services::clock::{Clock, SystemClock};
+    SystemClock.now().millis()
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Dialect {
     MariaDb,

@@ -1,6 +1,7 @@
 //! Sessions and login-attempt counters in Redis: shared by every replica and
 //! expired by Redis itself.
 
+use crate::now_millis;
 use async_trait::async_trait;
 use domain::time::Timestamp;
 use redis::AsyncCommands;
@@ -71,13 +72,6 @@ impl RedisStore {
 
 fn ttl_millis(expires_at: Timestamp, now_millis: i64) -> u64 {
     u64::try_from((expires_at.millis() - now_millis).max(1)).unwrap_or(1)
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[async_trait]

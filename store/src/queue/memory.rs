@@ -14,7 +14,7 @@ use services::StoreError;
 use services::jobs::{Delivery, JobQueue};
 use tokio::sync::Notify;
 
-use super::now_millis;
+use crate::now_millis;
 
 #[derive(Default)]
 struct State {

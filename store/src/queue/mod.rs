@@ -7,10 +7,3 @@ mod redis;
 
 pub use memory::MemoryQueue;
 pub use redis::RedisQueue;
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}

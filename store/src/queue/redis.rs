@@ -16,7 +16,7 @@ use redis::{Script, Value};
 use services::StoreError;
 use services::jobs::{Delivery, JobQueue};
 
-use super::now_millis;
+use crate::now_millis;
 
 const GROUP: &str = "workers";
 

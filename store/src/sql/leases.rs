@@ -1,17 +1,11 @@
 use std::time::Duration;
 
+use crate::now_millis;
 use async_trait::async_trait;
 use services::StoreError;
 use services::jobs::LeaseStore;
 
 use super::{SqlStore, store_error};
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 #[async_trait]
 impl LeaseStore for SqlStore {
