@@ -5,9 +5,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::api::context::SESSION_COOKIE;
+use app::api::context::{SESSION_COOKIE, cookie_value};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use domain::task::TaskStatus;
@@ -17,22 +17,11 @@ use crate::web::WebState;
 
 const POLL: Duration = Duration::from_millis(500);
 
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_string())
-}
-
 /// `GET /events/tasks/{id}`: a `change` event whenever the task changes,
 /// until it reaches a final state. The caller must be allowed to read it.
 pub async fn task_events(State(state): State<WebState>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
     let services = state.system.services.clone();
-    let user = match session_token(&headers) {
+    let user = match cookie_value(&headers, SESSION_COOKIE) {
         Some(token) => services.session_user(&token).await.ok().flatten(),
         None => None,
     };

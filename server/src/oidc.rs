@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use app::api::auth::safe_next;
-use app::api::context::cookie_header;
+use app::api::context::{cookie_header, cookie_value};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,18 +21,6 @@ use crate::web::WebState;
 
 /// The cookie naming the pending sign-in attempt.
 pub const OIDC_COOKIE: &str = "openvle_oidc";
-
-fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, value)| value.to_string())
-        .filter(|v| !v.is_empty())
-}
 
 /// 303 to `location`, setting the given cookies.
 fn see_other(location: &str, cookies: &[String]) -> Response {
@@ -85,7 +73,7 @@ pub async fn callback(
 ) -> Response {
     let secure = state.server.secure_cookies;
     let services = &state.system.services;
-    let pending_id = cookie(&headers, OIDC_COOKIE).unwrap_or_default();
+    let pending_id = cookie_value(&headers, OIDC_COOKIE).unwrap_or_default();
     let code = query.get("code").map(String::as_str).unwrap_or_default();
     let returned_state = query.get("state").map(String::as_str).unwrap_or_default();
     if let Some(error) = query.get("error") {

@@ -35,19 +35,22 @@ pub fn client_ip() -> String {
     parts().and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone())).unwrap_or_else(|| "unknown".into())
 }
 
-/// The session token from the request's cookie, if any.
-pub fn session_token() -> Option<String> {
-    let parts = parts()?;
-    parts
-        .headers
+/// The value of cookie `name` in a request's headers, if set and not empty.
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Option<String> {
+    cookie_value(&parts()?.headers, SESSION_COOKIE)
 }
 
 /// The signed-in user, or `None` for an anonymous request.
