@@ -18,7 +18,7 @@ if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 
 fi
 # The browser bundle may be built by another compiler (Debian's rustc-web);
 # its own target directory keeps the two from invalidating each other.
-WASM_TARGET_DIR="$CACHE/target-wasm"
+WASM_TARGET_DIR="${OPENVLE_WASM_TARGET_DIR:-$CACHE/target-wasm}"
 SITE="$ROOT/target/site"
 # The wasm-bindgen CLI must match the crate exactly; the pin lives in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -nE 's/^wasm-bindgen = "=([0-9.]+)".*/\1/p' "$ROOT/Cargo.toml")"
