@@ -42,6 +42,7 @@ fn set_status(error: &AppError) {
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         AppError::Conflict { .. } => StatusCode::CONFLICT,
         AppError::Unreachable | AppError::DirectoryUnreachable => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::CheckFailed { .. } => StatusCode::BAD_GATEWAY,
         AppError::Cluster { problem } => {
             use domain::cluster::ClusterProblem as P;
             match problem {

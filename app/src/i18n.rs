@@ -207,6 +207,36 @@ messages! {
     ErrOidcUnavailable => "Single sign-on is not available right now: the sign-in service cannot be reached or is not set up correctly. Local accounts can still sign in.", "Die zentrale Anmeldung ist gerade nicht verfügbar: Der Anmeldedienst ist nicht erreichbar oder nicht richtig eingerichtet. Lokale Konten können sich weiterhin anmelden.";
     ErrOidcDisabled => "Single sign-on is not enabled.", "Die zentrale Anmeldung ist nicht aktiviert.";
     ErrAccountBelongsElsewhere => "This username belongs to an account that signs in another way (password or directory), so single sign-on cannot use it. Please contact an administrator.", "Dieser Benutzername gehört zu einem Konto, das sich auf andere Weise anmeldet (Passwort oder Verzeichnis), daher kann die zentrale Anmeldung es nicht verwenden. Bitte wenden Sie sich an die Administration.";
+    // Admin sign-in page: LDAP and OpenID Connect.
+    SignInMethods => "Sign-in", "Anmeldung";
+    SignInMethodsIntro => "How people sign in. These settings come from the server's environment (variables shown on the left); change them there and restart.", "Wie sich Personen anmelden. Diese Einstellungen stammen aus der Umgebung des Servers (links die Variablen); ändern Sie sie dort und starten Sie neu.";
+    LocalAccounts => "Local accounts", "Lokale Konten";
+    LocalLoginOn => "Users other than administrators may sign in with a local password.", "Auch Personen ohne Administrationsrechte dürfen sich mit einem lokalen Passwort anmelden.";
+    LocalLoginOff => "Only administrators may sign in with a local password.", "Nur Administrierende dürfen sich mit einem lokalen Passwort anmelden.";
+    ChangeInSettings => "Change in Settings", "In den Einstellungen ändern";
+    DirectoryLdap => "Directory (LDAP)", "Verzeichnis (LDAP)";
+    SingleSignOn => "Single sign-on (OpenID Connect)", "Zentrale Anmeldung (OpenID Connect)";
+    NotConfigured => "Not configured.", "Nicht eingerichtet.";
+    LdapHowTo => "Set LDAP_ENABLED=true, LDAP_URL and the other LDAP_* variables to let people sign in with their directory account.", "Setzen Sie LDAP_ENABLED=true, LDAP_URL und die übrigen LDAP_*-Variablen, damit sich Personen mit ihrem Verzeichniskonto anmelden können.";
+    OidcHowTo => "Set OIDC_ENABLED=true, OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_REDIRECT_URL to offer single sign-on.", "Setzen Sie OIDC_ENABLED=true, OIDC_ISSUER, OIDC_CLIENT_ID und OIDC_REDIRECT_URL, um die zentrale Anmeldung anzubieten.";
+    Variable => "Variable", "Variable";
+    RoleRules => "Role rules (first match wins)", "Rollenregeln (die erste passende gilt)";
+    TestLookup => "Test: look a user up", "Test: eine Person nachschlagen";
+    TestLookupHint => "Binds with the service account and shows what a sign-in would make of this user. Changes nothing.", "Meldet sich mit dem Dienstkonto an und zeigt, was eine Anmeldung aus dieser Person machen würde. Ändert nichts.";
+    Test => "Test", "Testen";
+    TestProvider => "Test: fetch discovery and signing keys", "Test: Discovery und Signaturschlüssel abrufen";
+    NoDirectoryEntry => "No directory entry matches {username}.", "Kein Verzeichniseintrag passt zu {username}.";
+    Groups => "Groups", "Gruppen";
+    MappedRole => "Role at next sign-in", "Rolle bei der nächsten Anmeldung";
+    AccountDisabledInDirectory => "Disabled in the directory: cannot sign in", "Im Verzeichnis deaktiviert: kann sich nicht anmelden";
+    Issuer => "Issuer", "Aussteller";
+    Endpoints => "Endpoints", "Endpunkte";
+    SigningKeys => "Signing keys", "Signaturschlüssel";
+    Warnings => "Warnings", "Warnungen";
+    ProviderOk => "The provider answered and its keys were loaded.", "Der Anbieter hat geantwortet und seine Schlüssel wurden geladen.";
+    ErrCheckFailed => "{system} test failed: {message}", "{system}-Test fehlgeschlagen: {message}";
+    ErrLdapNotConfigured => "LDAP sign-in is not configured.", "Die LDAP-Anmeldung ist nicht eingerichtet.";
+    ErrOidcNotConfigured => "Single sign-on (OpenID Connect) is not configured.", "Die zentrale Anmeldung (OpenID Connect) ist nicht eingerichtet.";
     // Flash messages after a successful action.
     FlashQueued => "Queued: a worker picks it up shortly.", "Eingereiht: ein Worker übernimmt in Kürze.";
     FlashSaved => "Saved.", "Gespeichert.";
@@ -340,6 +370,8 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "oidc_rejected" => Msg::ErrOidcRejected,
             "oidc_unavailable" => Msg::ErrOidcUnavailable,
             "oidc_disabled" => Msg::ErrOidcDisabled,
+            "ldap_not_configured" => Msg::ErrLdapNotConfigured,
+            "oidc_not_configured" => Msg::ErrOidcNotConfigured,
             "account_belongs_elsewhere" => Msg::ErrAccountBelongsElsewhere,
             "policy_inactive" => Msg::ErrPolicyInactive,
             "passwords_differ" => Msg::PasswordsDiffer,
@@ -354,6 +386,9 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),
         AppError::DirectoryUnreachable => Msg::ErrDirectoryUnreachable.text(lang).into(),
         AppError::Cluster { problem } => cluster_problem_text(problem, lang),
+        AppError::CheckFailed { system, message } => {
+            Msg::ErrCheckFailed.text(lang).replace("{system}", system).replace("{message}", message)
+        }
         AppError::Internal { reference } => Msg::ErrInternal.text(lang).replace("{reference}", reference),
     }
 }

@@ -107,18 +107,6 @@ pub struct ConnectionView {
     pub problem: Option<ClusterProblem>,
 }
 
-/// A secret as typed into a form: (de)serialises as the plain string, but
-/// Debug output never shows it (server-function arguments derive Debug).
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(pub String);
-
-impl fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "SecretText(<empty>)" } else { "SecretText(<redacted>)" })
-    }
-}
-
 /// What the settings form sends. An empty `secret` keeps the stored one.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionInput {
@@ -398,9 +386,6 @@ mod tests {
     fn input_debug_hides_the_secret() {
         let input = ConnectionInput { secret: "s3cr3t-value".into(), ..ConnectionInput::default() };
         assert!(!format!("{input:?}").contains("s3cr3t"));
-        let text = SecretText("s3cr3t-value".into());
-        assert!(!format!("{text:?}").contains("s3cr3t"));
-        assert_eq!(serde_json::to_string(&text).unwrap(), "\"s3cr3t-value\"");
     }
 
     #[test]

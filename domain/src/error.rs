@@ -76,6 +76,10 @@ pub enum AppError {
     /// The Proxmox VE cluster could not be used; `problem` says why.
     #[error("Proxmox VE: {problem:?}")]
     Cluster { problem: ClusterProblem },
+    /// An administrator's test of another system (the directory, the OpenID provider)
+    /// failed; `message` is what that system or the network said, never a secret.
+    #[error("{system}: {message}")]
+    CheckFailed { system: String, message: String },
     /// Something failed on the server; the log has details under `reference`.
     #[error("internal error (ref {reference})")]
     Internal { reference: String },
@@ -121,6 +125,7 @@ mod tests {
             AppError::Unreachable,
             AppError::DirectoryUnreachable,
             AppError::Cluster { problem: ClusterProblem::Api { status: 500, message: "x".into() } },
+            AppError::CheckFailed { system: "LDAP".into(), message: "invalid credentials".into() },
             AppError::Internal { reference: "ab12".into() },
         ];
         for error in all {

@@ -8,7 +8,9 @@ pub mod cluster;
 pub mod error;
 pub mod page;
 pub mod policy;
+pub mod secret;
 pub mod settings;
+pub mod sign_in;
 pub mod task;
 pub mod time;
 pub mod user;
@@ -16,4 +18,5 @@ pub mod validate;
 
 pub use access::{AccessLevel, Action, Actor, Grant, ObjectType, Target, can};
 pub use error::{AppError, Field};
+pub use secret::SecretText;
 pub use user::{AuthBackend, Language, UserStatus};

@@ -26,6 +26,7 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_roles" | "get_role" | "list_permissions" | "create_role" | "update_role" | "copy_role"
         | "delete_role" => ADMIN,
         "list_settings" | "update_setting" => ADMIN,
+        "sign_in_methods" | "test_directory" | "test_identity_provider" => ADMIN,
         "list_policies" | "create_policy" | "set_policy_active" => ADMIN,
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
         "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
@@ -82,6 +83,7 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             vec![("id", participant_role.to_string()), ("key", format!("copy_by_{caller}")), ("name", "Copy".into())]
         }
         "update_setting" => vec![("key", "contact.mail".into()), ("value", "help@example.org".into())],
+        "test_directory" => vec![("username", "alice".into())],
         "save_connection" => vec![
             ("url", "http://127.0.0.1:9".into()),
             ("token_id", "openvle@pve!demo".into()),

@@ -203,3 +203,38 @@ async fn local_and_directory_accounts_never_merge() {
     let (_, local_try) = login(&app, "bob", PASSWORD).await;
     assert_eq!(local_try.error().as_deref(), Some("invalid_credentials"));
 }
+
+#[tokio::test]
+async fn administrators_see_the_configuration_and_test_a_lookup() {
+    let mut slapd = Slapd::start().await;
+    let app = app_with_directory(Backend::Sqlite, &slapd).await;
+    let admin = app.signed_in("admin").await;
+
+    let overview = admin.call("sign_in_methods", &[]).await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(overview.body.contains(&slapd.ldap_url()), "{}", overview.body);
+    assert!(overview.body.contains("cn=admins,ou=groups,dc=example,dc=org → admin"), "{}", overview.body);
+    assert!(!overview.body.contains(READER_PW), "the bind password is never shown: {}", overview.body);
+    assert!(overview.body.contains("\"provider\":null"), "OIDC is not configured: {}", overview.body);
+
+    // The lookup shows the mapped role and the disabled flag, and creates nobody.
+    let alice = admin.call("test_directory", &[("username", "alice")]).await;
+    assert_eq!(alice.status, 200, "{}", alice.body);
+    assert!(alice.body.contains("\"role_key\":\"admin\""), "{}", alice.body);
+    assert!(alice.body.contains("\"email\":\"alice@example.org\""), "{}", alice.body);
+    let carol = admin.call("test_directory", &[("username", "carol")]).await;
+    assert!(carol.body.contains("\"disabled\":true"), "{}", carol.body);
+    let nobody = admin.call("test_directory", &[("username", "nobody")]).await;
+    assert!(nobody.body.contains("\"found\":null"), "{}", nobody.body);
+    assert!(stored(&app, "alice").await.is_none() && stored(&app, "carol").await.is_none());
+    let injected = admin.call("test_directory", &[("username", "*)(uid=*")]).await;
+    assert_eq!(injected.status, 422, "not a username: {}", injected.body);
+
+    // The page renders the same, and a test without the directory names the failure.
+    let page = admin.get("/admin/sign-in?ldap_user=alice").await;
+    assert!(page.body.contains("data-testid=\"ldap-role\">admin<"), "{}", page.body);
+    slapd.stop();
+    let down = admin.call("test_directory", &[("username", "alice")]).await;
+    assert_eq!((down.status, down.error().as_deref()), (502, Some("check_failed")), "{}", down.body);
+    assert!(down.body.contains("unreachable"), "{}", down.body);
+}

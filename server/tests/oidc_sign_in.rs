@@ -43,6 +43,7 @@ async fn start(backend: Backend, issuer_suffix: &str, down_at_start: bool) -> Ss
             ("OIDC_CLIENT_SECRET", CLIENT_SECRET),
             ("OIDC_REDIRECT_URL", &callback),
             ("OIDC_DISPLAY_NAME", "Example SSO"),
+            ("OIDC_LOGOUT", "True"),
             ("OIDC_TIMEOUT_SECS", "5"),
             ("OIDC_ROLE_RULES", "admins=admin;teachers=instructor"),
         ],
@@ -282,4 +283,66 @@ async fn a_rule_naming_an_unknown_role_stops_start_up() {
     };
     let message = error.to_string();
     assert!(message.contains("OIDC_ROLE_RULES") && message.contains("headmaster"), "{message}");
+}
+
+#[tokio::test]
+async fn signing_out_also_signs_out_at_the_provider() {
+    let sso = app_with_provider(Backend::Sqlite, "").await;
+    let (pending, callback) = sso.sign_in_at_provider("alice", "/").await;
+    let res = sso.callback(&pending, &callback.code, &callback.state).await;
+    let session = set_cookie(&res, "openvle_session").unwrap();
+
+    let logout = http()
+        .post(sso.app.url(&common::server_fn_path("logout")))
+        .header("Origin", sso.app.url(""))
+        .header("Cookie", format!("openvle_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    let to = reqwest::Url::parse(&location(&logout)).unwrap();
+    assert!(to.as_str().starts_with(&sso.provider.issuer()), "goes to the provider's end-session endpoint: {to}");
+    let query: std::collections::HashMap<_, _> = to.query_pairs().into_owned().collect();
+    assert!(query.get("id_token_hint").is_some_and(|t| t.split('.').count() == 3), "{to}");
+    assert_eq!(query.get("client_id").map(String::as_str), Some(CLIENT_ID));
+    assert_eq!(query.get("post_logout_redirect_uri"), Some(&sso.app.url("/login")));
+    assert_eq!(sso.shell_user(&session).await, None, "our session ended before leaving");
+
+    // The provider accepts the hint and the redirect: it asks to confirm, no error page.
+    let page = http().get(to).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("name=\"xsrf\""), "{body}");
+
+    // A local session signs out as before, straight to the login page.
+    let admin = sso.app.signed_in("admin").await;
+    let reply = admin.form("logout", &[], "/").await;
+    assert!(reply.location.unwrap_or_default().contains("/login?ok=signed_out"));
+}
+
+#[tokio::test]
+async fn administrators_see_the_configuration_and_test_the_provider() {
+    let mut sso = app_with_provider(Backend::Sqlite, "").await;
+    let admin = sso.app.signed_in("admin").await;
+    let overview = admin.call("sign_in_methods", &[]).await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(overview.body.contains(&sso.callback), "{}", overview.body);
+    assert!(overview.body.contains("admins → admin"), "{}", overview.body);
+    assert!(overview.body.contains(&sso.app.url("/login")), "post-logout URI to register: {}", overview.body);
+    assert!(!overview.body.contains(CLIENT_SECRET), "{}", overview.body);
+    assert!(overview.body.contains("\"directory\":null"), "{}", overview.body);
+
+    let check = admin.call("test_identity_provider", &[]).await;
+    assert_eq!(check.status, 200, "{}", check.body);
+    let check: serde_json::Value = serde_json::from_str(&check.body).unwrap();
+    assert_eq!(check["issuer"].as_str(), Some(sso.provider.issuer().as_str()));
+    assert_eq!(check["signing_key_ids"].as_array().map(Vec::len), Some(1), "{check}");
+    assert!(check["end_session_endpoint"].is_string(), "{check}");
+
+    // The page shows the same; with the provider gone the test names the failure.
+    let page = admin.get("/admin/sign-in?oidc_test=1").await;
+    assert!(page.body.contains("The provider answered"), "{}", page.body);
+    sso.provider.stop();
+    let down = admin.call("test_identity_provider", &[]).await;
+    assert_eq!((down.status, down.error().as_deref()), (502, Some("check_failed")), "{}", down.body);
+    assert!(down.body.contains("unreachable"), "{}", down.body);
 }

@@ -48,4 +48,6 @@ pub trait Directory: Send + Sync {
     /// The effective role rules, one line each (`pattern → role`, then the default), for
     /// the administrator's view.
     fn role_rules(&self) -> Vec<String>;
+    /// The effective configuration as (variable, value) pairs, without secrets.
+    fn settings(&self) -> Vec<(String, String)>;
 }

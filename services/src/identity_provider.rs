@@ -5,6 +5,8 @@
 //! decides what a sign-in means for OpenVLE's accounts (see `Services::oidc_finish`).
 
 use async_trait::async_trait;
+use domain::SecretText;
+use domain::sign_in::ProviderCheck;
 
 /// A person as the identity provider describes them, with their mapped role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +16,8 @@ pub struct ExternalIdentity {
     pub name: Option<String>,
     /// The OpenVLE role key the configured rules give the provider's groups.
     pub role_key: String,
+    /// The raw ID token, kept with the session for RP-initiated logout.
+    pub id_token: SecretText,
 }
 
 /// What can go wrong, in the terms the sign-in acts on. Details for the administrator go
@@ -48,4 +52,11 @@ pub trait IdentityProvider: Send + Sync {
     async fn finish(&self, code: &str, state: &str, pending: &str) -> Result<ExternalIdentity, IdpError>;
     /// The effective role rules, one line each, for the administrator's view.
     fn role_rules(&self) -> Vec<String>;
+    /// The effective configuration as (variable, value) pairs, without secrets.
+    fn settings(&self) -> Vec<(String, String)>;
+    /// Fetches the discovery document and the signing keys afresh (the admin "Test").
+    async fn check(&self) -> Result<ProviderCheck, IdpError>;
+    /// Where to send the browser to sign out at the provider too (RP-initiated logout),
+    /// or `None` when that is off or the provider offers no end-session endpoint.
+    async fn logout_url(&self, id_token: &SecretText) -> Option<String>;
 }

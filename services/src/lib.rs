@@ -17,6 +17,7 @@ pub mod roles;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod sign_in_settings;
 
 use std::sync::Arc;
 

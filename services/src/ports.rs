@@ -7,7 +7,7 @@ use domain::policy::PolicyView;
 use domain::settings::SettingView;
 use domain::time::Timestamp;
 use domain::user::{RoleRef, RoleView};
-use domain::{AppError, AuthBackend, Grant, Language, UserStatus};
+use domain::{AppError, AuthBackend, Grant, Language, SecretText, UserStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -152,6 +152,9 @@ pub struct SessionRecord {
     pub user_id: i64,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The OpenID provider's ID token of a single sign-on session, sent back as
+    /// `id_token_hint` when the user signs out (RP-initiated logout).
+    pub id_token: Option<SecretText>,
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 use base64::Engine;
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
-use domain::{Actor, AppError, AuthBackend, Language, UserStatus, validate};
+use domain::{Actor, AppError, AuthBackend, Language, SecretText, UserStatus, validate};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -118,12 +118,17 @@ impl Services {
             return Err(AppError::conflict("local_login_disabled"));
         }
         attempts.reset(&account_key(&username)).await?;
-        self.open_session(&user).await
+        self.open_session(&user, None).await
     }
 
     /// A new session for a user whose identity was just proven (password, directory or
     /// identity provider): always a fresh token, never a reused one.
-    pub(crate) async fn open_session(&self, user: &UserRecord) -> Result<NewSession, AppError> {
+    /// `id_token`: the OpenID provider's, for a single sign-on session (see [`Services::logout`]).
+    pub(crate) async fn open_session(
+        &self,
+        user: &UserRecord,
+        id_token: Option<SecretText>,
+    ) -> Result<NewSession, AppError> {
         let now = self.clock.now();
         let lifetime_secs = self.session_lifetime_secs().await?;
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
@@ -134,6 +139,7 @@ impl Services {
                 user_id: user.id,
                 created_at: now,
                 expires_at: now.plus_secs(lifetime_secs),
+                id_token,
             })
             .await?;
         self.ports.users.set_last_login(user.id, now).await?;
@@ -252,9 +258,17 @@ impl Services {
         Ok(minutes * 60)
     }
 
-    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
-        self.ports.sessions.delete(&self.token_hash(token)).await?;
-        Ok(())
+    /// Ends the session. For a single sign-on session, returns where to send the browser
+    /// to sign out at the OpenID provider too (RP-initiated logout), when that is on.
+    pub async fn logout(&self, token: &str) -> Result<Option<String>, AppError> {
+        let hash = self.token_hash(token);
+        let session = self.ports.sessions.get(&hash).await?;
+        self.ports.sessions.delete(&hash).await?;
+        let (Some(id_token), Some(provider)) = (session.and_then(|s| s.id_token), self.identity_provider.as_ref())
+        else {
+            return Ok(None);
+        };
+        Ok(provider.logout_url(&id_token).await)
     }
 
     /// The user behind a session cookie, or `None` when the session is unknown,

@@ -3,6 +3,7 @@
 
 use crate::now_millis;
 use async_trait::async_trait;
+use domain::SecretText;
 use domain::time::Timestamp;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
@@ -28,6 +29,8 @@ struct StoredSession {
     user_id: i64,
     created_at: i64,
     expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
 }
 
 impl RedisStore {
@@ -82,6 +85,7 @@ impl SessionStore for RedisStore {
             user_id: session.user_id,
             created_at: session.created_at.millis(),
             expires_at: session.expires_at.millis(),
+            id_token: session.id_token.as_ref().map(|t| t.expose().to_string()),
         })
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let ttl = ttl_millis(session.expires_at, now_millis());
@@ -106,6 +110,7 @@ impl SessionStore for RedisStore {
                 user_id: s.user_id,
                 created_at: Timestamp(s.created_at),
                 expires_at: Timestamp(s.expires_at),
+                id_token: s.id_token.map(SecretText),
             })
         })
         .transpose()

@@ -4,7 +4,7 @@ mod common;
 
 use domain::page::PageRequest;
 use domain::time::Timestamp;
-use domain::{AccessLevel, AuthBackend, Grant, Language, ObjectType, UserStatus};
+use domain::{AccessLevel, AuthBackend, Grant, Language, ObjectType, SecretText, UserStatus};
 use services::StoreError;
 use services::ports::{
     AttemptCounter, NewUser, PendingLogins, PolicyRecord, RoleRecord, SessionRecord, SessionStore, UserQuery,
@@ -167,8 +167,16 @@ async fn check_sessions(store: &dyn SessionStore, user_id: i64) {
         user_id,
         created_at: Timestamp(now_ms()),
         expires_at: Timestamp(now_ms() + expires),
+        id_token: None,
     };
     store.create(&session("a".repeat(64).as_str(), 60_000)).await.unwrap();
+    // A single sign-on session keeps the provider's ID token for signing out there too,
+    // also across a sliding extension.
+    let with_token =
+        SessionRecord { id_token: Some(SecretText("eyJ.id.token".into())), ..session(&"d".repeat(64), 60_000) };
+    store.create(&with_token).await.unwrap();
+    store.extend(&"d".repeat(64), Timestamp(now_ms() + 120_000)).await.unwrap();
+    assert_eq!(store.get(&"d".repeat(64)).await.unwrap().unwrap().id_token, with_token.id_token);
     store.create(&session("b".repeat(64).as_str(), 60_000)).await.unwrap();
     store.create(&session("c".repeat(64).as_str(), 60_000)).await.unwrap();
     let a = store.get(&"a".repeat(64)).await.unwrap().unwrap();

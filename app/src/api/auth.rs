@@ -76,11 +76,16 @@ pub async fn logout() -> ApiResult<()> {
     use super::context;
     let state = context::state()?;
     context::actor_with_pending_policies().await?;
-    if let Some(token) = context::session_token() {
-        state.services.logout(&token).await?;
-    }
+    let provider_logout = match context::session_token() {
+        Some(token) => state.services.logout(&token).await?,
+        None => None,
+    };
     context::clear_session_cookie(state.secure_cookies);
-    context::redirect_with_flash("/login", super::flash::SIGNED_OUT);
+    match provider_logout {
+        // Single sign-on: sign out at the provider too; it sends the browser back to /login.
+        Some(url) => leptos_axum::redirect(&url),
+        None => context::redirect_with_flash("/login", super::flash::SIGNED_OUT),
+    }
     Ok(())
 }
 

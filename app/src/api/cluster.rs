@@ -1,7 +1,8 @@
 //! The Proxmox VE cluster: its connection (settings, test) and what it holds
 //! (nodes, templates). The token secret only ever travels into the server.
 
-use domain::cluster::{ConnectionTest, ConnectionView, NodeView, SecretText, TemplateView};
+use domain::SecretText;
+use domain::cluster::{ConnectionTest, ConnectionView, NodeView, TemplateView};
 use leptos::prelude::*;
 
 use crate::error::ApiResult;

@@ -8,6 +8,7 @@ pub mod policies;
 pub mod profile;
 pub mod roles;
 pub mod settings;
+pub mod sign_in_settings;
 pub mod tasks;
 pub mod users;
 

@@ -17,7 +17,10 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <WithShell>
         <Title text=t(Msg::Settings)/>
-        <PageHeader title=t(Msg::Settings).to_string()/>
+        <PageHeader title=t(Msg::Settings).to_string()>
+            <a href="/admin/sign-in" class=SECONDARY_BUTTON_CLASS>{t(Msg::SignInMethods)}</a>
+            <a href="/admin/proxmox" class=SECONDARY_BUTTON_CLASS>{t(Msg::ProxmoxConnection)}</a>
+        </PageHeader>
         <ActionError value=update.value()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {

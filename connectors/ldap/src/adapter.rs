@@ -68,4 +68,8 @@ impl Directory for LdapSignIn {
     fn role_rules(&self) -> Vec<String> {
         self.rules.describe()
     }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.directory.config().describe().into_iter().map(|(var, value)| (var.to_string(), value)).collect()
+    }
 }

@@ -184,6 +184,53 @@ pub(crate) fn parse_bool(var: &'static str, value: &str) -> Result<bool, LdapCon
 }
 
 impl LdapConfig {
+    /// The effective settings as (variable, value) pairs for the administrator's view;
+    /// the service account's password is only said to be set.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![(vars::URL, self.url.to_string()), (vars::STARTTLS, self.starttls.to_string())];
+        match &self.tls {
+            TlsVerification::SystemRoots => {}
+            TlsVerification::CaFile(path) => out.push((vars::CA_FILE, path.display().to_string())),
+            TlsVerification::SkipVerify => out.push((vars::SKIP_VERIFY, "true (certificates are not checked)".into())),
+        }
+        if let Some(account) = &self.service_account {
+            out.push((vars::BIND_DN, account.dn.clone()));
+            out.push((vars::BIND_PASSWORD, "(set)".into()));
+        }
+        match &self.locator {
+            UserLocator::Search { base, filter } => {
+                out.push((vars::DN_PEOPLE, base.clone()));
+                out.push((vars::USER_FILTER, filter.clone()));
+            }
+            UserLocator::DnTemplate(template) => out.push((vars::USER_DN_TEMPLATE, template.clone())),
+        }
+        let a = &self.attributes;
+        out.extend([
+            (vars::ATTR_USER, a.username.clone()),
+            (vars::ATTR_MAIL, a.mail.clone()),
+            (vars::ATTR_GIVEN_NAME, a.given_name.clone()),
+            (vars::ATTR_SURNAME, a.surname.clone()),
+            (vars::ATTR_DISPLAY_NAME, a.display_name.clone()),
+        ]);
+        match &self.groups {
+            GroupSource::MemberOfAttribute(attribute) => out.push((vars::ATTR_MEMBER_OF, attribute.clone())),
+            GroupSource::Search { base, filter } => {
+                out.push((vars::GROUP_BASE, base.clone()));
+                out.push((vars::GROUP_FILTER, filter.clone()));
+            }
+        }
+        if let Some(rule) = &self.disabled {
+            out.push((vars::ATTR_DISABLED, rule.attribute.clone()));
+            match &rule.matcher {
+                DisabledMatch::Present => {}
+                DisabledMatch::AnyBit(mask) => out.push((vars::DISABLED_VALUE, format!("bits:{mask}"))),
+                DisabledMatch::Equals(value) => out.push((vars::DISABLED_VALUE, value.clone())),
+            }
+        }
+        out.push((vars::TIMEOUT_SECS, self.timeout.as_secs().to_string()));
+        out
+    }
+
     /// Reads the process environment; see [`LdapConfig::from_lookup`].
     pub fn from_env() -> Result<Option<LdapConfig>, LdapConfigError> {
         LdapConfig::from_lookup(|var| std::env::var(var).ok())

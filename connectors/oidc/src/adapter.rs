@@ -9,11 +9,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use domain::SecretText;
+use domain::sign_in::ProviderCheck;
 use services::identity_provider::{ExternalIdentity, IdentityProvider, IdpError};
 use services::role_rules::RoleRules;
 use tokio::sync::Mutex;
 
-use crate::{OidcClient, OidcConfig, OidcError, OidcIdentity, PendingLogin};
+use crate::{OidcClient, OidcConfig, OidcError, OidcIdentity, PendingLogin, vars};
 
 pub struct OidcSignIn {
     config: OidcConfig,
@@ -59,7 +61,13 @@ impl OidcSignIn {
             (None, Some(only)) | (Some(only), None) => Some(only.clone()),
             (None, None) => None,
         });
-        Ok(ExternalIdentity { username: identity.username, email: identity.email, name, role_key })
+        Ok(ExternalIdentity {
+            username: identity.username,
+            email: identity.email,
+            name,
+            role_key,
+            id_token: SecretText(identity.id_token),
+        })
     }
 }
 
@@ -97,5 +105,41 @@ impl IdentityProvider for OidcSignIn {
 
     fn role_rules(&self) -> Vec<String> {
         self.rules.describe()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> =
+            self.config.describe().into_iter().map(|(var, value)| (var.to_string(), value)).collect();
+        if self.config.logout {
+            out.push((
+                format!("post-logout redirect URI ({} on; register it at the provider)", vars::LOGOUT),
+                self.config.post_logout_redirect(),
+            ));
+        }
+        out
+    }
+
+    async fn check(&self) -> Result<ProviderCheck, IdpError> {
+        let summary = OidcClient::test_configuration(self.config.clone()).await.map_err(translate)?;
+        Ok(ProviderCheck {
+            issuer: summary.issuer,
+            authorization_endpoint: summary.authorization_endpoint,
+            token_endpoint: summary.token_endpoint,
+            end_session_endpoint: summary.end_session_endpoint,
+            signing_key_ids: summary.signing_key_ids,
+            warnings: summary.warnings,
+        })
+    }
+
+    async fn logout_url(&self, id_token: &SecretText) -> Option<String> {
+        let client = match self.client().await {
+            Ok(client) => client,
+            Err(error) => {
+                // Signing out here still works; only the provider's session stays open.
+                tracing::warn!(%error, "cannot sign out at the OpenID provider: discovery failed");
+                return None;
+            }
+        };
+        client.logout_url(id_token.expose(), Some(&self.config.post_logout_redirect())).map(|url| url.to_string())
     }
 }

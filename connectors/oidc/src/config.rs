@@ -94,6 +94,35 @@ fn invalid(var: &'static str, reason: impl Into<String>) -> OidcConfigError {
 }
 
 impl OidcConfig {
+    /// The effective settings as (variable, value) pairs for the administrator's view;
+    /// the client secret is only said to be set.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![
+            (vars::ISSUER, self.issuer.clone()),
+            (vars::CLIENT_ID, self.client_id.clone()),
+            (vars::CLIENT_SECRET, if self.client_secret.is_some() { "(set)" } else { "(none: public client)" }.into()),
+            (vars::REDIRECT_URL, self.redirect_url.to_string()),
+            (vars::SCOPES, self.scopes.join(" ")),
+            (vars::USERNAME_CLAIM, self.username_claim.clone()),
+            (vars::GROUPS_CLAIM, self.groups_claim.clone()),
+            (vars::DISPLAY_NAME, self.display_name.clone()),
+            (vars::LOGOUT, self.logout.to_string()),
+            (vars::CLOCK_SKEW_SECS, self.clock_skew.as_secs().to_string()),
+            (vars::TIMEOUT_SECS, self.timeout.as_secs().to_string()),
+        ];
+        if let Some(path) = &self.ca_file {
+            out.push((vars::CA_FILE, path.display().to_string()));
+        }
+        out
+    }
+
+    /// Where the provider sends the browser back after signing out: OpenVLE's login page
+    /// on the callback's origin. It must be registered at the provider as a
+    /// post-logout redirect URI.
+    pub fn post_logout_redirect(&self) -> String {
+        format!("{}/login", self.redirect_url.origin().ascii_serialization())
+    }
+
     /// Reads the process environment; see [`OidcConfig::from_lookup`].
     pub fn from_env() -> Result<Option<OidcConfig>, OidcConfigError> {
         OidcConfig::from_lookup(|var| std::env::var(var).ok())

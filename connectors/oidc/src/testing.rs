@@ -127,6 +127,14 @@ impl Provider {
         }
     }
 
+    /// The login page on the relying party's origin, where OpenVLE asks the provider to
+    /// send the browser after signing out (`OidcConfig::post_logout_redirect`).
+    fn product_login_page(&self) -> String {
+        Url::parse(&self.redirect_uri)
+            .map(|u| format!("{}/login", u.origin().ascii_serialization()))
+            .unwrap_or_else(|_| POST_LOGOUT.to_string())
+    }
+
     async fn spawn(&mut self) {
         let log_path = self.log_dir.path().join("provider.log");
         let log = fs::File::create(&log_path).unwrap();
@@ -136,7 +144,7 @@ impl Provider {
             .current_dir(fixtures())
             .env("OIDC_PORT", self.port.to_string())
             .env("OIDC_REDIRECT_URI", &self.redirect_uri)
-            .env("OIDC_POST_LOGOUT", POST_LOGOUT)
+            .env("OIDC_POST_LOGOUT", format!("{POST_LOGOUT},{}", self.product_login_page()))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);

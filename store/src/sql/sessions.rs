@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::SecretText;
 use domain::time::Timestamp;
 use services::StoreError;
 use services::ports::{SessionRecord, SessionStore};
@@ -9,29 +10,35 @@ use super::{SqlStore, store_error};
 #[async_trait]
 impl SessionStore for SqlStore {
     async fn create(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-            .bind(session.token_hash.clone())
-            .bind(session.user_id)
-            .bind(session.created_at.millis())
-            .bind(session.expires_at.millis())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, id_token) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(session.token_hash.clone())
+        .bind(session.user_id)
+        .bind(session.created_at.millis())
+        .bind(session.expires_at.millis())
+        .bind(session.id_token.as_ref().map(|t| t.expose().to_string()))
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
         Ok(())
     }
 
     async fn get(&self, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query("SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ?")
-            .bind(token_hash.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, created_at, expires_at, id_token FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
         row.map(|row| {
             Ok(SessionRecord {
                 token_hash: row.try_get("token_hash").map_err(store_error)?,
                 user_id: row.try_get("user_id").map_err(store_error)?,
                 created_at: Timestamp(row.try_get("created_at").map_err(store_error)?),
                 expires_at: Timestamp(row.try_get("expires_at").map_err(store_error)?),
+                id_token: row.try_get::<Option<String>, _>("id_token").map_err(store_error)?.map(SecretText),
             })
         })
         .transpose()
