@@ -6,7 +6,8 @@
 //   npx --prefix end2end playwright test --config end2end/playwright.config.js
 //
 // Environment: OPENVLE_BIN (default ../target/openvle, relative to end2end/),
-// E2E_PORT (default 8123), CHROMIUM_PATH (default /usr/bin/chromium),
+// E2E_PORT (default 8123; the OpenID provider listens on E2E_PORT + 100),
+// CHROMIUM_PATH (default /usr/bin/chromium),
 // E2E_KEEP_DATA=1 (keep the temporary data directory after the run).
 const fs = require('node:fs');
 const os = require('node:os');
@@ -17,6 +18,11 @@ const port = Number(process.env.E2E_PORT || 8123);
 const baseURL = `http://127.0.0.1:${port}`;
 const bin = process.env.OPENVLE_BIN || '../target/openvle';
 const siteRoot = path.resolve(__dirname, '..', 'target', 'site');
+// A real OpenID provider (npm oidc-provider, the fixture of connectors/oidc) for the
+// single sign-on tests; the demo is configured to use it.
+const oidcPort = port + 100;
+const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+const oidcFixtures = path.resolve(__dirname, '..', 'connectors', 'oidc', 'tests', 'fixtures');
 
 // The config is loaded by the runner and again by each worker; only the
 // runner starts the server, so only it needs (and makes) a data directory.
@@ -69,7 +75,20 @@ module.exports = defineConfig({
       use: { ...chromium, javaScriptEnabled: false },
     },
   ],
-  webServer: {
+  webServer: [{
+    command: 'node provider.mjs',
+    cwd: oidcFixtures,
+    url: `${oidcIssuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      OIDC_PORT: String(oidcPort),
+      OIDC_REDIRECT_URI: `${baseURL}/auth/oidc/callback`,
+      OIDC_POST_LOGOUT: `${baseURL}/login`,
+    },
+  }, {
     command: `${bin} demo`,
     cwd: __dirname,
     url: `${baseURL}/healthz`,
@@ -82,6 +101,14 @@ module.exports = defineConfig({
       OPENVLE_DATA_DIR: dataDir,
       OPENVLE_LISTEN: `127.0.0.1:${port}`,
       RUST_LOG: process.env.RUST_LOG || 'warn',
+      OIDC_ENABLED: 'True',
+      OIDC_ISSUER: oidcIssuer,
+      OIDC_CLIENT_ID: 'test-client',
+      OIDC_CLIENT_SECRET: 'test-secret',
+      OIDC_REDIRECT_URL: `${baseURL}/auth/oidc/callback`,
+      OIDC_DISPLAY_NAME: 'Example SSO',
+      OIDC_LOGOUT: 'True',
+      OIDC_ROLE_RULES: 'teachers=instructor',
     },
-  },
+  }],
 });

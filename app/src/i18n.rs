@@ -398,6 +398,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
 pub fn oidc_error_text(key: &str, lang: Language) -> String {
     match key {
         "account_disabled" => Msg::ErrAccountInactive.text(lang).into(),
+        "rate_limited" => Msg::ErrRateLimited.text(lang).replace("{minutes}", "10"),
         other => error_text(&AppError::conflict(other), lang),
     }
 }

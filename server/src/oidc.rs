@@ -10,7 +10,8 @@
 use std::collections::HashMap;
 
 use app::api::auth::safe_next;
-use app::api::context::{cookie_header, cookie_value};
+use app::api::context::{ClientIp, cookie_header, cookie_value};
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -43,6 +44,7 @@ fn reason(error: &AppError) -> String {
     match error {
         AppError::Conflict { reason } => reason.clone(),
         AppError::AccountDisabled { .. } => "account_disabled".into(),
+        AppError::RateLimited { .. } => "rate_limited".into(),
         _ => services::oidc::reasons::UNAVAILABLE.into(),
     }
 }
@@ -53,10 +55,15 @@ fn to_login(error: &AppError, secure: bool) -> Response {
 }
 
 /// `GET /auth/oidc/start?next=/path`
-pub async fn start(State(state): State<WebState>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub async fn start(
+    State(state): State<WebState>,
+    client_ip: Option<Extension<ClientIp>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let secure = state.server.secure_cookies;
     let next = safe_next(query.get("next").map(String::as_str)).to_string();
-    match state.system.services.oidc_begin(&next).await {
+    let client_ip = client_ip.map(|Extension(ClientIp(ip))| ip).unwrap_or_else(|| "unknown".into());
+    match state.system.services.oidc_begin(&next, &client_ip).await {
         Ok(start) => see_other(
             &start.authorize_url,
             &[cookie_header(OIDC_COOKIE, &start.pending_id, PENDING_LOGIN_SECS, secure)],

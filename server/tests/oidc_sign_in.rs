@@ -346,3 +346,17 @@ async fn administrators_see_the_configuration_and_test_the_provider() {
     assert_eq!((down.status, down.error().as_deref()), (502, Some("check_failed")), "{}", down.body);
     assert!(down.body.contains("unreachable"), "{}", down.body);
 }
+
+#[tokio::test]
+async fn one_address_cannot_start_sign_ins_without_end() {
+    let sso = app_with_provider(Backend::Sqlite, "").await;
+    for _ in 0..services::oidc::STARTS_PER_CLIENT {
+        let start = sso.get("/auth/oidc/start", None).await;
+        assert!(location(&start).starts_with(&sso.provider.issuer()));
+    }
+    let refused = sso.get("/auth/oidc/start", None).await;
+    assert_eq!((refused.status().as_u16(), location(&refused).as_str()), (303, "/login?oidc_error=rate_limited"));
+    assert_eq!(set_cookie(&refused, "openvle_oidc").as_deref(), Some(""), "no attempt is stored");
+    let page = sso.get("/login?oidc_error=rate_limited", None).await.text().await.unwrap();
+    assert!(page.contains("Try again in 10 minute(s)"), "{page}");
+}

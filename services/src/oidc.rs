@@ -18,6 +18,11 @@ use crate::sessions::NewSession;
 /// How long a sign-in attempt may take at the provider.
 pub const PENDING_LOGIN_SECS: i64 = 10 * 60;
 
+/// Sign-ins one client address may start per window: each start stores an attempt, so
+/// an unbounded number would let anyone fill the store.
+pub const STARTS_PER_CLIENT: u32 = 30;
+pub const START_WINDOW_SECS: u64 = 10 * 60;
+
 /// Reasons (`AppError::Conflict`) a single sign-on fails with; the login page shows them.
 pub mod reasons {
     /// No (or an expired, or an already used) sign-in attempt for this callback.
@@ -59,8 +64,15 @@ impl Services {
     }
 
     /// Starts a single sign-on; `next` is where to go afterwards (checked by the caller).
-    pub async fn oidc_begin(&self, next: &str) -> Result<OidcStart, AppError> {
+    pub async fn oidc_begin(&self, next: &str, client_ip: &str) -> Result<OidcStart, AppError> {
         let provider = self.provider()?;
+        let key = format!("oidc:ip:{client_ip}");
+        let now = self.clock.now();
+        if self.ports.attempts.add(&key, START_WINDOW_SECS, now).await? > STARTS_PER_CLIENT {
+            tracing::warn!(%client_ip, "too many single sign-on starts from one address");
+            let retry_after_secs = self.ports.attempts.retry_after(&key, now).await?.max(1);
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
         let (authorize_url, provider_pending) = provider.begin().await.map_err(idp_error)?;
         let pending_id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let value = serde_json::to_string(&Pending { provider: provider_pending, next: next.to_string() })
