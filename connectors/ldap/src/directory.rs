@@ -1,12 +1,15 @@
 //! Signing in against the directory, and looking users up for the admin "Test" action.
 //!
-//! Each call opens its own connection and closes it at the end. Sign-ins are rare
-//! compared to other requests, a bind changes the connection's identity (so a shared
-//! connection would need re-binding anyway), and a fresh connection can never carry one
-//! user's identity into another user's request. Every step has a time limit
-//! (`LDAP_TIMEOUT_SECS`): connecting (TCP, TLS, StartTLS) and each operation.
+//! Connections are pooled: a few idle ones are kept, which saves the TCP and TLS
+//! set-up when a class signs in at once. A connection serves one call at a time, and
+//! every call begins with a bind (the service account, anonymous, or the user), so an
+//! identity never carries over from one user's sign-in to the next. A pooled
+//! connection the server has closed meanwhile is replaced by a new one and the call
+//! tried once more; a connection that failed in any other way is not kept. Every step
+//! has a time limit (`LDAP_TIMEOUT_SECS`): connecting (TCP, TLS, StartTLS) and each
+//! operation.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapResult, Scope, SearchEntry, SearchOptions};
 use rustls::ClientConfig;
@@ -20,12 +23,27 @@ use crate::user::{DirectoryGroup, DirectoryUser, Entry, first_rdn_value};
 const SUCCESS: u32 = 0;
 const SIZE_LIMIT_EXCEEDED: u32 = 4;
 
-/// A configured directory. Cheap to share (`Arc`) between requests; holds no connection.
-#[derive(Debug)]
+/// Idle connections kept for the next call.
+const IDLE_CONNECTIONS: usize = 4;
+
+/// A configured directory with its idle connections. Share it (`Arc`) between requests.
 pub struct LdapDirectory {
     config: LdapConfig,
     /// Built once, so an unusable `LDAP_CA_FILE` is reported at start, not at first sign-in.
     tls: Option<Arc<ClientConfig>>,
+    idle: Mutex<Vec<Ldap>>,
+}
+
+impl std::fmt::Debug for LdapDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LdapDirectory").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+/// Where a call's connection came from.
+enum Source {
+    Pool,
+    New,
 }
 
 impl LdapDirectory {
@@ -53,11 +71,16 @@ impl LdapDirectory {
                 vars::STARTTLS
             );
         }
-        Ok(LdapDirectory { config, tls })
+        Ok(LdapDirectory { config, tls, idle: Mutex::new(Vec::new()) })
     }
 
     pub fn config(&self) -> &LdapConfig {
         &self.config
+    }
+
+    /// How many connections wait for the next call.
+    pub fn idle_connections(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or(0)
     }
 
     /// Checks a username and password against the directory and returns the user with
@@ -72,10 +95,14 @@ impl LdapDirectory {
         if username.trim().is_empty() || password.is_empty() {
             return Err(LdapError::InvalidCredentials);
         }
-        let mut ldap = self.connect().await?;
-        let outcome = self.authenticate_on(&mut ldap, username, password).await;
-        // Best effort: the server drops the connection anyway when the socket closes.
-        let _ = ldap.unbind().await;
+        let (mut ldap, source) = self.checkout().await?;
+        let mut outcome = self.authenticate_on(&mut ldap, username, password).await;
+        if retry_on_new_connection(&source, &outcome) {
+            self.forget_idle();
+            ldap = self.connect().await?;
+            outcome = self.authenticate_on(&mut ldap, username, password).await;
+        }
+        self.checkin(ldap, &outcome).await;
         outcome
     }
 
@@ -86,10 +113,47 @@ impl LdapDirectory {
         if username.trim().is_empty() {
             return Ok(None);
         }
-        let mut ldap = self.connect().await?;
-        let outcome = self.lookup_on(&mut ldap, username).await;
-        let _ = ldap.unbind().await;
+        let (mut ldap, source) = self.checkout().await?;
+        let mut outcome = self.lookup_on(&mut ldap, username).await;
+        if retry_on_new_connection(&source, &outcome) {
+            self.forget_idle();
+            ldap = self.connect().await?;
+            outcome = self.lookup_on(&mut ldap, username).await;
+        }
+        self.checkin(ldap, &outcome).await;
         outcome
+    }
+
+    /// An idle connection, or a new one.
+    async fn checkout(&self) -> Result<(Ldap, Source), LdapError> {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match pooled {
+            Some(ldap) => Ok((ldap, Source::Pool)),
+            None => Ok((self.connect().await?, Source::New)),
+        }
+    }
+
+    /// Drops every idle connection: one found dead means the server went away, and
+    /// the others went with it.
+    fn forget_idle(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
+    /// Keeps the connection for the next call when the directory answered properly
+    /// (whatever the answer), and room is left; otherwise closes it.
+    async fn checkin<T>(&self, mut ldap: Ldap, outcome: &Result<T, LdapError>) {
+        let healthy = matches!(outcome, Ok(_) | Err(LdapError::InvalidCredentials | LdapError::AccountDisabled));
+        if healthy
+            && let Ok(mut idle) = self.idle.lock()
+            && idle.len() < IDLE_CONNECTIONS
+        {
+            idle.push(ldap);
+            return;
+        }
+        // Best effort: the server drops the connection anyway when the socket closes.
+        let _ = ldap.unbind().await;
     }
 
     async fn authenticate_on(
@@ -350,4 +414,10 @@ fn ambiguous() -> LdapError {
         vars::ATTR_USER,
         vars::USER_FILTER
     ))
+}
+
+/// A pooled connection that fails to carry the call was most likely closed by the
+/// server while idle (restart, idle timeout): the call deserves one more try.
+fn retry_on_new_connection<T>(source: &Source, outcome: &Result<T, LdapError>) -> bool {
+    matches!(source, Source::Pool) && matches!(outcome, Err(LdapError::Unreachable { .. }))
 }

@@ -191,6 +191,13 @@ impl Slapd {
         }
     }
 
+    /// Starts the server again on the same ports with the same data, as after a restart
+    /// of the directory: connections opened before are gone.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
     fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("slapd.log")).unwrap_or_default()
     }

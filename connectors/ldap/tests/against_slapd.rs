@@ -322,3 +322,42 @@ async fn lookup_returns_the_mapped_user_without_a_password() {
     assert_eq!(dir.lookup("mallory").await.unwrap(), None);
     assert_eq!(dir.lookup("  ").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn connections_are_reused_and_replaced_after_a_directory_restart() {
+    let mut slapd = Slapd::start().await;
+    let dir = directory(&slapd.ldap_url(), &[]);
+    assert_eq!(dir.idle_connections(), 0);
+    // One after another, the same connection serves every call, whatever the outcome.
+    dir.authenticate("alice", "alicepw").await.unwrap();
+    assert_invalid(dir.authenticate("bob", "wrong").await, "wrong password on a pooled connection");
+    assert!(dir.lookup("bob").await.unwrap().is_some());
+    // A pooled connection starts with a bind of its own: after bob's failed bind the
+    // next call still searches as the service account, and alice's groups are hers.
+    let alice = dir.authenticate("alice", "alicepw").await.unwrap();
+    assert_eq!(group_names(&alice), ["admins", "teachers"]);
+    assert_eq!(dir.idle_connections(), 1);
+
+    // Calls at the same time each get a connection; a few are kept afterwards.
+    let dir = std::sync::Arc::new(dir);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let dir = dir.clone();
+        calls.spawn(async move { dir.authenticate("bob", "bobpw").await.map(|_| ()) });
+    }
+    while let Some(outcome) = calls.join_next().await {
+        outcome.unwrap().unwrap();
+    }
+    assert!((1..=4).contains(&dir.idle_connections()), "{}", dir.idle_connections());
+
+    // The directory restarts: the idle connections are dead, the next call opens a new one.
+    slapd.restart();
+    dir.authenticate("alice", "alicepw").await.unwrap();
+    assert_eq!(dir.idle_connections(), 1, "the dead ones are dropped");
+    slapd.stop();
+    match dir.authenticate("alice", "alicepw").await {
+        Err(LdapError::Unreachable { .. }) => {}
+        other => panic!("expected Unreachable once the directory is down, got {other:?}"),
+    }
+    assert_eq!(dir.idle_connections(), 0, "failed connections are not kept");
+}
