@@ -269,3 +269,39 @@ impl Services {
             .ok_or_else(|| AppError::conflict("duplicate"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::TemplateRef;
+
+    /// The stored payload of a provisioning job: what the classroom code
+    /// enqueues and what a worker of another version must still read.
+    #[test]
+    fn provisioning_jobs_round_trip_as_tagged_json() {
+        let vm = PlannedVm {
+            key: "p7/t3/1".into(),
+            shortname: "net24".into(),
+            username: "anna".into(),
+            template_name: "Debian".into(),
+            copy: 1,
+            source: TemplateRef { vmid: 9000, node: "pve1".into() },
+            linked_clone: true,
+            memory_mib: 2048,
+            cores: 2,
+            tags: vec![],
+            description: String::new(),
+        };
+        let deploy = Job::DeployVms { owner: "event-42".into(), plan: vec![vm.clone()], allow_partial: false };
+        let json = serde_json::to_value(&deploy).unwrap();
+        assert_eq!(json["kind"], "deploy_vms");
+        assert_eq!(json["plan"][0]["source"]["vmid"], 9000);
+        assert_eq!(serde_json::from_value::<Job>(json).unwrap(), deploy);
+        // Optional fields may be left out by older writers.
+        let power: Job = serde_json::from_str(r#"{"kind":"vm_action","owner":"event-42","vmid":105,"action":"pause"}"#).unwrap();
+        assert_eq!(power, Job::VmAction { owner: "event-42".into(), vmid: 105, action: VmAction::Pause, reset: None });
+        assert_eq!((power.queue(), power.steps()), (Queue::PveVmActions, &["act"][..]));
+        assert_eq!(deploy.queue(), Queue::PveVmClone);
+        assert_eq!(deploy.name(), "Deploy 1 VMs of event-42");
+    }
+}
