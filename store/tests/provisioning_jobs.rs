@@ -13,6 +13,7 @@ use common::TestDb;
 use domain::task::TaskStatus;
 use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config};
 use proxmox_connector::{PveClient, PveConfig};
+use services::Services;
 use services::StoreError;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
@@ -21,7 +22,6 @@ use services::jobs::{Job, ProductSteps, Requester, TaskRecord};
 use services::provisioning::{
     Drift, PlannedVm, ProvisioningConfig, ProvisioningRecorder, RecordedVm, TemplateRef, VmProgress, VmStage,
 };
-use services::Services;
 use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
 use tokio::sync::watch;
 

@@ -19,21 +19,26 @@ use proxmox_connector::adapter::PveCluster;
 use proxmox_connector::{PveClient, PveConfig};
 use services::StoreError;
 use services::provisioning::{
-    ClonePacer, Drift, PlannedVm, ProvisioningConfig, ProvisioningRecorder, Provisioner, RecordedVm, TemplateRef,
+    ClonePacer, Drift, PlannedVm, Provisioner, ProvisioningConfig, ProvisioningRecorder, RecordedVm, TemplateRef,
     VmProgress, VmStage,
 };
 use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, NodeSpec, SimConfig, Timings};
 
 const TARGET_RATIO: f64 = 1.05;
 
-/// Keeps the latest stage per VM, as a store would.
+/// Keeps the latest stage per VM, as a store would, and when each stage was
+/// last entered (to show where the time went).
 #[derive(Default)]
-struct LatestStage(Mutex<HashMap<String, VmStage>>);
+struct LatestStage {
+    stages: Mutex<HashMap<String, VmStage>>,
+    last_entered: Mutex<HashMap<VmStage, Instant>>,
+}
 
 #[async_trait]
 impl ProvisioningRecorder for LatestStage {
     async fn progress(&self, _owner: &str, update: &VmProgress) -> Result<(), StoreError> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(update.name.clone(), update.stage);
+        self.stages.lock().unwrap_or_else(|p| p.into_inner()).insert(update.name.clone(), update.stage);
+        self.last_entered.lock().unwrap_or_else(|p| p.into_inner()).insert(update.stage, Instant::now());
         Ok(())
     }
     async fn recorded(&self, _owner: &str) -> Result<Vec<RecordedVm>, StoreError> {
@@ -51,12 +56,17 @@ impl ProvisioningRecorder for LatestStage {
 /// still start and boot until its guest agent answers.
 fn critical_path(t: &Timings, vms: usize, nodes: usize) -> f64 {
     let n = vms as f64;
-    let lock_bound = n * t.linked_clone + t.start + t.agent_boot_delay;
+    let lock_bound = n_clone_secs(t, vms) + t.start + t.agent_boot_delay;
     let slots = f64::from(t.max_tasks_per_node.max(1));
     let starts_per_node = (n / nodes.max(1) as f64).ceil();
     let template_node_bound = (n * t.linked_clone + starts_per_node * t.start) / slots + t.agent_boot_delay;
     let other_node_bound = starts_per_node * t.start / slots + t.agent_boot_delay;
     lock_bound.max(template_node_bound).max(other_node_bound)
+}
+
+/// Cluster seconds the clones hold the storage lock, one after another.
+fn n_clone_secs(t: &Timings, vms: usize) -> f64 {
+    vms as f64 * t.linked_clone
 }
 
 /// Peak resident set size from `/proc/self/status` (Linux only).
@@ -107,7 +117,8 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
     let mut config = SimConfig::with_nodes(nodes);
     // Enough memory that capacity is no limit: 1 GiB per VM plus the host's.
     let per_node_gib = (vms as u64).div_ceil(nodes as u64) + 16;
-    config.nodes = (1..=nodes).map(|n| NodeSpec { name: format!("pve{n}"), cpus: 64, memory_gib: per_node_gib }).collect();
+    config.nodes =
+        (1..=nodes).map(|n| NodeSpec { name: format!("pve{n}"), cpus: 64, memory_gib: per_node_gib }).collect();
     config.time_scale = time_scale;
     let timings = config.timings.clone();
     let dir = std::env::temp_dir().join(format!("openvle-bench-{}", std::process::id()));
@@ -116,7 +127,8 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
     std::fs::write(&config_file, serde_json::to_vec(&config)?)?;
     let port = free_port()?;
     let exe = std::env::current_exe()?;
-    let sim_bin = exe.parent().and_then(|examples| examples.parent()).map(|dir| dir.join("pve-sim")).ok_or("no exe dir")?;
+    let sim_bin =
+        exe.parent().and_then(|examples| examples.parent()).map(|dir| dir.join("pve-sim")).ok_or("no exe dir")?;
     let child = Command::new(&sim_bin)
         .args(["--config", &config_file.to_string_lossy(), "--listen", &format!("127.0.0.1:{port}")])
         .args(["--time-scale", &time_scale.to_string()])
@@ -128,6 +140,9 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
     let mut pve = PveConfig::new(&format!("http://127.0.0.1:{port}"), DEMO_USER, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET)?;
     pve.pool = DEMO_POOL.into();
     pve.request_timeout = Duration::from_secs(30);
+    // Task polls scaled like the cluster (50 ms doubling to 2 s at time scale 1).
+    pve.task_poll_first = Duration::from_millis(10);
+    pve.task_poll_max = Duration::from_secs_f64(2.0 * time_scale).max(Duration::from_millis(20));
     let client = PveClient::new(pve)?;
     let ready_by = Instant::now() + Duration::from_secs(10);
     while client.version().await.is_err() {
@@ -147,12 +162,16 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
         ..ProvisioningConfig::default()
     };
     let recorder = Arc::new(LatestStage::default());
-    let engine =
-        Provisioner::new(Arc::new(PveCluster::new(client)), recorder.clone(), engine_config, Arc::new(ClonePacer::default()));
+    let engine = Provisioner::new(
+        Arc::new(PveCluster::new(client)),
+        recorder.clone(),
+        engine_config,
+        Arc::new(ClonePacer::default()),
+    );
     let plan = plan(vms);
-    let started = Instant::now();
+    let started_at = Instant::now();
     let report = engine.deploy("bench", &plan, false).await?;
-    let wall = started.elapsed().as_secs_f64();
+    let wall = started_at.elapsed().as_secs_f64();
     let ready = report.count(VmStage::Ready);
     let with_ip = report.vms.iter().filter(|v| v.last.ip.is_some()).count();
     let critical = critical_path(&timings, vms, nodes) * time_scale;
@@ -167,6 +186,15 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
     println!("time scale:           {time_scale} (cluster seconds × scale = wall seconds)");
     println!("ready / with IP:      {ready} / {with_ip}");
     println!("per node:             {spread:?}");
+    let entered = recorder.last_entered.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let (Some(cloned), Some(started)) = (entered.get(&VmStage::Configuring), entered.get(&VmStage::WaitingForIp)) {
+        let clones = (n_clone_secs(&timings, vms)) * time_scale;
+        println!(
+            "last clone done:      {:.2} s (clones alone need {clones:.2} s); last start done: {:.2} s",
+            cloned.duration_since(started_at).as_secs_f64(),
+            started.duration_since(started_at).as_secs_f64()
+        );
+    }
     println!("wall time:            {wall:.2} s");
     println!("critical path:        {critical:.2} s ({:.0} cluster s)", critical / time_scale);
     println!("ratio:                {ratio:.3} (target ≤ {TARGET_RATIO})");

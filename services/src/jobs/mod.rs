@@ -298,7 +298,8 @@ mod tests {
         assert_eq!(json["plan"][0]["source"]["vmid"], 9000);
         assert_eq!(serde_json::from_value::<Job>(json).unwrap(), deploy);
         // Optional fields may be left out by older writers.
-        let power: Job = serde_json::from_str(r#"{"kind":"vm_action","owner":"event-42","vmid":105,"action":"pause"}"#).unwrap();
+        let power: Job =
+            serde_json::from_str(r#"{"kind":"vm_action","owner":"event-42","vmid":105,"action":"pause"}"#).unwrap();
         assert_eq!(power, Job::VmAction { owner: "event-42".into(), vmid: 105, action: VmAction::Pause, reset: None });
         assert_eq!((power.queue(), power.steps()), (Queue::PveVmActions, &["act"][..]));
         assert_eq!(deploy.queue(), Queue::PveVmClone);

@@ -25,8 +25,9 @@ pub struct ProvisioningConfig {
     /// Linked clones in flight per storage. Proxmox holds the storage lock
     /// for every clone and fails one that waits longer than its lock timeout
     /// (10 s), so the ones queued behind the running one must finish within
-    /// it; a few keep the lock from idling between clones. A full clone
-    /// holds the lock for minutes and runs alone on its storage.
+    /// it (a linked clone takes a second or two); a few keep the lock from
+    /// idling between clones. A full clone holds the lock for minutes and
+    /// runs alone on its storage.
     pub linked_clones_per_storage: usize,
     /// Tries of one operation on one VM when the error is transient
     /// (locks, timeouts, an unreachable cluster).
@@ -45,7 +46,7 @@ pub struct ProvisioningConfig {
 impl Default for ProvisioningConfig {
     fn default() -> ProvisioningConfig {
         ProvisioningConfig {
-            linked_clones_per_storage: 3,
+            linked_clones_per_storage: 4,
             attempts: 5,
             vmid_attempts: 20,
             retry_first: Duration::from_secs(2),
