@@ -36,8 +36,11 @@ pub struct PveClient {
     auth: HeaderValue,
     /// The pool's VMIDs as last fetched, shared by clones of the client (see
     /// [`PveClient::ensure_in_pool`]).
-    members: Arc<Mutex<Option<(Instant, HashSet<u32>)>>>,
+    members: Arc<Mutex<Option<PoolMembers>>>,
 }
+
+/// When the pool's VMIDs were fetched, and what they were.
+type PoolMembers = (Instant, HashSet<u32>);
 
 /// How long a fetched pool membership vouches for a VMID. Every VM call checks
 /// membership; without this, deploying N VMs would fetch the whole pool O(N)

@@ -54,7 +54,7 @@ pub enum Job {
         vmid: u32,
         action: VmAction,
         #[serde(default)]
-        reset: Option<ResetTarget>,
+        reset: Option<Box<ResetTarget>>,
     },
 }
 

@@ -289,12 +289,10 @@ impl Provisioner {
         validate(plan)?;
         let run = Arc::new(Run::new(owner));
         let inventory = self.inventory().await?;
+        let templates: HashMap<u32, &TemplateRef> = plan.iter().map(|vm| (vm.source.vmid, &vm.source)).collect();
         let mut sources: HashMap<u32, Result<Source, String>> = HashMap::new();
-        for vm in plan {
-            if !sources.contains_key(&vm.source.vmid) {
-                let source = self.resolve_source(&inventory, &vm.source).await;
-                sources.insert(vm.source.vmid, source);
-            }
+        for (vmid, template) in templates {
+            sources.insert(vmid, self.resolve_source(&inventory, template).await);
         }
         let mut outcomes: Vec<Option<VmOutcome>> = vec![None; plan.len()];
         let mut items: Vec<Option<Item>> = (0..plan.len()).map(|_| None).collect();
