@@ -195,6 +195,7 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
             started.duration_since(started_at).as_secs_f64()
         );
     }
+    println!("hiccups:              {:?}", report.hiccups);
     println!("wall time:            {wall:.2} s");
     println!("critical path:        {critical:.2} s ({:.0} cluster s)", critical / time_scale);
     println!("ratio:                {ratio:.3} (target ≤ {TARGET_RATIO})");

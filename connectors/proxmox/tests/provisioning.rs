@@ -192,22 +192,19 @@ async fn short_capacity_is_refused_per_node_or_deployed_partially_when_confirmed
 }
 
 #[tokio::test]
-async fn parallel_full_clones_vmid_races_and_injected_lock_timeouts_all_end_ready() {
+async fn two_engines_racing_for_vmids_and_the_storage_lock_all_end_ready() {
     // Full clones of the 8 GiB template hold the (shared) storage lock for
     // 0.4 s; a clone waiting longer than 0.1 s for it fails with Proxmox's
-    // "got timeout". On top, 30 % of clone requests fail with a lock timeout.
-    let mut config = fast(SimConfig::with_nodes(2));
-    config.faults.seed = 3;
-    let running = start(config).await;
+    // "got timeout". Every clone request takes 0.2 s to arrive, so two
+    // engines starting together get the same VMID from /cluster/nextid.
+    let running = start(fast(SimConfig::with_nodes(2))).await;
     running.simulator().set_fault_rules(vec![FaultRule {
         method: Some("POST".into()),
         path: "/nodes/*/qemu/*/clone".into(),
-        error_rate: 0.3,
-        message: "can't lock file '/var/lock/qemu-server/lock-9000.conf' - got timeout".into(),
+        latency_ms: 200,
         ..FaultRule::default()
     }]);
-    // Two engines with their own pacing, as two worker processes: their
-    // clones race for the same VMIDs from /cluster/nextid.
+    // Two engines with their own pacing, as two worker processes.
     let (one, _) = engine(&running, engine_config());
     let (two, _) = engine(&running, engine_config());
     let full: Vec<PlannedVm> = (0..4).map(|i| planned(&format!("f{i}"), DEBIAN, false)).collect();
@@ -216,8 +213,36 @@ async fn parallel_full_clones_vmid_races_and_injected_lock_timeouts_all_end_read
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.count(VmStage::Ready), 4, "{a:#?}");
     assert_eq!(b.count(VmStage::Ready), 8, "{b:#?}");
-    let vms = cluster_vms(&running).await;
-    assert_eq!(vms.len(), 12);
+    let (a, b) = (a.hiccups, b.hiccups);
+    assert!(a.vmid_collisions + b.vmid_collisions >= 1, "{a:?} {b:?}");
+    assert!(a.clone_retries + b.clone_retries >= 1, "storage lock timeouts: {a:?} {b:?}");
+    assert_eq!(cluster_vms(&running).await.len(), 12);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn injected_lock_timeouts_and_busy_answers_are_retried() {
+    let mut config = fast(SimConfig::with_nodes(2));
+    config.faults.seed = 3;
+    let running = start(config).await;
+    let busy = |path: &str, message: &str| FaultRule {
+        method: Some("POST".into()),
+        path: path.into(),
+        error_rate: 0.3,
+        message: message.into(),
+        ..FaultRule::default()
+    };
+    running.simulator().set_fault_rules(vec![
+        busy("/nodes/*/qemu/*/clone", "can't lock file '/var/lock/qemu-server/lock-vmdata.conf' - got timeout"),
+        busy("/nodes/*/qemu/*/status/start", "VM is locked (backup)"),
+    ]);
+    // Enough tries that 30 % refusals do not exhaust them (0.3^8 per VM).
+    let (engine, _) = engine(&running, ProvisioningConfig { attempts: 8, ..engine_config() });
+    let plan: Vec<PlannedVm> = (0..10).map(|i| planned(&format!("s{i}"), DEBIAN, true)).collect();
+    let report = engine.deploy("event-c", &plan, false).await.unwrap();
+    assert_eq!(report.count(VmStage::Ready), 10, "{report:#?}");
+    assert!(report.hiccups.clone_retries >= 1, "{:?}", report.hiccups);
+    assert_eq!(cluster_vms(&running).await.len(), 10);
     running.stop().await.unwrap();
 }
 

@@ -34,6 +34,10 @@ pub struct ProvisioningConfig {
     pub attempts: u32,
     /// Fresh VMIDs to try when another clone took the one `/cluster/nextid` gave.
     pub vmid_attempts: u32,
+    /// How long a clone keeps trying while its storage is locked by clones
+    /// this process does not pace (another worker's, a full clone of a big
+    /// disk takes minutes).
+    pub lock_patience: Duration,
     pub retry_first: Duration,
     pub retry_max: Duration,
     /// How long to wait for the guest agent to report an address.
@@ -49,6 +53,7 @@ impl Default for ProvisioningConfig {
             linked_clones_per_storage: 4,
             attempts: 5,
             vmid_attempts: 20,
+            lock_patience: Duration::from_secs(900),
             retry_first: Duration::from_secs(2),
             retry_max: Duration::from_secs(30),
             ip_timeout: Duration::from_secs(300),
@@ -104,6 +109,19 @@ pub struct DeploymentReport {
     /// One per planned VM, in plan order.
     pub vms: Vec<VmOutcome>,
     pub capacity: CapacityReport,
+    /// What the cluster threw at the run, for the admin's (and the benchmark's) eyes.
+    pub hiccups: Hiccups,
+}
+
+/// Trouble a deployment met and got over (or not).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hiccups {
+    /// Clones refused because another clone took the VMID `/cluster/nextid` gave.
+    pub vmid_collisions: u32,
+    /// Clones tried again after a transient error (a storage lock timeout...).
+    pub clone_retries: u32,
+    /// VMs placed on another node because theirs went offline.
+    pub moved: u32,
 }
 
 impl DeploymentReport {
@@ -147,6 +165,7 @@ struct Run {
     /// Memory left per online node, for placing a VM again when its node fails.
     free: Mutex<HashMap<String, u64>>,
     record_error: Mutex<Option<String>>,
+    hiccups: Mutex<Hiccups>,
 }
 
 impl Run {
@@ -156,7 +175,12 @@ impl Run {
             tag: owner_tag(owner),
             free: Mutex::new(HashMap::new()),
             record_error: Mutex::new(None),
+            hiccups: Mutex::new(Hiccups::default()),
         }
+    }
+
+    fn note(&self, count: impl FnOnce(&mut Hiccups)) {
+        count(&mut self.hiccups.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
     /// Another node for a VM whose target went offline, with room for it.
@@ -397,7 +421,8 @@ impl Provisioner {
             })
             .collect();
         Self::recording_result(&run)?;
-        Ok(DeploymentReport { vms, capacity })
+        let hiccups = *run.hiccups.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(DeploymentReport { vms, capacity, hiccups })
     }
 
     async fn fail(&self, run: &Run, mut p: VmProgress, step: &str, error: VmError, created: bool) -> VmOutcome {
@@ -498,7 +523,8 @@ impl Provisioner {
         };
         let linked = item.vm.linked_clone;
         let mut target = item.target.clone();
-        let (mut attempt, mut vmid_tries) = (1, 0);
+        let (mut attempt, mut vmid_tries, mut busy_tries) = (1, 0, 1);
+        let patient_until = Instant::now() + self.config.lock_patience;
         loop {
             let result = {
                 let _slot = self.pacer.slot(&source.storage_key, linked, self.config.linked_clones_per_storage).await;
@@ -518,7 +544,10 @@ impl Provisioner {
             };
             match result {
                 Ok(vmid) => return Ok(Cloned::New { vmid, node: target }),
-                Err(VmError::VmidTaken { .. }) if vmid_tries < self.config.vmid_attempts => vmid_tries += 1,
+                Err(VmError::VmidTaken { .. }) if vmid_tries < self.config.vmid_attempts => {
+                    vmid_tries += 1;
+                    run.note(|h| h.vmid_collisions += 1);
+                }
                 Err(VmError::NodeOffline { node, message })
                     if node == target && node != source.node && attempt < self.config.attempts =>
                 {
@@ -528,12 +557,19 @@ impl Provisioner {
                         node: node.clone(),
                         message: format!("{message}; no other node has room for the VM"),
                     })?;
+                    run.note(|h| h.moved += 1);
                     tracing::info!(vm = %item.name, from = %node, to = %target, "target node offline; placed elsewhere");
                 }
-                Err(e) if e.is_retryable() && attempt < self.config.attempts => {
+                Err(e) if e.is_retryable() && (attempt < self.config.attempts || busy_until(&e, patient_until)) => {
+                    run.note(|h| h.clone_retries += 1);
                     tracing::info!(vm = %item.name, error = %e, attempt, "clone failed; retrying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
-                    attempt += 1;
+                    if matches!(e, VmError::Busy { .. }) {
+                        tokio::time::sleep(self.backoff(busy_tries)).await;
+                        busy_tries += 1;
+                    } else {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        attempt += 1;
+                    }
                     // A clone that timed out on our side may have finished
                     // (or still run) on the cluster: never make a second one.
                     if let Some(found) = self.find_by_name(&item.name).await? {
@@ -849,6 +885,11 @@ impl Provisioner {
         }
         Ok(drift)
     }
+}
+
+/// A lock timeout while there is patience left.
+fn busy_until(error: &VmError, deadline: Instant) -> bool {
+    matches!(error, VmError::Busy { .. }) && Instant::now() < deadline
 }
 
 fn validate(plan: &[PlannedVm]) -> Result<(), ProvisionError> {

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use domain::AppError;
 use serde::{Deserialize, Serialize};
 
-pub use engine::{ClonePacer, DeploymentReport, Provisioner, ProvisioningConfig, VmOutcome};
+pub use engine::{ClonePacer, DeploymentReport, Hiccups, Provisioner, ProvisioningConfig, VmOutcome};
 pub use placement::{CapacityReport, NodeCapacity};
 
 use crate::Services;
