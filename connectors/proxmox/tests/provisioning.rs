@@ -18,7 +18,7 @@ use services::provisioning::{
 };
 use sim::proxmox::{
     DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultRule, NodeSpec, RunningSimulator, SimConfig,
-    Simulator,
+    Simulator, VmSpec,
 };
 
 /// Keeps the latest progress per VM name, and every update in order.
@@ -157,6 +157,30 @@ async fn deploys_named_tagged_running_vms_spread_over_nodes_and_a_rerun_creates_
     let after = cluster_vms(&running).await;
     assert_eq!(after.len(), 6);
     assert_eq!(after["net24-bob-debian"].2, "running");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn clones_of_a_template_on_local_storage_stay_on_its_node() {
+    let running = start(fast(SimConfig::with_nodes(3))).await;
+    let local = VmSpec {
+        vmid: 9100,
+        name: "alpine-local".into(),
+        node: "pve2".into(),
+        storage: "local-lvm".into(),
+        ..SimConfig::demo().vms[0].clone()
+    };
+    running.simulator().add_vm(local).unwrap();
+    let (engine, _) = engine(&running, engine_config());
+    let plan: Vec<PlannedVm> = (0..4)
+        .map(|i| PlannedVm {
+            source: TemplateRef { vmid: 9100, node: "pve2".into() },
+            ..planned(&format!("s{i}"), ("Alpine", 9100), true)
+        })
+        .collect();
+    let report = engine.deploy("event-l", &plan, false).await.unwrap();
+    assert_eq!(report.count(VmStage::Ready), 4, "{report:#?}");
+    assert!(cluster_vms(&running).await.values().all(|vm| vm.1 == "pve2"));
     running.stop().await.unwrap();
 }
 
