@@ -69,9 +69,9 @@ fn n_clone_secs(t: &Timings, vms: usize) -> f64 {
     vms as f64 * t.linked_clone
 }
 
-/// Peak resident set size from `/proc/self/status` (Linux only).
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// Peak resident set size of a process from `/proc/<pid>/status` (Linux only).
+fn peak_rss_bytes(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
 }
@@ -135,7 +135,7 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {} (build it with cargo build --release -p sim): {e}", sim_bin.display()))?;
-    let _sim = SimProcess(child);
+    let sim = SimProcess(child);
 
     let mut pve = PveConfig::new(&format!("http://127.0.0.1:{port}"), DEMO_USER, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET)?;
     pve.pool = DEMO_POOL.into();
@@ -199,9 +199,12 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
     println!("wall time:            {wall:.2} s");
     println!("critical path:        {critical:.2} s ({:.0} cluster s)", critical / time_scale);
     println!("ratio:                {ratio:.3} (target ≤ {TARGET_RATIO})");
-    match peak_rss_bytes() {
-        Some(rss) => println!("peak RSS (engine):    {:.1} MiB", rss as f64 / 1048576.0),
-        None => println!("peak RSS (engine):    unknown (no /proc/self/status)"),
+    for (what, pid) in [("engine", "self".to_string()), ("simulator", sim.0.id().to_string())] {
+        let label = format!("peak RSS ({what}):");
+        match peak_rss_bytes(&pid) {
+            Some(rss) => println!("{label:<22}{:.1} MiB", rss as f64 / 1048576.0),
+            None => println!("{label:<22}unknown (no /proc/{pid}/status)"),
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ready == vms && ratio <= TARGET_RATIO)
