@@ -206,8 +206,13 @@ async fn run(vms: usize, nodes: usize, time_scale: f64) -> Result<bool, Box<dyn 
             None => println!("{label:<22}unknown (no /proc/{pid}/status)"),
         }
     }
+    // Not part of the target: how long removing the class takes, and that nothing stays.
+    let started_at = Instant::now();
+    let removed = engine.decommission("bench", &plan).await?;
+    let left = removed.iter().filter(|p| p.stage != VmStage::Deleted).count();
+    println!("decommission:         {:.2} s, {left} VMs left", started_at.elapsed().as_secs_f64());
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(ready == vms && ratio <= TARGET_RATIO)
+    Ok(ready == vms && ratio <= TARGET_RATIO && left == 0)
 }
 
 #[tokio::main]

@@ -29,6 +29,9 @@ pub struct ProvisioningConfig {
     /// idling between clones. A full clone holds the lock for minutes and
     /// runs alone on its storage.
     pub linked_clones_per_storage: usize,
+    /// VMs stopped and deleted at once per node while decommissioning (a
+    /// class at once would queue hundreds of tasks and API calls on a node).
+    pub teardowns_per_node: usize,
     /// Tries of one operation on one VM when the error is transient
     /// (locks, timeouts, an unreachable cluster).
     pub attempts: u32,
@@ -51,6 +54,7 @@ impl Default for ProvisioningConfig {
     fn default() -> ProvisioningConfig {
         ProvisioningConfig {
             linked_clones_per_storage: 4,
+            teardowns_per_node: 8,
             attempts: 5,
             vmid_attempts: 20,
             lock_patience: Duration::from_secs(900),
@@ -649,11 +653,19 @@ impl Provisioner {
             results.push(gone);
         }
         let mut running = JoinSet::new();
+        let mut per_node: HashMap<String, Arc<Semaphore>> = HashMap::new();
         for guest in targets {
             let key = key_of.get(guest.name.as_str()).map(|k| k.to_string()).unwrap_or_default();
             let engine = self.clone();
             let run = run.clone();
-            running.spawn(async move { engine.tear_down(&run, &key, guest).await });
+            let slots = per_node
+                .entry(guest.node.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.config.teardowns_per_node.max(1))))
+                .clone();
+            running.spawn(async move {
+                let _slot = slots.acquire_owned().await.ok();
+                engine.tear_down(&run, &key, guest).await
+            });
         }
         while let Some(joined) = running.join_next().await {
             match joined {
