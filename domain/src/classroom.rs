@@ -613,6 +613,47 @@ pub fn can_on_vm(actor: &Actor, action: Action, vm: VmFacts, event_role: Option<
         || (read_or_control && can(actor, action, Target::One(ObjectType::Event, vm.event_id)))
 }
 
+/// One event of the student's home page with the student's own VMs in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MyEvent {
+    pub event: EventView,
+    pub vms: Vec<VmView>,
+    /// What to tell the student when the VMs cannot be used (yet, or any more).
+    pub note: Option<EventNote>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventNote {
+    /// The start is still ahead.
+    NotStarted,
+    /// Started (or due) but the VMs are not ready yet.
+    Preparing,
+    /// The end has passed: the VMs are about to be removed.
+    Ended,
+}
+
+impl EventNote {
+    pub fn for_event(event: &EventView, now: Timestamp) -> Option<EventNote> {
+        match event.status {
+            EventStatus::Planned if event.starts_at > now => Some(EventNote::NotStarted),
+            EventStatus::Planned | EventStatus::Deploying => Some(EventNote::Preparing),
+            EventStatus::Ending | EventStatus::Decommissioning | EventStatus::Finished => Some(EventNote::Ended),
+            _ if event.ends_at.is_some_and(|end| end <= now) => Some(EventNote::Ended),
+            _ => None,
+        }
+    }
+}
+
+/// A named list of accounts, added to events as a whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub member_count: u64,
+}
+
 // ------------------------------------------------------------------ rosters
 
 /// The columns of a roster CSV file, in this order; a header line naming them
@@ -635,6 +676,22 @@ pub struct RosterRow {
 pub struct RosterError {
     pub line: usize,
     pub error: AppError,
+}
+
+/// A roster as it would be imported: every good row (and whether its user
+/// exists already) and every bad line with its reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterPreview {
+    pub rows: Vec<RosterPreviewRow>,
+    pub errors: Vec<RosterError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterPreviewRow {
+    pub row: RosterRow,
+    /// The account exists; it is added as it is (its name and e-mail are not changed).
+    pub existing: bool,
+    pub already_participant: bool,
 }
 
 /// Splits one CSV line into fields (RFC 4180 quoting: `"a, b"`, `""` for a quote).

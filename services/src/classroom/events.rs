@@ -3,33 +3,17 @@
 
 use domain::access::{ObjectType, PARTICIPANT_ROLE};
 use domain::classroom::{
-    EventInput, EventRole, EventStatus, EventTab, EventView, ParticipantView, RosterError, RosterRow, can_on_event,
+    EventInput, EventRole, EventStatus, EventTab, EventView, GroupView, ParticipantView, RosterError, RosterPreview,
+    RosterPreviewRow, RosterRow, can_on_event,
     parse_roster, validate_event,
 };
 use domain::error::Problem;
 use domain::page::{Page, PageRequest};
 use domain::{Action, Actor, AppError, Target, can, validate};
-use serde::{Deserialize, Serialize};
 
-use super::ports::{EventQuery, GroupView, RosterOutcome};
+use super::ports::{EventQuery, RosterOutcome};
 use crate::ports::UserQuery;
 use crate::{Services, authorize};
-
-/// A roster as it would be imported: every good row (and whether its user
-/// exists already) and every bad line with its reason.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RosterPreview {
-    pub rows: Vec<RosterPreviewRow>,
-    pub errors: Vec<RosterError>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RosterPreviewRow {
-    pub row: RosterRow,
-    /// The account exists; it is added as it is (its name and e-mail are not changed).
-    pub existing: bool,
-    pub already_participant: bool,
-}
 
 impl Services {
     /// The event as the actor may see it, or `NotFound` (also when they may

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use domain::classroom::{
-    EnvironmentView, EventFields, EventRole, EventStatus, EventView, ParticipantView, Protocol, RosterRow,
+    EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView, Protocol, RosterRow,
     VmState, VmTemplateView, VmView,
 };
 use domain::page::{Page, PageRequest};
@@ -128,14 +128,6 @@ pub trait EventRepo: Send + Sync {
     ) -> Result<RosterOutcome, StoreError>;
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GroupView {
-    pub id: i64,
-    pub name: String,
-    pub description: String,
-    pub member_count: u64,
-}
-
 #[async_trait]
 pub trait GroupRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<GroupView>, StoreError>;
@@ -173,6 +165,7 @@ pub struct VmUpdate {
 pub struct VmQuery {
     pub event_id: Option<i64>,
     pub owner_id: Option<i64>,
+    pub owner_username: Option<String>,
     pub node: Option<String>,
     pub state: Option<VmState>,
     /// Only VMs of events where this user is an instructor, or their own.

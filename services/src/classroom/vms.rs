@@ -1,20 +1,12 @@
 //! VMs as participants, instructors and administrators see them.
 
 use domain::access::ObjectType;
-use domain::classroom::{EventStatus, EventView, VmFacts, VmView, can_on_vm};
+use domain::classroom::{EventNote, EventStatus, MyEvent, VmFacts, VmView, can_on_vm};
 use domain::page::{Page, PageRequest};
 use domain::{Action, Actor, AppError, Target, can};
-use serde::{Deserialize, Serialize};
 
 use super::ports::{EventQuery, VmQuery};
 use crate::Services;
-
-/// One event of the student's home page with the student's own VMs in it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MyEvent {
-    pub event: EventView,
-    pub vms: Vec<VmView>,
-}
 
 impl Services {
     /// VMs with filters: every VM for those who may read all of them, else
@@ -55,7 +47,8 @@ impl Services {
         for event in events.items {
             let vm_query = VmQuery { event_id: Some(event.id), owner_id: Some(actor.user_id), ..VmQuery::default() };
             let vms = self.ports.vms.list(&vm_query, PageRequest::new(Some(1), Some(200))).await?.items;
-            out.push(MyEvent { event, vms });
+            let note = EventNote::for_event(&event, self.clock.now());
+            out.push(MyEvent { event, vms, note });
         }
         Ok(out)
     }

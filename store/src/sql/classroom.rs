@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use domain::classroom::{
-    EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, ParticipantView, Protocol,
+    EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView,
+    Protocol,
     RosterRow, VmState, VmTemplateView, VmView,
 };
 use domain::page::{Page, PageRequest};
@@ -11,7 +12,7 @@ use domain::time::Timestamp;
 use domain::{AuthBackend, Language, UserStatus};
 use services::StoreError;
 use services::classroom::ports::{
-    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, GroupView, NewVm, RosterOutcome, SnapshotTemplate,
+    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, RosterOutcome, SnapshotTemplate,
     TemplateRecord, TemplateRepo, VmQuery, VmRepo, VmUpdate,
 };
 use sqlx::any::AnyRow;
@@ -827,6 +828,10 @@ impl VmRepo for SqlStore {
         if let Some(owner_id) = query.owner_id {
             filters.push("v.owner_id = ?");
             binds.push(Bind::Int(owner_id));
+        }
+        if let Some(username) = &query.owner_username {
+            filters.push("v.owner_id = (SELECT o.id FROM users o WHERE o.username = ?)");
+            binds.push(Bind::Text(username.clone()));
         }
         if let Some(node) = &query.node {
             filters.push("v.node = ?");
