@@ -78,6 +78,41 @@ impl Services {
         Ok(())
     }
 
+    /// For the demo (no actor: it runs at start-up): when no template exists
+    /// yet, imports every template VM of the cluster and puts them into one
+    /// environment, "Demo lab", with one VM of each per participant.
+    pub async fn seed_demo_classroom(&self) -> Result<(), AppError> {
+        if !self.ports.templates.list().await?.is_empty() {
+            return Ok(());
+        }
+        let cluster = self.current_cluster().await?;
+        let found = cluster.templates().await.map_err(|problem| AppError::Cluster { problem })?;
+        let now = self.clock.now();
+        let mut entries = Vec::new();
+        for t in found {
+            let input = cluster_template_input(&t);
+            let fields = validate_template(&input)?;
+            let record = TemplateRecord {
+                name: fields.name,
+                description: fields.description,
+                operating_system: fields.operating_system,
+                proxmox_vmid: fields.proxmox_vmid,
+                node: fields.node,
+                cores: fields.cores,
+                memory_mib: fields.memory_mib,
+                disk_gib: fields.disk_gib,
+                linked_clone: fields.linked_clone,
+                protocol: fields.protocol,
+                port: fields.port,
+                username: fields.username,
+                password_sealed: None,
+            };
+            entries.push((self.ports.templates.insert(&record, now).await?, 1));
+        }
+        self.ports.environments.insert("Demo lab", "One VM of each template of the demo cluster.", &entries, now).await?;
+        Ok(())
+    }
+
     /// Creates a template from one of the cluster's template VMs (name, node,
     /// CPU, memory, disk as Proxmox reports them); the rest is edited afterwards.
     pub async fn import_cluster_template(&self, actor: &Actor, vmid: u32) -> Result<i64, AppError> {
@@ -88,24 +123,30 @@ impl Services {
             .into_iter()
             .find(|t| t.vmid == vmid)
             .ok_or_else(|| AppError::invalid("vmid", Problem::Unknown))?;
-        let windows = found.name.to_lowercase().contains("win");
-        let protocol = if windows { Protocol::Rdp } else { Protocol::Ssh };
-        const GIB: u64 = 1024 * 1024 * 1024;
-        let input = TemplateInput {
-            name: found.name.clone(),
-            description: found.description.clone(),
-            operating_system: String::new(),
-            proxmox_vmid: found.vmid.to_string(),
-            node: found.node.clone(),
-            cores: found.cores.unwrap_or(1).to_string(),
-            memory_mib: found.memory_mib.unwrap_or(1024).to_string(),
-            disk_gib: found.disk_bytes.map(|b| b.div_ceil(GIB)).unwrap_or(0).to_string(),
-            linked_clone: true,
-            protocol: protocol.key().to_string(),
-            port: String::new(),
-            username: String::new(),
-            password: String::new(),
-        };
+        let input = cluster_template_input(&found);
         self.create_template(actor, &input).await
+    }
+}
+
+/// A template form filled from what Proxmox reports about a template VM;
+/// Windows templates are reached over RDP, the others over SSH.
+fn cluster_template_input(found: &domain::cluster::TemplateView) -> TemplateInput {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let windows = found.name.to_lowercase().contains("win");
+    let protocol = if windows { Protocol::Rdp } else { Protocol::Ssh };
+    TemplateInput {
+        name: found.name.clone(),
+        description: found.description.clone(),
+        operating_system: String::new(),
+        proxmox_vmid: found.vmid.to_string(),
+        node: found.node.clone(),
+        cores: found.cores.unwrap_or(1).to_string(),
+        memory_mib: found.memory_mib.unwrap_or(1024).to_string(),
+        disk_gib: found.disk_bytes.map(|b| b.div_ceil(GIB)).unwrap_or(0).to_string(),
+        linked_clone: true,
+        protocol: protocol.key().to_string(),
+        port: String::new(),
+        username: String::new(),
+        password: String::new(),
     }
 }
