@@ -3,6 +3,10 @@
 //! Pages live in [`pages`], the server functions they call in [`api`], shared
 //! pieces in [`components`], and every visible text in [`i18n`].
 
+// Deeply nested views (tables of lists) exceed the default when the
+// hydrate build computes their layouts.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

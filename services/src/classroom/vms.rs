@@ -57,10 +57,17 @@ impl Services {
     pub async fn event_vms(&self, actor: &Actor, event_id: i64) -> Result<Vec<VmView>, AppError> {
         let event = self.get_event(actor, event_id).await?;
         let query = VmQuery { event_id: Some(event.id), ..VmQuery::default() };
-        let all = self.ports.vms.list(&query, PageRequest::new(Some(1), Some(domain::page::MAX_PER_PAGE))).await?;
+        let mut all = Vec::new();
+        for number in 1.. {
+            let page = self.ports.vms.list(&query, PageRequest::new(Some(number), Some(domain::page::MAX_PER_PAGE))).await?;
+            let last = number >= page.page_count();
+            all.extend(page.items);
+            if last {
+                break;
+            }
+        }
         // Students see only their own VMs, even on the event page.
         Ok(all
-            .items
             .into_iter()
             .filter(|vm| {
                 let facts = VmFacts { vm_id: vm.id, owner_id: vm.owner_id, event_id: vm.event_id };
