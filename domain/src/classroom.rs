@@ -125,7 +125,8 @@ fn number(field: &str, raw: &str, min: i64, max: i64) -> Result<i64, AppError> {
     if raw.is_empty() {
         return Err(AppError::invalid(field, Problem::Required));
     }
-    let value: i64 = raw.parse().map_err(|_| AppError::invalid(field, Problem::Format { expected: "number".into() }))?;
+    let value: i64 =
+        raw.parse().map_err(|_| AppError::invalid(field, Problem::Format { expected: "number".into() }))?;
     if !(min..=max).contains(&value) {
         return Err(AppError::invalid(field, Problem::OutOfRange { min, max }));
     }
@@ -145,8 +146,8 @@ pub fn node_name(raw: &str) -> Result<String, AppError> {
 }
 
 pub fn validate_template(input: &TemplateInput) -> Result<TemplateFields, AppError> {
-    let protocol = Protocol::from_key(input.protocol.trim())
-        .ok_or_else(|| AppError::invalid("protocol", Problem::Unknown))?;
+    let protocol =
+        Protocol::from_key(input.protocol.trim()).ok_or_else(|| AppError::invalid("protocol", Problem::Unknown))?;
     let port = if input.port.trim().is_empty() {
         protocol.default_port()
     } else {
@@ -736,7 +737,10 @@ pub fn parse_roster(text: &str) -> (Vec<RosterRow>, Vec<RosterError>) {
             continue;
         }
         let Some(fields) = csv_fields(raw) else {
-            errors.push(RosterError { line, error: AppError::invalid("csv", Problem::Format { expected: "csv".into() }) });
+            errors.push(RosterError {
+                line,
+                error: AppError::invalid("csv", Problem::Format { expected: "csv".into() }),
+            });
             continue;
         };
         let cell = |i: usize| fields.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
@@ -796,7 +800,10 @@ mod tests {
         let custom = validate_template(&TemplateInput { port: "2222".into(), ..template_input() }).unwrap();
         assert_eq!(custom.port, 2222);
         let field = |input: TemplateInput| validate_template(&input).unwrap_err().field().map(str::to_string);
-        assert_eq!(field(TemplateInput { proxmox_vmid: "99".into(), ..template_input() }).as_deref(), Some("proxmox_vmid"));
+        assert_eq!(
+            field(TemplateInput { proxmox_vmid: "99".into(), ..template_input() }).as_deref(),
+            Some("proxmox_vmid")
+        );
         assert_eq!(field(TemplateInput { cores: "zwei".into(), ..template_input() }).as_deref(), Some("cores"));
         assert_eq!(field(TemplateInput { node: "pve 1".into(), ..template_input() }).as_deref(), Some("node"));
         assert_eq!(field(TemplateInput { protocol: "telnet".into(), ..template_input() }).as_deref(), Some("protocol"));

@@ -32,16 +32,27 @@ fn allowed(name: &str) -> [bool; 4] {
         "cluster_templates" => USER_READERS,
         // Classroom (issue 5). Calls aimed at events that do not exist answer
         // "not found" to every signed-in caller: membership is checked on the event.
-        "list_templates" | "get_template" | "list_environments" | "get_environment" | "create_environment"
-        | "create_event" | "list_groups" | "group_members" | "create_group" | "delete_group" | "add_group_member"
+        "list_templates"
+        | "get_template"
+        | "list_environments"
+        | "get_environment"
+        | "create_environment"
+        | "create_event"
+        | "list_groups"
+        | "group_members"
+        | "create_group"
+        | "delete_group"
+        | "add_group_member"
         | "remove_group_member" => USER_READERS,
-        "create_template" | "update_template" | "delete_template" | "import_cluster_template"
-        | "update_environment" | "delete_environment" => ADMIN,
+        "create_template"
+        | "update_template"
+        | "delete_template"
+        | "import_cluster_template"
+        | "update_environment"
+        | "delete_environment" => ADMIN,
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
-        | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event"
-        | "preview_roster" | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => {
-            SIGNED_IN
-        }
+        | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
+        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }

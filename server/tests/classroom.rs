@@ -83,11 +83,15 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(kali["password_set"].as_bool(), Some(true));
 
     // Environments: instructors create them with counts per template.
-    ok(&instructor, "create_environment", &[("name", "Linux lab"), ("template_ids[]", &kali_id), ("counts[]", "2")]).await;
+    ok(&instructor, "create_environment", &[("name", "Linux lab"), ("template_ids[]", &kali_id), ("counts[]", "2")])
+        .await;
     let envs = json(&instructor, "list_environments", &[]).await;
     assert_eq!(envs[0]["templates"][0]["count"].as_u64(), Some(2));
     let env_id = envs[0]["id"].as_i64().unwrap().to_string();
-    assert_eq!(refused(&admin, "delete_template", &[("id", &kali_id)]).await, ("conflict".into(), "template_in_use".into()));
+    assert_eq!(
+        refused(&admin, "delete_template", &[("id", &kali_id)]).await,
+        ("conflict".into(), "template_in_use".into())
+    );
     assert_eq!(refused(&student, "list_environments", &[]).await.0, "forbidden");
 
     // Events: bad input gets specific answers.
@@ -106,7 +110,11 @@ async fn templates_environments_events_and_rosters() {
     let no_env = call_event(&instructor, event("lin1", "", "2030-03-01T09:00", "")).await;
     assert!(no_env.body.contains("environment_id") && no_env.body.contains("required"), "{}", no_env.body);
     let unknown_env = call_event(&instructor, event("lin1", "424242", "2030-03-01T09:00", "")).await;
-    assert!(unknown_env.body.contains("environment_id") && unknown_env.body.contains("unknown"), "{}", unknown_env.body);
+    assert!(
+        unknown_env.body.contains("environment_id") && unknown_env.body.contains("unknown"),
+        "{}",
+        unknown_env.body
+    );
     let bad_short = call_event(&instructor, event("Lin 1", &env_id, "2030-03-01T09:00", "")).await;
     assert!(bad_short.body.contains("short_name"), "{}", bad_short.body);
     let created = call_event(&instructor, event("lin1", &env_id, "2030-03-01T09:00", "2030-03-01T17:00")).await;
@@ -136,7 +144,8 @@ async fn templates_environments_events_and_rosters() {
 
     let roster = "ann,Ann A,ann@example.org,student\nbo,Bo B,bo@example.org,student\nstudent,Existing,student@example.org,student\n";
     let preview = json(&instructor, "preview_roster", &[("event_id", &event_id), ("csv", roster)]).await;
-    let existing: Vec<bool> = preview["rows"].as_array().unwrap().iter().map(|r| r["existing"].as_bool().unwrap()).collect();
+    let existing: Vec<bool> =
+        preview["rows"].as_array().unwrap().iter().map(|r| r["existing"].as_bool().unwrap()).collect();
     assert_eq!(existing, vec![false, false, true]);
     ok(&instructor, "import_roster", &[("event_id", &event_id), ("csv", roster)]).await;
     ok(&instructor, "import_roster", &[("event_id", &event_id), ("csv", roster)]).await;
@@ -147,7 +156,9 @@ async fn templates_environments_events_and_rosters() {
     // A student of the event reads it but cannot change it.
     assert_eq!(json(&student, "get_event", &[("id", &event_id)]).await["my_role"].as_str(), Some("student"));
     assert_eq!(
-        refused(&student, "add_participants", &[("event_id", &event_id), ("usernames", "ann"), ("role", "instructor")]).await.0,
+        refused(&student, "add_participants", &[("event_id", &event_id), ("usernames", "ann"), ("role", "instructor")])
+            .await
+            .0,
         "forbidden"
     );
 
@@ -155,8 +166,12 @@ async fn templates_environments_events_and_rosters() {
     let services = &app.system.services;
     let id: i64 = event_id.parse().unwrap();
     assert!(services.move_event(id, EventStatus::Planned, EventStatus::Deploying, None).await.unwrap());
-    ok(&instructor, "update_environment", &[("id", &env_id), ("name", "Linux lab"), ("template_ids[]", &kali_id), ("counts[]", "5")])
-        .await;
+    ok(
+        &instructor,
+        "update_environment",
+        &[("id", &env_id), ("name", "Linux lab"), ("template_ids[]", &kali_id), ("counts[]", "5")],
+    )
+    .await;
     let plan = services.deployment_plan(id).await.unwrap();
     assert_eq!(plan.templates[0].count, 2, "the snapshot keeps the count it was deployed with");
     assert_eq!(plan.vms.len(), 4 * 2);

@@ -62,12 +62,16 @@ async fn templates_round_trip_keep_passwords_and_refuse_duplicates(db: Database)
     let ports = db.ports(None);
     let id = ports.templates.insert(&template("Kali"), Timestamp(5)).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
-    assert_eq!((t.name.as_str(), t.proxmox_vmid, t.protocol, t.port, t.password_set), ("Kali", 9000, Protocol::Ssh, 22, true));
+    assert_eq!(
+        (t.name.as_str(), t.proxmox_vmid, t.protocol, t.port, t.password_set),
+        ("Kali", 9000, Protocol::Ssh, 22, true)
+    );
     let dup = ports.templates.insert(&template("Kali"), Timestamp(5)).await;
     assert!(matches!(dup, Err(StoreError::Duplicate(ref f)) if f == "name"), "{dup:?}");
 
     // No new password: the stored one stays.
-    let edited = TemplateRecord { cores: 4, protocol: Protocol::Rdp, port: 3389, password_sealed: None, ..template("Kali") };
+    let edited =
+        TemplateRecord { cores: 4, protocol: Protocol::Rdp, port: 3389, password_sealed: None, ..template("Kali") };
     ports.templates.update(id, &edited, Timestamp(6)).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
     assert_eq!((t.cores, t.protocol, t.password_set), (4, Protocol::Rdp, true));
@@ -114,7 +118,9 @@ async fn short_names_are_unique_among_unfinished_events(db: Database) {
     assert!(matches!(ports.events.update_planned(first, &renamed).await, Err(StoreError::NotFound)));
 
     // Failure keeps a reason; leaving failed clears it.
-    assert!(ports.events.set_status(second, EventStatus::Planned, EventStatus::Failed, Some("no capacity")).await.unwrap());
+    assert!(
+        ports.events.set_status(second, EventStatus::Planned, EventStatus::Failed, Some("no capacity")).await.unwrap()
+    );
     let failed = ports.events.by_id(second, creator).await.unwrap().unwrap();
     assert_eq!((failed.status, failed.failure_reason.as_deref()), (EventStatus::Failed, Some("no capacity")));
     assert!(ports.events.set_status(second, EventStatus::Failed, EventStatus::Deploying, None).await.unwrap());
@@ -161,9 +167,27 @@ async fn participants_rosters_and_lists(db: Database) {
 
     let participant = ports.roles.by_key("participant").await.unwrap().unwrap();
     let rows = vec![
-        RosterRow { line: 1, username: "alice".into(), name: "Alice".into(), email: "alice@example.org".into(), role: EventRole::Student },
-        RosterRow { line: 2, username: "bob".into(), name: "Bob".into(), email: "bob@example.org".into(), role: EventRole::Student },
-        RosterRow { line: 3, username: "carol".into(), name: "Carol".into(), email: "carol@example.org".into(), role: EventRole::Instructor },
+        RosterRow {
+            line: 1,
+            username: "alice".into(),
+            name: "Alice".into(),
+            email: "alice@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 2,
+            username: "bob".into(),
+            name: "Bob".into(),
+            email: "bob@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 3,
+            username: "carol".into(),
+            name: "Carol".into(),
+            email: "carol@example.org".into(),
+            role: EventRole::Instructor,
+        },
     ];
     let outcome = ports.events.import_roster(id, &rows, participant.id, Timestamp(9)).await.unwrap();
     assert_eq!((outcome.users_created, outcome.participants_added), (2, 3));
@@ -175,8 +199,20 @@ async fn participants_rosters_and_lists(db: Database) {
 
     // All or nothing: a row whose e-mail is taken rolls back the whole import.
     let clash = vec![
-        RosterRow { line: 1, username: "dave".into(), name: "Dave".into(), email: "dave@example.org".into(), role: EventRole::Student },
-        RosterRow { line: 2, username: "erin".into(), name: "Erin".into(), email: "bob@example.org".into(), role: EventRole::Student },
+        RosterRow {
+            line: 1,
+            username: "dave".into(),
+            name: "Dave".into(),
+            email: "dave@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 2,
+            username: "erin".into(),
+            name: "Erin".into(),
+            email: "bob@example.org".into(),
+            role: EventRole::Student,
+        },
     ];
     let failed = ports.events.import_roster(other, &clash, participant.id, Timestamp(9)).await;
     assert!(matches!(failed, Err(StoreError::Duplicate(ref f)) if f == "email"), "{failed:?}");
@@ -232,7 +268,12 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
     let alice = user(&db, "alice").await;
     let bob = user(&db, "bob").await;
     let id = ports.events.insert(&event("vmev", env), teacher, Timestamp(1)).await.unwrap();
-    ports.events.put_participants(id, &[(teacher, EventRole::Instructor), (alice, EventRole::Student), (bob, EventRole::Student)])
+    ports
+        .events
+        .put_participants(
+            id,
+            &[(teacher, EventRole::Instructor), (alice, EventRole::Student), (bob, EventRole::Student)],
+        )
         .await
         .unwrap();
     ports.events.begin_deployment(id).await.unwrap();
@@ -264,7 +305,10 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
     };
     ports.vms.update(first, &update, Timestamp(5)).await.unwrap();
     let vm = ports.vms.by_id(first).await.unwrap().unwrap();
-    assert_eq!((vm.vmid, vm.node.as_deref(), vm.state, vm.ip.as_deref()), (Some(4242), Some("pve2"), VmState::Running, Some("10.0.0.7")));
+    assert_eq!(
+        (vm.vmid, vm.node.as_deref(), vm.state, vm.ip.as_deref()),
+        (Some(4242), Some("pve2"), VmState::Running, Some("10.0.0.7"))
+    );
     assert_eq!((vm.event_short_name.as_str(), vm.updated_at), ("vmev", Timestamp(5)));
     assert_eq!(ports.vms.nodes().await.unwrap(), vec!["pve2"]);
 

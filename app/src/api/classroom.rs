@@ -199,7 +199,8 @@ pub async fn delete_environment(id: i64) -> ApiResult<()> {
 pub async fn list_events(tab: Option<String>, page: Option<u32>) -> ApiResult<Page<EventView>> {
     use super::context;
     let actor = context::actor().await?;
-    let tab = tab.as_deref().and_then(domain::classroom::EventTab::from_key).unwrap_or(domain::classroom::EventTab::Planned);
+    let tab =
+        tab.as_deref().and_then(domain::classroom::EventTab::from_key).unwrap_or(domain::classroom::EventTab::Planned);
     let request = domain::page::PageRequest::new(page, None);
     Ok(context::state()?.services.list_events(&actor, tab, request).await?)
 }
@@ -315,14 +316,8 @@ pub async fn create_participant(
     use super::context;
     let actor = context::actor().await?;
     let role = event_role(&role)?;
-    let input = services::accounts::UserInput {
-        username,
-        name,
-        email,
-        language: "en".into(),
-        password,
-        role_keys: vec![],
-    };
+    let input =
+        services::accounts::UserInput { username, name, email, language: "en".into(), password, role_keys: vec![] };
     context::state()?.services.create_participant(&actor, event_id, input, role).await?;
     context::redirect_with_flash(&format!("/events/{event_id}"), super::flash::CREATED);
     Ok(())

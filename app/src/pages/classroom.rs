@@ -4,8 +4,8 @@
 //! of the home page.
 
 use domain::classroom::{
-    EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent, ParticipantView, Protocol, ROSTER_COLUMNS,
-    VmState, VmTemplateView, VmView,
+    EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent, ParticipantView, Protocol,
+    ROSTER_COLUMNS, VmState, VmTemplateView, VmView,
 };
 use domain::time::Timestamp;
 use domain::{Action, ObjectType, Target, can};
@@ -262,12 +262,15 @@ pub fn EditTemplatePage() -> impl IntoView {
 pub fn DeleteTemplatePage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteTemplate>::new();
-    let template = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_template(id).await,
-            None => not_found(),
-        }
-    });
+    let template = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_template(id).await,
+                None => not_found(),
+            }
+        },
+    );
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -330,7 +333,8 @@ fn TemplateCounts(templates: Vec<VmTemplateView>, current: Option<EnvironmentVie
                 }
             }).collect_view()}
         </fieldset>
-    }.into_any()
+    }
+    .into_any()
 }
 
 #[component]
@@ -453,12 +457,15 @@ pub fn EditEnvironmentPage() -> impl IntoView {
 pub fn DeleteEnvironmentPage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteEnvironment>::new();
-    let environment = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_environment(id).await,
-            None => not_found(),
-        }
-    });
+    let environment = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_environment(id).await,
+                None => not_found(),
+            }
+        },
+    );
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -902,12 +909,15 @@ fn VmGrid(participants: Vec<ParticipantView>, vms: Vec<VmView>) -> impl IntoView
 pub fn DeleteEventPage() -> impl IntoView {
     let id = route_id();
     let delete = ServerAction::<DeleteEvent>::new();
-    let event = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_event(id).await,
-            None => not_found(),
-        }
-    });
+    let event = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_event(id).await,
+                None => not_found(),
+            }
+        },
+    );
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -1035,7 +1045,8 @@ pub fn GroupsPage() -> impl IntoView {
     let add = ServerAction::<AddGroupMember>::new();
     let remove = ServerAction::<RemoveGroupMember>::new();
     let delete = ServerAction::<DeleteGroup>::new();
-    let versions = move || (create.version().get(), add.version().get(), remove.version().get(), delete.version().get());
+    let versions =
+        move || (create.version().get(), add.version().get(), remove.version().get(), delete.version().get());
     let groups = Resource::new(versions, |_| async move {
         let groups = list_groups().await?;
         let mut out = Vec::with_capacity(groups.len());
@@ -1221,12 +1232,15 @@ fn VmTable(vms: Vec<VmView>) -> impl IntoView {
 pub fn VmPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
-    let vm = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_vm(id).await,
-            None => not_found(),
-        }
-    });
+    let vm = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_vm(id).await,
+                None => not_found(),
+            }
+        },
+    );
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -1264,7 +1278,8 @@ pub fn VmPage() -> impl IntoView {
 pub fn MyVms(events: Vec<MyEvent>) -> impl IntoView {
     let lang = use_lang();
     if events.is_empty() {
-        return view! { <p class="text-sm text-slate-500" data-testid="my-vms-empty">{t(Msg::NoMyEvents)}</p> }.into_any();
+        return view! { <p class="text-sm text-slate-500" data-testid="my-vms-empty">{t(Msg::NoMyEvents)}</p> }
+            .into_any();
     }
     view! {
         <div class="space-y-4" data-testid="my-vms">

@@ -36,7 +36,10 @@ impl Services {
         self.ports.environments.by_id(id).await?.ok_or(AppError::NotFound)
     }
 
-    async fn environment_fields(&self, input: &EnvironmentInput) -> Result<(String, String, Vec<(i64, u32)>), AppError> {
+    async fn environment_fields(
+        &self,
+        input: &EnvironmentInput,
+    ) -> Result<(String, String, Vec<(i64, u32)>), AppError> {
         let name = validate::line("name", &input.name, validate::NAME_MAX)?;
         let description = validate::text("description", &input.description, domain::classroom::MARKDOWN_MAX)?;
         let entries = environment_entries(&input.templates)?;

@@ -4,8 +4,7 @@
 use domain::access::{ObjectType, PARTICIPANT_ROLE};
 use domain::classroom::{
     EventInput, EventRole, EventStatus, EventTab, EventView, GroupView, ParticipantView, RosterError, RosterPreview,
-    RosterPreviewRow, RosterRow, can_on_event,
-    parse_roster, validate_event,
+    RosterPreviewRow, RosterRow, can_on_event, parse_roster, validate_event,
 };
 use domain::error::Problem;
 use domain::page::{Page, PageRequest};
@@ -31,7 +30,12 @@ impl Services {
 
     /// Planned, active or completed events: all of them for those who may
     /// read every event, otherwise those the actor takes part in.
-    pub async fn list_events(&self, actor: &Actor, tab: EventTab, page: PageRequest) -> Result<Page<EventView>, AppError> {
+    pub async fn list_events(
+        &self,
+        actor: &Actor,
+        tab: EventTab,
+        page: PageRequest,
+    ) -> Result<Page<EventView>, AppError> {
         let member = if can(actor, Action::Read, Target::All(ObjectType::Event)) { None } else { Some(actor.user_id) };
         let query = EventQuery { statuses: tab.statuses().to_vec(), member };
         Ok(self.ports.events.list(&query, actor.user_id, page).await?)
@@ -143,7 +147,13 @@ impl Services {
     }
 
     /// Event admins receive deployment and decommission failure notices.
-    pub async fn set_event_admin(&self, actor: &Actor, event_id: i64, user_id: i64, admin: bool) -> Result<(), AppError> {
+    pub async fn set_event_admin(
+        &self,
+        actor: &Actor,
+        event_id: i64,
+        user_id: i64,
+        admin: bool,
+    ) -> Result<(), AppError> {
         self.event_for(actor, event_id, Action::Update).await?;
         if self.ports.events.role_of(event_id, user_id).await?.is_none() {
             return Err(AppError::NotFound);
@@ -250,8 +260,12 @@ impl Services {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
         let username = validate::username(username)?;
-        let user =
-            self.ports.users.by_username(&username).await?.ok_or_else(|| AppError::invalid("username", Problem::Unknown))?;
+        let user = self
+            .ports
+            .users
+            .by_username(&username)
+            .await?
+            .ok_or_else(|| AppError::invalid("username", Problem::Unknown))?;
         self.ports.groups.add_member(group_id, user.id).await?;
         Ok(())
     }

@@ -45,8 +45,13 @@ pub trait EnvironmentRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<EnvironmentView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<EnvironmentView>, StoreError>;
     /// `entries`: (template id, VMs per participant), written with the row in one transaction.
-    async fn insert(&self, name: &str, description: &str, entries: &[(i64, u32)], at: Timestamp)
-    -> Result<i64, StoreError>;
+    async fn insert(
+        &self,
+        name: &str,
+        description: &str,
+        entries: &[(i64, u32)],
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
     async fn update(&self, id: i64, name: &str, description: &str, entries: &[(i64, u32)]) -> Result<(), StoreError>;
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
 }

@@ -29,10 +29,8 @@ impl Services {
         let password_sealed = if fields.password.is_empty() {
             None
         } else {
-            let key = self
-                .cluster
-                .secret_key()
-                .ok_or(AppError::Cluster { problem: ClusterProblem::SecretKeyMissing })?;
+            let key =
+                self.cluster.secret_key().ok_or(AppError::Cluster { problem: ClusterProblem::SecretKeyMissing })?;
             Some(key.seal(PASSWORD_PURPOSE, &fields.password))
         };
         Ok(TemplateRecord {
@@ -109,7 +107,10 @@ impl Services {
             };
             entries.push((self.ports.templates.insert(&record, now).await?, 1));
         }
-        self.ports.environments.insert("Demo lab", "One VM of each template of the demo cluster.", &entries, now).await?;
+        self.ports
+            .environments
+            .insert("Demo lab", "One VM of each template of the demo cluster.", &entries, now)
+            .await?;
         Ok(())
     }
 

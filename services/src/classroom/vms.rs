@@ -11,7 +11,12 @@ use crate::Services;
 impl Services {
     /// VMs with filters: every VM for those who may read all of them, else
     /// the actor's own and those of events they teach.
-    pub async fn list_vms(&self, actor: &Actor, mut query: VmQuery, page: PageRequest) -> Result<Page<VmView>, AppError> {
+    pub async fn list_vms(
+        &self,
+        actor: &Actor,
+        mut query: VmQuery,
+        page: PageRequest,
+    ) -> Result<Page<VmView>, AppError> {
         query.visible_to =
             if can(actor, Action::Read, Target::All(ObjectType::Vm)) { None } else { Some(actor.user_id) };
         Ok(self.ports.vms.list(&query, page).await?)
@@ -59,7 +64,8 @@ impl Services {
         let query = VmQuery { event_id: Some(event.id), ..VmQuery::default() };
         let mut all = Vec::new();
         for number in 1.. {
-            let page = self.ports.vms.list(&query, PageRequest::new(Some(number), Some(domain::page::MAX_PER_PAGE))).await?;
+            let page =
+                self.ports.vms.list(&query, PageRequest::new(Some(number), Some(domain::page::MAX_PER_PAGE))).await?;
             let last = number >= page.page_count();
             all.extend(page.items);
             if last {

@@ -4,16 +4,15 @@
 use async_trait::async_trait;
 use domain::classroom::{
     EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView,
-    Protocol,
-    RosterRow, VmState, VmTemplateView, VmView,
+    Protocol, RosterRow, VmState, VmTemplateView, VmView,
 };
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
 use domain::{AuthBackend, Language, UserStatus};
 use services::StoreError;
 use services::classroom::ports::{
-    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, RosterOutcome, SnapshotTemplate,
-    TemplateRecord, TemplateRepo, VmQuery, VmRepo, VmUpdate,
+    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, RosterOutcome, SnapshotTemplate, TemplateRecord,
+    TemplateRepo, VmQuery, VmRepo, VmUpdate,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -145,8 +144,11 @@ impl TemplateRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result =
-            sqlx::query("DELETE FROM vm_templates WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
+        let result = sqlx::query("DELETE FROM vm_templates WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         ensure_changed(result)
     }
 
@@ -249,14 +251,15 @@ impl EnvironmentRepo for SqlStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO environments (name, description, created_at) VALUES (?, ?, ?) RETURNING id")
-                .bind(name.to_string())
-                .bind(description.to_string())
-                .bind(at.millis())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(store_error)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO environments (name, description, created_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(name.to_string())
+        .bind(description.to_string())
+        .bind(at.millis())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?;
         write_entries(&mut tx, id, entries).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(id)
@@ -277,8 +280,11 @@ impl EnvironmentRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result =
-            sqlx::query("DELETE FROM environments WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
+        let result = sqlx::query("DELETE FROM environments WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         ensure_changed(result)
     }
 }
@@ -416,7 +422,8 @@ impl EventRepo for SqlStore {
             filters.push(format!("e.status IN ({})", placeholders(statuses.len())));
         }
         if let Some(member) = query.member {
-            filters.push("EXISTS (SELECT 1 FROM event_participants m WHERE m.event_id = e.id AND m.user_id = ?)".into());
+            filters
+                .push("EXISTS (SELECT 1 FROM event_participants m WHERE m.event_id = e.id AND m.user_id = ?)".into());
             binds.push(member);
         }
         let filter = if filters.is_empty() { String::new() } else { format!(" WHERE {}", filters.join(" AND ")) };
@@ -699,8 +706,11 @@ impl GroupRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result =
-            sqlx::query("DELETE FROM user_groups WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
+        let result = sqlx::query("DELETE FROM user_groups WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
         ensure_changed(result)
     }
 
@@ -807,8 +817,7 @@ impl VmRepo for SqlStore {
         }
         tx.commit().await.map_err(store_error)?;
         let sql = format!("{VM_SELECT} WHERE v.event_id = ? ORDER BY v.id");
-        let rows =
-            sqlx::query(AssertSqlSafe(sql)).bind(event_id).fetch_all(&self.pool).await.map_err(store_error)?;
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(event_id).fetch_all(&self.pool).await.map_err(store_error)?;
         rows.iter().map(vm_from_row).collect()
     }
 
@@ -899,7 +908,8 @@ impl VmRepo for SqlStore {
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM vms WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
+        let result =
+            sqlx::query("DELETE FROM vms WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
         ensure_changed(result)
     }
 
