@@ -74,6 +74,10 @@ pub struct VmTemplateView {
     pub port: u16,
     pub username: String,
     pub password_set: bool,
+    /// Whether the last sync found the template VM in the cluster's pool
+    /// (`None`: not checked yet), and when.
+    pub on_cluster: Option<bool>,
+    pub synced_at: Option<Timestamp>,
 }
 
 /// A template's fields after validation (the password still in clear text;

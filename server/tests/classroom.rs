@@ -234,3 +234,58 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(mine[0]["vms"].as_array().unwrap().len(), 2);
     assert_eq!(mine[0]["note"].as_str(), Some("preparing"), "deploying: not ready yet");
 }
+
+/// Import from the cluster, the demo's seed, and the periodic sync against the
+/// Proxmox VE simulator: resources copied, a template whose VM is gone marked.
+#[tokio::test]
+async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
+    use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig::demo()).unwrap().start(listener).unwrap();
+    let app = TestApp::start_with(Backend::Sqlite, &[("OPENVLE_SECRET_KEY", KEY)]).await;
+    let admin = app.signed_in("admin").await;
+    let token_id = format!("{DEMO_USER}!{DEMO_TOKEN_NAME}");
+    let url = sim.base_url();
+    let form = [
+        ("url", url.as_str()),
+        ("token_id", token_id.as_str()),
+        ("secret", DEMO_TOKEN_SECRET),
+        ("fingerprint", ""),
+        ("verify_tls", "true"),
+        ("pool", ""),
+    ];
+    ok(&admin, "save_connection", &form).await;
+
+    let services = &app.system.services;
+    services.seed_demo_classroom().await.unwrap();
+    let cluster = json(&admin, "cluster_templates", &[]).await;
+    let seeded = json(&admin, "list_templates", &[]).await;
+    assert_eq!(seeded.as_array().unwrap().len(), cluster.as_array().unwrap().len());
+    let envs = json(&admin, "list_environments", &[]).await;
+    assert_eq!(envs[0]["name"], "Demo lab");
+    assert_eq!(envs[0]["templates"].as_array().unwrap().len(), seeded.as_array().unwrap().len());
+    services.seed_demo_classroom().await.unwrap();
+    assert_eq!(json(&admin, "list_templates", &[]).await, seeded, "seeding twice adds nothing");
+
+    // Importing a template VM that is already a template: its name is taken.
+    let vmid = cluster[0]["vmid"].as_u64().unwrap().to_string();
+    assert_eq!(refused(&admin, "import_cluster_template", &[("vmid", &vmid)]).await, ("invalid".into(), "name".into()));
+    assert_eq!(
+        refused(&admin, "import_cluster_template", &[("vmid", "4242")]).await,
+        ("invalid".into(), "vmid".into())
+    );
+
+    let mut gone = template_form("Gone", "");
+    gone[3] = ("proxmox_vmid", "4242");
+    ok(&admin, "create_template", &gone).await;
+    assert_eq!(services.sync_templates().await.unwrap(), (cluster.as_array().unwrap().len() as u32, 1));
+    let synced = json(&admin, "list_templates", &[]).await;
+    for t in synced.as_array().unwrap() {
+        let expected = t["name"] != "Gone";
+        assert_eq!(t["on_cluster"].as_bool(), Some(expected), "{t}");
+        assert!(t["synced_at"].is_i64());
+    }
+    let first = synced.as_array().unwrap().iter().find(|t| t["proxmox_vmid"] == cluster[0]["vmid"]).unwrap();
+    assert_eq!(first["node"], cluster[0]["node"]);
+    assert_eq!(first["cores"], cluster[0]["cores"]);
+}

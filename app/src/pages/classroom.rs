@@ -112,6 +112,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                     <th scope="col" class=CELL>{t(Msg::ProxmoxTemplate)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Resources)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Connection)}</th>
+                                    <th scope="col" class=CELL>{t(Msg::OnCluster)}</th>
                                 </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {list.into_iter().map(|tpl| view! {
@@ -121,6 +122,11 @@ pub fn TemplatesPage() -> impl IntoView {
                                             <td class=CELL>{format!("{} @ {}", tpl.proxmox_vmid, tpl.node)}</td>
                                             <td class=CELL>{format!("{} CPU · {} MiB · {} GiB", tpl.cores, tpl.memory_mib, tpl.disk_gib)}</td>
                                             <td class=CELL>{format!("{} :{}", tpl.protocol.label(), tpl.port)}</td>
+                                            <td class=CELL>{match tpl.on_cluster {
+                                                Some(true) => t(Msg::Yes),
+                                                Some(false) => t(Msg::MissingOnCluster),
+                                                None => t(Msg::NotCheckedYet),
+                                            }}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

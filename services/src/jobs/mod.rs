@@ -26,6 +26,8 @@ use crate::{Services, authorize};
 pub enum Job {
     /// Removes expired sessions (periodic housekeeping).
     PurgeSessions,
+    /// Copies the templates' node and resources from the cluster and marks missing ones (classroom).
+    SyncTemplates,
     /// Proves that workers run: waits, then succeeds. Administrators start it
     /// from the Tasks page; the tests use it to stand for real work. With a
     /// node it takes one of that node's slots, like a VM job would.
@@ -40,6 +42,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::PurgeSessions => "purge_sessions",
+            Job::SyncTemplates => "sync_templates",
             Job::Ping { .. } => "ping",
         }
     }
@@ -48,6 +51,7 @@ impl Job {
     pub fn name(&self) -> String {
         match self {
             Job::PurgeSessions => "Remove expired sessions".into(),
+            Job::SyncTemplates => "Synchronise VM templates".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
         }
@@ -56,6 +60,7 @@ impl Job {
     pub fn queue(&self) -> Queue {
         match self {
             Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
+            Job::SyncTemplates => Queue::PvePeriodic,
         }
     }
 
@@ -63,6 +68,7 @@ impl Job {
     pub fn steps(&self) -> &'static [&'static str] {
         match self {
             Job::PurgeSessions => &["purge"],
+            Job::SyncTemplates => &["sync"],
             Job::Ping { .. } => &["wait", "answer"],
         }
     }
@@ -70,7 +76,7 @@ impl Job {
     /// The Proxmox node the job works on, for the per-node concurrency limit.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Job::PurgeSessions => None,
+            Job::PurgeSessions | Job::SyncTemplates => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

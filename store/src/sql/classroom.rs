@@ -53,11 +53,13 @@ fn port(row: &AnyRow) -> Result<u16, StoreError> {
 // ---------------------------------------------------------------- templates
 
 const TEMPLATE_COLUMNS: &str = "id, name, description, operating_system, proxmox_vmid, node, cores, memory_mib, \
-     disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed";
+     disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, on_cluster, synced_at";
 
 fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
     let linked: i64 = get(row, "linked_clone")?;
     let sealed: Option<String> = get(row, "conn_password_sealed")?;
+    let on_cluster: Option<i64> = get(row, "on_cluster")?;
+    let synced_at: Option<i64> = get(row, "synced_at")?;
     Ok(VmTemplateView {
         id: get(row, "id")?,
         name: get(row, "name")?,
@@ -73,6 +75,8 @@ fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
         port: port(row)?,
         username: get(row, "conn_username")?,
         password_set: sealed.is_some(),
+        on_cluster: on_cluster.map(|v| v != 0),
+        synced_at: synced_at.map(Timestamp),
     })
 }
 
@@ -149,6 +153,39 @@ impl TemplateRepo for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
+        ensure_changed(result)
+    }
+
+    async fn record_sync(
+        &self,
+        id: i64,
+        seen: Option<(String, u32, u32, u32)>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = match seen {
+            Some((node, cores, memory_mib, disk_gib)) => {
+                sqlx::query(
+                    "UPDATE vm_templates SET node = ?, cores = ?, memory_mib = ?, disk_gib = ?, on_cluster = 1, \
+                     synced_at = ? WHERE id = ?",
+                )
+                .bind(node)
+                .bind(i64::from(cores))
+                .bind(i64::from(memory_mib))
+                .bind(i64::from(disk_gib))
+                .bind(at.millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query("UPDATE vm_templates SET on_cluster = 0, synced_at = ? WHERE id = ?")
+                    .bind(at.millis())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+            }
+        }
+        .map_err(store_error)?;
         ensure_changed(result)
     }
 
