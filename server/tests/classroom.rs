@@ -7,7 +7,6 @@ mod common;
 
 use common::{Backend, Client, TestApp};
 use domain::classroom::{EventStatus, VmState};
-use domain::time::Timestamp;
 use serde_json::Value;
 use services::classroom::ports::{NewVm, VmUpdate};
 
@@ -188,7 +187,6 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(refused(&instructor, "update_event", &form).await, ("conflict".into(), "event_not_planned".into()));
 
     // The provisioning engine records the VMs; each participant sees only their own.
-    let vms = app.system.services.ports().vms.clone();
     let new: Vec<NewVm> = plan
         .vms
         .iter()
@@ -200,7 +198,8 @@ async fn templates_environments_events_and_rosters() {
             name: format!("lin1-{}-kali-{}", p.username, p.ordinal),
         })
         .collect();
-    let recorded = vms.plan(id, &new, Timestamp(1)).await.unwrap();
+    let recorded = services.record_planned_vms(id, &new).await.unwrap();
+    assert_eq!(services.record_planned_vms(id, &new).await.unwrap().len(), 8, "planning twice records nothing twice");
     for (n, vm) in recorded.iter().enumerate() {
         let update = VmUpdate {
             vmid: Some(200 + u32::try_from(n).unwrap()),
@@ -209,7 +208,7 @@ async fn templates_environments_events_and_rosters() {
             ip: Some(format!("10.0.0.{}", n + 10)),
             last_error: None,
         };
-        vms.update(vm.id, &update, Timestamp(2)).await.unwrap();
+        services.record_vm_state(vm.id, &update).await.unwrap();
     }
     let own = recorded.iter().find(|v| v.owner_username == "student").unwrap();
     let anns = recorded.iter().find(|v| v.owner_username == "ann").unwrap();
@@ -233,6 +232,11 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["vms"].as_array().unwrap().len(), 2);
     assert_eq!(mine[0]["note"].as_str(), Some("preparing"), "deploying: not ready yet");
+
+    // The engine deleted one of the student's VMs on the cluster.
+    services.forget_vm(own.id).await.unwrap();
+    assert_eq!(json(&student, "list_vms", &[]).await["total"].as_u64(), Some(1));
+    assert_eq!(refused(&student, "get_vm", &[("id", &own.id.to_string())]).await.0, "not_found");
 }
 
 /// Import from the cluster, the demo's seed, and the periodic sync against the
