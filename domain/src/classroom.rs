@@ -576,6 +576,9 @@ pub struct VmView {
     pub name: String,
     /// Which of the participant's copies of the template (1-based).
     pub ordinal: u32,
+    /// CPU cores and memory of the template it was cloned from (the event's snapshot).
+    pub cores: Option<u32>,
+    pub memory_mib: Option<u32>,
     pub vmid: Option<u32>,
     pub node: Option<String>,
     pub state: VmState,

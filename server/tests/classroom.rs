@@ -215,6 +215,7 @@ async fn templates_environments_events_and_rosters() {
     let got = json(&student, "get_vm", &[("id", &own.id.to_string())]).await;
     assert!(got["ip"].as_str().is_some_and(|ip| ip.starts_with("10.0.0.")), "{got}");
     assert_eq!(got["state"].as_str(), Some("running"));
+    assert_eq!((got["cores"].as_u64(), got["memory_mib"].as_u64()), (Some(2), Some(2048)), "from the snapshot");
     // Guessing a classmate's VM id reveals nothing.
     assert_eq!(refused(&student, "get_vm", &[("id", &anns.id.to_string())]).await.0, "not_found");
     let listed = json(&student, "list_vms", &[]).await;

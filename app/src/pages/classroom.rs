@@ -1262,6 +1262,10 @@ pub fn VmPage() -> impl IntoView {
                             <div><dt class="text-slate-500">{t(Msg::Node)}</dt><dd>{vm.node.clone().unwrap_or_else(|| "—".into())}</dd></div>
                             <div><dt class="text-slate-500">"VMID"</dt><dd>{vm.vmid.map(|v| v.to_string()).unwrap_or_else(|| "—".into())}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Template)}</dt><dd>{vm.template_name.clone()}</dd></div>
+                            <div><dt class="text-slate-500">{t(Msg::Resources)}</dt><dd>{match (vm.cores, vm.memory_mib) {
+                                (Some(cores), Some(memory)) => format!("{cores} CPU · {memory} MiB"),
+                                _ => "—".to_string(),
+                            }}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Event)}</dt><dd><a class=LINK_CLASS href=format!("/events/{}", vm.event_id)>{vm.event_name.clone()}</a></dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Participant)}</dt><dd>{vm.owner_username.clone()}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::UpdatedAt)}</dt><dd>{vm.updated_at.format_utc()}</dd></div>

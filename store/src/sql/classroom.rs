@@ -793,7 +793,10 @@ impl GroupRepo for SqlStore {
 const VM_SELECT: &str = "SELECT v.id, v.event_id, e.name AS event_name, e.short_name AS event_short_name, \
      v.owner_id, u.username AS owner_username, v.template_id, \
      COALESCE((SELECT s.name FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id), \
-     '') AS template_name, v.ordinal, v.name, v.vmid, v.node, v.state, v.ip, v.last_error, v.updated_at \
+     '') AS template_name, \
+     (SELECT s.cores FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) AS cores, \
+     (SELECT s.memory_mib FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) \
+     AS memory_mib, v.ordinal, v.name, v.vmid, v.node, v.state, v.ip, v.last_error, v.updated_at \
      FROM vms v JOIN events e ON e.id = v.event_id JOIN users u ON u.id = v.owner_id";
 
 fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
@@ -810,6 +813,8 @@ fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
         template_name: get(row, "template_name")?,
         name: get(row, "name")?,
         ordinal: get_u32(row, "ordinal")?,
+        cores: get::<Option<i64>>(row, "cores")?.and_then(|v| u32::try_from(v).ok()),
+        memory_mib: get::<Option<i64>>(row, "memory_mib")?.and_then(|v| u32::try_from(v).ok()),
         vmid: vmid.map(|v| u32::try_from(v).map_err(|_| corrupt("vmid", &v.to_string()))).transpose()?,
         node: get(row, "node")?,
         state: VmState::from_key(&state).ok_or_else(|| corrupt("VM state", &state))?,
