@@ -284,6 +284,123 @@ messages! {
     ProblemWeakVariety => "needs three of: lowercase, uppercase, digits, symbols (or 16+ characters)", "braucht drei von: Klein-, Großbuchstaben, Ziffern, Sonderzeichen (oder 16+ Zeichen)";
     ProblemTaken => "is already in use", "wird bereits verwendet";
     ProblemOutOfRange => "must be between {min} and {max}", "muss zwischen {min} und {max} liegen";
+    // Classroom (issue 5): templates, environments, events, participants, VMs.
+    NoVmTemplates => "No VM templates yet. Create one or import it from the cluster.", "Noch keine VM-Vorlagen. Legen Sie eine an oder importieren Sie sie aus dem Cluster.";
+    ImportFromCluster => "Import from cluster", "Aus dem Cluster importieren";
+    NoClusterTemplates => "The cluster's pool holds no template VMs.", "Der Pool des Clusters enthält keine Vorlagen-VMs.";
+    Import => "Import", "Importieren";
+    NewTemplate => "New template", "Neue Vorlage";
+    Template => "Template", "Vorlage";
+    OperatingSystem => "Operating system", "Betriebssystem";
+    ProxmoxTemplate => "Proxmox template", "Proxmox-Vorlage";
+    Resources => "Resources", "Ressourcen";
+    Connection => "Connection", "Verbindung";
+    DescriptionMarkdown => "Description (Markdown)", "Beschreibung (Markdown)";
+    ProxmoxVmid => "Template VMID in Proxmox", "VMID der Vorlage in Proxmox";
+    MemoryMib => "Memory (MiB)", "Arbeitsspeicher (MiB)";
+    DiskGib => "Disk (GiB)", "Festplatte (GiB)";
+    LinkedCloneAllowed => "Linked clones allowed (faster, share the template's disk)", "Verknüpfte Klone erlaubt (schneller, teilen die Festplatte der Vorlage)";
+    Protocol => "Protocol", "Protokoll";
+    Port => "Port", "Port";
+    PortHint => "Empty: the protocol's default (SSH 22, RDP 3389, VNC 5900).", "Leer: Standard des Protokolls (SSH 22, RDP 3389, VNC 5900).";
+    ConnectionUsername => "Connection username", "Benutzername der Verbindung";
+    ConnectionPassword => "Connection password", "Passwort der Verbindung";
+    PasswordSetHint => "A password is stored (encrypted). Leave empty to keep it.", "Ein Passwort ist (verschlüsselt) gespeichert. Leer lassen, um es zu behalten.";
+    PasswordNotSetHint => "No password stored.", "Kein Passwort gespeichert.";
+    DeleteTemplateTitle => "Delete template {name}?", "Vorlage {name} löschen?";
+    CannotBeUndone => "This cannot be undone.", "Das kann nicht rückgängig gemacht werden.";
+    VmsPerParticipant => "VMs per participant", "VMs pro Teilnehmer:in";
+    VmsPerParticipantHint => "0 leaves a template out.", "0 lässt eine Vorlage weg.";
+    NoEnvironments => "No environments yet.", "Noch keine Umgebungen.";
+    NewEnvironment => "New environment", "Neue Umgebung";
+    Environment => "Environment", "Umgebung";
+    EnvironmentEditHint => "Changes apply to planned events; deployed events keep the templates they were deployed with.", "Änderungen gelten für geplante Veranstaltungen; bereitgestellte behalten ihre Vorlagen.";
+    DeleteEnvironmentTitle => "Delete environment {name}?", "Umgebung {name} löschen?";
+    TabPlanned => "Planned", "Geplant";
+    TabActive => "Active", "Aktiv";
+    TabCompleted => "Completed", "Abgeschlossen";
+    NewEvent => "New event", "Neue Veranstaltung";
+    EditEvent => "Edit event", "Veranstaltung bearbeiten";
+    NoEvents => "No events here.", "Hier gibt es keine Veranstaltungen.";
+    Event => "Event", "Veranstaltung";
+    ShortName => "Short name", "Kurzname";
+    ShortNameHint => "4–8 characters: a–z, 0–9, _ and -. Part of every VM name.", "4–8 Zeichen: a–z, 0–9, _ und -. Teil jedes VM-Namens.";
+    Starts => "Starts", "Beginn";
+    Ends => "Ends", "Ende";
+    StartsUtc => "Starts (UTC)", "Beginn (UTC)";
+    EndsUtc => "Ends (UTC)", "Ende (UTC)";
+    EndsHint => "Empty: runs until ended by hand.", "Leer: läuft, bis sie von Hand beendet wird.";
+    FailureReason => "Why it failed", "Fehlergrund";
+    Participants => "Participants", "Teilnehmende";
+    Participant => "Participant", "Teilnehmer:in";
+    AddParticipants => "Add existing users", "Vorhandene Benutzer hinzufügen";
+    Usernames => "Usernames", "Benutzernamen";
+    UsernamesHint => "Several separated by commas or spaces.", "Mehrere durch Kommas oder Leerzeichen getrennt.";
+    Add => "Add", "Hinzufügen";
+    AddGroup => "Add a group", "Gruppe hinzufügen";
+    Groups => "Groups", "Gruppen";
+    Group => "Group", "Gruppe";
+    NoGroups => "No groups yet.", "Noch keine Gruppen.";
+    NewGroup => "New group", "Neue Gruppe";
+    CreateParticipant => "Create a user and add them", "Benutzer anlegen und hinzufügen";
+    EventRoleLabel => "Role in the event", "Rolle in der Veranstaltung";
+    RoleInstructor => "Instructor", "Lehrende:r";
+    RoleStudent => "Student", "Lernende:r";
+    EventAdmin => "Gets failure notices", "Erhält Fehlermeldungen";
+    Yes => "yes", "ja";
+    No => "no", "nein";
+    Remove => "Remove", "Entfernen";
+    NoVmsYet => "No VMs yet: they are created when the event is deployed.", "Noch keine VMs: Sie entstehen bei der Bereitstellung der Veranstaltung.";
+    DeleteEventTitle => "Delete event {name}?", "Veranstaltung {name} löschen?";
+    ImportRoster => "Import a roster (CSV)", "Teilnehmerliste importieren (CSV)";
+    BackToEvent => "Back to the event", "Zurück zur Veranstaltung";
+    RosterHelp => "One person per line: username, name, e-mail, role (student or instructor; empty = student). A header line is optional. Unknown users are created and invited by e-mail; existing ones are added as they are. Nothing is imported while any line has an error.", "Eine Person pro Zeile: Benutzername, Name, E-Mail, Rolle (student oder instructor; leer = student). Eine Kopfzeile ist optional. Unbekannte Benutzer werden angelegt und per E-Mail eingeladen; vorhandene unverändert hinzugefügt. Solange eine Zeile fehlerhaft ist, wird nichts importiert.";
+    RosterCsv => "CSV", "CSV";
+    CheckRoster => "Check", "Prüfen";
+    RosterPreview => "Preview", "Vorschau";
+    RosterHasErrors => "These lines must be fixed before anything is imported:", "Diese Zeilen müssen korrigiert werden, bevor etwas importiert wird:";
+    RosterLine => "Line {line}", "Zeile {line}";
+    RosterNew => "new account", "neues Konto";
+    RosterExisting => "existing account", "vorhandenes Konto";
+    RosterAlready => "already taking part", "nimmt bereits teil";
+    ConfirmImport => "Import", "Importieren";
+    NoVms => "No VMs match.", "Keine VMs gefunden.";
+    OnCluster => "On the cluster", "Im Cluster";
+    MissingOnCluster => "missing: the template VM is not in the pool", "fehlt: die Vorlagen-VM ist nicht im Pool";
+    NotCheckedYet => "not checked yet", "noch nicht geprüft";
+    UpdatedAt => "Updated", "Aktualisiert";
+    MyVms => "My VMs", "Meine VMs";
+    NoMyEvents => "You take part in no upcoming or running event.", "Sie nehmen an keiner kommenden oder laufenden Veranstaltung teil.";
+    EventNotStarted => "This event starts on {at}; your VMs are prepared then.", "Diese Veranstaltung beginnt am {at}; Ihre VMs werden dann bereitgestellt.";
+    EventPreparing => "Your VMs are being prepared.", "Ihre VMs werden vorbereitet.";
+    EventEnded => "This event has ended; its VMs are being removed.", "Diese Veranstaltung ist beendet; ihre VMs werden entfernt.";
+    FlashImported => "Imported.", "Importiert.";
+    StatusPlanned => "planned", "geplant";
+    StatusDeploying => "deploying", "wird bereitgestellt";
+    StatusRunning => "running", "läuft";
+    StatusEnding => "ended (transition period)", "beendet (Übergangszeit)";
+    StatusDecommissioning => "removing VMs", "VMs werden entfernt";
+    StatusFinished => "finished", "abgeschlossen";
+    StatusFailed => "failed", "fehlgeschlagen";
+    VmPending => "waiting", "wartet";
+    VmCloning => "cloning", "wird geklont";
+    VmStarting => "starting", "startet";
+    VmRunning => "running", "läuft";
+    VmPaused => "paused", "pausiert";
+    VmStopped => "stopped", "gestoppt";
+    VmDeleting => "deleting", "wird gelöscht";
+    VmFailed => "failed", "fehlgeschlagen";
+    ErrTemplateInUse => "The template is part of an environment; remove it there first.", "Die Vorlage gehört zu einer Umgebung; entfernen Sie sie dort zuerst.";
+    ErrEnvironmentInUse => "Events use this environment; it cannot be deleted.", "Veranstaltungen nutzen diese Umgebung; sie kann nicht gelöscht werden.";
+    ErrEventNotPlanned => "The event has been deployed; its name, dates and environment no longer change.", "Die Veranstaltung ist bereitgestellt; Name, Termine und Umgebung ändern sich nicht mehr.";
+    ErrEventHasVms => "The event still has VMs; end it first.", "Die Veranstaltung hat noch VMs; beenden Sie sie zuerst.";
+    ErrRosterHasErrors => "The roster has errors; nothing was imported.", "Die Teilnehmerliste enthält Fehler; nichts wurde importiert.";
+    ErrEventStatusMove => "The event cannot go to that status from where it is.", "Die Veranstaltung kann aus ihrem Status nicht dorthin wechseln.";
+    ErrEventNotDeployed => "The event has not been deployed yet.", "Die Veranstaltung ist noch nicht bereitgestellt.";
+    ProblemFormatShortName => "may contain only a–z, 0–9, _ and -", "darf nur a–z, 0–9, _ und - enthalten";
+    ProblemFormatAfterStart => "must be after the start", "muss nach dem Beginn liegen";
+    ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
+    ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
 }
 
@@ -307,6 +424,25 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "secret" => Msg::TokenSecret,
         "fingerprint" => Msg::Fingerprint,
         "pool" => Msg::Pool,
+        "short_name" => Msg::ShortName,
+        "environment_id" => Msg::Environment,
+        "starts_at" => Msg::Starts,
+        "ends_at" => Msg::Ends,
+        "operating_system" => Msg::OperatingSystem,
+        "proxmox_vmid" | "vmid" => Msg::ProxmoxVmid,
+        "node" => Msg::Node,
+        "cores" => Msg::Cores,
+        "memory_mib" => Msg::MemoryMib,
+        "disk_gib" => Msg::DiskGib,
+        "protocol" => Msg::Protocol,
+        "port" => Msg::Port,
+        "conn_username" => Msg::ConnectionUsername,
+        "conn_password" => Msg::ConnectionPassword,
+        "templates" | "template_id" => Msg::Template,
+        "count" => Msg::VmsPerParticipant,
+        "usernames" => Msg::Usernames,
+        "group_id" => Msg::Group,
+        "csv" => Msg::RosterCsv,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()
@@ -323,6 +459,10 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "key" => Msg::ProblemFormatKey.text(lang).into(),
             "single_line" => Msg::ProblemFormatLine.text(lang).into(),
             "current_password" => Msg::ProblemFormatCurrentPassword.text(lang).into(),
+            "short_name" => Msg::ProblemFormatShortName.text(lang).into(),
+            "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
+            "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
+            "number" => Msg::ProblemFormatNumber.text(lang).into(),
             other => Msg::ProblemFormatOther.text(lang).replace("{expected}", other),
         },
         Problem::WeakPassword { reason } => match reason.as_str() {
@@ -377,6 +517,13 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "passwords_differ" => Msg::PasswordsDiffer,
             "task_not_failed" => Msg::ErrTaskNotFailed,
             "task_not_queued" => Msg::ErrTaskNotQueued,
+            "template_in_use" => Msg::ErrTemplateInUse,
+            "environment_in_use" => Msg::ErrEnvironmentInUse,
+            "event_not_planned" => Msg::ErrEventNotPlanned,
+            "event_has_vms" => Msg::ErrEventHasVms,
+            "roster_has_errors" => Msg::ErrRosterHasErrors,
+            "event_status_move" => Msg::ErrEventStatusMove,
+            "event_not_deployed" => Msg::ErrEventNotDeployed,
             _ => Msg::ErrConflict,
         }
         .text(lang)
@@ -454,6 +601,7 @@ pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
         "signed_out" => Msg::FlashSignedOut,
         "accepted" => Msg::FlashAccepted,
         "queued" => Msg::FlashQueued,
+        "imported" => Msg::FlashImported,
         _ => return None,
     };
     Some(msg.text(lang))
@@ -467,6 +615,44 @@ pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'s
         TaskStatus::Failed => Msg::TaskFailed,
         TaskStatus::Success => Msg::TaskSuccess,
         TaskStatus::Cancelled => Msg::TaskCancelled,
+    }
+    .text(lang)
+}
+
+/// Classroom (issue 5): statuses and roles as words.
+pub fn event_status_text(status: domain::classroom::EventStatus, lang: Language) -> &'static str {
+    use domain::classroom::EventStatus as S;
+    match status {
+        S::Planned => Msg::StatusPlanned,
+        S::Deploying => Msg::StatusDeploying,
+        S::Running => Msg::StatusRunning,
+        S::Ending => Msg::StatusEnding,
+        S::Decommissioning => Msg::StatusDecommissioning,
+        S::Finished => Msg::StatusFinished,
+        S::Failed => Msg::StatusFailed,
+    }
+    .text(lang)
+}
+
+pub fn vm_state_text(state: domain::classroom::VmState, lang: Language) -> &'static str {
+    use domain::classroom::VmState as S;
+    match state {
+        S::Pending => Msg::VmPending,
+        S::Cloning => Msg::VmCloning,
+        S::Starting => Msg::VmStarting,
+        S::Running => Msg::VmRunning,
+        S::Paused => Msg::VmPaused,
+        S::Stopped => Msg::VmStopped,
+        S::Deleting => Msg::VmDeleting,
+        S::Failed => Msg::VmFailed,
+    }
+    .text(lang)
+}
+
+pub fn event_role_text(role: domain::classroom::EventRole, lang: Language) -> &'static str {
+    match role {
+        domain::classroom::EventRole::Instructor => Msg::RoleInstructor,
+        domain::classroom::EventRole::Student => Msg::RoleStudent,
     }
     .text(lang)
 }

@@ -3,6 +3,10 @@
 //! Pages live in [`pages`], the server functions they call in [`api`], shared
 //! pieces in [`components`], and every visible text in [`i18n`].
 
+// Deeply nested views (tables of lists) exceed the default when the
+// hydrate build computes their layouts.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
@@ -65,6 +69,22 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/nodes") view=pages::cluster::NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tasks") view=pages::tasks::TasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tasks/:id") view=pages::tasks::TaskPage ssr=SsrMode::Async/>
+                    // Classroom (issue 5)
+                    <Route path=path!("/templates") view=pages::classroom::TemplatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/templates/new") view=pages::classroom::NewTemplatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/templates/:id") view=pages::classroom::EditTemplatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/templates/:id/delete") view=pages::classroom::DeleteTemplatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments") view=pages::classroom::EnvironmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments/:id") view=pages::classroom::EditEnvironmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments/:id/delete") view=pages::classroom::DeleteEnvironmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view=pages::classroom::EventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/new") view=pages::classroom::NewEventPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id") view=pages::classroom::EventPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id/delete") view=pages::classroom::DeleteEventPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events/:id/roster") view=pages::classroom::RosterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/groups") view=pages::classroom::GroupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/vms") view=pages::classroom::VmsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/vms/:id") view=pages::classroom::VmPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -243,6 +243,8 @@ pub const DEFAULT_ROLES: &[DefaultRole] = &[
             (ObjectType::User, AccessLevel::Create),
             (ObjectType::Event, AccessLevel::Create),
             (ObjectType::Environment, AccessLevel::Create),
+            // Instructors build events from any environment, not only their own.
+            (ObjectType::Environment, AccessLevel::Read),
             (ObjectType::Template, AccessLevel::Read),
         ],
     },

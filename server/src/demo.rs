@@ -97,6 +97,12 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
             .await
             .map_err(|e| StartError::Input(format!("seeding demo account {username}: {e}")))?;
     }
+    // Classroom (issue 5): the simulator's templates and one environment, so
+    // an instructor can create an event right away. Not fatal: the demo also
+    // runs against a real cluster that may be unreachable.
+    if let Err(e) = system.services.seed_demo_classroom().await {
+        tracing::warn!(error = %e, "demo templates and environment not seeded");
+    }
     println!();
     println!("  OpenVLE demo is running at {}", config.public_url);
     println!();

@@ -31,6 +31,29 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
         "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
         "cluster_templates" => USER_READERS,
+        // Classroom (issue 5). Calls aimed at events that do not exist answer
+        // "not found" to every signed-in caller: membership is checked on the event.
+        "list_templates"
+        | "get_template"
+        | "list_environments"
+        | "get_environment"
+        | "create_environment"
+        | "create_event"
+        | "list_groups"
+        | "group_members"
+        | "create_group"
+        | "delete_group"
+        | "add_group_member"
+        | "remove_group_member" => USER_READERS,
+        "create_template"
+        | "update_template"
+        | "delete_template"
+        | "import_cluster_template"
+        | "update_environment"
+        | "delete_environment" => ADMIN,
+        "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
+        | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
+        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -96,6 +119,52 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             ("description", String::new()),
             ("content", "Be kind.".into()),
         ],
+        // Classroom (issue 5).
+        "get_template" | "delete_template" | "get_environment" | "delete_environment" | "get_event"
+        | "delete_event" | "get_vm" | "group_members" | "delete_group" => vec![("id", "999999".into())],
+        "create_template" | "update_template" => vec![
+            ("id", "999999".into()),
+            ("name", format!("Template by {caller}")),
+            ("proxmox_vmid", "9000".into()),
+            ("node", "pve1".into()),
+            ("cores", "2".into()),
+            ("memory_mib", "2048".into()),
+            ("protocol", "ssh".into()),
+        ],
+        "import_cluster_template" => vec![("vmid", "9000".into())],
+        "create_environment" | "update_environment" => {
+            vec![("id", "999999".into()), ("name", format!("Environment by {caller}"))]
+        }
+        "create_event" | "update_event" => vec![
+            ("id", "999999".into()),
+            ("name", "Event".into()),
+            ("short_name", "acc1".into()),
+            ("environment_id", "999999".into()),
+            ("starts_at", "2030-01-01T09:00".into()),
+        ],
+        "list_participants" | "event_vms" => vec![("event_id", "999999".into())],
+        "add_participants" => {
+            vec![("event_id", "999999".into()), ("usernames", "student".into()), ("role", "student".into())]
+        }
+        "create_participant" => vec![
+            ("event_id", "999999".into()),
+            ("username", format!("p-by-{caller}")),
+            ("name", "P".into()),
+            ("email", format!("p-by-{caller}@example.org")),
+            ("role", "student".into()),
+        ],
+        "remove_participant" | "set_event_admin" => {
+            vec![("event_id", "999999".into()), ("user_id", student_id.to_string()), ("admin", "true".into())]
+        }
+        "add_group_to_event" => {
+            vec![("event_id", "999999".into()), ("group_id", "999999".into()), ("role", "student".into())]
+        }
+        "preview_roster" | "import_roster" => {
+            vec![("event_id", "999999".into()), ("csv", "zed,Zed,zed@example.org,student".into())]
+        }
+        "create_group" => vec![("name", format!("Group by {caller}"))],
+        "add_group_member" => vec![("id", "999999".into()), ("username", "student".into())],
+        "remove_group_member" => vec![("id", "999999".into()), ("user_id", student_id.to_string())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

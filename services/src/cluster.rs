@@ -337,6 +337,11 @@ impl ClusterHandle {
         }
     }
 
+    /// The key secrets stored in the database are sealed with (`OPENVLE_SECRET_KEY`).
+    pub(crate) fn secret_key(&self) -> Option<&SecretKey> {
+        self.inner.key.as_ref()
+    }
+
     fn cached(&self, revision: Option<i64>) -> Option<Result<Active, ClusterProblem>> {
         let cache = self.inner.cache.read().unwrap_or_else(PoisonError::into_inner);
         cache.as_ref().filter(|c| c.revision == revision).map(|c| c.state.clone())

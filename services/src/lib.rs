@@ -3,6 +3,7 @@
 //! `domain::validate`, and talks to the outside only through the [`ports`].
 
 pub mod accounts;
+pub mod classroom;
 pub mod clock;
 pub mod cluster;
 pub mod directory;
@@ -41,6 +42,12 @@ pub struct Ports {
     pub queue: Arc<dyn jobs::JobQueue>,
     pub leases: Arc<dyn jobs::LeaseStore>,
     pub connection: Arc<dyn cluster::ConnectionRepo>,
+    // Classroom (issue 5): templates, environments, events and their VMs.
+    pub templates: Arc<dyn classroom::ports::TemplateRepo>,
+    pub environments: Arc<dyn classroom::ports::EnvironmentRepo>,
+    pub events: Arc<dyn classroom::ports::EventRepo>,
+    pub groups: Arc<dyn classroom::ports::GroupRepo>,
+    pub vms: Arc<dyn classroom::ports::VmRepo>,
 }
 
 /// The application's use cases; cheap to clone.

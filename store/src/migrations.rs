@@ -14,6 +14,9 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (3, "cluster_connection", include_str!("../migrations/mysql/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/mysql/0004_pending_logins.sql")),
     (5, "session_id_token", include_str!("../migrations/mysql/0005_session_id_token.sql")),
+    (7, "templates_environments", include_str!("../migrations/mysql/0007_templates_environments.sql")),
+    (8, "events", include_str!("../migrations/mysql/0008_events.sql")),
+    (9, "vms", include_str!("../migrations/mysql/0009_vms.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -21,6 +24,9 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "cluster_connection", include_str!("../migrations/sqlite/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/sqlite/0004_pending_logins.sql")),
     (5, "session_id_token", include_str!("../migrations/sqlite/0005_session_id_token.sql")),
+    (7, "templates_environments", include_str!("../migrations/sqlite/0007_templates_environments.sql")),
+    (8, "events", include_str!("../migrations/sqlite/0008_events.sql")),
+    (9, "vms", include_str!("../migrations/sqlite/0009_vms.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

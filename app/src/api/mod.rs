@@ -3,6 +3,7 @@
 //! `services`, which checks permissions and validates input.
 
 pub mod auth;
+pub mod classroom;
 pub mod cluster;
 pub mod policies;
 pub mod profile;
@@ -24,4 +25,5 @@ pub mod flash {
     pub const SIGNED_OUT: &str = "signed_out";
     pub const ACCEPTED: &str = "accepted";
     pub const QUEUED: &str = "queued";
+    pub const IMPORTED: &str = "imported";
 }

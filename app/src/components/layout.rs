@@ -83,8 +83,23 @@ fn Header(info: ShellInfo) -> impl IntoView {
     let user = info.user.clone();
     let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
     let actor = user.map(|u| u.actor);
-    let may_read = move |t: ObjectType| actor.as_ref().is_some_and(|a| can(a, Action::Read, Target::All(t)));
+    let reader = actor.clone();
+    let may_read = move |t: ObjectType| reader.as_ref().is_some_and(|a| can(a, Action::Read, Target::All(t)));
     let mut entries = vec![("/", Msg::Dashboard)];
+    // Classroom (issue 5): everyone sees their events and VMs.
+    let creator = actor.clone();
+    let may_create = move |t: ObjectType| creator.as_ref().is_some_and(|a| can(a, Action::Create, Target::All(t)));
+    entries.push(("/events", Msg::Events));
+    entries.push(("/vms", Msg::Vms));
+    if may_read(ObjectType::Environment) || may_create(ObjectType::Environment) {
+        entries.push(("/environments", Msg::Environments));
+    }
+    if may_read(ObjectType::Template) {
+        entries.push(("/templates", Msg::Templates));
+    }
+    if may_create(ObjectType::User) {
+        entries.push(("/groups", Msg::Groups));
+    }
     if may_read(ObjectType::User) {
         entries.push(("/admin/users", Msg::Users));
     }

@@ -8,9 +8,19 @@ use crate::i18n::Msg;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
+    // Classroom (issue 5): the student's "My VMs".
+    let my = Resource::new(|| (), |_| crate::api::classroom::my_vms());
     view! {
         <WithShell>
             <Overview/>
+            <section class="mt-6" aria-labelledby="my-vms-heading">
+                <h2 id="my-vms-heading" class="mb-3 text-lg font-semibold">{crate::components::t(Msg::MyVms)}</h2>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        my.await.ok().map(|events| view! { <crate::pages::classroom::MyVms events=events/> })
+                    })}
+                </Suspense>
+            </section>
         </WithShell>
     }
 }

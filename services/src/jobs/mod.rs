@@ -27,6 +27,8 @@ use crate::{Services, authorize};
 pub enum Job {
     /// Removes expired sessions (periodic housekeeping).
     PurgeSessions,
+    /// Copies the templates' node and resources from the cluster and marks missing ones (classroom).
+    SyncTemplates,
     /// Proves that workers run: waits, then succeeds. Administrators start it
     /// from the Tasks page; the tests use it to stand for real work. With a
     /// node it takes one of that node's slots, like a VM job would.
@@ -62,6 +64,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::PurgeSessions => "purge_sessions",
+            Job::SyncTemplates => "sync_templates",
             Job::Ping { .. } => "ping",
             Job::DeployVms { .. } => "deploy_vms",
             Job::DecommissionVms { .. } => "decommission_vms",
@@ -74,6 +77,7 @@ impl Job {
     pub fn name(&self) -> String {
         match self {
             Job::PurgeSessions => "Remove expired sessions".into(),
+            Job::SyncTemplates => "Synchronise VM templates".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
             Job::DeployVms { owner, plan, .. } => format!("Deploy {} VMs of {owner}", plan.len()),
@@ -89,6 +93,7 @@ impl Job {
             Job::DeployVms { .. } => Queue::PveVmClone,
             Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } => Queue::PvePeriodic,
+            Job::SyncTemplates => Queue::PvePeriodic,
         }
     }
 
@@ -96,6 +101,7 @@ impl Job {
     pub fn steps(&self) -> &'static [&'static str] {
         match self {
             Job::PurgeSessions => &["purge"],
+            Job::SyncTemplates => &["sync"],
             Job::Ping { .. } => &["wait", "answer"],
             Job::DeployVms { .. } => &["deploy"],
             Job::DecommissionVms { .. } => &["decommission"],
@@ -113,6 +119,7 @@ impl Job {
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }
             | Job::VmAction { .. } => None,
+            Job::PurgeSessions | Job::SyncTemplates => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

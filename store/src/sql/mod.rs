@@ -1,6 +1,7 @@
 //! SQL repositories, written once in the SQL common to MariaDB and SQLite.
 
 mod attempts;
+mod classroom;
 mod cluster;
 mod leases;
 mod pending_logins;
@@ -54,6 +55,7 @@ fn duplicate_field(message: &str) -> String {
     let column = raw.rsplit('.').next().unwrap_or(raw).trim();
     match column {
         "role_key" => "key".to_string(),
+        "active_short_name" => "short_name".to_string(),
         other => other.to_string(),
     }
 }

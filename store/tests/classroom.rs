@@ -1,0 +1,336 @@
+//! The classroom repositories (templates, environments, events, participants,
+//! groups, VMs), run against SQLite and MariaDB alike.
+
+mod common;
+
+use domain::classroom::{EventFields, EventRole, EventStatus, Protocol, RosterRow, VmState};
+use domain::page::PageRequest;
+use domain::time::Timestamp;
+use domain::{AuthBackend, Language, UserStatus};
+use services::StoreError;
+use services::classroom::ports::{EventQuery, NewVm, TemplateRecord, VmQuery, VmUpdate};
+use services::ports::NewUser;
+use store::Database;
+
+fn template(name: &str) -> TemplateRecord {
+    TemplateRecord {
+        name: name.into(),
+        description: "# Kali\nFor *pentesting*.".into(),
+        operating_system: "Debian".into(),
+        proxmox_vmid: 9000,
+        node: "pve1".into(),
+        cores: 2,
+        memory_mib: 2048,
+        disk_gib: 32,
+        linked_clone: true,
+        protocol: Protocol::Ssh,
+        port: 22,
+        username: "student".into(),
+        password_sealed: Some("v1:sealed".into()),
+    }
+}
+
+fn event(short: &str, environment_id: i64) -> EventFields {
+    EventFields {
+        name: format!("Event {short}"),
+        short_name: short.into(),
+        description: String::new(),
+        environment_id,
+        starts_at: Timestamp(1_000_000),
+        ends_at: Some(Timestamp(2_000_000)),
+    }
+}
+
+async fn user(db: &Database, username: &str) -> i64 {
+    db.ports(None)
+        .users
+        .insert(NewUser {
+            username: username.into(),
+            name: format!("Name of {username}"),
+            email: format!("{username}@example.org"),
+            language: Language::En,
+            status: UserStatus::Active,
+            auth_backend: AuthBackend::Internal,
+            password_hash: None,
+            created_at: Timestamp(1),
+        })
+        .await
+        .unwrap()
+}
+
+async fn templates_round_trip_keep_passwords_and_refuse_duplicates(db: Database) {
+    let ports = db.ports(None);
+    let id = ports.templates.insert(&template("Kali"), Timestamp(5)).await.unwrap();
+    let t = ports.templates.by_id(id).await.unwrap().unwrap();
+    assert_eq!(
+        (t.name.as_str(), t.proxmox_vmid, t.protocol, t.port, t.password_set),
+        ("Kali", 9000, Protocol::Ssh, 22, true)
+    );
+    let dup = ports.templates.insert(&template("Kali"), Timestamp(5)).await;
+    assert!(matches!(dup, Err(StoreError::Duplicate(ref f)) if f == "name"), "{dup:?}");
+
+    // No new password: the stored one stays.
+    let edited =
+        TemplateRecord { cores: 4, protocol: Protocol::Rdp, port: 3389, password_sealed: None, ..template("Kali") };
+    ports.templates.update(id, &edited, Timestamp(6)).await.unwrap();
+    let t = ports.templates.by_id(id).await.unwrap().unwrap();
+    assert_eq!((t.cores, t.protocol, t.password_set), (4, Protocol::Rdp, true));
+
+    let env = ports.environments.insert("Linux lab", "", &[(id, 2)], Timestamp(7)).await.unwrap();
+    assert_eq!(ports.templates.environments_using(id).await.unwrap(), 1);
+    let e = ports.environments.by_id(env).await.unwrap().unwrap();
+    assert_eq!(e.templates.len(), 1);
+    assert_eq!((e.templates[0].template_name.as_str(), e.templates[0].count), ("Kali", 2));
+    ports.environments.update(env, "Linux lab 2", "new", &[]).await.unwrap();
+    assert_eq!(ports.templates.environments_using(id).await.unwrap(), 0);
+    ports.templates.delete(id).await.unwrap();
+    assert!(ports.templates.by_id(id).await.unwrap().is_none());
+    assert!(matches!(ports.templates.delete(id).await, Err(StoreError::NotFound)));
+    assert_eq!(ports.environments.list().await.unwrap()[0].name, "Linux lab 2");
+}
+on_both_dialects!(templates_round_trip_keep_passwords_and_refuse_duplicates);
+
+async fn short_names_are_unique_among_unfinished_events(db: Database) {
+    let ports = db.ports(None);
+    let env = ports.environments.insert("Env", "", &[], Timestamp(1)).await.unwrap();
+    let creator = user(&db, "teacher").await;
+    let first = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await.unwrap();
+    let again = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await;
+    assert!(matches!(again, Err(StoreError::Duplicate(ref f)) if f == "short_name"), "{again:?}");
+
+    // Walk the first event to its end: the short name is free again.
+    for (from, to) in [
+        (EventStatus::Planned, EventStatus::Deploying),
+        (EventStatus::Deploying, EventStatus::Running),
+        (EventStatus::Running, EventStatus::Decommissioning),
+        (EventStatus::Decommissioning, EventStatus::Finished),
+    ] {
+        assert!(ports.events.set_status(first, from, to, None).await.unwrap(), "{from:?} -> {to:?}");
+    }
+    // A move from a status the event has left does nothing (another process won).
+    assert!(!ports.events.set_status(first, EventStatus::Running, EventStatus::Ending, None).await.unwrap());
+    let second = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await.unwrap();
+    assert_ne!(first, second);
+
+    // Editing is only possible while planned.
+    let renamed = EventFields { name: "Renamed".into(), ..event("lab1", env) };
+    ports.events.update_planned(second, &renamed).await.unwrap();
+    assert!(matches!(ports.events.update_planned(first, &renamed).await, Err(StoreError::NotFound)));
+
+    // Failure keeps a reason; leaving failed clears it.
+    assert!(
+        ports.events.set_status(second, EventStatus::Planned, EventStatus::Failed, Some("no capacity")).await.unwrap()
+    );
+    let failed = ports.events.by_id(second, creator).await.unwrap().unwrap();
+    assert_eq!((failed.status, failed.failure_reason.as_deref()), (EventStatus::Failed, Some("no capacity")));
+    assert!(ports.events.set_status(second, EventStatus::Failed, EventStatus::Deploying, None).await.unwrap());
+    assert_eq!(ports.events.by_id(second, creator).await.unwrap().unwrap().failure_reason, None);
+}
+on_both_dialects!(short_names_are_unique_among_unfinished_events);
+
+async fn deployment_snapshots_the_environment(db: Database) {
+    let ports = db.ports(None);
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
+    let win = ports.templates.insert(&template("Windows"), Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[(kali, 1), (win, 2)], Timestamp(1)).await.unwrap();
+    let creator = user(&db, "teacher").await;
+    let planned = ports.events.insert(&event("snap", env), creator, Timestamp(1)).await.unwrap();
+    assert!(ports.events.snapshot(planned).await.unwrap().is_empty());
+
+    assert!(ports.events.begin_deployment(planned).await.unwrap());
+    assert!(!ports.events.begin_deployment(planned).await.unwrap(), "only once");
+    let snapshot = ports.events.snapshot(planned).await.unwrap();
+    let names: Vec<_> = snapshot.iter().map(|t| (t.name.as_str(), t.count, t.password_sealed.is_some())).collect();
+    assert_eq!(names, vec![("Kali", 1, true), ("Windows", 2, true)]);
+
+    // Later edits of the environment and its templates do not reach the deployed event.
+    ports.environments.update(env, "Env", "", &[(kali, 5)]).await.unwrap();
+    ports.templates.update(kali, &TemplateRecord { cores: 16, ..template("Kali") }, Timestamp(2)).await.unwrap();
+    ports.templates.delete(win).await.unwrap();
+    let again = ports.events.snapshot(planned).await.unwrap();
+    assert_eq!(again, snapshot);
+    assert_eq!(ports.events.by_id(planned, creator).await.unwrap().unwrap().status, EventStatus::Deploying);
+    // The environment is in use: its events count.
+    assert_eq!(ports.environments.by_id(env).await.unwrap().unwrap().event_count, 1);
+}
+on_both_dialects!(deployment_snapshots_the_environment);
+
+async fn participants_rosters_and_lists(db: Database) {
+    let ports = db.ports(None);
+    let env = ports.environments.insert("Env", "", &[], Timestamp(1)).await.unwrap();
+    let teacher = user(&db, "teacher").await;
+    let existing = user(&db, "alice").await;
+    let id = ports.events.insert(&event("roster", env), teacher, Timestamp(1)).await.unwrap();
+    let other = ports.events.insert(&event("other", env), teacher, Timestamp(1)).await.unwrap();
+    ports.events.put_participants(id, &[(teacher, EventRole::Instructor)]).await.unwrap();
+    ports.events.set_event_admin(id, teacher, true).await.unwrap();
+
+    let participant = ports.roles.by_key("participant").await.unwrap().unwrap();
+    let rows = vec![
+        RosterRow {
+            line: 1,
+            username: "alice".into(),
+            name: "Alice".into(),
+            email: "alice@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 2,
+            username: "bob".into(),
+            name: "Bob".into(),
+            email: "bob@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 3,
+            username: "carol".into(),
+            name: "Carol".into(),
+            email: "carol@example.org".into(),
+            role: EventRole::Instructor,
+        },
+    ];
+    let outcome = ports.events.import_roster(id, &rows, participant.id, Timestamp(9)).await.unwrap();
+    assert_eq!((outcome.users_created, outcome.participants_added), (2, 3));
+    let again = ports.events.import_roster(id, &rows, participant.id, Timestamp(9)).await.unwrap();
+    assert_eq!((again.users_created, again.participants_added), (0, 0), "re-import is idempotent");
+    let bob = ports.users.by_username("bob").await.unwrap().unwrap();
+    assert_eq!(bob.status, UserStatus::EmailPending);
+    assert_eq!(ports.users.roles_of(bob.id).await.unwrap()[0].key, "participant");
+
+    // All or nothing: a row whose e-mail is taken rolls back the whole import.
+    let clash = vec![
+        RosterRow {
+            line: 1,
+            username: "dave".into(),
+            name: "Dave".into(),
+            email: "dave@example.org".into(),
+            role: EventRole::Student,
+        },
+        RosterRow {
+            line: 2,
+            username: "erin".into(),
+            name: "Erin".into(),
+            email: "bob@example.org".into(),
+            role: EventRole::Student,
+        },
+    ];
+    let failed = ports.events.import_roster(other, &clash, participant.id, Timestamp(9)).await;
+    assert!(matches!(failed, Err(StoreError::Duplicate(ref f)) if f == "email"), "{failed:?}");
+    assert!(ports.users.by_username("dave").await.unwrap().is_none());
+    assert!(ports.events.participants(other).await.unwrap().is_empty());
+
+    let list = ports.events.participants(id).await.unwrap();
+    let summary: Vec<_> = list.iter().map(|p| (p.username.as_str(), p.role, p.event_admin)).collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("carol", EventRole::Instructor, false),
+            ("teacher", EventRole::Instructor, true),
+            ("alice", EventRole::Student, false),
+            ("bob", EventRole::Student, false),
+        ]
+    );
+    assert_eq!(ports.events.role_of(id, existing).await.unwrap(), Some(EventRole::Student));
+    ports.events.put_participants(id, &[(existing, EventRole::Instructor)]).await.unwrap();
+    assert_eq!(ports.events.role_of(id, existing).await.unwrap(), Some(EventRole::Instructor));
+    ports.events.remove_participant(id, existing).await.unwrap();
+    assert_eq!(ports.events.role_of(id, existing).await.unwrap(), None);
+
+    // Lists: by status and by membership, with the viewer's role.
+    let page = PageRequest::new(Some(1), Some(10));
+    let mine = ports.events.list(&EventQuery { statuses: vec![], member: Some(bob.id) }, bob.id, page).await.unwrap();
+    assert_eq!(mine.items.iter().map(|e| (e.id, e.my_role)).collect::<Vec<_>>(), vec![(id, Some(EventRole::Student))]);
+    assert_eq!(mine.items[0].participant_count, 3, "alice was removed");
+    let planned = EventQuery { statuses: vec![EventStatus::Planned], member: None };
+    assert_eq!(ports.events.list(&planned, teacher, page).await.unwrap().total, 2);
+    let finished = EventQuery { statuses: vec![EventStatus::Finished], member: None };
+    assert_eq!(ports.events.list(&finished, teacher, page).await.unwrap().total, 0);
+
+    // Groups.
+    let group = ports.groups.insert("Class 7b", "").await.unwrap();
+    ports.groups.add_member(group, bob.id).await.unwrap();
+    ports.groups.add_member(group, bob.id).await.unwrap();
+    ports.groups.add_member(group, existing).await.unwrap();
+    assert_eq!(ports.groups.by_id(group).await.unwrap().unwrap().member_count, 2);
+    let members: Vec<_> = ports.groups.members(group).await.unwrap().into_iter().map(|(_, u)| u).collect();
+    assert_eq!(members, vec!["alice", "bob"]);
+    ports.groups.remove_member(group, bob.id).await.unwrap();
+    ports.groups.delete(group).await.unwrap();
+    assert!(ports.groups.list().await.unwrap().is_empty());
+}
+on_both_dialects!(participants_rosters_and_lists);
+
+async fn vms_are_planned_once_and_filtered(db: Database) {
+    let ports = db.ports(None);
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[(kali, 2)], Timestamp(1)).await.unwrap();
+    let teacher = user(&db, "teacher").await;
+    let alice = user(&db, "alice").await;
+    let bob = user(&db, "bob").await;
+    let id = ports.events.insert(&event("vmev", env), teacher, Timestamp(1)).await.unwrap();
+    ports
+        .events
+        .put_participants(
+            id,
+            &[(teacher, EventRole::Instructor), (alice, EventRole::Student), (bob, EventRole::Student)],
+        )
+        .await
+        .unwrap();
+    ports.events.begin_deployment(id).await.unwrap();
+    let plan: Vec<NewVm> = [alice, bob]
+        .into_iter()
+        .flat_map(|owner| {
+            (1..=2).map(move |ordinal| NewVm {
+                event_id: id,
+                owner_id: owner,
+                template_id: kali,
+                ordinal,
+                name: format!("vmev-{owner}-kali-{ordinal}"),
+            })
+        })
+        .collect();
+    let vms = ports.vms.plan(id, &plan, Timestamp(3)).await.unwrap();
+    assert_eq!(vms.len(), 4);
+    assert!(vms.iter().all(|v| v.state == VmState::Pending && v.template_name == "Kali"));
+    let again = ports.vms.plan(id, &plan, Timestamp(4)).await.unwrap();
+    assert_eq!(again.iter().map(|v| v.id).collect::<Vec<_>>(), vms.iter().map(|v| v.id).collect::<Vec<_>>());
+
+    let first = vms[0].id;
+    let update = VmUpdate {
+        vmid: Some(4242),
+        node: Some("pve2".into()),
+        state: VmState::Running,
+        ip: Some("10.0.0.7".into()),
+        last_error: None,
+    };
+    ports.vms.update(first, &update, Timestamp(5)).await.unwrap();
+    let vm = ports.vms.by_id(first).await.unwrap().unwrap();
+    assert_eq!(
+        (vm.vmid, vm.node.as_deref(), vm.state, vm.ip.as_deref()),
+        (Some(4242), Some("pve2"), VmState::Running, Some("10.0.0.7"))
+    );
+    assert_eq!((vm.event_short_name.as_str(), vm.updated_at), ("vmev", Timestamp(5)));
+    assert_eq!((vm.cores, vm.memory_mib), (Some(2), Some(2048)));
+    assert_eq!(ports.vms.nodes().await.unwrap(), vec!["pve2"]);
+
+    let page = PageRequest::new(Some(1), Some(50));
+    let count = |q: VmQuery| {
+        let vms = ports.vms.clone();
+        async move { vms.list(&q, page).await.unwrap().total }
+    };
+    assert_eq!(count(VmQuery { owner_id: Some(alice), ..VmQuery::default() }).await, 2);
+    assert_eq!(count(VmQuery { state: Some(VmState::Running), ..VmQuery::default() }).await, 1);
+    assert_eq!(count(VmQuery { node: Some("pve2".into()), event_id: Some(id), ..VmQuery::default() }).await, 1);
+    // Visibility: own VMs, or all VMs of events one teaches.
+    assert_eq!(count(VmQuery { visible_to: Some(bob), ..VmQuery::default() }).await, 2);
+    assert_eq!(count(VmQuery { visible_to: Some(teacher), ..VmQuery::default() }).await, 4);
+    let stranger = user(&db, "stranger").await;
+    assert_eq!(count(VmQuery { visible_to: Some(stranger), ..VmQuery::default() }).await, 0);
+
+    ports.vms.delete(first).await.unwrap();
+    assert!(ports.vms.by_id(first).await.unwrap().is_none());
+    // Deleting the event's records removes its VMs' rows too.
+    ports.events.delete(id).await.unwrap();
+    assert_eq!(count(VmQuery::default()).await, 0);
+}
+on_both_dialects!(vms_are_planned_once_and_filtered);
