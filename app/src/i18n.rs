@@ -226,7 +226,6 @@ messages! {
     Test => "Test", "Testen";
     TestProvider => "Test: fetch discovery and signing keys", "Test: Discovery und Signaturschlüssel abrufen";
     NoDirectoryEntry => "No directory entry matches {username}.", "Kein Verzeichniseintrag passt zu {username}.";
-    Groups => "Groups", "Gruppen";
     MappedRole => "Role at next sign-in", "Rolle bei der nächsten Anmeldung";
     AccountDisabledInDirectory => "Disabled in the directory: cannot sign in", "Im Verzeichnis deaktiviert: kann sich nicht anmelden";
     Issuer => "Issuer", "Aussteller";

@@ -115,11 +115,11 @@ impl Job {
         match self {
             // Provisioning paces itself per storage and node.
             Job::PurgeSessions
+            | Job::SyncTemplates
             | Job::DeployVms { .. }
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }
             | Job::VmAction { .. } => None,
-            Job::PurgeSessions | Job::SyncTemplates => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }
