@@ -13,6 +13,7 @@ pub mod passwords;
 pub mod policies;
 pub mod ports;
 pub mod provisioning;
+pub mod remote_access;
 pub mod role_rules;
 pub mod roles;
 pub mod secrets;
