@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod cluster;
+pub mod console;
 pub mod directory;
 pub mod identity_provider;
 pub mod jobs;

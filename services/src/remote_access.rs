@@ -163,9 +163,5 @@ pub trait RemoteAccess: Send + Sync {
     async fn revoke(&self, username: &str, connection_id: &str) -> Result<(), RemoteAccessError>;
     /// A link that opens the gateway signed in as `username`; straight into the
     /// connection when one is given (a participant with one VM).
-    async fn sign_in_link(
-        &self,
-        username: &str,
-        connection_id: Option<&str>,
-    ) -> Result<SignInLink, RemoteAccessError>;
+    async fn sign_in_link(&self, username: &str, connection_id: Option<&str>) -> Result<SignInLink, RemoteAccessError>;
 }

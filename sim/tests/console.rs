@@ -61,17 +61,18 @@ fn websocket_request(
     ticket: &str,
 ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let ticket: String = url_encode(ticket);
-    let url = format!(
-        "ws://{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={ticket}",
-        running.addr()
-    );
+    let url =
+        format!("ws://{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={ticket}", running.addr());
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert("Authorization", auth().parse().unwrap());
     request
 }
 
 fn url_encode(value: &str) -> String {
-    value.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[tokio::test]
@@ -83,15 +84,23 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     running.simulator().set_vnc_server_binary(Some("/nonexistent/Xvnc".into()));
     let (port, ticket) = vnc_proxy(&running, &http, &node).await;
     let refused = tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await;
-    let tokio_tungstenite::tungstenite::Error::Http(response) = refused.unwrap_err() else { panic!("expected HTTP error") };
+    let tokio_tungstenite::tungstenite::Error::Http(response) = refused.unwrap_err() else {
+        panic!("expected HTTP error")
+    };
     assert_eq!(response.status(), 500);
 
     let xvnc = sim::proxmox::console::xvnc_binary();
-    assert!(xvnc.is_some(), "Xvnc is needed for this test: apt-get install tigervnc-standalone-server (scripts/setup --test)");
+    assert!(
+        xvnc.is_some(),
+        "Xvnc is needed for this test: apt-get install tigervnc-standalone-server (scripts/setup --test)"
+    );
     running.simulator().set_vnc_server_binary(xvnc);
     // A made-up ticket is refused before any byte is relayed.
-    let forged = tokio_tungstenite::connect_async(websocket_request(&running, &node, port, "PVEVNC:00000000::bad")).await;
-    let tokio_tungstenite::tungstenite::Error::Http(response) = forged.unwrap_err() else { panic!("expected HTTP error") };
+    let forged =
+        tokio_tungstenite::connect_async(websocket_request(&running, &node, port, "PVEVNC:00000000::bad")).await;
+    let tokio_tungstenite::tungstenite::Error::Http(response) = forged.unwrap_err() else {
+        panic!("expected HTTP error")
+    };
     assert_eq!(response.status(), 401);
 
     let (port, ticket) = vnc_proxy(&running, &http, &node).await;

@@ -14,8 +14,12 @@ async fn start() -> (RunningGuacamole, Client, String) {
 }
 
 async fn sign_in(http: &Client, base: &str, username: &str, password: &str) -> Value {
-    let response =
-        http.post(format!("{base}/tokens")).form(&[("username", username), ("password", password)]).send().await.unwrap();
+    let response = http
+        .post(format!("{base}/tokens"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -43,7 +47,10 @@ async fn tokens_errors_and_permission_checks() {
     for field in ["message", "translatableMessage", "statusCode", "expected", "patches", "type"] {
         assert!(body.get(field).is_some(), "error body lacks {field}: {body}");
     }
-    assert_eq!((body["type"].as_str(), body["message"].as_str()), (Some("INVALID_CREDENTIALS"), Some("Invalid login.")));
+    assert_eq!(
+        (body["type"].as_str(), body["message"].as_str()),
+        (Some("INVALID_CREDENTIALS"), Some("Invalid login."))
+    );
 
     // No token, or an unknown one: 403 PERMISSION_DENIED. The old `?token=` works too.
     let users = format!("{base}/session/data/mysql/users");
@@ -94,7 +101,10 @@ async fn tokens_errors_and_permission_checks() {
     // Signing out ends the token.
     let out = http.delete(format!("{base}/session")).header("Guacamole-Token", &token).send().await.unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert_eq!(http.get(&users).header("Guacamole-Token", &token).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        http.get(&users).header("Guacamole-Token", &token).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     running.stop().await.unwrap();
 }
 
@@ -130,8 +140,15 @@ async fn connections_live_in_groups_and_go_with_them() {
         .unwrap();
     let id = created["identifier"].as_str().unwrap();
     assert_eq!(created["parentIdentifier"], group_id);
-    let list: Value =
-        http.get(format!("{data}/connections")).header("Guacamole-Token", &token).send().await.unwrap().json().await.unwrap();
+    let list: Value = http
+        .get(format!("{data}/connections"))
+        .header("Guacamole-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list[id].get("parameters").is_none(), "lists carry no parameters");
     let params: Value = http
         .get(format!("{data}/connections/{id}/parameters"))
@@ -143,12 +160,21 @@ async fn connections_live_in_groups_and_go_with_them() {
         .await
         .unwrap();
     assert_eq!(params, json!({ "hostname": "10.0.0.5", "port": "22" }), "empty parameters are not stored");
-    let duplicate =
-        http.post(format!("{data}/connections")).header("Guacamole-Token", &token).json(&connection).send().await.unwrap();
+    let duplicate = http
+        .post(format!("{data}/connections"))
+        .header("Guacamole-Token", &token)
+        .json(&connection)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(duplicate.status(), StatusCode::BAD_REQUEST);
 
-    let deleted =
-        http.delete(format!("{data}/connectionGroups/{group_id}")).header("Guacamole-Token", &token).send().await.unwrap();
+    let deleted = http
+        .delete(format!("{data}/connectionGroups/{group_id}"))
+        .header("Guacamole-Token", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(running.sim().inventory().connections, 0);
     running.stop().await.unwrap();

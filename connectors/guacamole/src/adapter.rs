@@ -168,11 +168,7 @@ impl RemoteAccess for GuacamoleRemoteAccess {
         }
     }
 
-    async fn sign_in_link(
-        &self,
-        username: &str,
-        connection_id: Option<&str>,
-    ) -> Result<SignInLink, RemoteAccessError> {
+    async fn sign_in_link(&self, username: &str, connection_id: Option<&str>) -> Result<SignInLink, RemoteAccessError> {
         let config = self.client.config();
         let Some(key) = &config.json_secret_key else {
             return Err(RemoteAccessError::NotConfigured {

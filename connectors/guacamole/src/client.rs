@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use url::Url;
@@ -191,7 +191,8 @@ impl GuacamoleClient {
     async fn sign_in(&self) -> Result<AdminSession, GuacError> {
         let what = "admin sign-in";
         let url = self.url(&["api", "tokens"])?;
-        let form = [("username", self.config.admin_username.as_str()), ("password", self.config.admin_password.expose())];
+        let form =
+            [("username", self.config.admin_username.as_str()), ("password", self.config.admin_password.expose())];
         let response = self.http.post(url).form(&form).send().await.map_err(|e| transport(what, e))?;
         let answer: TokenAnswer = decode(what, response).await?;
         let data_source = match &self.config.data_source {
@@ -369,8 +370,12 @@ impl GuacamoleClient {
             }
             Some(existing) => {
                 let current = self.connection_parameters(&existing.identifier).await?;
-                let wanted: ConnectionParams =
-                    spec.parameters.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let wanted: ConnectionParams = spec
+                    .parameters
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 if existing.protocol == spec.protocol && current == wanted {
                     return Ok((existing.identifier, Change::Unchanged));
                 }
@@ -417,4 +422,3 @@ async fn decode<T: DeserializeOwned>(what: &str, response: reqwest::Response) ->
     }
     serde_json::from_slice(&bytes).map_err(|e| GuacError::Decode { what: what.to_owned(), message: e.to_string() })
 }
-

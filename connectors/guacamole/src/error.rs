@@ -78,7 +78,9 @@ mod tests {
     #[test]
     fn maps_guacamole_error_bodies() {
         let body = br#"{"message":"No such user: \"bob\"","translatableMessage":null,"statusCode":null,"expected":null,"patches":null,"type":"NOT_FOUND"}"#;
-        assert!(matches!(from_response("user bob", 404, body), GuacError::NotFound { message, .. } if message == "No such user: \"bob\""));
+        assert!(
+            matches!(from_response("user bob", 404, body), GuacError::NotFound { message, .. } if message == "No such user: \"bob\"")
+        );
         let body = br#"{"message":"Invalid login.","type":"INVALID_CREDENTIALS"}"#;
         assert!(matches!(from_response("sign-in", 403, body), GuacError::InvalidCredentials { .. }));
         let body = br#"{"message":"Permission Denied.","type":"PERMISSION_DENIED"}"#;

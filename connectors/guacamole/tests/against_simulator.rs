@@ -8,7 +8,9 @@ use serde_json::Value;
 use services::remote_access::{
     Outcome, RdpSecurity, RemoteAccess, RemoteAccessError, RemoteAccount, RemoteConnection, RemoteProtocol,
 };
-use sim::guacamole::{DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY, GuacSimConfig, GuacamoleSim, RunningGuacamole};
+use sim::guacamole::{
+    DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY, GuacSimConfig, GuacamoleSim, RunningGuacamole,
+};
 
 async fn start() -> RunningGuacamole {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -27,7 +29,12 @@ fn access(running: &RunningGuacamole) -> GuacamoleRemoteAccess {
 }
 
 fn alice() -> RemoteAccount {
-    RemoteAccount { username: "alice".into(), full_name: "Alice Example".into(), email: "alice@example.org".into(), disabled: false }
+    RemoteAccount {
+        username: "alice".into(),
+        full_name: "Alice Example".into(),
+        email: "alice@example.org".into(),
+        disabled: false,
+    }
 }
 
 fn web01(ip: &str) -> RemoteConnection {
@@ -108,8 +115,20 @@ async fn protocols_carry_their_own_parameters() {
     let running = start().await;
     let access = access(&running);
     access.ensure_group("Net 1").await.unwrap();
-    let ssh = RemoteConnection { group: "Net 1".into(), name: "ssh".into(), protocol: RemoteProtocol::Ssh, port: 22, ..web01("10.0.0.8") };
-    let vnc = RemoteConnection { group: "Net 1".into(), name: "vnc".into(), protocol: RemoteProtocol::Vnc, port: 5901, ..web01("10.0.0.9") };
+    let ssh = RemoteConnection {
+        group: "Net 1".into(),
+        name: "ssh".into(),
+        protocol: RemoteProtocol::Ssh,
+        port: 22,
+        ..web01("10.0.0.8")
+    };
+    let vnc = RemoteConnection {
+        group: "Net 1".into(),
+        name: "vnc".into(),
+        protocol: RemoteProtocol::Vnc,
+        port: 5901,
+        ..web01("10.0.0.9")
+    };
     let ssh_id = access.ensure_connection(&ssh).await.unwrap().id;
     let vnc_id = access.ensure_connection(&vnc).await.unwrap().id;
     let ssh_params = access.client().connection_parameters(&ssh_id).await.unwrap();
@@ -144,10 +163,7 @@ async fn errors_are_typed() {
     let wrong = GuacamoleClient::new(config(&running, "not-the-password")).unwrap();
     let error = wrong.connection_groups().await.unwrap_err();
     assert!(matches!(error, GuacError::InvalidCredentials { ref message } if message == "Invalid login."), "{error:?}");
-    assert!(matches!(
-        GuacamoleRemoteAccess::new(wrong).check().await,
-        Err(RemoteAccessError::Refused { .. })
-    ));
+    assert!(matches!(GuacamoleRemoteAccess::new(wrong).check().await, Err(RemoteAccessError::Refused { .. })));
 
     let mut other_source = config(&running, DEMO_ADMIN_PASSWORD);
     other_source.data_source = Some("postgresql".into());
@@ -157,12 +173,12 @@ async fn errors_are_typed() {
     let access = access(&running);
     // A user that does not exist: Guacamole's 404 NOT_FOUND.
     let error = access.client().set_connection_read("nobody", "1", true).await.unwrap_err();
-    assert!(matches!(error, GuacError::NotFound { ref message, .. } if message == "Not found: \"nobody\""), "{error:?}");
+    assert!(
+        matches!(error, GuacError::NotFound { ref message, .. } if message == "Not found: \"nobody\""),
+        "{error:?}"
+    );
     // A connection for a group that was never created.
-    assert!(matches!(
-        access.ensure_connection(&web01("10.0.0.7")).await,
-        Err(RemoteAccessError::NotFound { .. })
-    ));
+    assert!(matches!(access.ensure_connection(&web01("10.0.0.7")).await, Err(RemoteAccessError::NotFound { .. })));
     // Guacamole refuses blank names with 400 BAD_REQUEST.
     let error = access.client().ensure_group("").await.unwrap_err();
     assert!(matches!(error, GuacError::BadRequest { .. }), "{error:?}");
@@ -170,7 +186,8 @@ async fn errors_are_typed() {
     let addr = running.addr();
     running.stop().await.unwrap();
     let gone = GuacamoleClient::new(
-        GuacamoleConfig::new(&format!("http://{addr}/guacamole/"), DEMO_ADMIN, Secret::new(DEMO_ADMIN_PASSWORD)).unwrap(),
+        GuacamoleConfig::new(&format!("http://{addr}/guacamole/"), DEMO_ADMIN, Secret::new(DEMO_ADMIN_PASSWORD))
+            .unwrap(),
     )
     .unwrap();
     let error = gone.connections().await.unwrap_err();

@@ -66,8 +66,9 @@ impl GuacamoleSimArgs {
 /// Serves until Ctrl-C, printing the settings OpenVLE needs.
 pub async fn run(args: GuacamoleSimArgs) -> Result<(), String> {
     let config = args.to_config()?;
-    let listener =
-        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot serve on {}: {e}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot serve on {}: {e}", args.listen))?;
     let running = GuacamoleSim::new(config.clone()).start(listener).map_err(|e| e.to_string())?;
     println!("Apache Guacamole simulator listening on {}", running.base_url());
     println!(

@@ -565,7 +565,11 @@ struct ConnectionBody {
     attributes: Attributes,
 }
 
-fn check_connection(state: &state::State, body: &ConnectionBody, except: Option<&str>) -> Result<Connection, GuacError> {
+fn check_connection(
+    state: &state::State,
+    body: &ConnectionBody,
+    except: Option<&str>,
+) -> Result<Connection, GuacError> {
     let name = body.name.clone().unwrap_or_default();
     if name.trim().is_empty() {
         return Err(GuacError::bad_request("Connection names must not be blank."));

@@ -76,7 +76,13 @@ impl Consoles {
     pub fn redeem(&self, ticket: &str, node: &str, vmid: u32, port: u32, user: &str) -> bool {
         let mut tickets = lock(&self.tickets);
         match tickets.get(ticket) {
-            Some(t) if t.node == node && t.vmid == vmid && t.port == port && t.user == user && t.expires > Instant::now() => {
+            Some(t)
+                if t.node == node
+                    && t.vmid == vmid
+                    && t.port == port
+                    && t.user == user
+                    && t.expires > Instant::now() =>
+            {
                 tickets.remove(ticket);
                 true
             }
