@@ -121,8 +121,19 @@ async fn relays_xvnc_to_the_owner_only_and_closes_when_the_vm_stops() {
     let first = tokio::time::timeout(Duration::from_secs(15), socket.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(first.into_data().as_ref(), b"RFB 003.008\n");
     futures_util::SinkExt::send(&mut socket, Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
+    // Proxmox's VNC authentication (the ticket) is done by OpenVLE: the browser sees None.
     let security = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(security.into_data().as_ref(), [1, 1]);
+    futures_util::SinkExt::send(&mut socket, Message::binary(vec![1])).await.unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(result.into_data().as_ref(), [0, 0, 0, 0]);
+    futures_util::SinkExt::send(&mut socket, Message::binary(vec![1])).await.unwrap(); // ClientInit
+    let mut server_init = Vec::new();
+    while server_init.len() < 24 {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+        server_init.extend_from_slice(&message.into_data());
+    }
+    assert_eq!(server_init[..4], [4, 0, 3, 0], "Xvnc's ServerInit: 1024x768");
 
     // Stopping the VM ends the console.
     client.stop_vm(&node, 4242).await.unwrap();

@@ -75,6 +75,34 @@ fn url_encode(value: &str) -> String {
         .collect()
 }
 
+/// The next binary frame's bytes.
+async fn frame<S>(socket: &mut S) -> Vec<u8>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+        if let Message::Binary(bytes) = message {
+            return bytes.to_vec();
+        }
+    }
+}
+
+/// The client's answer to VNC authentication (DES, bit-reversed key bytes).
+fn vnc_auth(password: &[u8], challenge: &[u8]) -> Vec<u8> {
+    use des::cipher::{BlockEncrypt, KeyInit};
+    let mut key = [0u8; 8];
+    for (slot, byte) in key.iter_mut().zip(password) {
+        *slot = byte.reverse_bits();
+    }
+    let des = des::Des::new(&key.into());
+    let mut out = challenge.to_vec();
+    for block in out.chunks_mut(8) {
+        des.encrypt_block(des::cipher::generic_array::GenericArray::from_mut_slice(block));
+    }
+    out
+}
+
 #[tokio::test]
 async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     let (running, http) = start().await;
@@ -109,8 +137,33 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     let first = tokio::time::timeout(Duration::from_secs(15), socket.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(first.into_data().as_ref(), b"RFB 003.008\n", "Xvnc's greeting through the relay");
     socket.send(Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
-    let types = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
-    assert_eq!(types.into_data().as_ref(), [1, 1], "one security type: None");
+    // As Proxmox: VNC authentication, the ticket being the password.
+    assert_eq!(frame(&mut socket).await, [1, 2], "one security type: VNC authentication");
+    socket.send(Message::binary(vec![2])).await.unwrap();
+    let challenge = frame(&mut socket).await;
+    assert_eq!(challenge.len(), 16);
+    socket.send(Message::binary(vnc_auth(ticket.as_bytes(), &challenge))).await.unwrap();
+    assert_eq!(frame(&mut socket).await, [0, 0, 0, 0], "authenticated");
+    socket.send(Message::binary(vec![1])).await.unwrap(); // ClientInit, shared
+    let mut server_init = Vec::new();
+    while server_init.len() < 24 {
+        server_init.extend(frame(&mut socket).await);
+    }
+    let (width, height) =
+        (u16::from_be_bytes([server_init[0], server_init[1]]), u16::from_be_bytes([server_init[2], server_init[3]]));
+    assert_eq!((width, height), (1024, 768), "Xvnc's ServerInit");
+
+    // A wrong password is refused with RFB's failure result.
+    let (port2, ticket2) = vnc_proxy(&running, &http, &node).await;
+    let (mut wrong, _) =
+        tokio_tungstenite::connect_async(websocket_request(&running, &node, port2, &ticket2)).await.unwrap();
+    frame(&mut wrong).await;
+    wrong.send(Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
+    frame(&mut wrong).await;
+    wrong.send(Message::binary(vec![2])).await.unwrap();
+    let challenge = frame(&mut wrong).await;
+    wrong.send(Message::binary(vnc_auth(b"not-the-ticket", &challenge))).await.unwrap();
+    assert_eq!(frame(&mut wrong).await[..4], [0, 0, 0, 1]);
 
     // The ticket was used once; using it again is refused.
     let again = tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await;

@@ -11,7 +11,8 @@
 //!
 //! `vncproxy` tickets (`PVEVNC:...`) are remembered with their VM, port and user,
 //! valid for the proxy's lifetime and usable once, as Proxmox's proxy accepts one
-//! connection.
+//! connection. The ticket is also the VNC password: the WebSocket's RFB handshake
+//! asks for VNC authentication, as Proxmox's QEMU VNC server does.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -180,12 +181,24 @@ async fn start_xvnc(binary: &Path, name: &str) -> Result<XvncServer, String> {
     Err("Xvnc did not start listening".into())
 }
 
-/// Relays WebSocket binary frames to the VNC server and back until either side ends.
-pub(crate) async fn relay(mut socket: WebSocket, port: u16) {
-    let Ok(tcp) = TcpStream::connect(("127.0.0.1", port)).await else {
+/// What Proxmox's VNC proxy does with one WebSocket: asks the client for VNC
+/// authentication with the ticket as password (as Proxmox's noVNC page answers),
+/// then relays WebSocket binary frames to the VM's VNC server and back until either
+/// side ends. The simulator does the security handshake with Xvnc (None) itself.
+pub(crate) async fn relay(mut socket: WebSocket, port: u16, ticket: String) {
+    let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", port)).await else {
         let _ = socket.send(Message::Close(None)).await;
         return;
     };
+    let mut pending = Vec::new();
+    let authenticated = match xvnc_handshake(&mut tcp).await {
+        Ok(()) => client_handshake(&mut socket, &mut pending, ticket.as_bytes()).await,
+        Err(_) => false,
+    };
+    if !authenticated || tcp.write_all(&pending).await.is_err() {
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    }
     let (mut from_vnc, mut to_vnc) = tcp.into_split();
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
@@ -215,6 +228,83 @@ pub(crate) async fn relay(mut socket: WebSocket, port: u16) {
         }
     }
     let _ = socket.send(Message::Close(None)).await;
+}
+
+/// RFB 3.8 with Xvnc up to ServerInit's request: version, security None, result.
+async fn xvnc_handshake(tcp: &mut TcpStream) -> std::io::Result<()> {
+    let mut version = [0u8; 12];
+    tcp.read_exact(&mut version).await?;
+    tcp.write_all(b"RFB 003.008\n").await?;
+    let count = tcp.read_u8().await? as usize;
+    let mut types = vec![0u8; count];
+    tcp.read_exact(&mut types).await?;
+    if !types.contains(&1) {
+        return Err(std::io::Error::other("Xvnc does not offer security None"));
+    }
+    tcp.write_all(&[1]).await?;
+    if tcp.read_u32().await? != 0 {
+        return Err(std::io::Error::other("Xvnc refused security None"));
+    }
+    Ok(())
+}
+
+/// Bytes from the client's frames until `buffer` holds `n`; `None` if it went away.
+async fn client_bytes(socket: &mut WebSocket, buffer: &mut Vec<u8>, n: usize) -> Option<Vec<u8>> {
+    while buffer.len() < n {
+        match socket.recv().await? {
+            Ok(Message::Binary(bytes)) => buffer.extend_from_slice(&bytes),
+            Ok(Message::Text(text)) => buffer.extend_from_slice(text.as_bytes()),
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(Message::Close(_)) | Err(_) => return None,
+        }
+    }
+    Some(buffer.drain(..n).collect())
+}
+
+/// The client's side of the handshake, VNC authentication with the ticket; leaves
+/// any bytes the client sent beyond it in `buffer`.
+async fn client_handshake(socket: &mut WebSocket, buffer: &mut Vec<u8>, password: &[u8]) -> bool {
+    let send = |bytes: Vec<u8>| Message::Binary(bytes.into());
+    if socket.send(send(b"RFB 003.008\n".to_vec())).await.is_err() {
+        return false;
+    }
+    let Some(version) = client_bytes(socket, buffer, 12).await else { return false };
+    if !version.starts_with(b"RFB 003.") || socket.send(send(vec![1, 2])).await.is_err() {
+        return false;
+    }
+    if client_bytes(socket, buffer, 1).await != Some(vec![2]) {
+        return false;
+    }
+    let challenge: [u8; 16] = rand::random();
+    if socket.send(send(challenge.to_vec())).await.is_err() {
+        return false;
+    }
+    let Some(response) = client_bytes(socket, buffer, 16).await else { return false };
+    if response != des_challenge(password, &challenge) {
+        let reason = b"Authentication failure";
+        let mut answer = vec![0, 0, 0, 1];
+        answer.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+        answer.extend_from_slice(reason);
+        let _ = socket.send(send(answer)).await;
+        return false;
+    }
+    socket.send(send(vec![0, 0, 0, 0])).await.is_ok()
+}
+
+/// VNC authentication: DES of the challenge under the password's first 8 bytes,
+/// each with its bits in reverse order.
+fn des_challenge(password: &[u8], challenge: &[u8; 16]) -> Vec<u8> {
+    use des::cipher::{BlockEncrypt, KeyInit};
+    let mut key = [0u8; 8];
+    for (i, slot) in key.iter_mut().enumerate() {
+        *slot = password.get(i).copied().unwrap_or(0).reverse_bits();
+    }
+    let des = des::Des::new(&key.into());
+    let mut out = challenge.to_vec();
+    for block in out.chunks_mut(8) {
+        des.encrypt_block(des::cipher::generic_array::GenericArray::from_mut_slice(block));
+    }
+    out
 }
 
 impl Simulator {

@@ -1257,7 +1257,7 @@ async fn vnc_websocket(
         return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
     }
     let vnc_port = sim.inner.consoles.server_port(&sim, vmid, &name).await.map_err(ApiError::internal)?;
-    Ok(upgrade.protocols(["binary"]).on_upgrade(move |socket| super::console::relay(socket, vnc_port)))
+    Ok(upgrade.protocols(["binary"]).on_upgrade(move |socket| super::console::relay(socket, vnc_port, ticket)))
 }
 
 fn find_task(sim: &Simulator, caller: &Caller, node: &str, upid: &str) -> Result<super::tasks::Task, ApiError> {
