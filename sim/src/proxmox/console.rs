@@ -314,3 +314,11 @@ impl Simulator {
         *lock(&self.inner.consoles.binary) = Some(binary);
     }
 }
+
+impl Simulator {
+    /// The loopback port of a VM's running VNC server (for benchmarks comparing a
+    /// direct connection with the relayed one).
+    pub async fn vnc_server_port(&self, vmid: u32) -> Option<u16> {
+        self.inner.consoles.servers.lock().await.get(&vmid).map(|server| server.port)
+    }
+}
