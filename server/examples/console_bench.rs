@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const FRAMES: usize = 200;
-const PASSWORD: &str = "Bench-Horse-42";
+const PASSWORD: &str = "Correct-Horse-42";
 
 struct Anyone(String);
 
@@ -100,7 +100,8 @@ impl Conn {
         let mut total = 4;
         for _ in 0..rects {
             let rect = self.read(12).await;
-            let (w, h) = (u16::from_be_bytes([rect[4], rect[5]]) as usize, u16::from_be_bytes([rect[6], rect[7]]) as usize);
+            let (w, h) =
+                (u16::from_be_bytes([rect[4], rect[5]]) as usize, u16::from_be_bytes([rect[6], rect[7]]) as usize);
             let encoding = i32::from_be_bytes([rect[8], rect[9], rect[10], rect[11]]);
             let body = if encoding == 0 { w * h * 4 } else { 0 };
             self.read(body).await;
@@ -165,9 +166,10 @@ async fn pve_socket(sim_addr: std::net::SocketAddr, client: &reqwest::Client, no
     let port = answer["data"]["port"].as_u64().expect("port");
     let ticket = answer["data"]["ticket"].as_str().expect("ticket").to_owned();
     let encoded: String = url::form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
-    let mut request = format!("ws://{sim_addr}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={encoded}")
-        .into_client_request()
-        .expect("request");
+    let mut request =
+        format!("ws://{sim_addr}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={encoded}")
+            .into_client_request()
+            .expect("request");
     let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
     request.headers_mut().insert("Authorization", auth.parse().expect("header"));
     let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("vncwebsocket");
@@ -248,7 +250,9 @@ async fn main() {
     let b = measure(&mut via_pve).await;
     let c = measure(&mut via_openvle).await;
     println!("console relay: {FRAMES} full 1024x768x32 raw frames each");
-    for (name, f) in [("direct TCP to Xvnc", &a), ("Proxmox (simulator) vncwebsocket", &b), ("OpenVLE in front of it", &c)] {
+    for (name, f) in
+        [("direct TCP to Xvnc", &a), ("Proxmox (simulator) vncwebsocket", &b), ("OpenVLE in front of it", &c)]
+    {
         println!("  {name:<34} {:>8.1} MiB/s   p50 {:>7.2} ms   p99 {:>7.2} ms", f.mib_per_s, ms(f.p50), ms(f.p99));
     }
     let share = c.mib_per_s / b.mib_per_s * 100.0;
