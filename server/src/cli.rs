@@ -52,6 +52,8 @@ enum Command {
 enum SimCommand {
     /// A Proxmox VE cluster speaking the real HTTP API.
     Proxmox(sim::proxmox::cli::ProxmoxSimArgs),
+    /// An Apache Guacamole REST API (users, connections, permissions, JSON sign-in).
+    Guacamole(sim::guacamole::cli::GuacamoleSimArgs),
 }
 
 #[derive(Subcommand)]
@@ -88,6 +90,13 @@ pub async fn run() -> ExitCode {
     if let Some(Command::Sim { system: SimCommand::Proxmox(args) }) = cli.command {
         logging::init(crate::config::LogFormat::Text);
         return match sim::proxmox::cli::run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        };
+    }
+    if let Some(Command::Sim { system: SimCommand::Guacamole(args) }) = cli.command {
+        logging::init(crate::config::LogFormat::Text);
+        return match sim::guacamole::cli::run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         };

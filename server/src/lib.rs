@@ -4,6 +4,7 @@
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod events;
 pub mod health;

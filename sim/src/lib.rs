@@ -2,4 +2,5 @@
 //! real thing. Each lives in its own module and shares nothing with the connector that
 //! talks to it, so a misunderstanding of the real API cannot hide on both sides.
 
+pub mod guacamole;
 pub mod proxmox;

@@ -9,6 +9,7 @@
 pub mod adapter;
 mod client;
 mod config;
+pub mod console;
 pub mod endpoints;
 mod error;
 mod tls;

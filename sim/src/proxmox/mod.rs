@@ -15,6 +15,7 @@
 mod auth;
 pub mod cli;
 mod config;
+pub mod console;
 mod error;
 mod faults;
 mod params;
@@ -96,6 +97,8 @@ struct Inner {
     file_locks: Mutex<HashMap<String, Arc<AsyncMutex<()>>>>,
     shutdown: watch::Sender<bool>,
     epoch: Instant,
+    /// VNC servers and tickets behind `vncproxy` / `vncwebsocket`.
+    consoles: console::Consoles,
 }
 
 impl Simulator {
@@ -124,6 +127,7 @@ impl Simulator {
                 file_locks: Mutex::new(HashMap::new()),
                 shutdown: watch::channel(false).0,
                 epoch: Instant::now(),
+                consoles: console::Consoles::default(),
                 config,
             }),
         })
@@ -163,6 +167,7 @@ impl Simulator {
         if let Some(task) = autosave {
             task.abort();
         }
+        self.inner.consoles.stop_all().await;
         if let Some(path) = &self.inner.config.state_file
             && let Err(e) = self.save_state(path)
         {

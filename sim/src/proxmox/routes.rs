@@ -51,6 +51,7 @@ pub(crate) fn router(sim: Simulator) -> Router {
         .route("/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback", post(rollback))
         .route("/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces", get(agent_interfaces))
         .route("/nodes/{node}/qemu/{vmid}/vncproxy", post(vnc_proxy))
+        .route("/nodes/{node}/qemu/{vmid}/vncwebsocket", get(vnc_websocket))
         .route("/nodes/{node}/tasks/{upid}/status", get(task_status))
         .route("/nodes/{node}/tasks/{upid}/log", get(task_log))
         .fallback(not_implemented)
@@ -1220,6 +1221,10 @@ async fn vnc_proxy(
     (&upid, Instant::now()).hash(&mut hasher);
     let port = 5900 + (hasher.finish() % 100) as u32;
     let ticket = format!("PVEVNC:{:08X}::{:016x}{:016x}", unix_now(), hasher.finish(), hasher.finish().rotate_left(17));
+    // The ticket is good while the proxy task waits for its one connection.
+    let expires = Instant::now() + sim.scaled(lifetime).max(std::time::Duration::from_secs(1));
+    let details = super::console::Ticket { node: node.clone(), vmid, port, user: caller.full_id.clone(), expires };
+    sim.inner.consoles.remember(ticket.clone(), details);
     ok(json!({
         "port": port,
         "ticket": ticket,
@@ -1227,6 +1232,32 @@ async fn vnc_proxy(
         "upid": upid,
         "cert": "-----BEGIN CERTIFICATE-----\nU0lNVUxBVEVE\n-----END CERTIFICATE-----\n",
     }))
+}
+
+/// The console's WebSocket: checks the ticket from `vncproxy` (same VM, port and
+/// user, once, within the proxy's lifetime) and relays to the VM's VNC server.
+async fn vnc_websocket(
+    State(sim): State<Simulator>,
+    Extension(caller): Extension<Caller>,
+    Path((node, vmid)): Path<(String, String)>,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+    params: Params,
+) -> ApiResult {
+    params.allow(&["port", "vncticket"])?;
+    let vmid = parse_vmid(&vmid)?;
+    let port = params.require_int("port")?;
+    let ticket = params.require_str("vncticket")?.to_owned();
+    let name = {
+        let cluster = lock(&sim.inner.cluster);
+        let vm = visible_vm(&cluster, &caller, &node, vmid, "VM.Console")?;
+        vm.require_running()?;
+        vm.name.clone()
+    };
+    if !sim.inner.consoles.redeem(&ticket, &node, vmid, port as u32, &caller.full_id) {
+        return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
+    }
+    let vnc_port = sim.inner.consoles.server_port(&sim, vmid, &name).await.map_err(ApiError::internal)?;
+    Ok(upgrade.protocols(["binary"]).on_upgrade(move |socket| super::console::relay(socket, vnc_port, ticket)))
 }
 
 fn find_task(sim: &Simulator, caller: &Caller, node: &str, upid: &str) -> Result<super::tasks::Task, ApiError> {

@@ -1,0 +1,269 @@
+//! Console relay benchmark (printed, not a test): full-screen raw framebuffer
+//! updates from a real Xvnc (1024x768, 32 bpp), read (a) directly over TCP,
+//! (b) through the Proxmox simulator's vncwebsocket (standing in for Proxmox) and
+//! (c) through OpenVLE's `/console/{vm}/websocket` in front of (b). OpenVLE's cost
+//! is (c) against (b); targets: >= 90 % of the throughput, <= 1 ms added p99 per frame.
+//!
+//! `cargo run --release -p server --example console_bench` (needs Xvnc).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::{SinkExt, StreamExt};
+use proxmox_connector::console::ProxmoxConsole;
+use proxmox_connector::{PveClient, PveConfig};
+use server::config::{Config, SecretSource};
+use server::console::{ConsoleState, router};
+use services::console::{ConsoleAccess, ConsoleTarget};
+use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const FRAMES: usize = 200;
+const PASSWORD: &str = "Correct-Horse-42";
+
+struct Anyone(String);
+
+#[async_trait]
+impl ConsoleAccess for Anyone {
+    async fn console_target(&self, _: &domain::Actor, _: &str) -> Result<ConsoleTarget, domain::AppError> {
+        Ok(ConsoleTarget { node: self.0.clone(), vmid: 4242 })
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+enum Conn {
+    Tcp(TcpStream),
+    Ws(Box<Ws>, Vec<u8>),
+}
+
+impl Conn {
+    async fn write(&mut self, bytes: &[u8]) {
+        match self {
+            Conn::Tcp(tcp) => tcp.write_all(bytes).await.expect("write"),
+            Conn::Ws(ws, _) => ws.send(Message::binary(bytes.to_vec())).await.expect("send"),
+        }
+    }
+
+    async fn read(&mut self, n: usize) -> Vec<u8> {
+        match self {
+            Conn::Tcp(tcp) => {
+                let mut buffer = vec![0u8; n];
+                tcp.read_exact(&mut buffer).await.expect("read");
+                buffer
+            }
+            Conn::Ws(ws, buffer) => {
+                while buffer.len() < n {
+                    match ws.next().await.expect("open").expect("frame") {
+                        Message::Binary(bytes) => buffer.extend_from_slice(&bytes),
+                        Message::Close(_) => panic!("closed"),
+                        _ => {}
+                    }
+                }
+                buffer.drain(..n).collect()
+            }
+        }
+    }
+
+    /// RFB 3.8 up to ServerInit, with VNC authentication when offered.
+    async fn handshake(&mut self, password: &[u8]) {
+        self.read(12).await;
+        self.write(b"RFB 003.008\n").await;
+        let count = self.read(1).await[0] as usize;
+        let types = self.read(count).await;
+        if types.contains(&1) {
+            self.write(&[1]).await;
+        } else {
+            self.write(&[2]).await;
+            let challenge = self.read(16).await;
+            self.write(&vnc_auth(password, &challenge)).await;
+        }
+        assert_eq!(self.read(4).await, [0, 0, 0, 0], "security result");
+        self.write(&[1]).await;
+        let init = self.read(24).await;
+        let name_len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize;
+        self.read(name_len).await;
+        // Raw encoding only: every update is the full framebuffer's bytes.
+        self.write(&[2, 0, 0, 1, 0, 0, 0, 0]).await;
+    }
+
+    /// One full, non-incremental update; returns its bytes.
+    async fn frame(&mut self) -> usize {
+        self.write(&[3, 0, 0, 0, 0, 0, 4, 0, 3, 0]).await;
+        let header = self.read(4).await;
+        let rects = u16::from_be_bytes([header[2], header[3]]) as usize;
+        let mut total = 4;
+        for _ in 0..rects {
+            let rect = self.read(12).await;
+            let (w, h) =
+                (u16::from_be_bytes([rect[4], rect[5]]) as usize, u16::from_be_bytes([rect[6], rect[7]]) as usize);
+            let encoding = i32::from_be_bytes([rect[8], rect[9], rect[10], rect[11]]);
+            let body = if encoding == 0 { w * h * 4 } else { 0 };
+            self.read(body).await;
+            total += 12 + body;
+        }
+        total
+    }
+}
+
+fn vnc_auth(password: &[u8], challenge: &[u8]) -> Vec<u8> {
+    use des::cipher::{BlockEncrypt, KeyInit};
+    let mut key = [0u8; 8];
+    for (slot, byte) in key.iter_mut().zip(password) {
+        *slot = byte.reverse_bits();
+    }
+    let des = des::Des::new(&key.into());
+    let mut out = challenge.to_vec();
+    for block in out.chunks_mut(8) {
+        des.encrypt_block(des::cipher::generic_array::GenericArray::from_mut_slice(block));
+    }
+    out
+}
+
+struct Figures {
+    mib_per_s: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn measure(conn: &mut Conn) -> Figures {
+    for _ in 0..10 {
+        conn.frame().await;
+    }
+    let mut times = Vec::with_capacity(FRAMES);
+    let mut bytes = 0;
+    let start = Instant::now();
+    for _ in 0..FRAMES {
+        let t = Instant::now();
+        bytes += conn.frame().await;
+        times.push(t.elapsed());
+    }
+    let elapsed = start.elapsed();
+    times.sort();
+    Figures {
+        mib_per_s: bytes as f64 / elapsed.as_secs_f64() / (1024.0 * 1024.0),
+        p50: times[FRAMES / 2],
+        p99: times[FRAMES * 99 / 100],
+    }
+}
+
+async fn pve_socket(sim_addr: std::net::SocketAddr, client: &reqwest::Client, node: &str) -> (Conn, String) {
+    let answer: serde_json::Value = client
+        .post(format!("http://{sim_addr}/api2/json/nodes/{node}/qemu/4242/vncproxy"))
+        .header("Authorization", format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}"))
+        .form(&[("websocket", "1")])
+        .send()
+        .await
+        .expect("vncproxy")
+        .json()
+        .await
+        .expect("json");
+    let port = answer["data"]["port"].as_u64().expect("port");
+    let ticket = answer["data"]["ticket"].as_str().expect("ticket").to_owned();
+    let encoded: String = url::form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
+    let mut request =
+        format!("ws://{sim_addr}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={encoded}")
+            .into_client_request()
+            .expect("request");
+    let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
+    request.headers_mut().insert("Authorization", auth.parse().expect("header"));
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("vncwebsocket");
+    (Conn::Ws(Box::new(ws), Vec::new()), ticket)
+}
+
+#[tokio::main]
+async fn main() {
+    server::install_crypto_provider();
+    let data_dir = std::env::temp_dir().join(format!("openvle_console_bench_{}", std::process::id()));
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("AUTH_SECRET", "bench-secret-0123456789abcdef0123456789".to_owned()),
+        ("OPENVLE_DATA_DIR", data_dir.display().to_string()),
+        ("OPENVLE_LISTEN", "127.0.0.1:0".to_owned()),
+    ]);
+    let config = Config::from_lookup(&|name| vars.get(name).cloned(), SecretSource::Required).expect("config");
+    let system = server::wiring::System::start(&config).await.expect("system");
+    let input = services::accounts::UserInput {
+        username: "bench".into(),
+        name: "Bench".into(),
+        email: "bench@example.org".into(),
+        language: "en".into(),
+        password: PASSWORD.into(),
+        role_keys: vec!["participant".into()],
+    };
+    system.services.bootstrap_user(input).await.expect("user");
+    let session = system.services.login("bench", PASSWORD, "127.0.0.1").await.expect("login").token;
+
+    let simulator = Simulator::new(SimConfig::demo()).expect("sim");
+    let node = simulator.config().nodes[0].name.clone();
+    let storage = simulator.config().storages[0].name.clone();
+    simulator
+        .add_vm(VmSpec {
+            vmid: 4242,
+            name: "bench".into(),
+            node: node.clone(),
+            pool: Some(DEMO_POOL.into()),
+            template: false,
+            cores: 1,
+            memory_mib: 512,
+            disk_gib: 1.0,
+            storage,
+            description: String::new(),
+            tags: String::new(),
+            agent: true,
+            running: true,
+        })
+        .expect("vm");
+    let pve = simulator.start(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind")).expect("start");
+    let client = Arc::new(
+        PveClient::new(PveConfig::new(&pve.base_url(), DEMO_USER, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET).expect("pve"))
+            .expect("client"),
+    );
+    let state = ConsoleState {
+        services: system.services.clone(),
+        access: Arc::new(Anyone(node.clone())),
+        backend: Arc::new(ProxmoxConsole::new(client)),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let http = reqwest::Client::new();
+
+    // (b) first: it starts the VM's Xvnc, whose port (a) then uses.
+    let (mut via_pve, ticket) = pve_socket(pve.addr(), &http, &node).await;
+    via_pve.handshake(ticket.as_bytes()).await;
+    let vnc_port = pve.simulator().vnc_server_port(4242).await.expect("Xvnc runs");
+    let mut direct = Conn::Tcp(TcpStream::connect(("127.0.0.1", vnc_port)).await.expect("Xvnc"));
+    direct.handshake(b"").await;
+    let mut request = format!("ws://{addr}/console/vm/websocket").into_client_request().expect("request");
+    request.headers_mut().insert("Origin", format!("http://{addr}").parse().expect("origin"));
+    request.headers_mut().insert("Cookie", format!("openvle_session={session}").parse().expect("cookie"));
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("OpenVLE console");
+    let mut via_openvle = Conn::Ws(Box::new(ws), Vec::new());
+    via_openvle.handshake(b"").await;
+
+    let a = measure(&mut direct).await;
+    let b = measure(&mut via_pve).await;
+    let c = measure(&mut via_openvle).await;
+    println!("console relay: {FRAMES} full 1024x768x32 raw frames each");
+    for (name, f) in
+        [("direct TCP to Xvnc", &a), ("Proxmox (simulator) vncwebsocket", &b), ("OpenVLE in front of it", &c)]
+    {
+        println!("  {name:<34} {:>8.1} MiB/s   p50 {:>7.2} ms   p99 {:>7.2} ms", f.mib_per_s, ms(f.p50), ms(f.p99));
+    }
+    let share = c.mib_per_s / b.mib_per_s * 100.0;
+    let added = ms(c.p99) - ms(b.p99);
+    println!(
+        "  OpenVLE: {share:.0} % of the throughput without it (target >= 90 %), p99 {added:+.2} ms per frame (target <= 1 ms)"
+    );
+    pve.stop().await.expect("stop");
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

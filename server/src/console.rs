@@ -1,0 +1,117 @@
+//! `GET /console/{vm}/websocket`: the built-in console's WebSocket. The caller is
+//! the signed-in session; [`ConsoleAccess`] decides which Proxmox VM (if any) that
+//! is, and only then is the Proxmox side opened and the upgrade accepted, so a
+//! refused caller gets 401/403/404 and not a single byte. Bytes are relayed as they
+//! come, both ways, until either side closes (the VM stopping closes Proxmox's side).
+//! The browser never sees a Proxmox ticket or token.
+
+use std::sync::Arc;
+
+use app::api::context::{SESSION_COOKIE, cookie_value};
+use axum::Router;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use services::Services;
+use services::console::{ConsoleAccess, ConsoleBackend, ConsoleChannel};
+
+#[derive(Clone)]
+pub struct ConsoleState {
+    pub services: Services,
+    pub access: Arc<dyn ConsoleAccess>,
+    pub backend: Arc<dyn ConsoleBackend>,
+}
+
+pub fn router(state: ConsoleState) -> Router {
+    Router::new().route("/console/{vm}/websocket", get(console_socket)).with_state(state)
+}
+
+/// A browser always sends Origin with a WebSocket handshake; another site's page
+/// must not ride on our cookie (cross-site WebSocket hijacking).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    match (host, origin) {
+        (Some(host), Some(origin)) => origin.split_once("://").is_some_and(|(_, rest)| rest == host),
+        _ => false,
+    }
+}
+
+async fn console_socket(
+    State(state): State<ConsoleState>,
+    Path(vm): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let user = match cookie_value(&headers, SESSION_COOKIE) {
+        Some(token) => state.services.session_user(&token).await.ok().flatten(),
+        None => None,
+    };
+    let Some(user) = user.filter(|u| u.pending_policies.is_empty()) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let target = match state.access.console_target(&user.actor, &vm).await {
+        Ok(target) => target,
+        Err(domain::AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(_) => return StatusCode::FORBIDDEN.into_response(),
+    };
+    let channel = match state.backend.open(&target).await {
+        Ok(channel) => channel,
+        Err(e) => {
+            tracing::warn!(target: "console", vm = %vm, error = %e, "console unavailable");
+            return (StatusCode::BAD_GATEWAY, "the VM's console is unavailable").into_response();
+        }
+    };
+    upgrade.protocols(["binary"]).on_upgrade(move |socket| relay(socket, channel))
+}
+
+async fn relay(mut browser: WebSocket, channel: ConsoleChannel) {
+    let ConsoleChannel { mut to_vm, mut from_vm } = channel;
+    loop {
+        tokio::select! {
+            bytes = from_vm.recv() => match bytes {
+                Some(bytes) => {
+                    if browser.send(Message::Binary(bytes.into())).await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    let _ = browser.send(Message::Close(None)).await;
+                    break;
+                }
+            },
+            message = browser.recv() => match message {
+                Some(Ok(Message::Binary(bytes))) => {
+                    if to_vm.send(bytes.to_vec()).await.is_err() {
+                        let _ = browser.send(Message::Close(None)).await;
+                        break;
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Text(_))) => {}
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+            },
+        }
+    }
+    to_vm.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_same_origin_handshakes() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "vle.example:8443".parse().unwrap());
+        assert!(!same_origin(&headers), "no Origin: refused");
+        headers.insert(header::ORIGIN, "https://vle.example:8443".parse().unwrap());
+        assert!(same_origin(&headers));
+        headers.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!same_origin(&headers));
+    }
+}

@@ -1,0 +1,194 @@
+//! The console behind `vncproxy` / `vncwebsocket`: a real Xvnc per running VM
+//! (Debian tigervnc-standalone-server; `scripts/setup --test` installs it).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn auth() -> String {
+    format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}")
+}
+
+async fn start() -> (sim::proxmox::RunningSimulator, reqwest::Client) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut config = SimConfig::demo();
+    config.time_scale = 0.01;
+    let sim = Simulator::new(config).unwrap();
+    let node = sim.config().nodes[0].name.clone();
+    let storage = sim.config().storages[0].name.clone();
+    sim.add_vm(VmSpec {
+        vmid: 4242,
+        name: "console-vm".into(),
+        node,
+        pool: Some(DEMO_POOL.into()),
+        template: false,
+        cores: 1,
+        memory_mib: 512,
+        disk_gib: 1.0,
+        storage,
+        description: String::new(),
+        tags: String::new(),
+        agent: true,
+        running: true,
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    (sim.start(listener).unwrap(), reqwest::Client::new())
+}
+
+async fn vnc_proxy(running: &sim::proxmox::RunningSimulator, http: &reqwest::Client, node: &str) -> (u64, String) {
+    let answer: Value = http
+        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/vncproxy", running.base_url()))
+        .header("Authorization", auth())
+        .form(&[("websocket", "1")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (answer["data"]["port"].as_u64().unwrap(), answer["data"]["ticket"].as_str().unwrap().to_owned())
+}
+
+fn websocket_request(
+    running: &sim::proxmox::RunningSimulator,
+    node: &str,
+    port: u64,
+    ticket: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let ticket: String = url_encode(ticket);
+    let url =
+        format!("ws://{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={ticket}", running.addr());
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("Authorization", auth().parse().unwrap());
+    request
+}
+
+fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The next binary frame's bytes.
+async fn frame<S>(socket: &mut S) -> Vec<u8>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.unwrap().unwrap().unwrap();
+        if let Message::Binary(bytes) = message {
+            return bytes.to_vec();
+        }
+    }
+}
+
+/// The client's answer to VNC authentication (DES, bit-reversed key bytes).
+fn vnc_auth(password: &[u8], challenge: &[u8]) -> Vec<u8> {
+    use des::cipher::{BlockEncrypt, KeyInit};
+    let mut key = [0u8; 8];
+    for (slot, byte) in key.iter_mut().zip(password) {
+        *slot = byte.reverse_bits();
+    }
+    let des = des::Des::new(&key.into());
+    let mut out = challenge.to_vec();
+    for block in out.chunks_mut(8) {
+        des.encrypt_block(des::cipher::generic_array::GenericArray::from_mut_slice(block));
+    }
+    out
+}
+
+#[tokio::test]
+async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
+    let (running, http) = start().await;
+    let node = running.simulator().config().nodes[0].name.clone();
+
+    // Without a VNC server binary the API still answers, with a message that names it.
+    running.simulator().set_vnc_server_binary(Some("/nonexistent/Xvnc".into()));
+    let (port, ticket) = vnc_proxy(&running, &http, &node).await;
+    let refused = tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await;
+    let tokio_tungstenite::tungstenite::Error::Http(response) = refused.unwrap_err() else {
+        panic!("expected HTTP error")
+    };
+    assert_eq!(response.status(), 500);
+
+    let xvnc = sim::proxmox::console::xvnc_binary();
+    assert!(
+        xvnc.is_some(),
+        "Xvnc is needed for this test: apt-get install tigervnc-standalone-server (scripts/setup --test)"
+    );
+    running.simulator().set_vnc_server_binary(xvnc);
+    // A made-up ticket is refused before any byte is relayed.
+    let forged =
+        tokio_tungstenite::connect_async(websocket_request(&running, &node, port, "PVEVNC:00000000::bad")).await;
+    let tokio_tungstenite::tungstenite::Error::Http(response) = forged.unwrap_err() else {
+        panic!("expected HTTP error")
+    };
+    assert_eq!(response.status(), 401);
+
+    let (port, ticket) = vnc_proxy(&running, &http, &node).await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(15), socket.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(first.into_data().as_ref(), b"RFB 003.008\n", "Xvnc's greeting through the relay");
+    socket.send(Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
+    // As Proxmox: VNC authentication, the ticket being the password.
+    assert_eq!(frame(&mut socket).await, [1, 2], "one security type: VNC authentication");
+    socket.send(Message::binary(vec![2])).await.unwrap();
+    let challenge = frame(&mut socket).await;
+    assert_eq!(challenge.len(), 16);
+    socket.send(Message::binary(vnc_auth(ticket.as_bytes(), &challenge))).await.unwrap();
+    assert_eq!(frame(&mut socket).await, [0, 0, 0, 0], "authenticated");
+    socket.send(Message::binary(vec![1])).await.unwrap(); // ClientInit, shared
+    let mut server_init = Vec::new();
+    while server_init.len() < 24 {
+        server_init.extend(frame(&mut socket).await);
+    }
+    let (width, height) =
+        (u16::from_be_bytes([server_init[0], server_init[1]]), u16::from_be_bytes([server_init[2], server_init[3]]));
+    assert_eq!((width, height), (1024, 768), "Xvnc's ServerInit");
+
+    // A wrong password is refused with RFB's failure result.
+    let (port2, ticket2) = vnc_proxy(&running, &http, &node).await;
+    let (mut wrong, _) =
+        tokio_tungstenite::connect_async(websocket_request(&running, &node, port2, &ticket2)).await.unwrap();
+    frame(&mut wrong).await;
+    wrong.send(Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
+    frame(&mut wrong).await;
+    wrong.send(Message::binary(vec![2])).await.unwrap();
+    let challenge = frame(&mut wrong).await;
+    wrong.send(Message::binary(vnc_auth(b"not-the-ticket", &challenge))).await.unwrap();
+    assert_eq!(frame(&mut wrong).await[..4], [0, 0, 0, 1]);
+
+    // The ticket was used once; using it again is refused.
+    let again = tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await;
+    assert!(again.is_err());
+
+    // Stopping the VM stops its VNC server and closes the socket.
+    let stop: Value = http
+        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/stop", running.base_url()))
+        .header("Authorization", auth())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(stop["data"].as_str().unwrap().starts_with("UPID:"));
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the console socket stays open after the VM stopped");
+    running.stop().await.unwrap();
+}
