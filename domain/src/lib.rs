@@ -4,6 +4,7 @@
 //! unit-tested without a database.
 
 pub mod access;
+pub mod activity;
 pub mod cluster;
 pub mod error;
 pub mod page;

@@ -28,15 +28,6 @@ pub struct Readiness {
 
 const NOT_CONFIGURED: &str = "not configured";
 
-async fn tcp_reachable(host: &str, port: u16) -> String {
-    let connect = tokio::net::TcpStream::connect((host, port));
-    match tokio::time::timeout(std::time::Duration::from_secs(2), connect).await {
-        Ok(Ok(_)) => "ok".into(),
-        Ok(Err(e)) => format!("unreachable: {e}"),
-        Err(_) => "unreachable: timeout".into(),
-    }
-}
-
 pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readiness>) {
     let system = &state.system;
     let database = match system.db.ping().await {
@@ -57,7 +48,10 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readines
     };
     let mongodb = match &system.mongodb {
         None => NOT_CONFIGURED.to_string(),
-        Some((host, port)) => tcp_reachable(host, *port).await,
+        Some(log) => match log.ping().await {
+            Ok(()) => "ok".to_string(),
+            Err(e) => format!("unreachable: {e}"),
+        },
     };
     // The same client the pages use: the saved connection, else the environment's.
     let proxmox = match system.services.current_cluster().await {

@@ -3,6 +3,7 @@
 //! `domain::validate`, and talks to the outside only through the [`ports`].
 
 pub mod accounts;
+pub mod activities;
 pub mod clock;
 pub mod cluster;
 pub mod directory;
@@ -39,6 +40,10 @@ pub struct Ports {
     pub queue: Arc<dyn jobs::JobQueue>,
     pub leases: Arc<dyn jobs::LeaseStore>,
     pub connection: Arc<dyn cluster::ConnectionRepo>,
+    /// Activities waiting to be forwarded (always SQL: written with each change).
+    pub outbox: Arc<dyn activities::ActivityOutbox>,
+    /// Where activities are kept: MongoDB when configured, else SQL.
+    pub activity_log: Arc<dyn activities::ActivityLog>,
 }
 
 /// The application's use cases; cheap to clone.

@@ -141,7 +141,7 @@ impl Services {
         if !user.status.can_sign_in() {
             return Err(AppError::AccountDisabled { status: UserStatus::Inactive });
         }
-        self.open_session(&user).await
+        self.open_session(&user, &domain::activity::Origin::default()).await
     }
 
     /// Housekeeping for the scheduler.

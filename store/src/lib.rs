@@ -6,6 +6,7 @@
 //! Sessions and login-attempt counters go to Redis when it is configured.
 
 mod migrations;
+pub mod mongo;
 mod queue;
 mod redis_store;
 mod seed;
@@ -117,6 +118,8 @@ impl Database {
                 settings: sql.clone(),
                 policies: sql.clone(),
                 tasks: sql.clone(),
+                outbox: sql.clone(),
+                activity_log: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -135,6 +138,8 @@ impl Database {
                 attempts: sql.clone(),
                 queue: Arc::new(MemoryQueue::new()),
                 leases: sql.clone(),
+                outbox: sql.clone(),
+                activity_log: sql.clone(),
                 connection: sql,
             },
         }

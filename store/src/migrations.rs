@@ -13,12 +13,14 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (2, "tasks", include_str!("../migrations/mysql/0002_tasks.sql")),
     (3, "cluster_connection", include_str!("../migrations/mysql/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/mysql/0004_pending_logins.sql")),
+    (6, "activities", include_str!("../migrations/mysql/0006_activities.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
     (2, "tasks", include_str!("../migrations/sqlite/0002_tasks.sql")),
     (3, "cluster_connection", include_str!("../migrations/sqlite/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/sqlite/0004_pending_logins.sql")),
+    (6, "activities", include_str!("../migrations/sqlite/0006_activities.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

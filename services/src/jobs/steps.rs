@@ -35,6 +35,12 @@ impl StepRunner for ProductSteps {
                 tracing::info!(task = task.id, removed, attempts, "expired sessions and sign-in attempts removed");
                 Ok(())
             }
+            (Job::PurgeActivities, "purge") => {
+                let removed =
+                    self.services.purge_old_activities().await.map_err(|e| StepError::retryable(e.to_string()))?;
+                tracing::info!(task = task.id, removed, "activities past their retention removed");
+                Ok(())
+            }
             (Job::Ping { sleep_ms, .. }, "wait") => {
                 tokio::time::sleep(Duration::from_millis(*sleep_ms)).await;
                 Ok(())

@@ -1,5 +1,6 @@
 //! SQL repositories, written once in the SQL common to MariaDB and SQLite.
 
+mod activities;
 mod attempts;
 mod cluster;
 mod leases;
@@ -56,6 +57,14 @@ fn duplicate_field(message: &str) -> String {
         "role_key" => "key".to_string(),
         other => other.to_string(),
     }
+}
+
+/// Escapes `%`, `_` (and the escape character `!`) so user input is matched
+/// literally by LIKE. `!` rather than backslash: MariaDB treats backslash in
+/// string literals as an escape, SQLite does not.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    format!("%{escaped}%")
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {

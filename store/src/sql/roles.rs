@@ -1,11 +1,12 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::user::RoleView;
 use services::StoreError;
 use services::ports::{RoleRecord, RoleRepo};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{SqlStore, store_error};
+use super::{SqlStore, activities, store_error};
 
 /// The role query with a tail; a macro so the SQL stays `'static` (sqlx 0.9
 /// accepts dynamic SQL only behind an explicit assertion).
@@ -102,7 +103,7 @@ impl RoleRepo for SqlStore {
         self.one_role(role_select!(" WHERE r.role_key = ?"), RoleLookup::Key(key)).await
     }
 
-    async fn insert(&self, role: &RoleRecord) -> Result<i64, StoreError> {
+    async fn insert(&self, role: &RoleRecord, activity: Option<&Activity>) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let id: i64 =
             sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
@@ -113,11 +114,12 @@ impl RoleRepo for SqlStore {
                 .await
                 .map_err(store_error)?;
         write_permissions(&mut tx, id, role).await?;
+        activities::append(&mut tx, activity, Some(id)).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(id)
     }
 
-    async fn update(&self, id: i64, role: &RoleRecord) -> Result<(), StoreError> {
+    async fn update(&self, id: i64, role: &RoleRecord, activity: Option<&Activity>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         sqlx::query("UPDATE roles SET name = ?, description = ? WHERE id = ?")
             .bind(role.name.clone())
@@ -127,12 +129,18 @@ impl RoleRepo for SqlStore {
             .await
             .map_err(store_error)?;
         write_permissions(&mut tx, id, role).await?;
+        activities::append(&mut tx, activity, None).await?;
         tx.commit().await.map_err(store_error)
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let result =
-            sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
-        if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(store_error)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        activities::append(&mut tx, activity, None).await?;
+        tx.commit().await.map_err(store_error)
     }
 }

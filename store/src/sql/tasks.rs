@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::page::{Page, PageRequest};
 use domain::task::{Queue, TaskStatus};
 use domain::time::Timestamp;
@@ -7,7 +8,7 @@ use services::jobs::{NewTask, SubTaskRecord, TaskFilter, TaskRecord, TaskRepo};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, activities, corrupt, store_error};
 
 const TASK_COLUMNS: &str = "id, kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
      updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until";
@@ -48,7 +49,7 @@ fn clip(error: Option<&str>) -> Option<String> {
 
 #[async_trait]
 impl TaskRepo for SqlStore {
-    async fn create(&self, task: &NewTask) -> Result<Option<i64>, StoreError> {
+    async fn create(&self, task: &NewTask, activity: Option<&Activity>) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let inserted: Result<i64, StoreError> = sqlx::query_scalar(
             "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
@@ -88,6 +89,7 @@ impl TaskRepo for SqlStore {
             .await
             .map_err(store_error)?;
         }
+        activities::append(&mut tx, activity, Some(id)).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(Some(id))
     }
@@ -317,7 +319,7 @@ impl TaskRepo for SqlStore {
         Ok(())
     }
 
-    async fn retry(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+    async fn retry(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let result = sqlx::query(
             "UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = NULL, handed_at = ?, updated_at = ? \
@@ -338,19 +340,26 @@ impl TaskRepo for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        activities::append(&mut tx, activity, None).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(true)
     }
 
-    async fn cancel(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+    async fn cancel(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let result =
             sqlx::query("UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'queued'")
                 .bind(now.millis())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
+        activities::append(&mut tx, activity, None).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(true)
     }
 
     async fn overdue(
