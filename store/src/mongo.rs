@@ -2,8 +2,11 @@
 //!
 //! One collection per kind of record (`activities`); the activity id is the
 //! document's `_id`, so storing an activity twice fails with a duplicate key
-//! and is ignored. Time is a BSON DateTime (indexes and the TTL index work on
-//! it). Numbers are read tolerantly: servers may return a small Int64 as Int32.
+//! and is ignored. Time is a BSON DateTime (`at`, which the TTL index expires)
+//! and the same instant as Int64 milliseconds (`at_ms`), on which lists sort,
+//! page and filter: exact on every server (nx-27017, the tests' server,
+//! compares DateTimes with millisecond parts wrongly). Numbers are read
+//! tolerantly: servers may return a small Int64 as Int32.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -72,29 +75,29 @@ impl MongoActivityLog {
     }
 
     /// Indexes for the Activities page's filters (newest first) and the TTL
-    /// index that applies the retention setting.
-    async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        if self.indexed.load(Ordering::Relaxed) {
-            return Ok(());
+    /// index on the time, which applies the retention setting (no compound
+    /// index with `_id`: nx-27017 cannot index it). Created one by one; one the
+    /// server refuses is logged and the others still made (indexes speed up
+    /// reading, storing does not need them). Tried once per process.
+    async fn ensure_indexes(&self) {
+        if self.indexed.swap(true, Ordering::Relaxed) {
+            return;
         }
-        let keys = [
-            doc! { "at": -1, "_id": -1 },
-            doc! { "actor_id": 1, "at": -1 },
-            doc! { "event_id": 1, "at": -1 },
-            doc! { "action": 1, "at": -1 },
-            doc! { "target_type": 1, "target_id": 1, "at": -1 },
-        ];
-        let mut models: Vec<IndexModel> = keys.into_iter().map(|k| IndexModel::builder().keys(k).build()).collect();
         let ttl = Duration::from_secs(u64::try_from(self.retention_days.max(1)).unwrap_or(1) * 24 * 3600);
-        models.push(
-            IndexModel::builder()
-                .keys(doc! { "at": 1 })
-                .options(IndexOptions::builder().expire_after(ttl).build())
-                .build(),
-        );
-        self.activities.create_indexes(models).await.map_err(|e| unavailable(&e))?;
-        self.indexed.store(true, Ordering::Relaxed);
-        Ok(())
+        let models = [
+            IndexModel::builder().keys(doc! { "at": 1 }).options(IndexOptions::builder().expire_after(ttl).build()).build(),
+            IndexModel::builder().keys(doc! { "at_ms": -1 }).build(),
+            IndexModel::builder().keys(doc! { "actor_id": 1, "at_ms": -1 }).build(),
+            IndexModel::builder().keys(doc! { "event_id": 1, "at_ms": -1 }).build(),
+            IndexModel::builder().keys(doc! { "action": 1, "at_ms": -1 }).build(),
+            IndexModel::builder().keys(doc! { "target_type": 1, "target_id": 1, "at_ms": -1 }).build(),
+        ];
+        for model in models {
+            let keys = model.keys.clone();
+            if let Err(e) = self.activities.create_index(model).await {
+                tracing::warn!(?keys, error = %e, "MongoDB refused an activity index");
+            }
+        }
     }
 
     /// Stores one at a time, skipping ids already stored (after a partly
@@ -138,6 +141,7 @@ fn to_document(a: &Activity) -> Document {
     doc! {
         "_id": &a.id,
         "at": millis(a.at),
+        "at_ms": a.at.millis(),
         "actor_kind": a.actor_kind.key(),
         "actor_id": a.actor_id,
         "actor_name": &a.actor_name,
@@ -177,9 +181,10 @@ fn optional_text(doc: &Document, key: &str) -> Option<String> {
 fn from_document(doc: &Document) -> Result<Activity, StoreError> {
     let kind = text(doc, "actor_kind")?;
     let outcome = text(doc, "outcome")?;
-    let at = match doc.get("at") {
-        Some(Bson::DateTime(at)) => at.timestamp_millis(),
-        _ => int(doc, "at").ok_or_else(|| StoreError::Corrupt("activity time".into()))?,
+    let at = match (int(doc, "at_ms"), doc.get("at")) {
+        (Some(ms), _) => ms,
+        (None, Some(Bson::DateTime(at))) => at.timestamp_millis(),
+        _ => return Err(StoreError::Corrupt("activity time".into())),
     };
     let details = match doc.get("details") {
         Some(value) => value.clone().into_relaxed_extjson(),
@@ -243,10 +248,10 @@ fn filter_document(scope: &ActivityScope, filter: &ActivityFilter, cursor: Optio
         all.push(doc! { "outcome": outcome.key() });
     }
     if let Some(from) = filter.from {
-        all.push(doc! { "at": { "$gte": millis(from) } });
+        all.push(doc! { "at_ms": { "$gte": from.millis() } });
     }
     if let Some(until) = filter.until {
-        all.push(doc! { "at": { "$lt": millis(until) } });
+        all.push(doc! { "at_ms": { "$lt": until.millis() } });
     }
     if let Some(kind) = &filter.target_kind {
         all.push(doc! { "target_type": kind });
@@ -260,8 +265,8 @@ fn filter_document(scope: &ActivityScope, filter: &ActivityFilter, cursor: Optio
         }
     }
     if let Some(cursor) = cursor {
-        let at = millis(cursor.at);
-        all.push(doc! { "$or": [ { "at": { "$lt": at } }, { "at": at, "_id": { "$lt": &cursor.id } } ] });
+        let at = cursor.at.millis();
+        all.push(doc! { "$or": [ { "at_ms": { "$lt": at } }, { "at_ms": at, "_id": { "$lt": &cursor.id } } ] });
     }
     if all.is_empty() { Document::new() } else { doc! { "$and": all } }
 }
@@ -272,7 +277,7 @@ impl ActivityLog for MongoActivityLog {
         if batch.is_empty() {
             return Ok(());
         }
-        self.ensure_indexes().await?;
+        self.ensure_indexes().await;
         let docs: Vec<Document> = batch.iter().map(to_document).collect();
         let unordered = InsertManyOptions::builder().ordered(false).build();
         match self.activities.insert_many(docs.clone()).with_options(unordered).await {
@@ -296,7 +301,7 @@ impl ActivityLog for MongoActivityLog {
         let found: Vec<Document> = self
             .activities
             .find(filter_document(scope, filter, cursor))
-            .sort(doc! { "at": -1, "_id": -1 })
+            .sort(doc! { "at_ms": -1, "_id": -1 })
             .limit(i64::from(limit))
             .await
             .map_err(|e| unavailable(&e))?
@@ -310,7 +315,7 @@ impl ActivityLog for MongoActivityLog {
         // The TTL index does this too; deleting here applies a shortened
         // retention at once (the TTL index keeps the period it was created with).
         let result =
-            self.activities.delete_many(doc! { "at": { "$lt": millis(before) } }).await.map_err(|e| unavailable(&e))?;
+            self.activities.delete_many(doc! { "at_ms": { "$lt": before.millis() } }).await.map_err(|e| unavailable(&e))?;
         Ok(result.deleted_count)
     }
 
