@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/nodes") view=pages::cluster::NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tasks") view=pages::tasks::TasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tasks/:id") view=pages::tasks::TaskPage ssr=SsrMode::Async/>
+                    <Route path=path!("/activities") view=pages::activities::ActivitiesPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

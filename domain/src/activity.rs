@@ -163,6 +163,8 @@ impl ActivityCursor {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActivityFilter {
     pub actor_id: Option<i64>,
+    /// Who acted, by username (the service turns it into `actor_id`).
+    pub username: Option<String>,
     pub event_id: Option<i64>,
     /// An action (`vm.start`) or an area (`vm`): matches `vm` and every `vm.*`.
     pub action: Option<String>,
@@ -176,7 +178,65 @@ pub struct ActivityFilter {
     pub target_id: Option<String>,
 }
 
+/// How far the forwarder is behind: activities waiting in the outbox.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Backlog {
+    pub waiting: u64,
+    pub oldest: Option<Timestamp>,
+}
+
+/// What administrators see about the activity log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityHealth {
+    /// `mongodb` or `sql`.
+    pub store: String,
+    pub backlog: Backlog,
+}
+
 pub const ACTIVITY_PAGE_SIZE: u32 = 50;
+
+/// `YYYY-MM-DD` as the start of that day in UTC (the time-range filter).
+pub fn parse_day(raw: &str) -> Option<Timestamp> {
+    let format = ::time::macros::format_description!("[year]-[month]-[day]");
+    let date = ::time::Date::parse(raw.trim(), &format).ok()?;
+    let seconds = date.midnight().assume_utc().unix_timestamp();
+    Some(Timestamp(seconds.checked_mul(1000)?))
+}
+
+/// The CSV header and one line per activity (RFC 4180 quoting; cells that a
+/// spreadsheet would run as a formula are prefixed with `'`).
+pub const CSV_HEADER: &str =
+    "time_utc,actor,actor_id,action,target_type,target_id,target_name,event_id,outcome,reason,request_id,client_ip,details\r\n";
+
+pub fn csv_line(a: &Activity) -> String {
+    fn cell(value: &str) -> String {
+        let guarded = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
+        if guarded.contains([',', '"', '\n', '\r']) { format!("\"{}\"", guarded.replace('"', "\"\"")) } else { guarded }
+    }
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let time = ::time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.at.millis()) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&::time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| a.at.millis().to_string());
+    let cells = [
+        time,
+        a.actor_name.clone(),
+        number(a.actor_id),
+        a.action.clone(),
+        a.target.kind.clone(),
+        a.target.id.clone(),
+        a.target.name.clone(),
+        number(a.event_id),
+        a.outcome.key().to_string(),
+        a.reason.clone().unwrap_or_default(),
+        a.request_id.clone().unwrap_or_default(),
+        a.client_ip.clone().unwrap_or_default(),
+        a.details_text(),
+    ];
+    let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActivityPage {
@@ -196,6 +256,31 @@ mod tests {
         assert_eq!(ActivityCursor::decode("12-xyz"), None);
         assert_eq!(ActivityCursor::decode("abc-0123456789abcdef0123456789abcdef"), None);
         assert_eq!(ActivityCursor::decode(""), None);
+    }
+
+    #[test]
+    fn days_and_csv() {
+        assert_eq!(parse_day("1970-01-02"), Some(Timestamp(86_400_000)));
+        assert_eq!(parse_day("yesterday"), None);
+        let a = Activity {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            at: Timestamp(0),
+            actor_kind: ActorKind::User,
+            actor_id: Some(3),
+            actor_name: "kim".into(),
+            action: "vm.start".into(),
+            target: ActivityTarget::new("vms", 9, "=HYPERLINK(\"x\")"),
+            event_id: None,
+            outcome: Outcome::Failed,
+            reason: Some("a, b".into()),
+            request_id: None,
+            client_ip: None,
+            details: serde_json::json!({}),
+        };
+        assert_eq!(
+            csv_line(&a),
+            "1970-01-01T00:00:00Z,kim,3,vm.start,vms,9,\"'=HYPERLINK(\"\"x\"\")\",,failed,\"a, b\",,,\r\n"
+        );
     }
 
     #[test]

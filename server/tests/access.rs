@@ -28,6 +28,8 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_settings" | "update_setting" => ADMIN,
         "list_policies" | "create_policy" | "set_policy_active" => ADMIN,
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
+        "list_activities" => SIGNED_IN,
+        "activity_health" => ADMIN,
         "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
         "cluster_templates" => USER_READERS,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),

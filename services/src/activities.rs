@@ -31,7 +31,6 @@ use domain::activity::{
 };
 use domain::time::Timestamp;
 use domain::{Action, Actor, AppError, Target, can};
-use serde::{Deserialize, Serialize};
 
 use crate::ports::StoreError;
 use crate::{Services, authorize};
@@ -70,19 +69,7 @@ pub trait ActivityLog: Send + Sync {
     fn kind(&self) -> &'static str;
 }
 
-/// How far the forwarder is behind.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Backlog {
-    pub waiting: u64,
-    pub oldest: Option<Timestamp>,
-}
-
-/// What the admin Health page shows about the activity log.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ActivityHealth {
-    pub store: String,
-    pub backlog: Backlog,
-}
+pub use domain::activity::{ActivityHealth, Backlog};
 
 pub const FORWARDER_LEASE: &str = "activity-forwarder";
 const FORWARD_BATCH: u32 = 500;
@@ -159,6 +146,12 @@ impl Services {
         limit: Option<u32>,
     ) -> Result<ActivityPage, AppError> {
         let scope = self.activity_scope(actor);
+        let mut filter = filter.clone();
+        if let Some(username) = filter.username.take().map(|u| u.trim().to_lowercase()).filter(|u| !u.is_empty()) {
+            // Someone unknown has done nothing: an id no account has.
+            filter.actor_id = Some(self.ports.users.by_username(&username).await?.map_or(-1, |u| u.id));
+        }
+        let filter = &filter;
         let cursor = cursor.and_then(ActivityCursor::decode);
         let limit = limit.unwrap_or(ACTIVITY_PAGE_SIZE).clamp(1, 1000);
         let mut items = self.ports.activity_log.query(&scope, filter, cursor.as_ref(), limit + 1).await?;

@@ -1,5 +1,6 @@
 //! One module per page (or group of pages about one thing).
 
+pub mod activities;
 pub mod cluster;
 pub mod dashboard;
 pub mod login;
