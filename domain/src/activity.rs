@@ -205,8 +205,7 @@ pub fn parse_day(raw: &str) -> Option<Timestamp> {
 
 /// The CSV header and one line per activity (RFC 4180 quoting; cells that a
 /// spreadsheet would run as a formula are prefixed with `'`).
-pub const CSV_HEADER: &str =
-    "time_utc,actor,actor_id,action,target_type,target_id,target_name,event_id,outcome,reason,request_id,client_ip,details\r\n";
+pub const CSV_HEADER: &str = "time_utc,actor,actor_id,action,target_type,target_id,target_name,event_id,outcome,reason,request_id,client_ip,details\r\n";
 
 pub fn csv_line(a: &Activity) -> String {
     fn cell(value: &str) -> String {

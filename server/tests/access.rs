@@ -106,16 +106,39 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
 /// and must record an activity when it succeeds (a new one is held to that
 /// until it is listed here).
 const READ_ONLY: &[&str] = &[
-    "load_shell", "own_account", "pending_policies", "list_users", "get_user", "assignable_roles", "list_roles",
-    "get_role", "list_permissions", "list_settings", "list_policies", "list_tasks", "get_task", "connection_settings",
-    "test_connection", "cluster_nodes", "cluster_templates", "list_activities", "activity_health",
+    "load_shell",
+    "own_account",
+    "pending_policies",
+    "list_users",
+    "get_user",
+    "assignable_roles",
+    "list_roles",
+    "get_role",
+    "list_permissions",
+    "list_settings",
+    "list_policies",
+    "list_tasks",
+    "get_task",
+    "connection_settings",
+    "test_connection",
+    "cluster_nodes",
+    "cluster_templates",
+    "list_activities",
+    "activity_health",
 ];
 /// State-changing functions whose matrix arguments never succeed (they aim at
 /// objects that do not exist, or are refused by validation); their activities
 /// are checked by the service tests instead (store/tests/activities.rs).
 const NOT_EXERCISED_HERE: &[&str] = &[
-    "change_own_password", "set_user_password", "delete_user", "delete_role", "set_policy_active", "accept_policy",
-    "retry_task", "cancel_task", "save_connection",
+    "change_own_password",
+    "set_user_password",
+    "delete_user",
+    "delete_role",
+    "set_policy_active",
+    "accept_policy",
+    "retry_task",
+    "cancel_task",
+    "save_connection",
 ];
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).
@@ -152,7 +175,10 @@ async fn every_server_function_checks_its_caller() {
             let succeeded = reply.status < 400 && reply.error().is_none();
             if !READ_ONLY.contains(&name.as_str()) && (succeeded || name == "login") {
                 // A refused sign-in is a state change too (`user.login_failed`).
-                assert!(activity_count(&app).await > before, "{caller} -> {name} changed state but recorded no activity");
+                assert!(
+                    activity_count(&app).await > before,
+                    "{caller} -> {name} changed state but recorded no activity"
+                );
                 exercised.insert(name.clone());
             }
             let error = reply.error();

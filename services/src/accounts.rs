@@ -137,15 +137,15 @@ impl Services {
             .users
             .insert(
                 NewUser {
-                username,
-                name,
-                email,
-                language,
-                status,
-                auth_backend: AuthBackend::Internal,
-                password_hash,
-                created_at: self.clock.now(),
-            },
+                    username,
+                    name,
+                    email,
+                    language,
+                    status,
+                    auth_backend: AuthBackend::Internal,
+                    password_hash,
+                    created_at: self.clock.now(),
+                },
                 Some(&activity),
             )
             .await?;
@@ -270,7 +270,8 @@ impl Services {
             ));
         }
         validate::new_password(new, &user.username)?;
-        let activity = self.activity(actor, "user.password_change", ActivityTarget::new("users", user.id, &user.username));
+        let activity =
+            self.activity(actor, "user.password_change", ActivityTarget::new("users", user.id, &user.username));
         self.ports.users.set_password_hash(user.id, &passwords::hash(new)?, Some(&activity)).await?;
         self.ports.sessions.delete_for_user(user.id, Some(keep_token_hash)).await?;
         Ok(())
@@ -310,15 +311,15 @@ impl Services {
                     .users
                     .insert(
                         NewUser {
-                        name: validate::line("name", &input.name, validate::NAME_MAX)?,
-                        email: validate::email(&input.email)?,
-                        language: language(&input.language)?,
-                        username,
-                        status: UserStatus::Active,
-                        auth_backend: AuthBackend::Internal,
-                        password_hash: Some(hash),
-                        created_at: self.clock.now(),
-                    },
+                            name: validate::line("name", &input.name, validate::NAME_MAX)?,
+                            email: validate::email(&input.email)?,
+                            language: language(&input.language)?,
+                            username,
+                            status: UserStatus::Active,
+                            auth_backend: AuthBackend::Internal,
+                            password_hash: Some(hash),
+                            created_at: self.clock.now(),
+                        },
                         Some(&activity),
                     )
                     .await?

@@ -26,8 +26,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::access::ObjectType;
 use domain::activity::{
-    ACTIVITY_PAGE_SIZE, Activity, ActivityCursor, ActivityFilter, ActivityPage, ActivityScope, ActivityTarget, ActorKind,
-    Outcome,
+    ACTIVITY_PAGE_SIZE, Activity, ActivityCursor, ActivityFilter, ActivityPage, ActivityScope, ActivityTarget,
+    ActorKind, Outcome,
 };
 use domain::time::Timestamp;
 use domain::{Action, Actor, AppError, Target, can};
@@ -136,7 +136,8 @@ impl Services {
         }
     }
 
-    /// One page of the Activities list, newest first. `cursor` is the `next`
+    /// One page of the Activities list, newest first. Anyone signed in may
+    /// call it: the scope, from the actor's permissions, limits what they see. `cursor` is the `next`
     /// of the previous page; a malformed one starts from the top.
     pub async fn list_activities(
         &self,
@@ -164,9 +165,10 @@ impl Services {
         Ok(ActivityPage { items, next })
     }
 
-    /// The activity store and the outbox backlog, for the Health page.
+    /// The activity store and the outbox backlog, for administrators (shown
+    /// on the Activities page, and in `/readyz`).
     pub async fn activity_health(&self, actor: &Actor) -> Result<ActivityHealth, AppError> {
-        authorize(actor, Action::Read, Target::All(ObjectType::Setting))?;
+        authorize(actor, Action::Read, Target::All(ObjectType::Activity))?;
         let backlog = self.ports.outbox.backlog().await?;
         Ok(ActivityHealth { store: self.ports.activity_log.kind().to_string(), backlog })
     }

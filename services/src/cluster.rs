@@ -106,7 +106,11 @@ pub trait ConnectionRepo: Send + Sync {
     async fn get(&self) -> Result<Option<StoredConnection>, StoreError>;
     /// Replaces the saved connection; the stored revision becomes one more
     /// than before (`revision` of the argument is ignored).
-    async fn save(&self, connection: &StoredConnection, activity: Option<&domain::activity::Activity>) -> Result<(), StoreError>;
+    async fn save(
+        &self,
+        connection: &StoredConnection,
+        activity: Option<&domain::activity::Activity>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The connection from the environment, with its client (built at start so

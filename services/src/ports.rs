@@ -152,7 +152,8 @@ pub trait PolicyRepo: Send + Sync {
     async fn insert(&self, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<i64, StoreError>;
     async fn update(&self, id: i64, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<(), StoreError>;
     async fn set_active(&self, id: i64, active: bool, activity: Option<&Activity>) -> Result<(), StoreError>;
-    async fn accept(&self, id: i64, user_id: i64, at: Timestamp, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn accept(&self, id: i64, user_id: i64, at: Timestamp, activity: Option<&Activity>)
+    -> Result<(), StoreError>;
     /// Active policies the user has not accepted.
     async fn pending_for(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
 }

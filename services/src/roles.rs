@@ -92,7 +92,8 @@ impl Services {
             return Err(AppError::invalid("key", domain::error::Problem::Taken));
         }
         let mut activity = self.activity(actor, "role.create", ActivityTarget::created("roles", &record.key));
-        activity.details = serde_json::json!({ "permissions": record.permissions.iter().map(Grant::key).collect::<Vec<_>>() });
+        activity.details =
+            serde_json::json!({ "permissions": record.permissions.iter().map(Grant::key).collect::<Vec<_>>() });
         Ok(self.ports.roles.insert(&record, Some(&activity)).await?)
     }
 

@@ -1,9 +1,9 @@
 //! Signing in and out, and turning a session cookie back into a user.
 
 use base64::Engine;
+use domain::activity::{Activity, ActivityTarget, ActorKind, Origin, Outcome};
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
-use domain::activity::{Activity, ActivityTarget, ActorKind, Origin, Outcome};
 use domain::{Actor, AppError, AuthBackend, Language, UserStatus, validate};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -110,7 +110,8 @@ impl Services {
                 attempts.add(&client_key(client_ip), ATTEMPT_WINDOW_SECS, now).await?;
                 attempts.add(&account_key(&username), ATTEMPT_WINDOW_SECS, now).await?;
                 tracing::info!(%username, %client_ip, "failed sign-in");
-                let failed = self.login_activity(user.as_ref().map(|u| u.id), &username, origin, Some("invalid_credentials"));
+                let failed =
+                    self.login_activity(user.as_ref().map(|u| u.id), &username, origin, Some("invalid_credentials"));
                 self.record(&failed).await?;
                 return Err(AppError::InvalidCredentials);
             }
@@ -242,8 +243,11 @@ impl Services {
                     created_at: self.clock.now(),
                 };
                 let created = |kind| {
-                    let mut activity =
-                        self.system_activity(ActorKind::System, "user.create", ActivityTarget::created("users", username));
+                    let mut activity = self.system_activity(
+                        ActorKind::System,
+                        "user.create",
+                        ActivityTarget::created("users", username),
+                    );
                     activity.details = serde_json::json!({ "backend": kind, "role": role_key });
                     activity
                 };

@@ -70,7 +70,12 @@ impl MongoActivityLog {
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.activities.client().database("admin").run_command(doc! { "ping": 1 }).await.map_err(|e| unavailable(&e))?;
+        self.activities
+            .client()
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(())
     }
 
@@ -85,7 +90,10 @@ impl MongoActivityLog {
         }
         let ttl = Duration::from_secs(u64::try_from(self.retention_days.max(1)).unwrap_or(1) * 24 * 3600);
         let models = [
-            IndexModel::builder().keys(doc! { "at": 1 }).options(IndexOptions::builder().expire_after(ttl).build()).build(),
+            IndexModel::builder()
+                .keys(doc! { "at": 1 })
+                .options(IndexOptions::builder().expire_after(ttl).build())
+                .build(),
             IndexModel::builder().keys(doc! { "at_ms": -1 }).build(),
             IndexModel::builder().keys(doc! { "actor_id": 1, "at_ms": -1 }).build(),
             IndexModel::builder().keys(doc! { "event_id": 1, "at_ms": -1 }).build(),
@@ -268,7 +276,11 @@ fn filter_document(scope: &ActivityScope, filter: &ActivityFilter, cursor: Optio
         let at = cursor.at.millis();
         all.push(doc! { "$or": [ { "at_ms": { "$lt": at } }, { "at_ms": at, "_id": { "$lt": &cursor.id } } ] });
     }
-    if all.is_empty() { Document::new() } else { doc! { "$and": all } }
+    if all.is_empty() {
+        Document::new()
+    } else {
+        doc! { "$and": all }
+    }
 }
 
 #[async_trait]
@@ -314,8 +326,11 @@ impl ActivityLog for MongoActivityLog {
     async fn purge_before(&self, before: Timestamp) -> Result<u64, StoreError> {
         // The TTL index does this too; deleting here applies a shortened
         // retention at once (the TTL index keeps the period it was created with).
-        let result =
-            self.activities.delete_many(doc! { "at_ms": { "$lt": before.millis() } }).await.map_err(|e| unavailable(&e))?;
+        let result = self
+            .activities
+            .delete_many(doc! { "at_ms": { "$lt": before.millis() } })
+            .await
+            .map_err(|e| unavailable(&e))?;
         Ok(result.deleted_count)
     }
 

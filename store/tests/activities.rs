@@ -25,7 +25,13 @@ fn admin() -> Actor {
 }
 
 fn student(id: i64) -> Actor {
-    Actor { user_id: id, username: format!("student{id}"), role_keys: vec![], grants: vec![], origin: Default::default() }
+    Actor {
+        user_id: id,
+        username: format!("student{id}"),
+        role_keys: vec![],
+        grants: vec![],
+        origin: Default::default(),
+    }
 }
 
 fn activity(at: i64, actor: i64, action: &str, target_name: &str, outcome: Outcome) -> Activity {

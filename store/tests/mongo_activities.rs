@@ -78,7 +78,15 @@ async fn services_with(db: &TestDb, log: Arc<MongoActivityLog>) -> Services {
 /// The raw documents, in the order the server stored them.
 async fn stored(uri: &str, database: &str) -> Vec<Document> {
     let client = mongodb::Client::with_uri_str(uri).await.unwrap();
-    client.database(database).collection::<Document>("activities").find(doc! {}).await.unwrap().try_collect().await.unwrap()
+    client
+        .database(database)
+        .collection::<Document>("activities")
+        .find(doc! {})
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -100,8 +108,7 @@ async fn adapter_stores_filters_pages_and_ignores_duplicates() {
     log.store(&all[..50]).await.unwrap();
     assert_eq!(stored(&mongo.uri(), &database).await.len(), 120, "a repeated store is ignored");
     let client = mongodb::Client::with_uri_str(mongo.uri()).await.unwrap();
-    let indexes =
-        client.database(&database).collection::<Document>("activities").list_index_names().await.unwrap();
+    let indexes = client.database(&database).collection::<Document>("activities").list_index_names().await.unwrap();
     assert!(indexes.len() >= 6, "time, actor, event, action, target and TTL indexes: {indexes:?}");
 
     // Round trip: every field, numbers and times as written, details as JSON.
@@ -137,7 +144,8 @@ async fn adapter_stores_filters_pages_and_ignores_duplicates() {
     assert_eq!(count(window).await, 40);
     assert_eq!(count(ActivityFilter { text: Some("LAB vm 11".into()), ..Default::default() }).await, 11);
     assert_eq!(count(ActivityFilter { text: Some("vm.*".into()), ..Default::default() }).await, 0);
-    let student = Actor { user_id: 11, username: "s".into(), role_keys: vec![], grants: vec![], origin: Origin::default() };
+    let student =
+        Actor { user_id: 11, username: "s".into(), role_keys: vec![], grants: vec![], origin: Origin::default() };
     let own = services.list_activities(&student, &ActivityFilter::default(), None, Some(1000)).await.unwrap();
     assert!(own.items.len() == 60 && own.items.iter().all(|a| a.actor_id == Some(11)));
 

@@ -47,12 +47,18 @@ async fn lockout_window_ends(db: Database) {
     let clock = TestClock::new();
     let services = seeded(&db, clock.clone()).await;
     for _ in 0..services::sessions::ACCOUNT_ATTEMPTS {
-        assert_eq!(services.login("kim", "wrong", &Origin::client("10.0.0.2")).await.unwrap_err(), domain::AppError::InvalidCredentials);
+        assert_eq!(
+            services.login("kim", "wrong", &Origin::client("10.0.0.2")).await.unwrap_err(),
+            domain::AppError::InvalidCredentials
+        );
     }
     let limited = services.login("kim", "Correct-Horse-42", &Origin::client("10.0.0.2")).await.unwrap_err();
     assert!(matches!(limited, domain::AppError::RateLimited { retry_after_secs } if retry_after_secs > 800));
     clock.advance_secs(i64::try_from(services::sessions::ATTEMPT_WINDOW_SECS).unwrap() + 1);
-    assert!(services.login("kim", "Correct-Horse-42", &Origin::client("10.0.0.2")).await.is_ok(), "the window has ended");
+    assert!(
+        services.login("kim", "Correct-Horse-42", &Origin::client("10.0.0.2")).await.is_ok(),
+        "the window has ended"
+    );
 }
 on_both_dialects!(lockout_window_ends);
 

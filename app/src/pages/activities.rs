@@ -116,7 +116,7 @@ pub fn ActivitiesPage() -> impl IntoView {
                             let base = filters();
                             let first = format!("/activities?{base}");
                             let older = page.next.map(|cursor| format!("/activities?{base}&cursor={}", crate::url_encode(&cursor)));
-                            let paged = value("cursor") != "";
+                            let paged = !value("cursor").is_empty();
                             view! {
                                 <ActivityTable activities=page.items/>
                                 <nav class="mt-4 flex justify-end gap-2 text-sm" aria-label="pagination">

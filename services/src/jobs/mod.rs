@@ -125,6 +125,7 @@ impl Services {
             max_attempts: i64::from(job.queue().max_attempts(self.worker_max_retry)),
             idempotency_key: by.idempotency_key,
             steps: job.steps().iter().map(|s| s.to_string()).collect(),
+            request_id: by.actor.and_then(|a| a.origin.request_id.clone()),
         };
         // A person's request is an activity; the scheduler's periodic work is not
         // (it would flood the log): its effects record their own.

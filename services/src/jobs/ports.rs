@@ -26,6 +26,8 @@ pub struct NewTask {
     pub max_attempts: i64,
     pub idempotency_key: Option<String>,
     pub steps: Vec<String>,
+    /// The request that asked for it (`x-request-id`), for the job's logs.
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -48,6 +50,7 @@ pub struct TaskRecord {
     pub next_run_at: Option<Timestamp>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<Timestamp>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -46,3 +46,6 @@ CREATE TABLE activities (
     KEY activities_action (action, at, id),
     KEY activities_target (target_type, target_id, at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The request that created a task, so its job's logs name it too.
+ALTER TABLE tasks ADD COLUMN request_id VARCHAR(64) NULL;

@@ -45,3 +45,6 @@ CREATE INDEX activities_actor ON activities(actor_id, at, id);
 CREATE INDEX activities_event ON activities(event_id, at, id);
 CREATE INDEX activities_action ON activities(action, at, id);
 CREATE INDEX activities_target ON activities(target_type, target_id, at);
+
+-- The request that created a task, so its job's logs name it too.
+ALTER TABLE tasks ADD COLUMN request_id TEXT NULL;

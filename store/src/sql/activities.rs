@@ -30,10 +30,7 @@ impl Table {
 }
 
 async fn insert(conn: &mut sqlx::AnyConnection, table: Table, a: &Activity) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        table.name()
-    );
+    let sql = format!("INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", table.name());
     sqlx::query(AssertSqlSafe(sql))
         .bind(a.id.clone())
         .bind(a.at.millis())
@@ -70,9 +67,9 @@ pub(crate) async fn append(
     match created {
         Some(id) if activity.target.id.is_empty() => {
             let target = ActivityTarget { id: id.to_string(), ..activity.target.clone() };
-            insert(&mut **tx, Table::Outbox, &Activity { target, ..activity.clone() }).await
+            insert(tx, Table::Outbox, &Activity { target, ..activity.clone() }).await
         }
-        _ => insert(&mut **tx, Table::Outbox, activity).await,
+        _ => insert(tx, Table::Outbox, activity).await,
     }
 }
 
@@ -176,7 +173,7 @@ fn conditions(scope: &ActivityScope, filter: &ActivityFilter, cursor: Option<&Ac
 impl ActivityOutbox for SqlStore {
     async fn append(&self, activity: &Activity) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await.map_err(store_error)?;
-        insert(&mut *conn, Table::Outbox, activity).await
+        insert(&mut conn, Table::Outbox, activity).await
     }
 
     async fn oldest(&self, limit: u32) -> Result<Vec<(i64, Activity)>, StoreError> {
@@ -188,8 +185,7 @@ impl ActivityOutbox for SqlStore {
 
     async fn remove(&self, positions: &[i64]) -> Result<(), StoreError> {
         for chunk in positions.chunks(500) {
-            let sql =
-                format!("DELETE FROM activity_outbox WHERE position IN ({})", vec!["?"; chunk.len()].join(", "));
+            let sql = format!("DELETE FROM activity_outbox WHERE position IN ({})", vec!["?"; chunk.len()].join(", "));
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for position in chunk {
                 query = query.bind(*position);
@@ -215,7 +211,7 @@ impl ActivityLog for SqlStore {
     async fn store(&self, batch: &[Activity]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         for activity in batch {
-            match insert(&mut *tx, Table::Log, activity).await {
+            match insert(&mut tx, Table::Log, activity).await {
                 // Forwarded before (the outbox was not emptied after storing): stored once.
                 Ok(()) | Err(StoreError::Duplicate(_)) => {}
                 Err(e) => return Err(e),

@@ -60,7 +60,7 @@ impl ConnectionRepo for SqlStore {
 
     async fn save(&self, c: &StoredConnection, activity: Option<&Activity>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        if !SqlStore::update_connection(&mut *tx, c).await? {
+        if !SqlStore::update_connection(&mut tx, c).await? {
             Self::insert_connection(&mut tx, c).await?;
         }
         activities::append(&mut tx, activity, None).await?;
@@ -69,7 +69,10 @@ impl ConnectionRepo for SqlStore {
 }
 
 impl SqlStore {
-    async fn insert_connection(tx: &mut sqlx::Transaction<'_, sqlx::Any>, c: &StoredConnection) -> Result<(), StoreError> {
+    async fn insert_connection(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        c: &StoredConnection,
+    ) -> Result<(), StoreError> {
         let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO cluster_connection (id, {COLUMNS}) VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
         )))
@@ -87,7 +90,7 @@ impl SqlStore {
         match inserted {
             Ok(_) => Ok(()),
             // Another replica inserted first: ours is the newer save.
-            Err(StoreError::Duplicate(_)) => SqlStore::update_connection(&mut **tx, c).await.map(|_| ()),
+            Err(StoreError::Duplicate(_)) => SqlStore::update_connection(tx, c).await.map(|_| ()),
             Err(e) => Err(e),
         }
     }

@@ -57,13 +57,15 @@ impl PolicyRepo for SqlStore {
 
     async fn insert(&self, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO policies (name, description, content, active) VALUES (?, ?, ?, 0) RETURNING id")
-            .bind(policy.name.clone())
-            .bind(policy.description.clone())
-            .bind(policy.content.clone())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(store_error)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO policies (name, description, content, active) VALUES (?, ?, ?, 0) RETURNING id",
+        )
+        .bind(policy.name.clone())
+        .bind(policy.description.clone())
+        .bind(policy.content.clone())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(store_error)?;
         activities::append(&mut tx, activity, Some(id)).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(id)
@@ -95,7 +97,13 @@ impl PolicyRepo for SqlStore {
         tx.commit().await.map_err(store_error)
     }
 
-    async fn accept(&self, id: i64, user_id: i64, at: Timestamp, activity: Option<&Activity>) -> Result<(), StoreError> {
+    async fn accept(
+        &self,
+        id: i64,
+        user_id: i64,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let result = sqlx::query("INSERT INTO policy_acceptances (policy_id, user_id, accepted_at) VALUES (?, ?, ?)")
             .bind(id)

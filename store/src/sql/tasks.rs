@@ -11,7 +11,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::{SqlStore, activities, corrupt, store_error};
 
 const TASK_COLUMNS: &str = "id, kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
-     updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until";
+     updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until, request_id";
 
 fn status(raw: &str) -> Result<TaskStatus, StoreError> {
     TaskStatus::from_key(raw).ok_or_else(|| corrupt("task status", raw))
@@ -39,6 +39,7 @@ fn task_from_row(row: &AnyRow) -> Result<TaskRecord, StoreError> {
         next_run_at: opt_i64("next_run_at")?.map(Timestamp),
         lease_owner: row.try_get("lease_owner").map_err(store_error)?,
         lease_until: opt_i64("lease_until")?.map(Timestamp),
+        request_id: row.try_get("request_id").map_err(store_error)?,
     })
 }
 
@@ -53,8 +54,8 @@ impl TaskRepo for SqlStore {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let inserted: Result<i64, StoreError> = sqlx::query_scalar(
             "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
-             updated_at, attempts, max_attempts, handed_at, idempotency_key) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
+             updated_at, attempts, max_attempts, handed_at, idempotency_key, request_id) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
         )
         .bind(task.kind.clone())
         .bind(task.name.clone())
@@ -68,6 +69,7 @@ impl TaskRepo for SqlStore {
         .bind(task.max_attempts)
         .bind(task.created_at.millis())
         .bind(task.idempotency_key.clone())
+        .bind(task.request_id.clone())
         .fetch_one(&mut *tx)
         .await
         .map_err(store_error);
