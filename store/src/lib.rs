@@ -175,6 +175,19 @@ pub mod maintenance {
     pub async fn drop_database(server_url: &str, name: &str) -> Result<(), DbError> {
         let name = checked(name)?;
         let admin = Database::connect(server_url, 1).await?;
+        // Sessions still on the database (a test's pool whose runtime ended, with a
+        // transaction whose rollback never ran) would block the DROP: end them first.
+        let sessions: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+        )
+        .bind(name.to_string())
+        .fetch_all(admin.pool())
+        .await
+        .unwrap_or_default();
+        for id in sessions {
+            // Already gone is fine.
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}"))).execute(admin.pool()).await;
+        }
         let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
             .execute(admin.pool())
             .await

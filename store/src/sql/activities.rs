@@ -7,9 +7,9 @@ use domain::time::Timestamp;
 use services::StoreError;
 use services::activities::{ActivityLog, ActivityOutbox, Backlog};
 use sqlx::any::AnyRow;
-use sqlx::{Any, AssertSqlSafe, Row, Transaction};
+use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, corrupt, like_pattern, store_error};
+use super::{SqlStore, Tx, corrupt, like_pattern, store_error};
 
 const COLUMNS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_type, target_id, target_name, \
                        event_id, outcome, reason, request_id, client_ip, details";
@@ -57,7 +57,7 @@ async fn insert(conn: &mut sqlx::AnyConnection, table: Table, a: &Activity) -> R
 /// commits with the change it describes. `created`: the id of the row the
 /// transaction just created, for an activity whose target id is still empty.
 pub(crate) async fn append(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut sqlx::AnyConnection,
     activity: Option<&Activity>,
     created: Option<i64>,
 ) -> Result<(), StoreError> {
@@ -209,15 +209,15 @@ impl ActivityOutbox for SqlStore {
 #[async_trait]
 impl ActivityLog for SqlStore {
     async fn store(&self, batch: &[Activity]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         for activity in batch {
-            match insert(&mut tx, Table::Log, activity).await {
+            match insert(tx.conn()?, Table::Log, activity).await {
                 // Forwarded before (the outbox was not emptied after storing): stored once.
                 Ok(()) | Err(StoreError::Duplicate(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        tx.commit().await.map_err(store_error)
+        tx.commit().await
     }
 
     async fn query(

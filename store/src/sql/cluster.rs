@@ -6,7 +6,7 @@ use services::cluster::{ConnectionRepo, StoredConnection};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, activities, store_error};
+use super::{SqlStore, Tx, activities, store_error};
 
 const COLUMNS: &str = "url, token_id, secret_sealed, fingerprint, verify_tls, pool, revision, updated_at, updated_by";
 
@@ -59,20 +59,17 @@ impl ConnectionRepo for SqlStore {
     }
 
     async fn save(&self, c: &StoredConnection, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
-        if !SqlStore::update_connection(&mut tx, c).await? {
-            Self::insert_connection(&mut tx, c).await?;
+        let mut tx = Tx::begin(&self.pool).await?;
+        if !SqlStore::update_connection(tx.conn()?, c).await? {
+            Self::insert_connection(tx.conn()?, c).await?;
         }
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 }
 
 impl SqlStore {
-    async fn insert_connection(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        c: &StoredConnection,
-    ) -> Result<(), StoreError> {
+    async fn insert_connection(conn: &mut sqlx::AnyConnection, c: &StoredConnection) -> Result<(), StoreError> {
         let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO cluster_connection (id, {COLUMNS}) VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
         )))
@@ -84,13 +81,13 @@ impl SqlStore {
         .bind(c.pool.clone())
         .bind(c.updated_at.0)
         .bind(c.updated_by.clone())
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(store_error);
         match inserted {
             Ok(_) => Ok(()),
             // Another replica inserted first: ours is the newer save.
-            Err(StoreError::Duplicate(_)) => SqlStore::update_connection(tx, c).await.map(|_| ()),
+            Err(StoreError::Duplicate(_)) => SqlStore::update_connection(conn, c).await.map(|_| ()),
             Err(e) => Err(e),
         }
     }

@@ -19,6 +19,46 @@ pub struct SqlStore {
     pool: AnyPool,
 }
 
+/// A transaction that is rolled back at once when dropped without commit
+/// (an early return on an error, a duplicate key). sqlx only queues the
+/// rollback of a dropped transaction on its pooled connection, and until
+/// that connection is used again MariaDB keeps the transaction's locks
+/// (the row of a refused duplicate, table metadata) and blocks other writers.
+pub(crate) struct Tx(Option<sqlx::Transaction<'static, sqlx::Any>>);
+
+impl Tx {
+    pub(crate) async fn begin(pool: &AnyPool) -> Result<Tx, StoreError> {
+        Ok(Tx(Some(pool.begin().await.map_err(store_error)?)))
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        match self.0.take() {
+            Some(tx) => tx.commit().await.map_err(store_error),
+            None => Ok(()),
+        }
+    }
+
+    /// The transaction's connection, to run queries on.
+    pub(crate) fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
+        // Only `commit` (which consumes the Tx) takes the transaction out.
+        self.0.as_deref_mut().ok_or_else(|| StoreError::Unavailable("transaction already finished".into()))
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back a transaction failed");
+                }
+            });
+        }
+    }
+}
+
 impl SqlStore {
     pub fn new(pool: AnyPool) -> SqlStore {
         SqlStore { pool }

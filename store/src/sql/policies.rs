@@ -7,7 +7,7 @@ use services::ports::{PolicyRecord, PolicyRepo};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, activities, store_error};
+use super::{SqlStore, Tx, activities, store_error};
 
 macro_rules! policy_select {
     ($tail:literal) => {
@@ -56,45 +56,45 @@ impl PolicyRepo for SqlStore {
     }
 
     async fn insert(&self, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO policies (name, description, content, active) VALUES (?, ?, ?, 0) RETURNING id",
         )
         .bind(policy.name.clone())
         .bind(policy.description.clone())
         .bind(policy.content.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn()?)
         .await
         .map_err(store_error)?;
-        activities::append(&mut tx, activity, Some(id)).await?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
     async fn update(&self, id: i64, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE policies SET name = ?, description = ?, content = ? WHERE id = ?")
             .bind(policy.name.clone())
             .bind(policy.description.clone())
             .bind(policy.content.clone())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn set_active(&self, id: i64, active: bool, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE policies SET active = ? WHERE id = ?")
             .bind(i64::from(active))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn accept(
@@ -104,18 +104,18 @@ impl PolicyRepo for SqlStore {
         at: Timestamp,
         activity: Option<&Activity>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("INSERT INTO policy_acceptances (policy_id, user_id, accepted_at) VALUES (?, ?, ?)")
             .bind(id)
             .bind(user_id)
             .bind(at.millis())
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error);
         match result {
             Ok(_) => {
-                activities::append(&mut tx, activity, None).await?;
-                tx.commit().await.map_err(store_error)
+                activities::append(tx.conn()?, activity, None).await?;
+                tx.commit().await
             }
             // Accepting twice keeps the first acceptance (nothing new to record).
             Err(StoreError::Duplicate(_)) => Ok(()),

@@ -6,7 +6,7 @@ use services::ports::SettingsRepo;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, activities, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 fn setting_from_row(row: &AnyRow) -> Result<SettingView, StoreError> {
     let t: String = row.try_get("setting_type").map_err(store_error)?;
@@ -44,14 +44,14 @@ impl SettingsRepo for SqlStore {
     }
 
     async fn set_value(&self, key: &str, value: &str, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE settings SET setting_value = ? WHERE setting_key = ?")
             .bind(value.to_string())
             .bind(key.to_string())
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 }

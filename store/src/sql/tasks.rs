@@ -8,7 +8,7 @@ use services::jobs::{NewTask, SubTaskRecord, TaskFilter, TaskRecord, TaskRepo};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, activities, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 const TASK_COLUMNS: &str = "id, kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
      updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until, request_id";
@@ -51,7 +51,7 @@ fn clip(error: Option<&str>) -> Option<String> {
 #[async_trait]
 impl TaskRepo for SqlStore {
     async fn create(&self, task: &NewTask, activity: Option<&Activity>) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let inserted: Result<i64, StoreError> = sqlx::query_scalar(
             "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
              updated_at, attempts, max_attempts, handed_at, idempotency_key, request_id) \
@@ -70,7 +70,7 @@ impl TaskRepo for SqlStore {
         .bind(task.created_at.millis())
         .bind(task.idempotency_key.clone())
         .bind(task.request_id.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn()?)
         .await
         .map_err(store_error);
         let id = match inserted {
@@ -87,12 +87,12 @@ impl TaskRepo for SqlStore {
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
             .bind(action.clone())
             .bind(task.created_at.millis())
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         }
-        activities::append(&mut tx, activity, Some(id)).await?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(Some(id))
     }
 
@@ -322,7 +322,7 @@ impl TaskRepo for SqlStore {
     }
 
     async fn retry(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = NULL, handed_at = ?, updated_at = ? \
              WHERE id = ? AND status = 'failed'",
@@ -330,7 +330,7 @@ impl TaskRepo for SqlStore {
         .bind(now.millis())
         .bind(now.millis())
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
         if result.rows_affected() == 0 {
@@ -339,28 +339,28 @@ impl TaskRepo for SqlStore {
         sqlx::query("UPDATE subtasks SET status = 'queued', updated_at = ? WHERE task_id = ? AND status <> 'success'")
             .bind(now.millis())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
     async fn cancel(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
             sqlx::query("UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'queued'")
                 .bind(now.millis())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(tx.conn()?)
                 .await
                 .map_err(store_error)?;
         if result.rows_affected() != 1 {
             return Ok(false);
         }
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
         Ok(true)
     }
 

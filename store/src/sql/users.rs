@@ -9,7 +9,7 @@ use services::ports::{NewUser, UserQuery, UserRecord, UserRepo};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, activities, corrupt, like_pattern, store_error};
+use super::{SqlStore, Tx, activities, corrupt, like_pattern, store_error};
 
 const USER_COLUMNS: &str =
     "id, username, name, email, language, status, auth_backend, password_hash, created_at, last_login_at";
@@ -48,7 +48,7 @@ fn ensure_changed(result: sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
 #[async_trait]
 impl UserRepo for SqlStore {
     async fn insert(&self, user: NewUser, activity: Option<&Activity>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         // RETURNING works on both dialects (MariaDB 10.5+, SQLite 3.35+);
         // the Any driver does not report SQLite's last insert id.
         let id: i64 = sqlx::query_scalar(
@@ -63,11 +63,11 @@ impl UserRepo for SqlStore {
         .bind(user.auth_backend.key())
         .bind(user.password_hash)
         .bind(user.created_at.millis())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn()?)
         .await
         .map_err(store_error)?;
-        activities::append(&mut tx, activity, Some(id)).await?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -141,7 +141,7 @@ impl UserRepo for SqlStore {
         language: Language,
         activity: Option<&Activity>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         // Not checked with rows_affected: MariaDB reports 0 when the values
         // did not change, and the service has already checked the row exists.
         sqlx::query("UPDATE users SET name = ?, email = ?, language = ? WHERE id = ?")
@@ -149,11 +149,11 @@ impl UserRepo for SqlStore {
             .bind(email.to_string())
             .bind(language.code())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn set_status(&self, id: i64, status: UserStatus, activity: Option<&Activity>) -> Result<(), StoreError> {
@@ -161,49 +161,49 @@ impl UserRepo for SqlStore {
         if !exists {
             return Err(StoreError::NotFound);
         }
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET status = ? WHERE id = ?")
             .bind(status.key())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn set_password_hash(&self, id: i64, hash: &str, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash.to_string())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         ensure_changed(result)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn set_last_login(&self, id: i64, at: Timestamp, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
             .bind(at.millis())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
-            sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(store_error)?;
+            sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(tx.conn()?).await.map_err(store_error)?;
         ensure_changed(result)?;
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn roles_of(&self, id: i64) -> Result<Vec<RoleRef>, StoreError> {
@@ -227,22 +227,22 @@ impl UserRepo for SqlStore {
     }
 
     async fn set_roles(&self, id: i64, role_ids: &[i64], activity: Option<&Activity>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("DELETE FROM user_roles WHERE user_id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         for role_id in role_ids {
             sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)")
                 .bind(id)
                 .bind(*role_id)
-                .execute(&mut *tx)
+                .execute(tx.conn()?)
                 .await
                 .map_err(store_error)?;
         }
-        activities::append(&mut tx, activity, None).await?;
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, StoreError> {
@@ -278,19 +278,19 @@ impl UserRepo for SqlStore {
         let Some(object_id) = grant.object_id else {
             return Err(StoreError::Corrupt("object grant without an object".into()));
         };
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
             sqlx::query("INSERT INTO object_grants (user_id, object_type, object_id, level) VALUES (?, ?, ?, ?)")
                 .bind(id)
                 .bind(grant.object_type.key())
                 .bind(object_id)
                 .bind(grant.level.key())
-                .execute(&mut *tx)
+                .execute(tx.conn()?)
                 .await;
         match result.map_err(store_error) {
             Ok(_) => {
-                activities::append(&mut tx, activity, None).await?;
-                tx.commit().await.map_err(store_error)
+                activities::append(tx.conn()?, activity, None).await?;
+                tx.commit().await
             }
             // Granting twice is granting once (and changes nothing to record).
             Err(StoreError::Duplicate(_)) => Ok(()),
