@@ -20,6 +20,28 @@ macro_rules! messages {
 }
 
 messages! {
+    // --- Activities (issue 6) ---
+    NoActivities => "No activities match.", "Keine passenden Aktivitäten.";
+    ActivityTime => "Time (UTC)", "Zeit (UTC)";
+    Actor => "Who", "Wer";
+    ActionName => "Action", "Aktion";
+    ActionHint => "e.g. vm.start, or vm for every VM action", "z. B. vm.start, oder vm für alle VM-Aktionen";
+    TargetName => "Object", "Objekt";
+    Outcome => "Outcome", "Ergebnis";
+    OutcomeOk => "ok", "ok";
+    OutcomeFailed => "failed", "fehlgeschlagen";
+    FromDay => "From", "Von";
+    UntilDay => "Until", "Bis";
+    SearchTargets => "Object name contains", "Objektname enthält";
+    ExportCsv => "Export CSV", "CSV exportieren";
+    FirstPage => "Newest", "Neueste";
+    OlderPage => "Older", "Ältere";
+    RequestId => "Request", "Anfrage";
+    ClientAddress => "Address", "Adresse";
+    ActivityStore => "Activity log", "Aktivitätsprotokoll";
+    OutboxWaiting => "waiting to be stored", "warten auf Speicherung";
+    OutboxOldest => "oldest from", "älteste von";
+    OwnActivitiesHint => "Your own activities.", "Ihre eigenen Aktivitäten.";
     AppTagline => "Virtual machines for every participant, in the browser.", "Virtuelle Maschinen für alle Teilnehmenden, im Browser.";
     SignIn => "Sign in", "Anmelden";
     SignOut => "Sign out", "Abmelden";

@@ -176,6 +176,9 @@ pub struct Actor {
     pub username: String,
     pub role_keys: Vec<String>,
     pub grants: Vec<Grant>,
+    /// The request this actor acts through (copied into the activities it causes).
+    #[serde(default)]
+    pub origin: crate::activity::Origin,
 }
 
 /// The authorization rule.
@@ -261,7 +264,7 @@ mod tests {
     use super::*;
 
     fn actor(grants: Vec<Grant>) -> Actor {
-        Actor { user_id: 7, username: "u".into(), role_keys: vec![], grants }
+        Actor { user_id: 7, username: "u".into(), role_keys: vec![], grants, origin: Default::default() }
     }
 
     #[test]

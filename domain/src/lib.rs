@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod classroom;
+pub mod activity;
 pub mod cluster;
 pub mod error;
 pub mod page;

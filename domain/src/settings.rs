@@ -74,6 +74,7 @@ pub struct SettingDef {
 pub const BRANDING_TITLE: &str = "branding.title";
 pub const LOCAL_LOGIN_FOR_NON_ADMINS: &str = "auth.local_login_non_admins";
 pub const SESSION_LIFETIME_MINUTES: &str = "auth.session_lifetime_minutes";
+pub const ACTIVITY_RETENTION_DAYS: &str = "activities.retention_days";
 
 pub const CATALOGUE: &[SettingDef] = &[
     SettingDef {
@@ -117,7 +118,7 @@ pub const CATALOGUE: &[SettingDef] = &[
         range: Some((0, 8760)),
     },
     SettingDef {
-        key: "activities.retention_days",
+        key: ACTIVITY_RETENTION_DAYS,
         setting_type: SettingType::Integer,
         default: "365",
         description: "Days activities are kept before they are purged.",

@@ -80,6 +80,15 @@ pub fn start(
         );
         handles.push(tokio::spawn(worker.run(shutdown.clone())));
     }
+    if roles.worker || roles.scheduler {
+        // Activities: from the outbox to the activity log (one forwarder at a time, by lease).
+        let forwarder = system.services.clone().run_activity_forwarder(
+            process_name("activities"),
+            std::time::Duration::from_secs(2),
+            shutdown.clone(),
+        );
+        handles.push(tokio::spawn(forwarder));
+    }
     if roles.scheduler {
         let scheduler = Scheduler::new(system.services.clone(), process_name("scheduler"), jobs.scheduler_tick);
         handles.push(tokio::spawn(scheduler.run(shutdown.clone())));

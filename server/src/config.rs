@@ -80,6 +80,10 @@ pub const VARIABLES: &[EnvVar] = &[
         help: "MongoDB host for activities and logs; /readyz checks it is reachable.",
     },
     EnvVar { name: "MONGODB_PORT", default: "27017", help: "MongoDB port." },
+    // Activities (issue 6): without MONGODB_HOST they stay in the SQL database.
+    EnvVar { name: "MONGODB_USER", default: "", help: "MongoDB user; empty means no authentication." },
+    EnvVar { name: "MONGODB_PASSWORD", default: "", help: "MongoDB password." },
+    EnvVar { name: "MONGODB_DATABASE", default: "openvle", help: "MongoDB database of the activity log." },
     EnvVar {
         name: pve::HOSTNAME,
         default: "",
@@ -353,6 +357,30 @@ fn role_rules(
     RoleRules::parse(&lookup(rules_var).unwrap_or_default(), Some(default_role)).map_err(|e| problem(rules_var, e))
 }
 
+/// The activity log in MongoDB (`MONGODB_*`).
+#[derive(Clone, PartialEq)]
+pub struct MongoConfig {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+impl MongoConfig {
+    /// The address without credentials (those go to the driver separately).
+    pub fn uri(&self) -> String {
+        format!("mongodb://{}:{}", self.host, self.port)
+    }
+}
+
+/// Without the password.
+impl std::fmt::Debug for MongoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}/{} (user {:?})", self.host, self.port, self.database, self.user)
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum LogFormat {
     Text,
@@ -372,7 +400,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub database_max_connections: u32,
     pub redis: Option<RedisConfig>,
-    pub mongodb: Option<(String, u16)>,
+    pub mongodb: Option<MongoConfig>,
     pub proxmox: Option<PveConfig>,
     /// LDAP sign-in, when `LDAP_ENABLED`.
     pub ldap: Option<LdapSettings>,
@@ -516,7 +544,13 @@ impl Config {
         };
         let mongodb = match get("MONGODB_HOST") {
             None => None,
-            Some(host) => Some((host.trim().to_string(), parse_port("MONGODB_PORT", &or("MONGODB_PORT", "27017"))?)),
+            Some(host) => Some(MongoConfig {
+                host: host.trim().to_string(),
+                port: parse_port("MONGODB_PORT", &or("MONGODB_PORT", "27017"))?,
+                user: lookup("MONGODB_USER").unwrap_or_default(),
+                password: lookup("MONGODB_PASSWORD").unwrap_or_default(),
+                database: or("MONGODB_DATABASE", "openvle"),
+            }),
         };
 
         let positive = |var: &'static str, default: &str| -> Result<u64, ConfigError> {

@@ -23,19 +23,12 @@ pub struct Readiness {
     migrations: String,
     redis: String,
     mongodb: String,
+    /// Activities waiting in the outbox for the activity log (MongoDB down, or the forwarder behind).
+    activity_backlog: String,
     proxmox: String,
 }
 
 const NOT_CONFIGURED: &str = "not configured";
-
-async fn tcp_reachable(host: &str, port: u16) -> String {
-    let connect = tokio::net::TcpStream::connect((host, port));
-    match tokio::time::timeout(std::time::Duration::from_secs(2), connect).await {
-        Ok(Ok(_)) => "ok".into(),
-        Ok(Err(e)) => format!("unreachable: {e}"),
-        Err(_) => "unreachable: timeout".into(),
-    }
-}
 
 pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readiness>) {
     let system = &state.system;
@@ -57,7 +50,15 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readines
     };
     let mongodb = match &system.mongodb {
         None => NOT_CONFIGURED.to_string(),
-        Some((host, port)) => tcp_reachable(host, *port).await,
+        Some(log) => match tokio::time::timeout(std::time::Duration::from_secs(2), log.ping()).await {
+            Ok(Ok(())) => "ok".to_string(),
+            Ok(Err(e)) => format!("unreachable: {e}"),
+            Err(_) => "unreachable: timeout".to_string(),
+        },
+    };
+    let activity_backlog = match system.services.ports().outbox.backlog().await {
+        Ok(backlog) => backlog.waiting.to_string(),
+        Err(e) => format!("unknown: {e}"),
     };
     // The same client the pages use: the saved connection, else the environment's.
     let proxmox = match system.services.current_cluster().await {
@@ -71,5 +72,5 @@ pub async fn readyz(State(state): State<WebState>) -> (StatusCode, Json<Readines
     };
     let ready = [&database, &migrations].iter().all(|s| *s == "ok") && (redis == "ok" || redis == NOT_CONFIGURED);
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Readiness { ready, database, migrations, redis, mongodb, proxmox }))
+    (status, Json(Readiness { ready, database, migrations, redis, mongodb, activity_backlog, proxmox }))
 }

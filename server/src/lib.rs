@@ -1,6 +1,7 @@
 //! The `openvle` server: configuration, wiring, HTTP server and CLI. A
 //! library so the integration tests can start the real application.
 
+pub mod activities;
 pub mod background;
 pub mod cli;
 pub mod config;

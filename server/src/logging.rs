@@ -13,3 +13,11 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().try_init(),
     };
 }
+
+/// JSON logs (everything at info and above) into a file: the test suites
+/// capture their logs so `scripts/test` can check no secret was logged.
+pub fn init_json_file(file: std::fs::File) {
+    let filter = EnvFilter::new("info,sqlx=warn");
+    let writer = std::sync::Mutex::new(file);
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).json().try_init();
+}

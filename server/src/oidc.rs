@@ -75,9 +75,14 @@ pub async fn start(
 /// `GET /auth/oidc/callback?code&state` (or `?error=...` when the provider refused).
 pub async fn callback(
     State(state): State<WebState>,
+    client_ip: Option<Extension<ClientIp>>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let origin = domain::activity::Origin {
+        request_id: app::api::context::request_id(&headers),
+        client_ip: client_ip.map(|Extension(ClientIp(ip))| ip),
+    };
     let secure = state.server.secure_cookies;
     let services = &state.system.services;
     let pending_id = cookie_value(&headers, OIDC_COOKIE).unwrap_or_default();
@@ -89,7 +94,7 @@ pub async fn callback(
         let _ = services.oidc_abandon(&pending_id).await;
         return to_login(&AppError::conflict(services::oidc::reasons::REJECTED), secure);
     }
-    match services.oidc_finish(&pending_id, code, returned_state).await {
+    match services.oidc_finish(&pending_id, code, returned_state, &origin).await {
         Ok((session, next)) => {
             let next = safe_next(Some(&next)).to_string();
             let pending_policies = services

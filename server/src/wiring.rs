@@ -12,6 +12,7 @@ use services::Services;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
 use services::role_rules::RoleRules;
+use store::mongo::{MongoActivityLog, MongoSettings};
 use store::{Database, RedisStore};
 
 use crate::config::{Config, DatabaseConfig};
@@ -45,8 +46,8 @@ pub struct System {
     pub db: Database,
     pub redis: Option<RedisStore>,
     pub services: Services,
-    /// MongoDB's address, checked by /readyz until activities are stored there.
-    pub mongodb: Option<(String, u16)>,
+    /// The activity log in MongoDB when `MONGODB_HOST` is set (/readyz pings it).
+    pub mongodb: Option<Arc<MongoActivityLog>>,
 }
 
 impl System {
@@ -87,7 +88,16 @@ impl System {
             None => None,
         };
         let cluster = ClusterHandle::new(Arc::new(PveConnector), environment, config.secret_key.clone());
-        let mut services = Services::new(db.ports(redis.clone()), Arc::new(SystemClock), &config.auth_secret)
+        let mut ports = db.ports(redis.clone());
+        let mongodb = match &config.mongodb {
+            Some(mongo) => {
+                let log = Arc::new(mongo_log(&db, mongo).await?);
+                ports.activity_log = log.clone();
+                Some(log)
+            }
+            None => None,
+        };
+        let mut services = Services::new(ports, Arc::new(SystemClock), &config.auth_secret)
             .with_worker_max_retry(config.jobs.max_retry)
             .with_cluster(cluster);
         if let Some(ldap) = &config.ldap {
@@ -108,8 +118,29 @@ impl System {
             recover_in_process_queue(&services).await?;
         }
         tracing::info!(?config, "started");
-        Ok(System { db, redis, services, mongodb: config.mongodb.clone() })
+        Ok(System { db, redis, services, mongodb })
     }
+}
+
+/// The MongoDB activity log, keeping activities for the retention setting.
+/// Does not connect: MongoDB may be down at start, activities then wait in the outbox.
+async fn mongo_log(db: &Database, mongo: &crate::config::MongoConfig) -> Result<MongoActivityLog, StartError> {
+    let retention_days = db
+        .ports(None)
+        .settings
+        .get(domain::settings::ACTIVITY_RETENTION_DAYS)
+        .await
+        .map_err(|e| StartError::Input(e.to_string()))?
+        .and_then(|s| s.value.parse::<i64>().ok())
+        .unwrap_or(365);
+    let settings = MongoSettings {
+        uri: mongo.uri(),
+        username: Some(mongo.user.clone()).filter(|u| !u.is_empty()),
+        password: Some(mongo.password.clone()).filter(|p| !p.is_empty()),
+        database: mongo.database.clone(),
+        retention_days,
+    };
+    MongoActivityLog::new(&settings).await.map_err(|e| StartError::Input(format!("MONGODB_*: {e}")))
 }
 
 /// Every role the rules name must exist.

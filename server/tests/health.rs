@@ -18,6 +18,8 @@ async fn health_and_readiness_report_their_dependencies() {
     assert_eq!(report["migrations"], "ok");
     assert_eq!(report["redis"], "ok");
     assert_eq!(report["proxmox"], "not configured");
+    // The three accounts the test app creates (`user.create`) wait in the outbox: nothing forwards here.
+    assert_eq!(report["activity_backlog"], "3");
 }
 
 #[tokio::test]

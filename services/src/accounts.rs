@@ -1,6 +1,7 @@
 //! User administration and what every user may do to their own account.
 
 use domain::access::{ADMIN_ROLE, ObjectType};
+use domain::activity::{ActivityTarget, ActorKind};
 use domain::page::{Page, PageRequest};
 use domain::user::{RoleView, UserView};
 use domain::{AccessLevel, Action, Actor, AppError, AuthBackend, Language, Target, UserStatus, validate};
@@ -129,24 +130,29 @@ impl Services {
             return Err(AppError::invalid("username", domain::error::Problem::Taken));
         }
         let status = if password_hash.is_some() { UserStatus::Active } else { UserStatus::EmailPending };
+        let mut activity = self.activity(actor, "user.create", ActivityTarget::created("users", &username));
+        activity.details = serde_json::json!({ "roles": input.role_keys, "status": status.key() });
         let id = self
             .ports
             .users
-            .insert(NewUser {
-                username,
-                name,
-                email,
-                language,
-                status,
-                auth_backend: AuthBackend::Internal,
-                password_hash,
-                created_at: self.clock.now(),
-            })
+            .insert(
+                NewUser {
+                    username,
+                    name,
+                    email,
+                    language,
+                    status,
+                    auth_backend: AuthBackend::Internal,
+                    password_hash,
+                    created_at: self.clock.now(),
+                },
+                Some(&activity),
+            )
             .await?;
-        self.ports.users.set_roles(id, &role_ids).await?;
+        self.ports.users.set_roles(id, &role_ids, None).await?;
         // Creators get access to what they create (an instructor to the participants they add).
         let creator_grant = domain::Grant::object(ObjectType::User, id, AccessLevel::ReadEdit);
-        self.ports.users.add_object_grant(actor.user_id, &creator_grant).await?;
+        self.ports.users.add_object_grant(actor.user_id, &creator_grant, None).await?;
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let roles = self.ports.users.roles_of(id).await?;
         Ok(view(user, roles))
@@ -158,8 +164,10 @@ impl Services {
         let name = validate::line("name", &input.name, validate::NAME_MAX)?;
         let email = validate::email(&input.email)?;
         let language = language(&input.language)?;
-        self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.users.update_profile(id, &name, &email, language).await?;
+        let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let mut activity = self.activity(actor, "user.update", ActivityTarget::new("users", id, &user.username));
+        activity.details = serde_json::json!({ "name": name, "email": email, "language": language.code() });
+        self.ports.users.update_profile(id, &name, &email, language, Some(&activity)).await?;
         Ok(())
     }
 
@@ -168,14 +176,16 @@ impl Services {
     pub async fn set_user_roles(&self, actor: &Actor, id: i64, role_keys: &[String]) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::User))?;
         authorize(actor, Action::Update, Target::All(ObjectType::Role))?;
-        self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let role_ids = self.resolve_roles(actor, role_keys).await?;
         let was_admin = self.ports.users.roles_of(id).await?.iter().any(|r| r.key == ADMIN_ROLE);
         let stays_admin = role_keys.iter().any(|k| k == ADMIN_ROLE);
         if was_admin && !stays_admin {
             self.ensure_not_last_admin(id).await?;
         }
-        self.ports.users.set_roles(id, &role_ids).await?;
+        let mut activity = self.activity(actor, "user.roles", ActivityTarget::new("users", id, &user.username));
+        activity.details = serde_json::json!({ "roles": role_keys });
+        self.ports.users.set_roles(id, &role_ids, Some(&activity)).await?;
         Ok(())
     }
 
@@ -200,7 +210,10 @@ impl Services {
         if status != UserStatus::Active {
             self.ensure_not_last_admin(id).await?;
         }
-        self.ports.users.set_status(id, status).await?;
+        let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let mut activity = self.activity(actor, "user.status", ActivityTarget::new("users", id, &user.username));
+        activity.details = serde_json::json!({ "from": user.status.key(), "to": status.key() });
+        self.ports.users.set_status(id, status, Some(&activity)).await?;
         if !status.can_sign_in() {
             self.ports.sessions.delete_for_user(id, None).await?;
         }
@@ -213,8 +226,10 @@ impl Services {
             return Err(AppError::conflict("own_account"));
         }
         self.ensure_not_last_admin(id).await?;
+        let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let activity = self.activity(actor, "user.delete", ActivityTarget::new("users", id, &user.username));
         self.ports.sessions.delete_for_user(id, None).await?;
-        self.ports.users.delete(id).await?;
+        self.ports.users.delete(id, Some(&activity)).await?;
         Ok(())
     }
 
@@ -226,9 +241,10 @@ impl Services {
             return Err(AppError::conflict("external_account"));
         }
         validate::new_password(password, &user.username)?;
-        self.ports.users.set_password_hash(id, &passwords::hash(password)?).await?;
+        let activity = self.activity(actor, "user.password_set", ActivityTarget::new("users", id, &user.username));
+        self.ports.users.set_password_hash(id, &passwords::hash(password)?, Some(&activity)).await?;
         if user.status == UserStatus::EmailPending {
-            self.ports.users.set_status(id, UserStatus::Active).await?;
+            self.ports.users.set_status(id, UserStatus::Active, None).await?;
         }
         self.ports.sessions.delete_for_user(id, None).await?;
         Ok(())
@@ -254,7 +270,9 @@ impl Services {
             ));
         }
         validate::new_password(new, &user.username)?;
-        self.ports.users.set_password_hash(user.id, &passwords::hash(new)?).await?;
+        let activity =
+            self.activity(actor, "user.password_change", ActivityTarget::new("users", user.id, &user.username));
+        self.ports.users.set_password_hash(user.id, &passwords::hash(new)?, Some(&activity)).await?;
         self.ports.sessions.delete_for_user(user.id, Some(keep_token_hash)).await?;
         Ok(())
     }
@@ -277,28 +295,38 @@ impl Services {
         }
         let id = match self.ports.users.by_username(&username).await? {
             Some(existing) => {
-                self.ports.users.set_password_hash(existing.id, &hash).await?;
-                self.ports.users.set_status(existing.id, UserStatus::Active).await?;
+                let activity = self.system_activity(
+                    ActorKind::System,
+                    "user.password_set",
+                    ActivityTarget::new("users", existing.id, &username),
+                );
+                self.ports.users.set_password_hash(existing.id, &hash, Some(&activity)).await?;
+                self.ports.users.set_status(existing.id, UserStatus::Active, None).await?;
                 existing.id
             }
             None => {
+                let activity =
+                    self.system_activity(ActorKind::System, "user.create", ActivityTarget::created("users", &username));
                 self.ports
                     .users
-                    .insert(NewUser {
-                        name: validate::line("name", &input.name, validate::NAME_MAX)?,
-                        email: validate::email(&input.email)?,
-                        language: language(&input.language)?,
-                        username,
-                        status: UserStatus::Active,
-                        auth_backend: AuthBackend::Internal,
-                        password_hash: Some(hash),
-                        created_at: self.clock.now(),
-                    })
+                    .insert(
+                        NewUser {
+                            name: validate::line("name", &input.name, validate::NAME_MAX)?,
+                            email: validate::email(&input.email)?,
+                            language: language(&input.language)?,
+                            username,
+                            status: UserStatus::Active,
+                            auth_backend: AuthBackend::Internal,
+                            password_hash: Some(hash),
+                            created_at: self.clock.now(),
+                        },
+                        Some(&activity),
+                    )
                     .await?
             }
         };
         if !role_ids.is_empty() {
-            self.ports.users.set_roles(id, &role_ids).await?;
+            self.ports.users.set_roles(id, &role_ids, None).await?;
         }
         Ok(id)
     }

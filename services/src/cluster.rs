@@ -13,6 +13,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use domain::access::ObjectType;
+use domain::activity::ActivityTarget;
 use domain::cluster::{
     ClusterProblem, ConnectionInput, ConnectionSource, ConnectionTest, ConnectionView, DEFAULT_POOL, NodeView,
     TemplateView,
@@ -287,7 +288,11 @@ pub trait ConnectionRepo: Send + Sync {
     async fn get(&self) -> Result<Option<StoredConnection>, StoreError>;
     /// Replaces the saved connection; the stored revision becomes one more
     /// than before (`revision` of the argument is ignored).
-    async fn save(&self, connection: &StoredConnection) -> Result<(), StoreError>;
+    async fn save(
+        &self,
+        connection: &StoredConnection,
+        activity: Option<&domain::activity::Activity>,
+    ) -> Result<(), StoreError>;
 }
 
 /// The connection from the environment, with its client (built at start so
@@ -510,7 +515,14 @@ impl Services {
             updated_at: self.clock.now(),
             updated_by: Some(actor.username.clone()),
         };
-        self.ports.connection.save(&stored).await?;
+        let mut activity =
+            self.activity(actor, "cluster.connection_save", ActivityTarget::new("settings", "proxmox", &settings.url));
+        // Never the secret: only whether a new one was entered.
+        activity.details = serde_json::json!({
+            "url": settings.url, "token_id": settings.token_id, "pool": settings.pool,
+            "verify_tls": settings.verify_tls, "secret_changed": !input.secret.trim().is_empty(),
+        });
+        self.ports.connection.save(&stored, Some(&activity)).await?;
         self.cluster.forget();
         tracing::info!(url = %settings.url, token_id = %settings.token_id, by = %actor.username, "Proxmox VE connection saved");
         Ok(())

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod classroom;
+pub mod activities;
 pub mod clock;
 pub mod cluster;
 pub mod console;
@@ -50,6 +51,10 @@ pub struct Ports {
     pub events: Arc<dyn classroom::ports::EventRepo>,
     pub groups: Arc<dyn classroom::ports::GroupRepo>,
     pub vms: Arc<dyn classroom::ports::VmRepo>,
+    /// Activities waiting to be forwarded (always SQL: written with each change).
+    pub outbox: Arc<dyn activities::ActivityOutbox>,
+    /// Where activities are kept: MongoDB when configured, else SQL.
+    pub activity_log: Arc<dyn activities::ActivityLog>,
 }
 
 /// The application's use cases; cheap to clone.

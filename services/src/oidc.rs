@@ -7,6 +7,7 @@
 //! username that belongs to a local or LDAP account is refused, never merged.
 
 use base64::Engine;
+use domain::activity::Origin;
 use domain::{AppError, AuthBackend, UserStatus, validate};
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,7 @@ impl Services {
         pending_id: &str,
         code: &str,
         state: &str,
+        origin: &Origin,
     ) -> Result<(NewSession, String), AppError> {
         let provider = self.provider()?;
         let now = self.clock.now();
@@ -102,7 +104,7 @@ impl Services {
         };
         let pending: Pending = serde_json::from_str(&raw).map_err(|e| internal("reading a sign-in attempt", &e))?;
         let identity = provider.finish(code, state, &pending.provider).await.map_err(idp_error)?;
-        let session = self.oidc_login(&identity).await?;
+        let session = self.oidc_login(&identity, origin).await?;
         Ok((session, pending.next))
     }
 
@@ -116,7 +118,7 @@ impl Services {
 
     /// Creates or updates the `oidc` account for a proven identity and opens a session. A
     /// username that belongs to a local or LDAP account is refused: accounts never merge.
-    pub async fn oidc_login(&self, identity: &ExternalIdentity) -> Result<NewSession, AppError> {
+    pub async fn oidc_login(&self, identity: &ExternalIdentity, origin: &Origin) -> Result<NewSession, AppError> {
         let Ok(username) = validate::username(&identity.username) else {
             tracing::warn!(
                 username = %identity.username,
@@ -153,7 +155,7 @@ impl Services {
         if !user.status.can_sign_in() {
             return Err(AppError::AccountDisabled { status: UserStatus::Inactive });
         }
-        self.open_session(&user, Some(identity.id_token.clone())).await
+        self.open_session(&user, origin, Some(identity.id_token.clone())).await
     }
 
     /// Housekeeping for the scheduler.

@@ -1,6 +1,7 @@
 //! Terms of use.
 
 use domain::access::ObjectType;
+use domain::activity::ActivityTarget;
 use domain::policy::PolicyView;
 use domain::{Action, Actor, AppError, Target, validate};
 
@@ -44,21 +45,26 @@ impl Services {
 
     pub async fn create_policy(&self, actor: &Actor, input: PolicyInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Policy))?;
-        Ok(self.ports.policies.insert(&record(&input)?).await?)
+        let record = record(&input)?;
+        let activity = self.activity(actor, "policy.create", ActivityTarget::created("policies", &record.name));
+        Ok(self.ports.policies.insert(&record, Some(&activity)).await?)
     }
 
     pub async fn update_policy(&self, actor: &Actor, id: i64, input: PolicyInput) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::Policy, id))?;
         let record = record(&input)?;
         self.ports.policies.by_id(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.policies.update(id, &record).await?;
+        let activity = self.activity(actor, "policy.update", ActivityTarget::new("policies", id, &record.name));
+        self.ports.policies.update(id, &record, Some(&activity)).await?;
         Ok(())
     }
 
     pub async fn set_policy_active(&self, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::Policy, id))?;
-        self.ports.policies.by_id(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.policies.set_active(id, active).await?;
+        let policy = self.ports.policies.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let action = if active { "policy.activate" } else { "policy.deactivate" };
+        let activity = self.activity(actor, action, ActivityTarget::new("policies", id, &policy.name));
+        self.ports.policies.set_active(id, active, Some(&activity)).await?;
         Ok(())
     }
 
@@ -68,7 +74,8 @@ impl Services {
         if !policy.active {
             return Err(AppError::conflict("policy_inactive"));
         }
-        self.ports.policies.accept(id, actor.user_id, self.clock.now()).await?;
+        let activity = self.activity(actor, "policy.accept", ActivityTarget::new("policies", id, &policy.name));
+        self.ports.policies.accept(id, actor.user_id, self.clock.now(), Some(&activity)).await?;
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! contract is implemented for MariaDB, SQLite and (sessions, attempts) Redis.
 
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::page::{Page, PageRequest};
 use domain::policy::PolicyView;
 use domain::settings::SettingView;
@@ -77,24 +78,36 @@ pub struct UserQuery {
     pub role_key: Option<String>,
 }
 
+// Mutating repository methods take the activity that describes the change as
+// their last argument and commit it to the outbox in the same transaction
+// (see `activities`). `None`: the write is part of a change whose activity
+// rides on another write of the same use case.
+
 #[async_trait]
 pub trait UserRepo: Send + Sync {
-    async fn insert(&self, user: NewUser) -> Result<i64, StoreError>;
+    async fn insert(&self, user: NewUser, activity: Option<&Activity>) -> Result<i64, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError>;
     async fn by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError>;
     async fn search(&self, query: &UserQuery, page: PageRequest) -> Result<Page<UserRecord>, StoreError>;
-    async fn update_profile(&self, id: i64, name: &str, email: &str, language: Language) -> Result<(), StoreError>;
-    async fn set_status(&self, id: i64, status: UserStatus) -> Result<(), StoreError>;
-    async fn set_password_hash(&self, id: i64, hash: &str) -> Result<(), StoreError>;
-    async fn set_last_login(&self, id: i64, at: Timestamp) -> Result<(), StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: &str,
+        email: &str,
+        language: Language,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
+    async fn set_status(&self, id: i64, status: UserStatus, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn set_password_hash(&self, id: i64, hash: &str, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn set_last_login(&self, id: i64, at: Timestamp, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     async fn roles_of(&self, id: i64) -> Result<Vec<RoleRef>, StoreError>;
     /// Replaces the user's roles.
-    async fn set_roles(&self, id: i64, role_ids: &[i64]) -> Result<(), StoreError>;
+    async fn set_roles(&self, id: i64, role_ids: &[i64], activity: Option<&Activity>) -> Result<(), StoreError>;
     /// The user's grants from all their roles plus their own object grants.
     async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, StoreError>;
     /// Gives one user a grant on one object (creators get access to what they create).
-    async fn add_object_grant(&self, id: i64, grant: &Grant) -> Result<(), StoreError>;
+    async fn add_object_grant(&self, id: i64, grant: &Grant, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// Active users holding the role with this key.
     async fn count_active_with_role(&self, role_key: &str) -> Result<u64, StoreError>;
 }
@@ -112,17 +125,17 @@ pub trait RoleRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<RoleView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<RoleView>, StoreError>;
     async fn by_key(&self, key: &str) -> Result<Option<RoleView>, StoreError>;
-    async fn insert(&self, role: &RoleRecord) -> Result<i64, StoreError>;
+    async fn insert(&self, role: &RoleRecord, activity: Option<&Activity>) -> Result<i64, StoreError>;
     /// Updates name, description and permissions; the key never changes.
-    async fn update(&self, id: i64, role: &RoleRecord) -> Result<(), StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn update(&self, id: i64, role: &RoleRecord, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
 }
 
 #[async_trait]
 pub trait SettingsRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<SettingView>, StoreError>;
     async fn get(&self, key: &str) -> Result<Option<SettingView>, StoreError>;
-    async fn set_value(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    async fn set_value(&self, key: &str, value: &str, activity: Option<&Activity>) -> Result<(), StoreError>;
 }
 
 #[derive(Clone, Debug)]
@@ -136,10 +149,11 @@ pub struct PolicyRecord {
 pub trait PolicyRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<PolicyView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<PolicyView>, StoreError>;
-    async fn insert(&self, policy: &PolicyRecord) -> Result<i64, StoreError>;
-    async fn update(&self, id: i64, policy: &PolicyRecord) -> Result<(), StoreError>;
-    async fn set_active(&self, id: i64, active: bool) -> Result<(), StoreError>;
-    async fn accept(&self, id: i64, user_id: i64, at: Timestamp) -> Result<(), StoreError>;
+    async fn insert(&self, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<i64, StoreError>;
+    async fn update(&self, id: i64, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn set_active(&self, id: i64, active: bool, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn accept(&self, id: i64, user_id: i64, at: Timestamp, activity: Option<&Activity>)
+    -> Result<(), StoreError>;
     /// Active policies the user has not accepted.
     async fn pending_for(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
 }

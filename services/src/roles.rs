@@ -1,6 +1,7 @@
 //! Roles: named sets of model-level permissions.
 
 use domain::access::{ADMIN_ROLE, DEFAULT_ROLES, ObjectType};
+use domain::activity::ActivityTarget;
 use domain::user::RoleView;
 use domain::{AccessLevel, Action, Actor, AppError, Grant, Target, validate};
 
@@ -90,7 +91,10 @@ impl Services {
         if self.ports.roles.by_key(&record.key).await?.is_some() {
             return Err(AppError::invalid("key", domain::error::Problem::Taken));
         }
-        Ok(self.ports.roles.insert(&record).await?)
+        let mut activity = self.activity(actor, "role.create", ActivityTarget::created("roles", &record.key));
+        activity.details =
+            serde_json::json!({ "permissions": record.permissions.iter().map(Grant::key).collect::<Vec<_>>() });
+        Ok(self.ports.roles.insert(&record, Some(&activity)).await?)
     }
 
     /// Name, description and permissions; the key is immutable. The
@@ -115,7 +119,9 @@ impl Services {
                 }
             }
         }
-        self.ports.roles.update(id, &record).await?;
+        let mut activity = self.activity(actor, "role.update", ActivityTarget::new("roles", id, &existing.key));
+        activity.details = serde_json::json!({ "name": record.name, "permissions": record.permissions.iter().map(Grant::key).collect::<Vec<_>>() });
+        self.ports.roles.update(id, &record, Some(&activity)).await?;
         Ok(())
     }
 
@@ -144,7 +150,8 @@ impl Services {
         if role.member_count > 0 {
             return Err(AppError::conflict("role_in_use"));
         }
-        self.ports.roles.delete(id).await?;
+        let activity = self.activity(actor, "role.delete", ActivityTarget::new("roles", id, &role.key));
+        self.ports.roles.delete(id, Some(&activity)).await?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Signing in and out, and turning a session cookie back into a user.
 
 use base64::Engine;
+use domain::activity::{Activity, ActivityTarget, ActorKind, Origin, Outcome};
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
 use domain::{Actor, AppError, AuthBackend, Language, SecretText, UserStatus, validate};
@@ -71,7 +72,8 @@ impl Services {
     /// Unknown user and wrong password give the same answer (and take the same
     /// time); whether an account is locked is only revealed to someone who
     /// knows its password.
-    pub async fn login(&self, username: &str, password: &str, client_ip: &str) -> Result<NewSession, AppError> {
+    pub async fn login(&self, username: &str, password: &str, origin: &Origin) -> Result<NewSession, AppError> {
+        let client_ip = origin.client_ip.as_deref().unwrap_or("unknown");
         let now = self.clock.now();
         let attempts = &self.ports.attempts;
         let Ok(username) = validate::username(username) else {
@@ -80,6 +82,7 @@ impl Services {
         for key in [client_key(client_ip), account_key(&username)] {
             let limit = if key.starts_with("login:ip:") { CLIENT_ATTEMPTS } else { ACCOUNT_ATTEMPTS };
             if attempts.count(&key, now).await? >= limit {
+                self.record(&self.login_activity(None, &username, origin, Some("rate_limited"))).await?;
                 let retry_after_secs = attempts.retry_after(&key, now).await?.max(1);
                 return Err(AppError::RateLimited { retry_after_secs });
             }
@@ -107,18 +110,35 @@ impl Services {
                 attempts.add(&client_key(client_ip), ATTEMPT_WINDOW_SECS, now).await?;
                 attempts.add(&account_key(&username), ATTEMPT_WINDOW_SECS, now).await?;
                 tracing::info!(%username, %client_ip, "failed sign-in");
+                let failed =
+                    self.login_activity(user.as_ref().map(|u| u.id), &username, origin, Some("invalid_credentials"));
+                self.record(&failed).await?;
                 return Err(AppError::InvalidCredentials);
             }
             Err(other) => return Err(other),
         };
         if !user.status.can_sign_in() {
+            self.record(&self.login_activity(Some(user.id), &username, origin, Some("account_disabled"))).await?;
             return Err(AppError::AccountDisabled { status: user.status });
         }
         if user.auth_backend == AuthBackend::Internal && !self.local_login_allowed(&user).await? {
             return Err(AppError::conflict("local_login_disabled"));
         }
         attempts.reset(&account_key(&username)).await?;
-        self.open_session(&user, None).await
+        self.open_session(&user, origin, None).await
+    }
+
+    /// `user.login`, or `user.login_failed` with the reason, about `username`.
+    fn login_activity(&self, id: Option<i64>, username: &str, origin: &Origin, failure: Option<&str>) -> Activity {
+        let action = if failure.is_some() { "user.login_failed" } else { "user.login" };
+        let target = ActivityTarget::new("users", id.map(|i| i.to_string()).unwrap_or_default(), username);
+        let mut activity = self.system_activity(ActorKind::User, action, target);
+        (activity.actor_id, activity.actor_name) = (id, username.to_string());
+        (activity.request_id, activity.client_ip) = (origin.request_id.clone(), origin.client_ip.clone());
+        if let Some(reason) = failure {
+            (activity.outcome, activity.reason) = (Outcome::Failed, Some(reason.to_string()));
+        }
+        activity
     }
 
     /// A new session for a user whose identity was just proven (password, directory or
@@ -127,6 +147,7 @@ impl Services {
     pub(crate) async fn open_session(
         &self,
         user: &UserRecord,
+        origin: &Origin,
         id_token: Option<SecretText>,
     ) -> Result<NewSession, AppError> {
         let now = self.clock.now();
@@ -142,7 +163,9 @@ impl Services {
                 id_token,
             })
             .await?;
-        self.ports.users.set_last_login(user.id, now).await?;
+        let mut activity = self.login_activity(Some(user.id), &user.username, origin, None);
+        activity.details = serde_json::json!({ "backend": user.auth_backend.key() });
+        self.ports.users.set_last_login(user.id, now, Some(&activity)).await?;
         tracing::info!(username = %user.username, backend = user.auth_backend.key(), "signed in");
         Ok(NewSession { token, user_id: user.id, lifetime_secs })
     }
@@ -205,10 +228,11 @@ impl Services {
                     return Err(AppError::conflict("account_of_other_backend"));
                 }
                 let language = user.language;
-                match self.ports.users.update_profile(user.id, &name, &email, language).await {
+                // Part of the sign-in, which records `user.login`.
+                match self.ports.users.update_profile(user.id, &name, &email, language, None).await {
                     Err(StoreError::Duplicate(field)) if field == "email" => {
                         tracing::warn!(%username, "e-mail address from the identity source belongs to another account");
-                        self.ports.users.update_profile(user.id, &name, &placeholder, language).await?;
+                        self.ports.users.update_profile(user.id, &name, &placeholder, language, None).await?;
                     }
                     other => other?,
                 }
@@ -225,16 +249,25 @@ impl Services {
                     password_hash: None,
                     created_at: self.clock.now(),
                 };
-                match self.ports.users.insert(new_user(email)).await {
+                let created = |kind| {
+                    let mut activity = self.system_activity(
+                        ActorKind::System,
+                        "user.create",
+                        ActivityTarget::created("users", username),
+                    );
+                    activity.details = serde_json::json!({ "backend": kind, "role": role_key });
+                    activity
+                };
+                match self.ports.users.insert(new_user(email), Some(&created(backend.key()))).await {
                     Err(StoreError::Duplicate(field)) if field == "email" => {
                         tracing::warn!(%username, "e-mail address from the identity source belongs to another account");
-                        self.ports.users.insert(new_user(placeholder)).await?
+                        self.ports.users.insert(new_user(placeholder), Some(&created(backend.key()))).await?
                     }
                     other => other?,
                 }
             }
         };
-        self.ports.users.set_roles(id, &[role.id]).await?;
+        self.ports.users.set_roles(id, &[role.id], None).await?;
         self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)
     }
 
@@ -260,10 +293,12 @@ impl Services {
 
     /// Ends the session. For a single sign-on session, returns where to send the browser
     /// to sign out at the OpenID provider too (RP-initiated logout), when that is on.
-    pub async fn logout(&self, token: &str) -> Result<Option<String>, AppError> {
+    pub async fn logout(&self, actor: &Actor, token: &str) -> Result<Option<String>, AppError> {
         let hash = self.token_hash(token);
         let session = self.ports.sessions.get(&hash).await?;
         self.ports.sessions.delete(&hash).await?;
+        let target = ActivityTarget::new("users", actor.user_id, &actor.username);
+        self.record(&self.activity(actor, "user.logout", target)).await?;
         let (Some(id_token), Some(provider)) = (session.and_then(|s| s.id_token), self.identity_provider.as_ref())
         else {
             return Ok(None);
@@ -309,6 +344,7 @@ impl Services {
             username: user.username.clone(),
             role_keys: roles.into_iter().map(|r| r.key).collect(),
             grants,
+            origin: Origin::default(),
         })
     }
 

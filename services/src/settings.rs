@@ -1,6 +1,7 @@
 //! Runtime settings.
 
 use domain::access::ObjectType;
+use domain::activity::ActivityTarget;
 use domain::settings::{SettingView, Visibility, normalise};
 use domain::{Action, Actor, AppError, Target};
 
@@ -28,7 +29,9 @@ impl Services {
         }
         let range = domain::settings::definition(key).and_then(|d| d.range);
         let value = normalise(current.setting_type, range, raw)?;
-        self.ports.settings.set_value(key, &value).await?;
+        let mut activity = self.activity(actor, "settings.update", ActivityTarget::new("settings", key, key));
+        activity.details = serde_json::json!({ "from": current.value, "to": value });
+        self.ports.settings.set_value(key, &value, Some(&activity)).await?;
         Ok(SettingView { value, ..current })
     }
 }

@@ -6,6 +6,7 @@
 //! Sessions and login-attempt counters go to Redis when it is configured.
 
 mod migrations;
+pub mod mongo;
 mod queue;
 mod redis_store;
 mod seed;
@@ -122,6 +123,8 @@ impl Database {
                 events: sql.clone(),
                 groups: sql.clone(),
                 vms: sql.clone(),
+                outbox: sql.clone(),
+                activity_log: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -145,6 +148,8 @@ impl Database {
                 events: sql.clone(),
                 groups: sql.clone(),
                 vms: sql.clone(),
+                outbox: sql.clone(),
+                activity_log: sql.clone(),
                 connection: sql,
             },
         }
@@ -180,6 +185,19 @@ pub mod maintenance {
     pub async fn drop_database(server_url: &str, name: &str) -> Result<(), DbError> {
         let name = checked(name)?;
         let admin = Database::connect(server_url, 1).await?;
+        // Sessions still on the database (a test's pool whose runtime ended, with a
+        // transaction whose rollback never ran) would block the DROP: end them first.
+        let sessions: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+        )
+        .bind(name.to_string())
+        .fetch_all(admin.pool())
+        .await
+        .unwrap_or_default();
+        for id in sessions {
+            // Already gone is fine.
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("KILL {id}"))).execute(admin.pool()).await;
+        }
         let dropped = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
             .execute(admin.pool())
             .await

@@ -25,7 +25,13 @@ fn actor(role: &str) -> Actor {
         .find(|r| r.key == role)
         .map(|r| r.grants.iter().map(|(t, l)| Grant::model(*t, *l)).collect())
         .unwrap_or_default();
-    Actor { user_id: 1, username: format!("the-{role}"), role_keys: vec![role.into()], grants }
+    Actor {
+        user_id: 1,
+        username: format!("the-{role}"),
+        role_keys: vec![role.into()],
+        grants,
+        origin: Default::default(),
+    }
 }
 
 /// Answers its settings as the version, so tests see which client is in use.

@@ -137,6 +137,7 @@ fn admin_actor() -> domain::Actor {
         username: "admin".into(),
         role_keys: vec!["admin".into()],
         grants: vec![domain::Grant::model(domain::ObjectType::Task, domain::AccessLevel::Full)],
+        origin: Default::default(),
     }
 }
 

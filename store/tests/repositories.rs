@@ -26,7 +26,7 @@ fn new_user(username: &str) -> NewUser {
 
 async fn users_round_trip_and_refuse_duplicates(db: Database) {
     let ports = db.ports(None);
-    let id = ports.users.insert(new_user("alice")).await.unwrap();
+    let id = ports.users.insert(new_user("alice"), None).await.unwrap();
     let alice = ports.users.by_username("alice").await.unwrap().unwrap();
     assert_eq!((alice.id, alice.email.as_str(), alice.status), (id, "alice@example.org", UserStatus::Active));
     assert_eq!(alice.created_at, Timestamp(1_000));
@@ -34,22 +34,22 @@ async fn users_round_trip_and_refuse_duplicates(db: Database) {
 
     let mut same_name = new_user("alice");
     same_name.email = "other@example.org".into();
-    let same_name = ports.users.insert(same_name).await;
+    let same_name = ports.users.insert(same_name, None).await;
     assert!(matches!(same_name, Err(StoreError::Duplicate(ref f)) if f == "username"), "{same_name:?}");
     let mut same_mail = new_user("alice2");
     same_mail.email = "alice@example.org".into();
-    let same_mail = ports.users.insert(same_mail).await;
+    let same_mail = ports.users.insert(same_mail, None).await;
     assert!(matches!(same_mail, Err(StoreError::Duplicate(ref f)) if f == "email"), "{same_mail:?}");
 
-    ports.users.update_profile(id, "Alice A.", "a@example.org", Language::De).await.unwrap();
-    ports.users.set_last_login(id, Timestamp(5_000)).await.unwrap();
+    ports.users.update_profile(id, "Alice A.", "a@example.org", Language::De, None).await.unwrap();
+    ports.users.set_last_login(id, Timestamp(5_000), None).await.unwrap();
     let alice = ports.users.by_id(id).await.unwrap().unwrap();
     assert_eq!((alice.name.as_str(), alice.language), ("Alice A.", Language::De));
     assert_eq!(alice.last_login_at, Some(Timestamp(5_000)));
 
-    ports.users.delete(id).await.unwrap();
+    ports.users.delete(id, None).await.unwrap();
     assert!(ports.users.by_id(id).await.unwrap().is_none());
-    assert!(matches!(ports.users.delete(id).await, Err(StoreError::NotFound)));
+    assert!(matches!(ports.users.delete(id, None).await, Err(StoreError::NotFound)));
 }
 on_both_dialects!(users_round_trip_and_refuse_duplicates);
 
@@ -57,15 +57,15 @@ async fn user_search_filters_and_pages(db: Database) {
     let ports = db.ports(None);
     let instructor = ports.roles.by_key("instructor").await.unwrap().unwrap();
     for i in 0..12 {
-        let id = ports.users.insert(new_user(&format!("student{i:02}"))).await.unwrap();
+        let id = ports.users.insert(new_user(&format!("student{i:02}")), None).await.unwrap();
         if i % 4 == 0 {
-            ports.users.set_roles(id, &[instructor.id]).await.unwrap();
+            ports.users.set_roles(id, &[instructor.id], None).await.unwrap();
         }
         if i == 11 {
-            ports.users.set_status(id, UserStatus::Banned).await.unwrap();
+            ports.users.set_status(id, UserStatus::Banned, None).await.unwrap();
         }
     }
-    ports.users.insert(new_user("100%_sure")).await.unwrap();
+    ports.users.insert(new_user("100%_sure"), None).await.unwrap();
 
     let page2 = ports.users.search(&UserQuery::default(), PageRequest::new(Some(2), Some(5))).await.unwrap();
     assert_eq!((page2.total, page2.items.len()), (13, 5));
@@ -108,24 +108,24 @@ async fn roles_are_seeded_and_carry_grants(db: Database) {
             Grant::model(ObjectType::Event, AccessLevel::Read),
         ],
     };
-    let id = ports.roles.insert(&record).await.unwrap();
-    assert!(matches!(ports.roles.insert(&record).await, Err(StoreError::Duplicate(ref f)) if f == "key"));
+    let id = ports.roles.insert(&record, None).await.unwrap();
+    assert!(matches!(ports.roles.insert(&record, None).await, Err(StoreError::Duplicate(ref f)) if f == "key"));
     let role = ports.roles.by_id(id).await.unwrap().unwrap();
     assert_eq!(role.permissions, ["events:read", "vms:read_vm_control"]);
 
-    let user = ports.users.insert(new_user("bob")).await.unwrap();
-    ports.users.set_roles(user, &[id]).await.unwrap();
-    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full)).await.unwrap();
-    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full)).await.unwrap();
+    let user = ports.users.insert(new_user("bob"), None).await.unwrap();
+    ports.users.set_roles(user, &[id], None).await.unwrap();
+    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full), None).await.unwrap();
+    ports.users.add_object_grant(user, &Grant::object(ObjectType::Event, 42, AccessLevel::Full), None).await.unwrap();
     let grants = ports.users.grants_of(user).await.unwrap();
     assert_eq!(grants.len(), 3, "{grants:?}");
     assert!(grants.contains(&Grant::object(ObjectType::Event, 42, AccessLevel::Full)));
     assert_eq!(ports.roles.by_key("lab_support").await.unwrap().unwrap().member_count, 1);
 
     let updated = RoleRecord { permissions: vec![Grant::model(ObjectType::Vm, AccessLevel::Read)], ..record };
-    ports.roles.update(id, &updated).await.unwrap();
+    ports.roles.update(id, &updated, None).await.unwrap();
     assert_eq!(ports.roles.by_id(id).await.unwrap().unwrap().permissions, ["vms:read"]);
-    ports.roles.delete(id).await.unwrap();
+    ports.roles.delete(id, None).await.unwrap();
     assert!(ports.users.roles_of(user).await.unwrap().is_empty());
 }
 on_both_dialects!(roles_are_seeded_and_carry_grants);
@@ -134,7 +134,7 @@ async fn settings_are_seeded_and_updated(db: Database) {
     let ports = db.ports(None);
     let all = ports.settings.list().await.unwrap();
     assert_eq!(all.len(), domain::settings::CATALOGUE.len());
-    ports.settings.set_value("branding.title", "Lab Cloud").await.unwrap();
+    ports.settings.set_value("branding.title", "Lab Cloud", None).await.unwrap();
     db.migrate().await.unwrap();
     let title = ports.settings.get("branding.title").await.unwrap().unwrap();
     assert_eq!(title.value, "Lab Cloud", "re-seeding must keep an admin's value");
@@ -144,17 +144,17 @@ on_both_dialects!(settings_are_seeded_and_updated);
 
 async fn policies_track_acceptance(db: Database) {
     let ports = db.ports(None);
-    let user = ports.users.insert(new_user("carol")).await.unwrap();
+    let user = ports.users.insert(new_user("carol"), None).await.unwrap();
     let id = ports
         .policies
-        .insert(&PolicyRecord { name: "Terms".into(), description: String::new(), content: "Be nice.".into() })
+        .insert(&PolicyRecord { name: "Terms".into(), description: String::new(), content: "Be nice.".into() }, None)
         .await
         .unwrap();
     assert!(ports.policies.pending_for(user).await.unwrap().is_empty(), "inactive policies ask nothing");
-    ports.policies.set_active(id, true).await.unwrap();
+    ports.policies.set_active(id, true, None).await.unwrap();
     assert_eq!(ports.policies.pending_for(user).await.unwrap(), [id]);
-    ports.policies.accept(id, user, Timestamp(9)).await.unwrap();
-    ports.policies.accept(id, user, Timestamp(10)).await.unwrap();
+    ports.policies.accept(id, user, Timestamp(9), None).await.unwrap();
+    ports.policies.accept(id, user, Timestamp(10), None).await.unwrap();
     assert!(ports.policies.pending_for(user).await.unwrap().is_empty());
     let policy = ports.policies.by_id(id).await.unwrap().unwrap();
     assert_eq!((policy.active, policy.accepted_count), (true, 1));
@@ -208,7 +208,7 @@ async fn check_attempts(counter: &dyn AttemptCounter) {
 
 async fn sql_sessions_and_attempts(db: Database) {
     let ports = db.ports(None);
-    let user = ports.users.insert(new_user("dave")).await.unwrap();
+    let user = ports.users.insert(new_user("dave"), None).await.unwrap();
     check_sessions(ports.sessions.as_ref(), user).await;
     check_attempts(ports.attempts.as_ref()).await;
 

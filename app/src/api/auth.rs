@@ -58,7 +58,7 @@ pub fn safe_next(next: Option<&str>) -> &str {
 pub async fn login(username: String, password: String, next: Option<String>) -> ApiResult<()> {
     use super::context;
     let state = context::state()?;
-    let session = state.services.login(&username, &password, &context::client_ip()).await?;
+    let session = state.services.login(&username, &password, &context::origin()).await?;
     context::set_session_cookie(&session.token, session.lifetime_secs, state.secure_cookies);
     let next = safe_next(next.as_deref());
     let pending = state.services.session_user(&session.token).await?.is_some_and(|u| !u.pending_policies.is_empty());
@@ -75,9 +75,9 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 pub async fn logout() -> ApiResult<()> {
     use super::context;
     let state = context::state()?;
-    context::actor_with_pending_policies().await?;
+    let actor = context::actor_with_pending_policies().await?;
     let provider_logout = match context::session_token() {
-        Some(token) => state.services.logout(&token).await?,
+        Some(token) => state.services.logout(&actor, &token).await?,
         None => None,
     };
     context::clear_session_cookie(state.secure_cookies);

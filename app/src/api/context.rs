@@ -35,6 +35,21 @@ pub fn client_ip() -> String {
     parts().and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone())).unwrap_or_else(|| "unknown".into())
 }
 
+/// The request's id (`x-request-id`, set by the server for every request) and
+/// the client's address: copied into the activities the request causes.
+/// A request id a client sent itself is kept only if it looks like one.
+pub fn origin() -> domain::activity::Origin {
+    let request_id = parts().and_then(|p| request_id(&p.headers));
+    domain::activity::Origin { request_id, client_ip: Some(client_ip()) }
+}
+
+/// The request id of a request's headers (see [`origin`]), for handlers outside server functions.
+pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned).filter(|id| {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    })
+}
+
 /// The value of cookie `name` in a request's headers, if set and not empty.
 pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
@@ -67,13 +82,14 @@ pub async fn actor() -> Result<Actor, AppError> {
     if !user.pending_policies.is_empty() {
         return Err(AppError::PolicyRequired);
     }
-    Ok(user.actor)
+    Ok(Actor { origin: origin(), ..user.actor })
 }
 
 /// The caller, signed in, whether or not they accepted the policies yet
 /// (for accepting them, for their own account, and for signing out).
 pub async fn actor_with_pending_policies() -> Result<Actor, AppError> {
-    Ok(session_user().await?.ok_or(AppError::NotSignedIn)?.actor)
+    let actor = session_user().await?.ok_or(AppError::NotSignedIn)?.actor;
+    Ok(Actor { origin: origin(), ..actor })
 }
 
 fn set_cookie(value: String) {

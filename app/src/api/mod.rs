@@ -2,6 +2,7 @@
 //! calling ([`context::actor`]), then calls exactly one use case in
 //! `services`, which checks permissions and validates input.
 
+pub mod activities;
 pub mod auth;
 pub mod classroom;
 pub mod cluster;

@@ -112,6 +112,10 @@ fn Header(info: ShellInfo) -> impl IntoView {
     if may_read(ObjectType::Task) {
         entries.push(("/admin/tasks", Msg::Tasks));
     }
+    // Everyone signed in: administrators see all activities, others their own.
+    if info.user.is_some() {
+        entries.push(("/activities", Msg::Activities));
+    }
     if may_read(ObjectType::Setting) {
         entries.push(("/admin/settings", Msg::Settings));
     }

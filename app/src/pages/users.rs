@@ -189,6 +189,8 @@ pub fn EditUserPage() -> impl IntoView {
                 view! {
                     <Title text=user.username.clone()/>
                     <PageHeader title=format!("{} ({})", user.name, user.username)>
+                        // This person's timeline (what they did), on the Activities page.
+                        <a href=format!("/activities?user={}", crate::url_encode(&user.username)) class=SECONDARY_BUTTON_CLASS>{t(Msg::Activities)}</a>
                         <a href=format!("/admin/users/{}/delete", user.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
                     </PageHeader>
                     <p class="mb-4 text-sm text-slate-600">

@@ -36,6 +36,22 @@ impl Drop for TempDir {
     }
 }
 
+/// With `OPENVLE_TEST_LOG_DIR` (scripts/test sets it), this test binary's logs
+/// go to a file there as JSON; `scripts/test` then checks them for the tests' secrets.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(dir) = std::env::var("OPENVLE_TEST_LOG_DIR") else { return };
+        let exe = std::env::current_exe().ok().and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        let path = std::path::Path::new(&dir).join(format!("{}-{}.log", exe.unwrap_or_default(), std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok()
+            && let Ok(file) = std::fs::File::create(&path)
+        {
+            server::logging::init_json_file(file);
+        }
+    });
+}
+
 fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{:08x}", std::process::id(), rand::random::<u32>())
 }
@@ -61,6 +77,7 @@ impl TestApp {
     /// own address (an OpenID provider's registered callback).
     pub async fn start_on(listener: tokio::net::TcpListener, backend: Backend, extra: &[(&str, &str)]) -> TestApp {
         server::install_crypto_provider();
+        capture_logs();
         let data_dir = TempDir(std::env::temp_dir().join(unique("openvle_app")));
         let mut vars: HashMap<String, String> = HashMap::new();
         vars.insert("AUTH_SECRET".into(), "test-secret-0123456789abcdef0123456789".into());

@@ -57,7 +57,7 @@ impl Services {
         let (name, description, entries) = self.environment_fields(input).await?;
         let id = self.ports.environments.insert(&name, &description, &entries, self.clock.now()).await?;
         let grant = Grant::object(ObjectType::Environment, id, AccessLevel::Full);
-        self.ports.users.add_object_grant(actor.user_id, &grant).await?;
+        self.ports.users.add_object_grant(actor.user_id, &grant, None).await?;
         Ok(id)
     }
 

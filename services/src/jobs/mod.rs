@@ -10,6 +10,7 @@ mod steps;
 pub mod worker;
 
 use domain::access::ObjectType;
+use domain::activity::ActivityTarget;
 use domain::page::{Page, PageRequest};
 use domain::task::{Queue, TaskStatus, TaskView};
 use domain::{Action, Actor, AppError, Target};
@@ -29,6 +30,8 @@ pub enum Job {
     PurgeSessions,
     /// Copies the templates' node and resources from the cluster and marks missing ones (classroom).
     SyncTemplates,
+    /// Removes activities older than the retention setting.
+    PurgeActivities,
     /// Proves that workers run: waits, then succeeds. Administrators start it
     /// from the Tasks page; the tests use it to stand for real work. With a
     /// node it takes one of that node's slots, like a VM job would.
@@ -65,6 +68,7 @@ impl Job {
         match self {
             Job::PurgeSessions => "purge_sessions",
             Job::SyncTemplates => "sync_templates",
+            Job::PurgeActivities => "purge_activities",
             Job::Ping { .. } => "ping",
             Job::DeployVms { .. } => "deploy_vms",
             Job::DecommissionVms { .. } => "decommission_vms",
@@ -78,6 +82,7 @@ impl Job {
         match self {
             Job::PurgeSessions => "Remove expired sessions".into(),
             Job::SyncTemplates => "Synchronise VM templates".into(),
+            Job::PurgeActivities => "Remove activities past their retention".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
             Job::DeployVms { owner, plan, .. } => format!("Deploy {} VMs of {owner}", plan.len()),
@@ -89,18 +94,17 @@ impl Job {
 
     pub fn queue(&self) -> Queue {
         match self {
-            Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
+            Job::PurgeSessions | Job::PurgeActivities | Job::Ping { .. } => Queue::CorePeriodic,
             Job::DeployVms { .. } => Queue::PveVmClone,
             Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
-            Job::ReconcileVms { .. } => Queue::PvePeriodic,
-            Job::SyncTemplates => Queue::PvePeriodic,
+            Job::ReconcileVms { .. } | Job::SyncTemplates => Queue::PvePeriodic,
         }
     }
 
     /// The steps, in order; each becomes a SubTask and is retried on its own.
     pub fn steps(&self) -> &'static [&'static str] {
         match self {
-            Job::PurgeSessions => &["purge"],
+            Job::PurgeSessions | Job::PurgeActivities => &["purge"],
             Job::SyncTemplates => &["sync"],
             Job::Ping { .. } => &["wait", "answer"],
             Job::DeployVms { .. } => &["deploy"],
@@ -115,6 +119,7 @@ impl Job {
         match self {
             // Provisioning paces itself per storage and node.
             Job::PurgeSessions
+            | Job::PurgeActivities
             | Job::SyncTemplates
             | Job::DeployVms { .. }
             | Job::DecommissionVms { .. }
@@ -169,8 +174,17 @@ impl Services {
             max_attempts: i64::from(job.queue().max_attempts(self.worker_max_retry)),
             idempotency_key: by.idempotency_key,
             steps: job.steps().iter().map(|s| s.to_string()).collect(),
+            request_id: by.actor.and_then(|a| a.origin.request_id.clone()),
         };
-        let Some(id) = self.ports.tasks.create(&new).await? else {
+        // A person's request is an activity; the scheduler's periodic work is not
+        // (it would flood the log): its effects record their own.
+        let activity = by.actor.map(|actor| {
+            let mut activity = self.activity(actor, "task.create", ActivityTarget::created("tasks", &new.name));
+            activity.event_id = new.event_id;
+            activity.details = serde_json::json!({ "kind": new.kind });
+            activity
+        });
+        let Some(id) = self.ports.tasks.create(&new, activity.as_ref()).await? else {
             return Ok(None);
         };
         if let Err(e) = self.ports.queue.push(job.queue(), id, None).await {
@@ -249,7 +263,9 @@ impl Services {
         if task.status != TaskStatus::Failed {
             return Err(AppError::conflict("task_not_failed"));
         }
-        if self.ports.tasks.retry(id, self.clock.now()).await?
+        let mut activity = self.activity(actor, "task.retry", ActivityTarget::new("tasks", id, &task.name));
+        activity.event_id = task.event_id;
+        if self.ports.tasks.retry(id, self.clock.now(), Some(&activity)).await?
             && let Err(e) = self.ports.queue.push(task.queue, id, None).await
         {
             tracing::warn!(task = id, error = %e, "queue unavailable; the scheduler will hand the task over later");
@@ -260,8 +276,10 @@ impl Services {
     /// Cancels a task that has not started (or waits for a retry).
     pub async fn cancel_task(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::Task, id))?;
-        self.ports.tasks.get(id).await?.ok_or(AppError::NotFound)?;
-        if !self.ports.tasks.cancel(id, self.clock.now()).await? {
+        let task = self.ports.tasks.get(id).await?.ok_or(AppError::NotFound)?;
+        let mut activity = self.activity(actor, "task.cancel", ActivityTarget::new("tasks", id, &task.name));
+        activity.event_id = task.event_id;
+        if !self.ports.tasks.cancel(id, self.clock.now(), Some(&activity)).await? {
             return Err(AppError::conflict("task_not_queued"));
         }
         Ok(())

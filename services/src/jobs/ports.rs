@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::page::{Page, PageRequest};
 use domain::task::{Queue, SubTaskView, TaskStatus};
 use domain::time::Timestamp;
@@ -25,6 +26,8 @@ pub struct NewTask {
     pub max_attempts: i64,
     pub idempotency_key: Option<String>,
     pub steps: Vec<String>,
+    /// The request that asked for it (`x-request-id`), for the job's logs.
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +50,7 @@ pub struct TaskRecord {
     pub next_run_at: Option<Timestamp>,
     pub lease_owner: Option<String>,
     pub lease_until: Option<Timestamp>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +93,7 @@ pub struct TaskFilter {
 pub trait TaskRepo: Send + Sync {
     /// Creates the task and its steps in one transaction; `None` when the
     /// idempotency key is taken.
-    async fn create(&self, task: &NewTask) -> Result<Option<i64>, StoreError>;
+    async fn create(&self, task: &NewTask, activity: Option<&Activity>) -> Result<Option<i64>, StoreError>;
     async fn get(&self, id: i64) -> Result<Option<TaskRecord>, StoreError>;
     async fn subtasks(&self, id: i64) -> Result<Vec<SubTaskRecord>, StoreError>;
     /// (finished, all) children of a fan-out task.
@@ -129,9 +133,9 @@ pub trait TaskRepo: Send + Sync {
         now: Timestamp,
     ) -> Result<(), StoreError>;
     /// Failed → queued again; its failed steps start over, attempts reset.
-    async fn retry(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
+    async fn retry(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError>;
     /// Queued → cancelled.
-    async fn cancel(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
+    async fn cancel(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError>;
     /// Tasks a worker should have but may not: queued and last handed to
     /// the queue before `handed_before`, or running under a claim that expired
     /// before `now`. They are marked as handed now, so each is handed over

@@ -46,6 +46,12 @@ impl StepRunner for ProductSteps {
                 tracing::info!(task = task.id, found, missing, "VM templates synchronised");
                 Ok(())
             }
+            (Job::PurgeActivities, "purge") => {
+                let removed =
+                    self.services.purge_old_activities().await.map_err(|e| StepError::retryable(e.to_string()))?;
+                tracing::info!(task = task.id, removed, "activities past their retention removed");
+                Ok(())
+            }
             (Job::Ping { sleep_ms, .. }, "wait") => {
                 tokio::time::sleep(Duration::from_millis(*sleep_ms)).await;
                 Ok(())

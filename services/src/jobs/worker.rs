@@ -222,7 +222,9 @@ impl Worker {
             None => None,
         };
         let heartbeat = self.keep_claim(task.id);
-        let outcome = self.run_steps(&task, &job).await;
+        // The job's logs carry the id of the request that asked for it.
+        let span = tracing::info_span!("task", task = task.id, kind = %task.kind, request_id = task.request_id.as_deref().unwrap_or("-"));
+        let outcome = tracing::Instrument::instrument(self.run_steps(&task, &job), span).await;
         heartbeat.abort();
         let now = self.clock.now();
         match outcome? {

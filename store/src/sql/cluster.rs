@@ -1,11 +1,12 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::time::Timestamp;
 use services::StoreError;
 use services::cluster::{ConnectionRepo, StoredConnection};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, store_error};
+use super::{SqlStore, Tx, activities, store_error};
 
 const COLUMNS: &str = "url, token_id, secret_sealed, fingerprint, verify_tls, pool, revision, updated_at, updated_by";
 
@@ -25,7 +26,7 @@ fn connection_from_row(row: &AnyRow) -> Result<StoredConnection, StoreError> {
 
 impl SqlStore {
     /// Updates the one row; false when there is none yet.
-    async fn update_connection(&self, c: &StoredConnection) -> Result<bool, StoreError> {
+    async fn update_connection(conn: &mut sqlx::AnyConnection, c: &StoredConnection) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE cluster_connection SET url = ?, token_id = ?, secret_sealed = ?, fingerprint = ?, verify_tls = ?, \
              pool = ?, revision = revision + 1, updated_at = ?, updated_by = ? WHERE id = 1",
@@ -38,7 +39,7 @@ impl SqlStore {
         .bind(c.pool.clone())
         .bind(c.updated_at.0)
         .bind(c.updated_by.clone())
-        .execute(&self.pool)
+        .execute(conn)
         .await
         .map_err(store_error)?;
         Ok(done.rows_affected() > 0)
@@ -57,10 +58,18 @@ impl ConnectionRepo for SqlStore {
             .transpose()
     }
 
-    async fn save(&self, c: &StoredConnection) -> Result<(), StoreError> {
-        if self.update_connection(c).await? {
-            return Ok(());
+    async fn save(&self, c: &StoredConnection, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        if !SqlStore::update_connection(tx.conn()?, c).await? {
+            Self::insert_connection(tx.conn()?, c).await?;
         }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
+    }
+}
+
+impl SqlStore {
+    async fn insert_connection(conn: &mut sqlx::AnyConnection, c: &StoredConnection) -> Result<(), StoreError> {
         let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO cluster_connection (id, {COLUMNS}) VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
         )))
@@ -72,13 +81,13 @@ impl ConnectionRepo for SqlStore {
         .bind(c.pool.clone())
         .bind(c.updated_at.0)
         .bind(c.updated_by.clone())
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await
         .map_err(store_error);
         match inserted {
             Ok(_) => Ok(()),
             // Another replica inserted first: ours is the newer save.
-            Err(StoreError::Duplicate(_)) => self.update_connection(c).await.map(|_| ()),
+            Err(StoreError::Duplicate(_)) => SqlStore::update_connection(conn, c).await.map(|_| ()),
             Err(e) => Err(e),
         }
     }

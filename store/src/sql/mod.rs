@@ -1,5 +1,6 @@
 //! SQL repositories, written once in the SQL common to MariaDB and SQLite.
 
+mod activities;
 mod attempts;
 mod classroom;
 mod cluster;
@@ -17,6 +18,46 @@ use sqlx::AnyPool;
 
 pub struct SqlStore {
     pool: AnyPool,
+}
+
+/// A transaction that is rolled back at once when dropped without commit
+/// (an early return on an error, a duplicate key). sqlx only queues the
+/// rollback of a dropped transaction on its pooled connection, and until
+/// that connection is used again MariaDB keeps the transaction's locks
+/// (the row of a refused duplicate, table metadata) and blocks other writers.
+pub(crate) struct Tx(Option<sqlx::Transaction<'static, sqlx::Any>>);
+
+impl Tx {
+    pub(crate) async fn begin(pool: &AnyPool) -> Result<Tx, StoreError> {
+        Ok(Tx(Some(pool.begin().await.map_err(store_error)?)))
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
+        match self.0.take() {
+            Some(tx) => tx.commit().await.map_err(store_error),
+            None => Ok(()),
+        }
+    }
+
+    /// The transaction's connection, to run queries on.
+    pub(crate) fn conn(&mut self) -> Result<&mut sqlx::AnyConnection, StoreError> {
+        // Only `commit` (which consumes the Tx) takes the transaction out.
+        self.0.as_deref_mut().ok_or_else(|| StoreError::Unavailable("transaction already finished".into()))
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "rolling back a transaction failed");
+                }
+            });
+        }
+    }
 }
 
 impl SqlStore {
@@ -58,6 +99,14 @@ fn duplicate_field(message: &str) -> String {
         "active_short_name" => "short_name".to_string(),
         other => other.to_string(),
     }
+}
+
+/// Escapes `%`, `_` (and the escape character `!`) so user input is matched
+/// literally by LIKE. `!` rather than backslash: MariaDB treats backslash in
+/// string literals as an escape, SQLite does not.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    format!("%{escaped}%")
 }
 
 pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {

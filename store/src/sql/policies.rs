@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::policy::PolicyView;
 use domain::time::Timestamp;
 use services::StoreError;
@@ -6,7 +7,7 @@ use services::ports::{PolicyRecord, PolicyRepo};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, store_error};
+use super::{SqlStore, Tx, activities, store_error};
 
 macro_rules! policy_select {
     ($tail:literal) => {
@@ -54,49 +55,70 @@ impl PolicyRepo for SqlStore {
             .transpose()
     }
 
-    async fn insert(&self, policy: &PolicyRecord) -> Result<i64, StoreError> {
-        sqlx::query_scalar("INSERT INTO policies (name, description, content, active) VALUES (?, ?, ?, 0) RETURNING id")
-            .bind(policy.name.clone())
-            .bind(policy.description.clone())
-            .bind(policy.content.clone())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)
+    async fn insert(&self, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO policies (name, description, content, active) VALUES (?, ?, ?, 0) RETURNING id",
+        )
+        .bind(policy.name.clone())
+        .bind(policy.description.clone())
+        .bind(policy.content.clone())
+        .fetch_one(tx.conn()?)
+        .await
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    async fn update(&self, id: i64, policy: &PolicyRecord) -> Result<(), StoreError> {
+    async fn update(&self, id: i64, policy: &PolicyRecord, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE policies SET name = ?, description = ?, content = ? WHERE id = ?")
             .bind(policy.name.clone())
             .bind(policy.description.clone())
             .bind(policy.content.clone())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn set_active(&self, id: i64, active: bool) -> Result<(), StoreError> {
+    async fn set_active(&self, id: i64, active: bool, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE policies SET active = ? WHERE id = ?")
             .bind(i64::from(active))
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn accept(&self, id: i64, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
+    async fn accept(
+        &self,
+        id: i64,
+        user_id: i64,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("INSERT INTO policy_acceptances (policy_id, user_id, accepted_at) VALUES (?, ?, ?)")
             .bind(id)
             .bind(user_id)
             .bind(at.millis())
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error);
         match result {
-            // Accepting twice keeps the first acceptance.
-            Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
+            Ok(_) => {
+                activities::append(tx.conn()?, activity, None).await?;
+                tx.commit().await
+            }
+            // Accepting twice keeps the first acceptance (nothing new to record).
+            Err(StoreError::Duplicate(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

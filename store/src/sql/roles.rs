@@ -1,11 +1,12 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::user::RoleView;
 use services::StoreError;
 use services::ports::{RoleRecord, RoleRepo};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
-use super::{SqlStore, store_error};
+use super::{SqlStore, Tx, activities, store_error};
 
 /// The role query with a tail; a macro so the SQL stays `'static` (sqlx 0.9
 /// accepts dynamic SQL only behind an explicit assertion).
@@ -65,10 +66,10 @@ enum RoleLookup<'a> {
     Key(&'a str),
 }
 
-async fn write_permissions(tx: &mut Transaction<'_, Any>, id: i64, role: &RoleRecord) -> Result<(), StoreError> {
+async fn write_permissions(conn: &mut sqlx::AnyConnection, id: i64, role: &RoleRecord) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM role_permissions WHERE role_id = ?")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await
         .map_err(store_error)?;
     for grant in &role.permissions {
@@ -76,7 +77,7 @@ async fn write_permissions(tx: &mut Transaction<'_, Any>, id: i64, role: &RoleRe
             .bind(id)
             .bind(grant.object_type.key())
             .bind(grant.level.key())
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .map_err(store_error)?;
     }
@@ -102,37 +103,44 @@ impl RoleRepo for SqlStore {
         self.one_role(role_select!(" WHERE r.role_key = ?"), RoleLookup::Key(key)).await
     }
 
-    async fn insert(&self, role: &RoleRecord) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn insert(&self, role: &RoleRecord, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let id: i64 =
             sqlx::query_scalar("INSERT INTO roles (role_key, name, description) VALUES (?, ?, ?) RETURNING id")
                 .bind(role.key.clone())
                 .bind(role.name.clone())
                 .bind(role.description.clone())
-                .fetch_one(&mut *tx)
+                .fetch_one(tx.conn()?)
                 .await
                 .map_err(store_error)?;
-        write_permissions(&mut tx, id, role).await?;
-        tx.commit().await.map_err(store_error)?;
+        write_permissions(tx.conn()?, id, role).await?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
-    async fn update(&self, id: i64, role: &RoleRecord) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn update(&self, id: i64, role: &RoleRecord, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE roles SET name = ?, description = ? WHERE id = ?")
             .bind(role.name.clone())
             .bind(role.description.clone())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        write_permissions(&mut tx, id, role).await?;
-        tx.commit().await.map_err(store_error)
+        write_permissions(tx.conn()?, id, role).await?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
-            sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
-        if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            sqlx::query("DELETE FROM roles WHERE id = ?").bind(id).execute(tx.conn()?).await.map_err(store_error)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 }

@@ -1,11 +1,12 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::settings::{SettingType, SettingView, Visibility};
 use services::StoreError;
 use services::ports::SettingsRepo;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 fn setting_from_row(row: &AnyRow) -> Result<SettingView, StoreError> {
     let t: String = row.try_get("setting_type").map_err(store_error)?;
@@ -42,13 +43,15 @@ impl SettingsRepo for SqlStore {
             .transpose()
     }
 
-    async fn set_value(&self, key: &str, value: &str) -> Result<(), StoreError> {
+    async fn set_value(&self, key: &str, value: &str, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE settings SET setting_value = ? WHERE setting_key = ?")
             .bind(value.to_string())
             .bind(key.to_string())
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 }

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::page::{Page, PageRequest};
 use domain::task::{Queue, TaskStatus};
 use domain::time::Timestamp;
@@ -7,10 +8,10 @@ use services::jobs::{NewTask, SubTaskRecord, TaskFilter, TaskRecord, TaskRepo};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 const TASK_COLUMNS: &str = "id, kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
-     updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until";
+     updated_at, attempts, max_attempts, last_error, next_run_at, lease_owner, lease_until, request_id";
 
 fn status(raw: &str) -> Result<TaskStatus, StoreError> {
     TaskStatus::from_key(raw).ok_or_else(|| corrupt("task status", raw))
@@ -38,6 +39,7 @@ fn task_from_row(row: &AnyRow) -> Result<TaskRecord, StoreError> {
         next_run_at: opt_i64("next_run_at")?.map(Timestamp),
         lease_owner: row.try_get("lease_owner").map_err(store_error)?,
         lease_until: opt_i64("lease_until")?.map(Timestamp),
+        request_id: row.try_get("request_id").map_err(store_error)?,
     })
 }
 
@@ -48,12 +50,12 @@ fn clip(error: Option<&str>) -> Option<String> {
 
 #[async_trait]
 impl TaskRepo for SqlStore {
-    async fn create(&self, task: &NewTask) -> Result<Option<i64>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn create(&self, task: &NewTask, activity: Option<&Activity>) -> Result<Option<i64>, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let inserted: Result<i64, StoreError> = sqlx::query_scalar(
             "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
-             updated_at, attempts, max_attempts, handed_at, idempotency_key) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING id",
+             updated_at, attempts, max_attempts, handed_at, idempotency_key, request_id) \
+             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
         )
         .bind(task.kind.clone())
         .bind(task.name.clone())
@@ -67,7 +69,8 @@ impl TaskRepo for SqlStore {
         .bind(task.max_attempts)
         .bind(task.created_at.millis())
         .bind(task.idempotency_key.clone())
-        .fetch_one(&mut *tx)
+        .bind(task.request_id.clone())
+        .fetch_one(tx.conn()?)
         .await
         .map_err(store_error);
         let id = match inserted {
@@ -84,11 +87,12 @@ impl TaskRepo for SqlStore {
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
             .bind(action.clone())
             .bind(task.created_at.millis())
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(Some(id))
     }
 
@@ -317,8 +321,8 @@ impl TaskRepo for SqlStore {
         Ok(())
     }
 
-    async fn retry(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn retry(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE tasks SET status = 'queued', attempts = 0, next_run_at = NULL, handed_at = ?, updated_at = ? \
              WHERE id = ? AND status = 'failed'",
@@ -326,7 +330,7 @@ impl TaskRepo for SqlStore {
         .bind(now.millis())
         .bind(now.millis())
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
         if result.rows_affected() == 0 {
@@ -335,22 +339,29 @@ impl TaskRepo for SqlStore {
         sqlx::query("UPDATE subtasks SET status = 'queued', updated_at = ? WHERE task_id = ? AND status <> 'success'")
             .bind(now.millis())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
-    async fn cancel(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+    async fn cancel(&self, id: i64, now: Timestamp, activity: Option<&Activity>) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
             sqlx::query("UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE id = ? AND status = 'queued'")
                 .bind(now.millis())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(tx.conn()?)
                 .await
                 .map_err(store_error)?;
-        Ok(result.rows_affected() == 1)
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn overdue(

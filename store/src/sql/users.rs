@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
 use domain::user::RoleRef;
@@ -8,7 +9,7 @@ use services::ports::{NewUser, UserQuery, UserRecord, UserRepo};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, like_pattern, store_error};
 
 const USER_COLUMNS: &str =
     "id, username, name, email, language, status, auth_backend, password_hash, created_at, last_login_at";
@@ -40,24 +41,17 @@ fn grant_from_parts(object_type: &str, object_id: Option<i64>, level: &str) -> R
     })
 }
 
-/// Escapes `%`, `_` (and the escape character `!`) so user input is matched
-/// literally by LIKE. `!` rather than backslash: MariaDB treats backslash in
-/// string literals as an escape, SQLite does not.
-fn like_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
-    format!("%{escaped}%")
-}
-
 fn ensure_changed(result: sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
     if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 #[async_trait]
 impl UserRepo for SqlStore {
-    async fn insert(&self, user: NewUser) -> Result<i64, StoreError> {
+    async fn insert(&self, user: NewUser, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         // RETURNING works on both dialects (MariaDB 10.5+, SQLite 3.35+);
         // the Any driver does not report SQLite's last insert id.
-        sqlx::query_scalar(
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, name, email, language, status, auth_backend, password_hash, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -69,9 +63,12 @@ impl UserRepo for SqlStore {
         .bind(user.auth_backend.key())
         .bind(user.password_hash)
         .bind(user.created_at.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
@@ -136,7 +133,15 @@ impl UserRepo for SqlStore {
         })
     }
 
-    async fn update_profile(&self, id: i64, name: &str, email: &str, language: Language) -> Result<(), StoreError> {
+    async fn update_profile(
+        &self,
+        id: i64,
+        name: &str,
+        email: &str,
+        language: Language,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         // Not checked with rows_affected: MariaDB reports 0 when the values
         // did not change, and the service has already checked the row exists.
         sqlx::query("UPDATE users SET name = ?, email = ?, language = ? WHERE id = ?")
@@ -144,50 +149,61 @@ impl UserRepo for SqlStore {
             .bind(email.to_string())
             .bind(language.code())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn set_status(&self, id: i64, status: UserStatus) -> Result<(), StoreError> {
+    async fn set_status(&self, id: i64, status: UserStatus, activity: Option<&Activity>) -> Result<(), StoreError> {
         let exists = self.by_id(id).await?.is_some();
         if !exists {
             return Err(StoreError::NotFound);
         }
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET status = ? WHERE id = ?")
             .bind(status.key())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn set_password_hash(&self, id: i64, hash: &str) -> Result<(), StoreError> {
+    async fn set_password_hash(&self, id: i64, hash: &str, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(hash.to_string())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        ensure_changed(result)
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn set_last_login(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    async fn set_last_login(&self, id: i64, at: Timestamp, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE users SET last_login_at = ? WHERE id = ?")
             .bind(at.millis())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
-            sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
-        ensure_changed(result)
+            sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(tx.conn()?).await.map_err(store_error)?;
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn roles_of(&self, id: i64) -> Result<Vec<RoleRef>, StoreError> {
@@ -210,22 +226,23 @@ impl UserRepo for SqlStore {
             .collect()
     }
 
-    async fn set_roles(&self, id: i64, role_ids: &[i64]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn set_roles(&self, id: i64, role_ids: &[i64], activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("DELETE FROM user_roles WHERE user_id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         for role_id in role_ids {
             sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)")
                 .bind(id)
                 .bind(*role_id)
-                .execute(&mut *tx)
+                .execute(tx.conn()?)
                 .await
                 .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn grants_of(&self, id: i64) -> Result<Vec<Grant>, StoreError> {
@@ -257,21 +274,26 @@ impl UserRepo for SqlStore {
         Ok(grants)
     }
 
-    async fn add_object_grant(&self, id: i64, grant: &Grant) -> Result<(), StoreError> {
+    async fn add_object_grant(&self, id: i64, grant: &Grant, activity: Option<&Activity>) -> Result<(), StoreError> {
         let Some(object_id) = grant.object_id else {
             return Err(StoreError::Corrupt("object grant without an object".into()));
         };
+        let mut tx = Tx::begin(&self.pool).await?;
         let result =
             sqlx::query("INSERT INTO object_grants (user_id, object_type, object_id, level) VALUES (?, ?, ?, ?)")
                 .bind(id)
                 .bind(grant.object_type.key())
                 .bind(object_id)
                 .bind(grant.level.key())
-                .execute(&self.pool)
+                .execute(tx.conn()?)
                 .await;
         match result.map_err(store_error) {
-            // Granting twice is granting once.
-            Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
+            Ok(_) => {
+                activities::append(tx.conn()?, activity, None).await?;
+                tx.commit().await
+            }
+            // Granting twice is granting once (and changes nothing to record).
+            Err(StoreError::Duplicate(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -187,3 +187,81 @@ impl Drop for PrivateRedis {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A MongoDB wire-protocol server of the test's own (nx-27017 from PyPI, which
+/// `scripts/setup --test` installs), on a free loopback port and a database
+/// file that survives a restart.
+pub struct PrivateMongo {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl PrivateMongo {
+    fn binary() -> String {
+        std::env::var("OPENVLE_TEST_NX_27017").unwrap_or_else(|_| {
+            let cache = std::env::var("HOME").map(|h| format!("{h}/.cache/openvle")).unwrap_or_default();
+            format!("{cache}/nx-27017/bin/nx-27017")
+        })
+    }
+
+    pub async fn start() -> PrivateMongo {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = std::env::temp_dir().join(unique("openvle_mongo"));
+        std::fs::create_dir_all(&dir).unwrap();
+        PrivateMongo::spawn(port, dir).await
+    }
+
+    async fn spawn(port: u16, dir: std::path::PathBuf) -> PrivateMongo {
+        let binary = PrivateMongo::binary();
+        let child = std::process::Command::new(&binary)
+            .args(["--host", "127.0.0.1", "-p", &port.to_string(), "--db"])
+            .arg(dir.join("data.db"))
+            .arg("--log-file")
+            .arg(dir.join("nx.log"))
+            // Its own pid file: the default one in /tmp makes a second server refuse to start.
+            .arg("--pid-file")
+            .arg(dir.join("nx.pid"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("nx-27017 must be installed at {binary} (scripts/setup --test): {e}"));
+        let mongo = PrivateMongo { child, port, dir };
+        // Python starts in about a second; give a loaded machine more.
+        for _ in 0..300 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return mongo;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let log = std::fs::read_to_string(mongo.dir.join("nx.log")).unwrap_or_default();
+        panic!("nx-27017 did not start on port {port}: {}", &log[log.len().saturating_sub(2000)..]);
+    }
+
+    pub fn uri(&self) -> String {
+        format!("mongodb://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (SIGTERM) and waits until it is gone: MongoDB is down.
+    pub fn stop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port and data.
+    pub async fn restart(mut self) -> PrivateMongo {
+        self.stop();
+        let dir = std::mem::take(&mut self.dir);
+        let port = self.port;
+        std::mem::forget(self);
+        PrivateMongo::spawn(port, dir).await
+    }
+}
+
+impl Drop for PrivateMongo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,232 @@
+//! Benchmark of the activity log (printed, never part of the tests):
+//! 1. 100,000 activities through the outbox into SQLite, and into a MongoDB
+//!    wire-protocol server (nx-27017, started here on a free port): activities/s;
+//! 2. the Activities query (filtered, keyset-paginated) at 1,000,000 SQL rows
+//!    (SQLite): p50 / p99 (target p99 < 50 ms).
+//!
+//! Run: `scripts/bench` or `cargo run --release -p store --example activity_bench`
+//! (nx-27017 from `scripts/setup --test`, or OPENVLE_BENCH_NX_27017=path).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::activity::{Activity, ActivityFilter, ActivityTarget, ActorKind, Outcome};
+use domain::time::Timestamp;
+use domain::{AccessLevel, Actor, Grant, ObjectType};
+use services::Services;
+use services::activities::new_activity_id;
+use services::clock::{Clock, SystemClock};
+use store::Database;
+use store::mongo::{MongoActivityLog, MongoSettings};
+
+const THROUGH_OUTBOX: usize = 100_000;
+const QUERY_ROWS: usize = 1_000_000;
+const QUERIES: usize = 300;
+const ACTIONS: [&str; 8] = [
+    "vm.start",
+    "vm.stop",
+    "vm.reset",
+    "vm.delete",
+    "user.login",
+    "user.login_failed",
+    "event.deploy",
+    "settings.update",
+];
+
+fn activity(n: usize, now: i64) -> Activity {
+    let failed = n.is_multiple_of(20);
+    Activity {
+        id: new_activity_id(),
+        // Spread over the last ~30 days, newest last.
+        at: Timestamp(now - 2_600_000_000 + (n as i64) * 2_600_000_000 / QUERY_ROWS as i64),
+        actor_kind: ActorKind::User,
+        actor_id: Some((n % 500) as i64 + 1),
+        actor_name: format!("user{}", n % 500 + 1),
+        action: ACTIONS[n % ACTIONS.len()].into(),
+        target: ActivityTarget::new("vms", n % 5000, &format!("Lab VM {} of course {}", n % 5000, n % 37)),
+        event_id: Some((n % 200) as i64 + 1),
+        outcome: if failed { Outcome::Failed } else { Outcome::Ok },
+        reason: failed.then(|| "timeout".into()),
+        request_id: Some(format!("{n:032x}")),
+        client_ip: Some("10.0.0.1".into()),
+        details: serde_json::json!({ "memory_mb": 2048, "node": "pve1" }),
+    }
+}
+
+fn admin() -> Actor {
+    Actor {
+        user_id: 1,
+        username: "admin".into(),
+        role_keys: vec!["admin".into()],
+        grants: vec![Grant::model(ObjectType::Activity, AccessLevel::Full)],
+        origin: Default::default(),
+    }
+}
+
+async fn sqlite(name: &str) -> Result<(Database, std::path::PathBuf), Box<dyn std::error::Error>> {
+    let path = std::env::temp_dir().join(format!("openvle_bench_{name}_{}.db", std::process::id()));
+    let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4).await?;
+    db.migrate().await?;
+    Ok((db, path))
+}
+
+fn remove(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// Appends every activity to the outbox (one transaction each, as changes do),
+/// then forwards them all; prints both rates and the end-to-end rate.
+async fn through_outbox(label: &str, services: &Services, now: i64) -> Result<(), Box<dyn std::error::Error>> {
+    let outbox = services.ports().outbox.clone();
+    let started = Instant::now();
+    for n in 0..THROUGH_OUTBOX {
+        outbox.append(&activity(n, now)).await?;
+    }
+    let appended = started.elapsed();
+    let forwarding = Instant::now();
+    let mut forwarded = 0;
+    while forwarded < THROUGH_OUTBOX as u64 {
+        forwarded += services.forward_activities("bench").await?;
+    }
+    let forward = forwarding.elapsed();
+    let rate = |d: Duration| THROUGH_OUTBOX as f64 / d.as_secs_f64();
+    println!(
+        "{label:<28} outbox append {:>8.0}/s   forward {:>8.0}/s   end to end {:>8.0}/s ({:.1} s)",
+        rate(appended),
+        rate(forward),
+        rate(started.elapsed()),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+struct Nx(std::process::Child, std::path::PathBuf);
+
+impl Drop for Nx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
+    }
+}
+
+async fn start_nx() -> Result<(Nx, String), Box<dyn std::error::Error>> {
+    let binary = std::env::var("OPENVLE_BENCH_NX_27017").unwrap_or_else(|_| {
+        format!("{}/.cache/openvle/nx-27017/bin/nx-27017", std::env::var("HOME").unwrap_or_default())
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let dir = std::env::temp_dir().join(format!("openvle_bench_nx_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let child = std::process::Command::new(&binary)
+        .args(["--host", "127.0.0.1", "-p", &port.to_string(), "--db"])
+        .arg(dir.join("data.db"))
+        .arg("--log-file")
+        .arg(dir.join("nx.log"))
+        .arg("--pid-file")
+        .arg(dir.join("nx.pid"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("nx-27017 at {binary}: {e} (scripts/setup --test installs it)"))?;
+    let nx = Nx(child, dir);
+    for _ in 0..300 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Ok((nx, format!("mongodb://127.0.0.1:{port}")));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("nx-27017 did not start".into())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let now = SystemClock.now().millis();
+    println!("Activity log benchmark ({THROUGH_OUTBOX} activities through the outbox; query at {QUERY_ROWS} rows)");
+
+    let (db, path) = sqlite("sql").await?;
+    let services = Services::new(db.ports(None), Arc::new(SystemClock), "bench-secret-0123456789abcdef0123");
+    through_outbox("SQLite (embedded default)", &services, now).await?;
+    db.pool().close().await;
+    remove(&path);
+
+    let (nx, uri) = start_nx().await?;
+    let (db, path) = sqlite("mongo").await?;
+    let settings = MongoSettings { uri, username: None, password: None, database: "bench".into(), retention_days: 365 };
+    let mut ports = db.ports(None);
+    ports.activity_log = Arc::new(MongoActivityLog::new(&settings).await?);
+    let services = Services::new(ports, Arc::new(SystemClock), "bench-secret-0123456789abcdef0123");
+    through_outbox("MongoDB wire (nx-27017)", &services, now).await?;
+    drop(nx);
+    db.pool().close().await;
+    remove(&path);
+
+    // The query at a million rows: filled straight into the log in large batches.
+    let (db, path) = sqlite("query").await?;
+    let services = Services::new(db.ports(None), Arc::new(SystemClock), "bench-secret-0123456789abcdef0123");
+    let log = services.ports().activity_log.clone();
+    let filling = Instant::now();
+    let mut batch = Vec::with_capacity(10_000);
+    for n in 0..QUERY_ROWS {
+        batch.push(activity(n, now));
+        if batch.len() == 10_000 {
+            log.store(&batch).await?;
+            batch.clear();
+        }
+    }
+    log.store(&batch).await?;
+    sqlx::query("ANALYZE").execute(db.pool()).await?;
+    println!("filled {QUERY_ROWS} SQL rows in {:.1} s", filling.elapsed().as_secs_f64());
+
+    let filters = [
+        ("newest, no filter", ActivityFilter::default()),
+        ("one user", ActivityFilter { actor_id: Some(42), ..Default::default() }),
+        ("one event", ActivityFilter { event_id: Some(17), ..Default::default() }),
+        (
+            "area vm, failed",
+            ActivityFilter { action: Some("vm".into()), outcome: Some(Outcome::Failed), ..Default::default() },
+        ),
+        (
+            "action + last week",
+            ActivityFilter {
+                action: Some("vm.start".into()),
+                from: Some(Timestamp(now - 7 * 24 * 3600 * 1000)),
+                ..Default::default()
+            },
+        ),
+        ("target name words", ActivityFilter { text: Some("vm 42 course".into()), ..Default::default() }),
+    ];
+    let mut all = Vec::new();
+    for (label, filter) in &filters {
+        let mut times = Vec::new();
+        for round in 0..QUERIES / filters.len() {
+            // Page 1, then the page after it, as a reader clicking "Older".
+            let started = Instant::now();
+            let first = services.list_activities(&admin(), filter, None, None).await?;
+            times.push(started.elapsed());
+            if let Some(next) = first.next.filter(|_| round % 2 == 0) {
+                let started = Instant::now();
+                services.list_activities(&admin(), filter, Some(&next), None).await?;
+                times.push(started.elapsed());
+            }
+        }
+        times.sort();
+        println!("  {label:<22} p50 {:>7.2} ms   p99 {:>7.2} ms", percentile(&times, 0.5), percentile(&times, 0.99));
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "Activities query at {QUERY_ROWS} rows (SQLite), all filters: p50 {:.2} ms, p99 {:.2} ms (target p99 < 50 ms)",
+        percentile(&all, 0.5),
+        percentile(&all, 0.99)
+    );
+    db.pool().close().await;
+    remove(&path);
+    Ok(())
+}

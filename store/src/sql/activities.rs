@@ -1,0 +1,255 @@
+//! The activity outbox and the SQL activity log. Both tables have the same
+//! columns, so one row mapper and one insert serve both.
+
+use async_trait::async_trait;
+use domain::activity::{Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome};
+use domain::time::Timestamp;
+use services::StoreError;
+use services::activities::{ActivityLog, ActivityOutbox, Backlog};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{SqlStore, Tx, corrupt, like_pattern, store_error};
+
+const COLUMNS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_type, target_id, target_name, \
+                       event_id, outcome, reason, request_id, client_ip, details";
+
+#[derive(Copy, Clone)]
+enum Table {
+    Outbox,
+    Log,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Outbox => "activity_outbox",
+            Table::Log => "activities",
+        }
+    }
+}
+
+async fn insert(conn: &mut sqlx::AnyConnection, table: Table, a: &Activity) -> Result<(), StoreError> {
+    let sql = format!("INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", table.name());
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(a.id.clone())
+        .bind(a.at.millis())
+        .bind(a.actor_kind.key())
+        .bind(a.actor_id)
+        .bind(a.actor_name.clone())
+        .bind(a.action.clone())
+        .bind(a.target.kind.clone())
+        .bind(a.target.id.clone())
+        .bind(a.target.name.clone())
+        .bind(a.event_id)
+        .bind(a.outcome.key())
+        .bind(a.reason.clone())
+        .bind(a.request_id.clone())
+        .bind(a.client_ip.clone())
+        .bind(a.details.to_string())
+        .execute(conn)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Appends `activity` to the outbox inside the caller's transaction, so it
+/// commits with the change it describes. `created`: the id of the row the
+/// transaction just created, for an activity whose target id is still empty.
+pub(crate) async fn append(
+    tx: &mut sqlx::AnyConnection,
+    activity: Option<&Activity>,
+    created: Option<i64>,
+) -> Result<(), StoreError> {
+    let Some(activity) = activity else {
+        return Ok(());
+    };
+    match created {
+        Some(id) if activity.target.id.is_empty() => {
+            let target = ActivityTarget { id: id.to_string(), ..activity.target.clone() };
+            insert(tx, Table::Outbox, &Activity { target, ..activity.clone() }).await
+        }
+        _ => insert(tx, Table::Outbox, activity).await,
+    }
+}
+
+fn from_row(row: &AnyRow) -> Result<Activity, StoreError> {
+    let text = |c: &str| row.try_get::<String, _>(c).map_err(store_error);
+    let maybe = |c: &str| row.try_get::<Option<String>, _>(c).map_err(store_error);
+    let kind = text("actor_kind")?;
+    let outcome = text("outcome")?;
+    let details = text("details")?;
+    Ok(Activity {
+        id: text("id")?,
+        at: Timestamp(row.try_get("at").map_err(store_error)?),
+        actor_kind: ActorKind::from_key(&kind).ok_or_else(|| corrupt("actor kind", &kind))?,
+        actor_id: row.try_get("actor_id").map_err(store_error)?,
+        actor_name: text("actor_name")?,
+        action: text("action")?,
+        target: ActivityTarget { kind: text("target_type")?, id: text("target_id")?, name: text("target_name")? },
+        event_id: row.try_get("event_id").map_err(store_error)?,
+        outcome: Outcome::from_key(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+        reason: maybe("reason")?,
+        request_id: maybe("request_id")?,
+        client_ip: maybe("client_ip")?,
+        details: serde_json::from_str(&details).map_err(|_| corrupt("details", &details))?,
+    })
+}
+
+/// A value bound to a query built from fixed fragments.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The WHERE clause of a listing: only fixed fragments, every value bound.
+fn conditions(scope: &ActivityScope, filter: &ActivityFilter, cursor: Option<&ActivityCursor>) -> (String, Vec<Bind>) {
+    let mut parts: Vec<String> = Vec::new();
+    let mut binds = Vec::new();
+    if let ActivityScope::Own { user_id, instructed_events } = scope {
+        let mut own = String::from("(actor_id = ?");
+        binds.push(Bind::Int(*user_id));
+        if !instructed_events.is_empty() {
+            own.push_str(&format!(" OR event_id IN ({})", vec!["?"; instructed_events.len()].join(", ")));
+            binds.extend(instructed_events.iter().map(|e| Bind::Int(*e)));
+        }
+        own.push(')');
+        parts.push(own);
+    }
+    if let Some(actor_id) = filter.actor_id {
+        parts.push("actor_id = ?".into());
+        binds.push(Bind::Int(actor_id));
+    }
+    if let Some(event_id) = filter.event_id {
+        parts.push("event_id = ?".into());
+        binds.push(Bind::Int(event_id));
+    }
+    if let Some(action) = filter.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        if action.contains('.') {
+            parts.push("action = ?".into());
+            binds.push(Bind::Text(action.to_string()));
+        } else {
+            // An area: `vm` matches every `vm.*` (a range, so the index serves it).
+            parts.push("action >= ? AND action < ?".into());
+            binds.push(Bind::Text(format!("{action}.")));
+            binds.push(Bind::Text(format!("{action}/")));
+        }
+    }
+    if let Some(outcome) = filter.outcome {
+        parts.push("outcome = ?".into());
+        binds.push(Bind::Text(outcome.key().into()));
+    }
+    if let Some(from) = filter.from {
+        parts.push("at >= ?".into());
+        binds.push(Bind::Int(from.millis()));
+    }
+    if let Some(until) = filter.until {
+        parts.push("at < ?".into());
+        binds.push(Bind::Int(until.millis()));
+    }
+    if let Some(kind) = &filter.target_kind {
+        parts.push("target_type = ?".into());
+        binds.push(Bind::Text(kind.clone()));
+    }
+    if let Some(id) = &filter.target_id {
+        parts.push("target_id = ?".into());
+        binds.push(Bind::Text(id.clone()));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        for word in text.split_whitespace() {
+            parts.push("LOWER(target_name) LIKE ? ESCAPE '!'".into());
+            binds.push(Bind::Text(like_pattern(word)));
+        }
+    }
+    if let Some(cursor) = cursor {
+        parts.push("(at < ? OR (at = ? AND id < ?))".into());
+        binds.extend([Bind::Int(cursor.at.millis()), Bind::Int(cursor.at.millis()), Bind::Text(cursor.id.clone())]);
+    }
+    let clause = if parts.is_empty() { String::new() } else { format!(" WHERE {}", parts.join(" AND ")) };
+    (clause, binds)
+}
+
+#[async_trait]
+impl ActivityOutbox for SqlStore {
+    async fn append(&self, activity: &Activity) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(store_error)?;
+        insert(&mut conn, Table::Outbox, activity).await
+    }
+
+    async fn oldest(&self, limit: u32) -> Result<Vec<(i64, Activity)>, StoreError> {
+        let sql = format!("SELECT position, {COLUMNS} FROM activity_outbox ORDER BY position LIMIT ?");
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter().map(|row| Ok((row.try_get("position").map_err(store_error)?, from_row(row)?))).collect()
+    }
+
+    async fn remove(&self, positions: &[i64]) -> Result<(), StoreError> {
+        for chunk in positions.chunks(500) {
+            let sql = format!("DELETE FROM activity_outbox WHERE position IN ({})", vec!["?"; chunk.len()].join(", "));
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for position in chunk {
+                query = query.bind(*position);
+            }
+            query.execute(&self.pool).await.map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS waiting, MIN(at) AS oldest FROM activity_outbox")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let waiting: i64 = row.try_get("waiting").map_err(store_error)?;
+        let oldest: Option<i64> = row.try_get("oldest").map_err(store_error)?;
+        Ok(Backlog { waiting: u64::try_from(waiting).unwrap_or(0), oldest: oldest.map(Timestamp) })
+    }
+}
+
+#[async_trait]
+impl ActivityLog for SqlStore {
+    async fn store(&self, batch: &[Activity]) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        for activity in batch {
+            match insert(tx.conn()?, Table::Log, activity).await {
+                // Forwarded before (the outbox was not emptied after storing): stored once.
+                Ok(()) | Err(StoreError::Duplicate(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await
+    }
+
+    async fn query(
+        &self,
+        scope: &ActivityScope,
+        filter: &ActivityFilter,
+        cursor: Option<&ActivityCursor>,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let (clause, binds) = conditions(scope, filter, cursor);
+        let sql = format!("SELECT {COLUMNS} FROM activities{clause} ORDER BY at DESC, id DESC LIMIT ?");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter().map(from_row).collect()
+    }
+
+    async fn purge_before(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM activities WHERE at < ?")
+            .bind(before.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected())
+    }
+
+    fn kind(&self) -> &'static str {
+        "sql"
+    }
+}

@@ -1,0 +1,171 @@
+//! The activity outbox and the SQL activity log, on both dialects.
+
+mod common;
+
+use common::{TestClock, services};
+use domain::activity::{Activity, ActivityFilter, ActivityTarget, ActorKind, Outcome};
+use domain::time::Timestamp;
+use domain::{AccessLevel, Actor, Grant, Language, ObjectType, UserStatus};
+use services::StoreError;
+use services::activities::new_activity_id;
+use services::ports::NewUser;
+use store::Database;
+
+fn admin() -> Actor {
+    Actor {
+        user_id: 1,
+        username: "admin".into(),
+        role_keys: vec!["admin".into()],
+        grants: vec![
+            Grant::model(ObjectType::Setting, AccessLevel::Full),
+            Grant::model(ObjectType::Activity, AccessLevel::Full),
+        ],
+        origin: domain::activity::Origin { request_id: Some("req-1".into()), client_ip: Some("10.1.2.3".into()) },
+    }
+}
+
+fn student(id: i64) -> Actor {
+    Actor {
+        user_id: id,
+        username: format!("student{id}"),
+        role_keys: vec![],
+        grants: vec![],
+        origin: Default::default(),
+    }
+}
+
+fn activity(at: i64, actor: i64, action: &str, target_name: &str, outcome: Outcome) -> Activity {
+    Activity {
+        id: new_activity_id(),
+        at: Timestamp(at),
+        actor_kind: ActorKind::User,
+        actor_id: Some(actor),
+        actor_name: format!("user{actor}"),
+        action: action.into(),
+        target: ActivityTarget::new("vms", at, target_name),
+        event_id: None,
+        outcome,
+        reason: (outcome == Outcome::Failed).then(|| "timeout".into()),
+        request_id: None,
+        client_ip: None,
+        details: serde_json::json!({ "n": at }),
+    }
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        name: name.into(),
+        email: format!("{name}@example.org"),
+        language: Language::En,
+        status: UserStatus::Active,
+        auth_backend: domain::AuthBackend::Internal,
+        password_hash: None,
+        created_at: Timestamp(1),
+    }
+}
+
+/// The activity commits with its change, and a change that fails leaves none.
+async fn change_and_activity_commit_together(db: Database) {
+    let services = services(db.ports(None), TestClock::new());
+    let ports = services.ports().clone();
+    services.update_setting(&admin(), "contact.mail", "help@example.org").await.unwrap();
+    let waiting = ports.outbox.oldest(10).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    let recorded = &waiting[0].1;
+    assert_eq!((recorded.action.as_str(), recorded.target.id.as_str()), ("settings.update", "contact.mail"));
+    assert_eq!(recorded.actor_id, Some(1));
+    assert_eq!(recorded.request_id.as_deref(), Some("req-1"));
+    assert_eq!(recorded.client_ip.as_deref(), Some("10.1.2.3"));
+    assert_eq!(recorded.details["to"], "help@example.org");
+
+    // A creating write fills in the new row's id.
+    let made = services.system_activity(ActorKind::System, "user.create", ActivityTarget::created("users", "kim"));
+    let id = ports.users.insert(new_user("kim"), Some(&made)).await.unwrap();
+    let waiting = ports.outbox.oldest(10).await.unwrap();
+    assert_eq!(waiting[1].1.target.id, id.to_string());
+
+    // The same username again: the insert fails, its activity is rolled back with it.
+    let again = services.system_activity(ActorKind::System, "user.create", ActivityTarget::created("users", "kim"));
+    assert!(matches!(ports.users.insert(new_user("kim"), Some(&again)).await, Err(StoreError::Duplicate(_))));
+    assert_eq!(ports.outbox.backlog().await.unwrap().waiting, 2);
+}
+on_both_dialects!(change_and_activity_commit_together);
+
+/// Forwarding moves everything in order, once, and a repeated store is ignored.
+async fn forwarding_is_ordered_and_exactly_once(db: Database) {
+    let services = services(db.ports(None), TestClock::new());
+    let ports = services.ports().clone();
+    let batch: Vec<Activity> =
+        (0..1200).map(|i| activity(1_000 + i, 2, "vm.start", &format!("vm-{i}"), Outcome::Ok)).collect();
+    for a in &batch {
+        ports.outbox.append(a).await.unwrap();
+    }
+    assert_eq!(ports.outbox.backlog().await.unwrap().oldest, Some(Timestamp(1_000)));
+    assert_eq!(services.forward_activities("test").await.unwrap(), 1200);
+    assert_eq!(ports.outbox.backlog().await.unwrap().waiting, 0);
+    assert_eq!(services.forward_activities("test").await.unwrap(), 0);
+    // A forwarder that died after storing and before emptying the outbox stores again: ignored.
+    ports.activity_log.store(&batch[..600]).await.unwrap();
+    let everything = services.list_activities(&admin(), &ActivityFilter::default(), None, Some(1000)).await.unwrap();
+    let mut seen = everything.items.len();
+    let mut next = everything.next;
+    while let Some(cursor) = next {
+        let page =
+            services.list_activities(&admin(), &ActivityFilter::default(), Some(&cursor), Some(1000)).await.unwrap();
+        seen += page.items.len();
+        next = page.next;
+    }
+    assert_eq!(seen, 1200);
+}
+on_both_dialects!(forwarding_is_ordered_and_exactly_once);
+
+/// Keyset pages, every filter, and what a non-administrator may see.
+async fn listing_filters_and_pages(db: Database) {
+    let services = services(db.ports(None), TestClock::new());
+    let ports = services.ports().clone();
+    let mut all = Vec::new();
+    for i in 0..120 {
+        let action = if i % 3 == 0 { "user.login" } else { "vm.start" };
+        let outcome = if i % 10 == 0 { Outcome::Failed } else { Outcome::Ok };
+        // Several activities share a millisecond: the id breaks the tie.
+        all.push(activity(5_000 + i / 4, 10 + i % 2, action, &format!("Lab VM {i}"), outcome));
+    }
+    ports.activity_log.store(&all).await.unwrap();
+
+    let filter = ActivityFilter::default();
+    let first = services.list_activities(&admin(), &filter, None, None).await.unwrap();
+    assert_eq!(first.items.len(), 50);
+    let second = services.list_activities(&admin(), &filter, first.next.as_deref(), None).await.unwrap();
+    let third = services.list_activities(&admin(), &filter, second.next.as_deref(), None).await.unwrap();
+    assert_eq!((second.items.len(), third.items.len(), third.next.clone()), (50, 20, None));
+    let listed: Vec<(i64, String)> =
+        first.items.iter().chain(&second.items).chain(&third.items).map(|a| (a.at.millis(), a.id.clone())).collect();
+    let mut expected: Vec<(i64, String)> = all.iter().map(|a| (a.at.millis(), a.id.clone())).collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    assert_eq!(listed, expected, "newest first, every activity once");
+
+    let count = |filter: ActivityFilter| {
+        let services = services.clone();
+        async move { services.list_activities(&admin(), &filter, None, Some(1000)).await.unwrap().items.len() }
+    };
+    assert_eq!(count(ActivityFilter { action: Some("user".into()), ..Default::default() }).await, 40);
+    assert_eq!(count(ActivityFilter { action: Some("vm.start".into()), ..Default::default() }).await, 80);
+    assert_eq!(count(ActivityFilter { outcome: Some(Outcome::Failed), ..Default::default() }).await, 12);
+    assert_eq!(count(ActivityFilter { actor_id: Some(10), ..Default::default() }).await, 60);
+    assert_eq!(
+        count(ActivityFilter { from: Some(Timestamp(5_010)), until: Some(Timestamp(5_020)), ..Default::default() })
+            .await,
+        40
+    );
+    // Words of the target's name, case-insensitive; `%` is matched literally.
+    assert_eq!(count(ActivityFilter { text: Some("lab vm 11".into()), ..Default::default() }).await, 11);
+    assert_eq!(count(ActivityFilter { text: Some("%".into()), ..Default::default() }).await, 0);
+
+    // Someone without read permission on activities sees only their own.
+    let own = services.list_activities(&student(11), &filter, None, Some(1000)).await.unwrap();
+    assert_eq!(own.items.len(), 60);
+    assert!(own.items.iter().all(|a| a.actor_id == Some(11)));
+    assert!(services.list_activities(&student(99), &filter, None, None).await.unwrap().items.is_empty());
+}
+on_both_dialects!(listing_filters_and_pages);
