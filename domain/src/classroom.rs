@@ -895,7 +895,7 @@ mod tests {
     }
 
     fn actor(id: i64, grants: Vec<Grant>) -> Actor {
-        Actor { user_id: id, username: format!("u{id}"), role_keys: vec![], grants }
+        Actor { user_id: id, username: format!("u{id}"), role_keys: vec![], grants, origin: Default::default() }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! unit-tested without a database.
 
 pub mod access;
-pub mod classroom;
 pub mod activity;
+pub mod classroom;
 pub mod cluster;
 pub mod error;
 pub mod page;

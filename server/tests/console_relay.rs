@@ -101,8 +101,20 @@ async fn relays_xvnc_to_the_owner_only_and_closes_when_the_vm_stops() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    let student = app.system.services.login("student", PASSWORD, &domain::activity::Origin::client("127.0.0.1")).await.unwrap().token;
-    let instructor = app.system.services.login("instructor", PASSWORD, &domain::activity::Origin::client("127.0.0.1")).await.unwrap().token;
+    let student = app
+        .system
+        .services
+        .login("student", PASSWORD, &domain::activity::Origin::client("127.0.0.1"))
+        .await
+        .unwrap()
+        .token;
+    let instructor = app
+        .system
+        .services
+        .login("instructor", PASSWORD, &domain::activity::Origin::client("127.0.0.1"))
+        .await
+        .unwrap()
+        .token;
 
     // Refusals happen before the upgrade: an HTTP status, no socket, no byte.
     assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "web01", None)).await), 401);

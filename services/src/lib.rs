@@ -3,8 +3,8 @@
 //! `domain::validate`, and talks to the outside only through the [`ports`].
 
 pub mod accounts;
-pub mod classroom;
 pub mod activities;
+pub mod classroom;
 pub mod clock;
 pub mod cluster;
 pub mod console;

@@ -44,16 +44,19 @@ fn event(short: &str, environment_id: i64) -> EventFields {
 async fn user(db: &Database, username: &str) -> i64 {
     db.ports(None)
         .users
-        .insert(NewUser {
-            username: username.into(),
-            name: format!("Name of {username}"),
-            email: format!("{username}@example.org"),
-            language: Language::En,
-            status: UserStatus::Active,
-            auth_backend: AuthBackend::Internal,
-            password_hash: None,
-            created_at: Timestamp(1),
-        })
+        .insert(
+            NewUser {
+                username: username.into(),
+                name: format!("Name of {username}"),
+                email: format!("{username}@example.org"),
+                language: Language::En,
+                status: UserStatus::Active,
+                auth_backend: AuthBackend::Internal,
+                password_hash: None,
+                created_at: Timestamp(1),
+            },
+            None,
+        )
         .await
         .unwrap()
 }

@@ -1,7 +1,7 @@
 //! One module per page (or group of pages about one thing).
 
-pub mod classroom;
 pub mod activities;
+pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
 pub mod login;
