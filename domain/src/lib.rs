@@ -6,6 +6,7 @@
 pub mod access;
 pub mod cluster;
 pub mod error;
+pub mod mail;
 pub mod page;
 pub mod policy;
 pub mod secret;

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod directory;
 pub mod identity_provider;
 pub mod jobs;
+pub mod mail;
 pub mod oidc;
 pub mod passwords;
 pub mod policies;
