@@ -41,6 +41,7 @@ pub struct Ports {
     pub queue: Arc<dyn jobs::JobQueue>,
     pub leases: Arc<dyn jobs::LeaseStore>,
     pub connection: Arc<dyn cluster::ConnectionRepo>,
+    pub mail: Arc<dyn mail::ports::MailRepo>,
 }
 
 /// The application's use cases; cheap to clone.
@@ -57,6 +58,8 @@ pub struct Services {
     directory: Option<Arc<dyn directory::Directory>>,
     /// The OpenID provider when OIDC sign-in is enabled.
     identity_provider: Option<Arc<dyn identity_provider::IdentityProvider>>,
+    /// The mail server and the site address for links in mails.
+    mail: mail::MailSetup,
 }
 
 impl Services {
@@ -70,6 +73,7 @@ impl Services {
             cluster: cluster::ClusterHandle::default(),
             directory: None,
             identity_provider: None,
+            mail: mail::MailSetup::default(),
         }
     }
 

@@ -117,6 +117,7 @@ impl Database {
                 settings: sql.clone(),
                 policies: sql.clone(),
                 tasks: sql.clone(),
+                mail: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -135,6 +136,7 @@ impl Database {
                 attempts: sql.clone(),
                 queue: Arc::new(MemoryQueue::new()),
                 leases: sql.clone(),
+                mail: sql.clone(),
                 connection: sql,
             },
         }

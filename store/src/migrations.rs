@@ -14,6 +14,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (3, "cluster_connection", include_str!("../migrations/mysql/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/mysql/0004_pending_logins.sql")),
     (5, "session_id_token", include_str!("../migrations/mysql/0005_session_id_token.sql")),
+    (10, "mail", include_str!("../migrations/mysql/0010_mail.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -21,6 +22,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "cluster_connection", include_str!("../migrations/sqlite/0003_cluster_connection.sql")),
     (4, "pending_logins", include_str!("../migrations/sqlite/0004_pending_logins.sql")),
     (5, "session_id_token", include_str!("../migrations/sqlite/0005_session_id_token.sql")),
+    (10, "mail", include_str!("../migrations/sqlite/0010_mail.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

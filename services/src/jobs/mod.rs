@@ -34,6 +34,9 @@ pub enum Job {
         #[serde(default)]
         node: Option<String>,
     },
+    /// Delivers one mail of the sent log (idempotent: a mail recorded as
+    /// sent is not sent again).
+    SendMail { mail_id: i64 },
 }
 
 impl Job {
@@ -41,6 +44,7 @@ impl Job {
         match self {
             Job::PurgeSessions => "purge_sessions",
             Job::Ping { .. } => "ping",
+            Job::SendMail { .. } => "send_mail",
         }
     }
 
@@ -50,12 +54,14 @@ impl Job {
             Job::PurgeSessions => "Remove expired sessions".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
+            Job::SendMail { mail_id } => format!("Send email #{mail_id}"),
         }
     }
 
     pub fn queue(&self) -> Queue {
         match self {
             Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
+            Job::SendMail { .. } => Queue::Mails,
         }
     }
 
@@ -64,13 +70,14 @@ impl Job {
         match self {
             Job::PurgeSessions => &["purge"],
             Job::Ping { .. } => &["wait", "answer"],
+            Job::SendMail { .. } => &["send"],
         }
     }
 
     /// The Proxmox node the job works on, for the per-node concurrency limit.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Job::PurgeSessions => None,
+            Job::PurgeSessions | Job::SendMail { .. } => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

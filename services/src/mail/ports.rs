@@ -112,6 +112,8 @@ pub trait MailRepo: Send + Sync {
         user_id: i64,
         expires_at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// The token's user when it exists and has not expired at `now`.
+    async fn password_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
     /// Removes the token and returns its user when it exists and has not expired at `now`.
     async fn take_password_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
 }

@@ -31,7 +31,8 @@ fn environment() -> Environment<'static> {
     if let Ok(syntax) = syntax {
         env.set_syntax(syntax);
     }
-    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    // Chainable: `{event.name}` renders empty when a mail has no event.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_auto_escape_callback(|name| if name == "html" { AutoEscape::Html } else { AutoEscape::None });
     env
 }
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn unknown_placeholders_render_empty_and_syntax_errors_name_the_part() {
-        let out = render("{nothing.here}x", "", "", &json!({})).unwrap();
+        let out = render("{nothing.here}x{user.name}", "", "", &json!({"user": {}})).unwrap();
         assert_eq!(out.subject, "x");
         let error = check("ok", "<p>{% if user.name %}unclosed</p>", "").unwrap_err();
         assert_eq!(error.part, "html");

@@ -3,6 +3,7 @@
 mod attempts;
 mod cluster;
 mod leases;
+mod mail;
 mod pending_logins;
 mod policies;
 mod roles;

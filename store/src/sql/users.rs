@@ -43,7 +43,7 @@ fn grant_from_parts(object_type: &str, object_id: Option<i64>, level: &str) -> R
 /// Escapes `%`, `_` (and the escape character `!`) so user input is matched
 /// literally by LIKE. `!` rather than backslash: MariaDB treats backslash in
 /// string literals as an escape, SQLite does not.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let escaped = text.to_lowercase().replace('!', "!!").replace('%', "!%").replace('_', "!_");
     format!("%{escaped}%")
 }
