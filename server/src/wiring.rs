@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use ldap_connector::LdapDirectory;
+use services::mail::MailSetup;
+use smtp_connector::SmtpMailer;
 use ldap_connector::adapter::LdapSignIn;
 use oidc_connector::adapter::OidcSignIn;
 use proxmox_connector::PveClient;
@@ -104,6 +106,14 @@ impl System {
             provider.warm_up().await;
             services = services.with_identity_provider(provider);
         }
+        // Mail: without SMTP_HOST mails are still logged; their jobs fail saying so.
+        let mut mail = MailSetup { mailer: None, site_url: config.public_url.clone(), description: String::new() };
+        if let Some(smtp) = &config.smtp {
+            let mailer = SmtpMailer::new(smtp).map_err(|e| StartError::Input(e.to_string()))?;
+            mail.mailer = Some(Arc::new(mailer));
+            mail.description = format!("{}:{} ({:?})", smtp.host, smtp.port, smtp.security);
+        }
+        services = services.with_mail(mail);
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
         }

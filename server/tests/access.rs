@@ -31,6 +31,10 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
         "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
         "cluster_templates" => USER_READERS,
+        "list_mail_templates" | "get_mail_template" | "save_mail_template" | "delete_mail_template"
+        | "send_template_test" | "mail_server" | "send_test_mail" | "list_sent_mails" | "get_sent_mail"
+        | "resend_mail" => ADMIN,
+        "request_password_reset" | "set_password_with_token" => [true; 4],
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -96,6 +100,22 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             ("description", String::new()),
             ("content", "Be kind.".into()),
         ],
+        "get_mail_template" | "delete_mail_template" | "send_template_test" | "get_sent_mail" | "resend_mail" => {
+            vec![("id", "999999".into())]
+        }
+        "save_mail_template" => vec![
+            ("name", format!("Template by {caller}")),
+            ("slug", String::new()),
+            ("language", "en".into()),
+            ("subject", "Hi {user.name}".into()),
+            ("html", "<p>Hi</p>".into()),
+            ("text", "Hi".into()),
+            ("reply_to", String::new()),
+        ],
+        "request_password_reset" => vec![("username", "nobody".into())],
+        "set_password_with_token" => {
+            vec![("token", "unknown".into()), ("password", "x".into()), ("confirm_password", "x".into())]
+        }
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

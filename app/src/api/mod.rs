@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod cluster;
+pub mod mail;
 pub mod policies;
 pub mod profile;
 pub mod roles;
@@ -24,4 +25,6 @@ pub mod flash {
     pub const SIGNED_OUT: &str = "signed_out";
     pub const ACCEPTED: &str = "accepted";
     pub const QUEUED: &str = "queued";
+    pub const TEST_MAIL_SENT: &str = "test_mail_sent";
+    pub const RESET_SENT: &str = "reset_sent";
 }

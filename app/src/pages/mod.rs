@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod dashboard;
 pub mod login;
+pub mod mail;
 pub mod not_found;
 pub mod policies;
 pub mod profile;
