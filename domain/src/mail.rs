@@ -66,9 +66,16 @@ impl MailAction {
             | MailAction::EventDecommissionStarted
             | MailAction::EventStarting
             | MailAction::VmsReady
-            | MailAction::EventEndingSoon => {
-                &["user.name", "user.username", "user.email", "site.url", "event.name", "event.start", "event.end", "event.url"]
-            }
+            | MailAction::EventEndingSoon => &[
+                "user.name",
+                "user.username",
+                "user.email",
+                "site.url",
+                "event.name",
+                "event.start",
+                "event.end",
+                "event.url",
+            ],
         }
     }
 }

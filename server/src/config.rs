@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
-use smtp_connector::{Security, SmtpConfig};
 use oidc_connector::{OidcConfig, OidcConfigError, vars as oidc};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
 use services::secrets::SecretKey;
+use smtp_connector::{Security, SmtpConfig};
 
 /// One documented environment variable (`openvle --help` prints them all).
 pub struct EnvVar {
@@ -257,15 +257,27 @@ pub const VARIABLES: &[EnvVar] = &[
         help: "Role of single sign-on users no OIDC_ROLE_RULES rule matches.",
     },
     // --- E-mail (issue 8); the original's names are not published: SMTP_* ---
-    EnvVar { name: "SMTP_HOST", default: "", help: "Mail server; unset: mails are logged and fail with \"no mail server configured\"." },
+    EnvVar {
+        name: "SMTP_HOST",
+        default: "",
+        help: "Mail server; unset: mails are logged and fail with \"no mail server configured\".",
+    },
     EnvVar { name: "SMTP_PORT", default: "465", help: "Mail server port (465 implicit TLS, 587 STARTTLS, 25 plain)." },
-    EnvVar { name: "SMTP_SECURITY", default: "tls", help: "tls (implicit TLS, as the original), starttls, or plain (local relays only)." },
+    EnvVar {
+        name: "SMTP_SECURITY",
+        default: "tls",
+        help: "tls (implicit TLS, as the original), starttls, or plain (local relays only).",
+    },
     EnvVar { name: "SMTP_USER", default: "", help: "SMTP AUTH user; unset: no authentication." },
     EnvVar { name: "SMTP_PASSWORD", default: "", help: "Password of SMTP_USER." },
     EnvVar { name: "SMTP_FROM", default: "OpenVLE <noreply@localhost>", help: "Sender: an address or Name <address>." },
     EnvVar { name: "SMTP_REPLY_TO", default: "", help: "Reply-To when a template sets none." },
     EnvVar { name: "SMTP_CA_FILE", default: "", help: "PEM file of the CA that signed the mail server certificate." },
-    EnvVar { name: "SMTP_SKIP_VERIFY", default: "False", help: "Do not check the mail server certificate (test setups only; warned)." },
+    EnvVar {
+        name: "SMTP_SKIP_VERIFY",
+        default: "False",
+        help: "Do not check the mail server certificate (test setups only; warned).",
+    },
     EnvVar { name: "SMTP_TIMEOUT_SECS", default: "30", help: "Connect and command timeout in seconds." },
     EnvVar {
         name: "TRUST_PROXY_HEADERS",

@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use ldap_connector::LdapDirectory;
-use services::mail::MailSetup;
-use smtp_connector::SmtpMailer;
 use ldap_connector::adapter::LdapSignIn;
 use oidc_connector::adapter::OidcSignIn;
 use proxmox_connector::PveClient;
@@ -13,7 +11,9 @@ use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config}
 use services::Services;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
+use services::mail::MailSetup;
 use services::role_rules::RoleRules;
+use smtp_connector::SmtpMailer;
 use store::{Database, RedisStore};
 
 use crate::config::{Config, DatabaseConfig};

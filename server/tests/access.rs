@@ -31,8 +31,15 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_tasks" | "get_task" | "retry_task" | "cancel_task" | "start_worker_check" => ADMIN,
         "connection_settings" | "save_connection" | "test_connection" | "cluster_nodes" => ADMIN,
         "cluster_templates" => USER_READERS,
-        "list_mail_templates" | "get_mail_template" | "save_mail_template" | "delete_mail_template"
-        | "send_template_test" | "mail_server" | "send_test_mail" | "list_sent_mails" | "get_sent_mail"
+        "list_mail_templates"
+        | "get_mail_template"
+        | "save_mail_template"
+        | "delete_mail_template"
+        | "send_template_test"
+        | "mail_server"
+        | "send_test_mail"
+        | "list_sent_mails"
+        | "get_sent_mail"
         | "resend_mail" => ADMIN,
         "request_password_reset" | "set_password_with_token" => [true; 4],
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),

@@ -17,13 +17,13 @@ use domain::time::Timestamp;
 use domain::{Actor, AuthBackend, Grant, Language, UserStatus};
 use serde_json::json;
 use services::Services;
+use services::StoreError;
 use services::clock::SystemClock;
 use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
 use services::mail::ports::{NewSentMail, SentMailFilter, TemplateInput};
 use services::mail::{MailSetup, TemplateForm};
 use services::ports::NewUser;
-use services::StoreError;
 use smtp_connector::SmtpMailer;
 use smtp_connector::testing::SmtpServer;
 use store::Database;
@@ -57,9 +57,13 @@ async fn add_user(services: &Services, username: &str, email: &str, language: La
 }
 
 fn services(db: &Database, server: Option<&SmtpServer>) -> Services {
-    let mailer = server.map(|s| Arc::new(SmtpMailer::new(&s.config()).unwrap()) as Arc<dyn services::mail::ports::Mailer>);
-    Services::new(db.ports(None), Arc::new(SystemClock), "mail-test-secret-0123456789abcdef0123")
-        .with_mail(MailSetup { mailer, site_url: "https://vle.test".into(), description: String::new() })
+    let mailer =
+        server.map(|s| Arc::new(SmtpMailer::new(&s.config()).unwrap()) as Arc<dyn services::mail::ports::Mailer>);
+    Services::new(db.ports(None), Arc::new(SystemClock), "mail-test-secret-0123456789abcdef0123").with_mail(MailSetup {
+        mailer,
+        site_url: "https://vle.test".into(),
+        description: String::new(),
+    })
 }
 
 fn services_without_server(db: &Database) -> Services {
@@ -83,7 +87,12 @@ fn start_worker(services: &Services) -> (watch::Sender<bool>, tokio::task::JoinH
     (stop, tokio::spawn(worker.run(stopped)))
 }
 
-async fn wait_status(services: &Services, mail: i64, status: MailStatus, within: Duration) -> domain::mail::SentMailView {
+async fn wait_status(
+    services: &Services,
+    mail: i64,
+    status: MailStatus,
+    within: Duration,
+) -> domain::mail::SentMailView {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let row = services.ports().mail.sent(mail).await.unwrap().unwrap();
@@ -198,7 +207,10 @@ async fn mails_survive_a_server_outage_and_arrive_exactly_once(db: Database) {
 
     server.restart();
     for id in [first, second] {
-        assert_eq!(wait_status(&services, id, MailStatus::Sent, Duration::from_secs(20)).await.status, MailStatus::Sent);
+        assert_eq!(
+            wait_status(&services, id, MailStatus::Sent, Duration::from_secs(20)).await.status,
+            MailStatus::Sent
+        );
     }
     // Give a duplicate time to show up, then count.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -249,7 +261,10 @@ async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let stuck = unconfigured.notify(MailAction::VmsReady, me, json!({}), None).await.unwrap().unwrap();
     assert!(unconfigured.deliver_mail(stuck, false).await.is_err());
     let before = services.ports().mail.sent(stuck).await.unwrap().unwrap();
-    assert_eq!((before.status, before.answer.as_str()), (MailStatus::Failed, "no mail server configured (SMTP_HOST is empty)"));
+    assert_eq!(
+        (before.status, before.answer.as_str()),
+        (MailStatus::Failed, "no mail server configured (SMTP_HOST is empty)")
+    );
     services.resend_mail(&actor, stuck).await.unwrap();
     let after = wait_status(&services, stuck, MailStatus::Sent, Duration::from_secs(10)).await;
     assert_ne!(after.task_id, before.task_id, "resend runs a new job");

@@ -331,7 +331,8 @@ fn SentTable(mails: Vec<SentMailView>) -> impl IntoView {
 pub fn SentMailPage() -> impl IntoView {
     let id = route_id();
     let resend = ServerAction::<ResendMail>::new();
-    let mail = Resource::new(move || (id.get(), resend.version().get()), |(id, _)| get_sent_mail(id.unwrap_or_default()));
+    let mail =
+        Resource::new(move || (id.get(), resend.version().get()), |(id, _)| get_sent_mail(id.unwrap_or_default()));
     view! {
         <WithShell>
         <MailTabs/>

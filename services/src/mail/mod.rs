@@ -56,11 +56,13 @@ fn template_input(form: &TemplateForm) -> Result<TemplateInput, AppError> {
         "" => None,
         slug => Some(MailAction::from_slug(slug).ok_or_else(|| AppError::invalid("slug", Problem::Unknown))?.slug()),
     };
-    let language = Language::from_code(form.language.trim()).ok_or_else(|| AppError::invalid("language", Problem::Unknown))?;
+    let language =
+        Language::from_code(form.language.trim()).ok_or_else(|| AppError::invalid("language", Problem::Unknown))?;
     let subject = validate::line("subject", &form.subject, 500)?;
     let reply_to = match form.reply_to.trim() {
         "" => String::new(),
-        value => validate::email(value).map_err(|_| AppError::invalid("reply_to", Problem::Format { expected: "email".into() }))?,
+        value => validate::email(value)
+            .map_err(|_| AppError::invalid("reply_to", Problem::Format { expected: "email".into() }))?,
     };
     render::check(&subject, &form.html, &form.text)
         .map_err(|e| AppError::invalid(e.part, Problem::Format { expected: e.message }))?;
@@ -226,7 +228,9 @@ impl Services {
                 // Recorded before the job is acknowledged; if this write fails the
                 // step is retried and the check above sees no "sent": the one
                 // case of a second copy, logged loudly.
-                if let Err(e) = self.ports.mail.set_sent_status(mail_id, MailStatus::Sent, &answer, self.clock.now()).await {
+                if let Err(e) =
+                    self.ports.mail.set_sent_status(mail_id, MailStatus::Sent, &answer, self.clock.now()).await
+                {
                     tracing::error!(mail = mail_id, error = %e, "mail sent but not recorded; a retry will send it again");
                     return Err(store(e));
                 }
@@ -238,7 +242,11 @@ impl Services {
                 Err(StepError::retryable(answer))
             }
             Err(SendError::Permanent(answer)) => {
-                self.ports.mail.set_sent_status(mail_id, MailStatus::Failed, &answer, self.clock.now()).await.map_err(store)?;
+                self.ports
+                    .mail
+                    .set_sent_status(mail_id, MailStatus::Failed, &answer, self.clock.now())
+                    .await
+                    .map_err(store)?;
                 Err(StepError::permanent(answer))
             }
         }
@@ -256,7 +264,12 @@ impl Services {
 
     /// Creates (`id` = `None`) or updates a template; edits apply to mails
     /// queued afterwards (queued mails keep what they were rendered with).
-    pub async fn save_mail_template(&self, actor: &Actor, id: Option<i64>, form: TemplateForm) -> Result<i64, AppError> {
+    pub async fn save_mail_template(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        form: TemplateForm,
+    ) -> Result<i64, AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let input = template_input(&form)?;
         let now = self.clock.now();

@@ -239,7 +239,13 @@ impl MailRepo for SqlStore {
         Ok(())
     }
 
-    async fn set_sent_status(&self, id: i64, status: MailStatus, answer: &str, now: Timestamp) -> Result<(), StoreError> {
+    async fn set_sent_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        answer: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE sent_mails SET status = ?, answer = ?, updated_at = ? WHERE id = ?")
             .bind(status.key())
             .bind(answer.to_string())
@@ -251,7 +257,12 @@ impl MailRepo for SqlStore {
         Ok(())
     }
 
-    async fn insert_password_token(&self, token_hash: &str, user_id: i64, expires_at: Timestamp) -> Result<(), StoreError> {
+    async fn insert_password_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
             .bind(token_hash.to_string())
             .bind(user_id)
