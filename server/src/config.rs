@@ -789,6 +789,20 @@ mod tests {
     }
 
     #[test]
+    fn smtp_defaults_to_implicit_tls_on_465_and_names_bad_values() {
+        assert!(config(&[SECRET]).unwrap().smtp.is_none());
+        let smtp = config(&[SECRET, ("SMTP_HOST", "mail.example.org")]).unwrap().smtp.unwrap();
+        assert_eq!((smtp.port, smtp.security, smtp.skip_verify), (465, Security::Tls, false));
+        assert_eq!(smtp.timeout, std::time::Duration::from_secs(30));
+        let starttls = config(&[SECRET, ("SMTP_HOST", "m"), ("SMTP_PORT", "587"), ("SMTP_SECURITY", "STARTTLS")]);
+        assert_eq!(starttls.unwrap().smtp.unwrap().security, Security::StartTls);
+        for (var, value) in [("SMTP_SECURITY", "ssl3"), ("SMTP_PORT", "70000"), ("SMTP_SKIP_VERIFY", "maybe")] {
+            let error = config(&[SECRET, ("SMTP_HOST", "m"), (var, value)]).err().unwrap();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+    }
+
+    #[test]
     fn ldap_settings_and_role_rules() {
         let c = config(&[
             SECRET,
@@ -847,6 +861,7 @@ mod tests {
                     "OIDC_CA_FILE" if alternative => Some("/etc/passwd".to_string()),
                     "LDAP_USER_DN_TEMPLATE" if alternative => Some("uid={username},dc=h".to_string()),
                     "LDAP_GROUP_BASE" if alternative => Some("dc=h".to_string()),
+                    "SMTP_HOST" => Some("mail.example.org".to_string()),
                     _ => None,
                 }
             };

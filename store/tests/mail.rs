@@ -240,6 +240,23 @@ async fn mails_survive_a_server_outage_and_arrive_exactly_once(db: Database) {
 }
 on_both_dialects!(mails_survive_a_server_outage_and_arrive_exactly_once);
 
+async fn a_server_down_for_good_fails_the_mail_after_the_last_retry(db: Database) {
+    let mut server = SmtpServer::start();
+    let services = services(&db, Some(&server)).with_worker_max_retry(1);
+    let ada = add_user(&services, "ada", "ada@school.test", Language::En).await;
+    server.stop();
+    let (stop, worker) = start_worker(&services);
+    let mail = services.notify(MailAction::VmsReady, ada, json!({}), None).await.unwrap().unwrap();
+    let failed = wait_status(&services, mail, MailStatus::Failed, Duration::from_secs(15)).await;
+    assert_eq!(failed.status, MailStatus::Failed);
+    assert!(failed.answer.contains("Connection refused"), "{}", failed.answer);
+    let task = services.ports().tasks.get(failed.task_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!((task.status, task.attempts), (TaskStatus::Failed, 2));
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+}
+on_both_dialects!(a_server_down_for_good_fails_the_mail_after_the_last_retry);
+
 async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let server = SmtpServer::start();
     let services = services(&db, Some(&server));
