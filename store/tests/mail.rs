@@ -103,6 +103,17 @@ async fn wait_status(
     }
 }
 
+async fn wait_task(services: &Services, id: i64, status: TaskStatus) -> services::jobs::TaskRecord {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let task = services.ports().tasks.get(id).await.unwrap().unwrap();
+        if task.status == status || tokio::time::Instant::now() > deadline {
+            return task;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn templates_are_seeded_and_bound_once_per_language(db: Database) {
     let repo = db.ports(None).mail;
     let all = repo.templates().await.unwrap();
@@ -147,6 +158,7 @@ async fn the_sent_log_filters_and_records_answers(db: Database) {
         template_id: Some(7),
         template_name: "T".into(),
         message_id: "abc".into(),
+        idempotency_key: None,
         created_at: Timestamp(5),
     };
     let a = repo.insert_sent(&new("ada@school.test", "Welcome 100%")).await.unwrap();
@@ -193,8 +205,8 @@ async fn mails_survive_a_server_outage_and_arrive_exactly_once(db: Database) {
     let (stop, worker) = start_worker(&services);
 
     let context = json!({"event": {"name": "Lab <1>", "url": "https://vle.test/events/3"}});
-    let first = services.notify(MailAction::EventDeployed, ada, context.clone(), Some(3)).await.unwrap().unwrap();
-    let second = services.notify(MailAction::EventDeployed, bea, context, Some(3)).await.unwrap().unwrap();
+    let first = services.notify(MailAction::EventDeployed, ada, context.clone(), Some(3), None).await.unwrap().unwrap();
+    let second = services.notify(MailAction::EventDeployed, bea, context, Some(3), None).await.unwrap().unwrap();
 
     // While the server is down the mails wait, with the network error as answer.
     let waiting = wait_status(&services, first, MailStatus::Queued, Duration::from_secs(5)).await;
@@ -229,11 +241,19 @@ async fn mails_survive_a_server_outage_and_arrive_exactly_once(db: Database) {
     assert_eq!(to_bea.subject, "Lab <1> ist bereit");
     assert!(to_bea.text.starts_with("Hallo bea Example,"));
 
+    // The caller's step running again (same key) makes no second mail.
+    let key = Some("events_post_deployment_success:event-3:ada");
+    let once = services.notify(MailAction::EventDeployed, ada, json!({}), Some(3), key).await.unwrap();
+    let twice = services.notify(MailAction::EventDeployed, ada, json!({}), Some(3), key).await.unwrap();
+    assert_eq!(once, twice);
+    wait_status(&services, once.unwrap(), MailStatus::Sent, Duration::from_secs(10)).await;
+
     // Running the job again (a re-delivered message) sends nothing more.
     let sent = services.ports().mail.sent(first).await.unwrap().unwrap();
     assert!(sent.answer.starts_with("250"), "{}", sent.answer);
     services.deliver_mail(first, false).await.unwrap();
-    assert_eq!(server.messages().len(), 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.messages().len(), 3);
 
     stop.send(true).unwrap();
     worker.await.unwrap();
@@ -246,11 +266,11 @@ async fn a_server_down_for_good_fails_the_mail_after_the_last_retry(db: Database
     let ada = add_user(&services, "ada", "ada@school.test", Language::En).await;
     server.stop();
     let (stop, worker) = start_worker(&services);
-    let mail = services.notify(MailAction::VmsReady, ada, json!({}), None).await.unwrap().unwrap();
+    let mail = services.notify(MailAction::VmsReady, ada, json!({}), None, None).await.unwrap().unwrap();
     let failed = wait_status(&services, mail, MailStatus::Failed, Duration::from_secs(15)).await;
     assert_eq!(failed.status, MailStatus::Failed);
     assert!(failed.answer.contains("Connection refused"), "{}", failed.answer);
-    let task = services.ports().tasks.get(failed.task_id.unwrap()).await.unwrap().unwrap();
+    let task = wait_task(&services, failed.task_id.unwrap(), TaskStatus::Failed).await;
     assert_eq!((task.status, task.attempts), (TaskStatus::Failed, 2));
     stop.send(true).unwrap();
     worker.await.unwrap();
@@ -265,17 +285,18 @@ async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let (stop, worker) = start_worker(&services);
     let actor = admin(me);
 
-    let mail = services.notify(MailAction::VmsReady, gone, json!({}), None).await.unwrap().unwrap();
+    let mail = services.notify(MailAction::VmsReady, gone, json!({}), None, None).await.unwrap().unwrap();
     let failed = wait_status(&services, mail, MailStatus::Failed, Duration::from_secs(10)).await;
     assert_eq!(failed.answer, "550 5.1.1 <gone@reject.test>: Recipient address rejected: User unknown");
-    let task = services.ports().tasks.get(failed.task_id.unwrap()).await.unwrap().unwrap();
+    // The row is written by the step, the task's status by the worker right after.
+    let task = wait_task(&services, failed.task_id.unwrap(), TaskStatus::Failed).await;
     assert_eq!(task.status, TaskStatus::Failed);
     assert_eq!(task.last_error.as_deref(), Some(failed.answer.as_str()));
 
     // A mail that failed because no server was configured is sent once the
     // server is there: resend queues the same rendered mail in a new job.
     let unconfigured = services_without_server(&db);
-    let stuck = unconfigured.notify(MailAction::VmsReady, me, json!({}), None).await.unwrap().unwrap();
+    let stuck = unconfigured.notify(MailAction::VmsReady, me, json!({}), None, None).await.unwrap().unwrap();
     assert!(unconfigured.deliver_mail(stuck, false).await.is_err());
     let before = services.ports().mail.sent(stuck).await.unwrap().unwrap();
     assert_eq!(
@@ -294,7 +315,7 @@ async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let de = services.ports().mail.template_for("events_ending_soon", Language::De).await.unwrap().unwrap();
     services.delete_mail_template(&actor, bound.id).await.unwrap();
     services.delete_mail_template(&actor, de.id).await.unwrap();
-    assert_eq!(services.notify(MailAction::EventEndingSoon, me, json!({}), None).await.unwrap(), None);
+    assert_eq!(services.notify(MailAction::EventEndingSoon, me, json!({}), None, None).await.unwrap(), None);
 
     // "Send test" from a template goes to the actor, with sample values.
     let template = services.ports().mail.template_for("events_starting", Language::En).await.unwrap().unwrap();

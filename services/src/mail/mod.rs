@@ -117,13 +117,23 @@ impl Services {
     ///
     /// For other use cases to call after they have checked their own actor
     /// (it checks nothing itself); `event_id` links the job to the event.
+    /// `key`: calls with the same key make one mail, so a job step that calls
+    /// `notify` and runs again after a crash sends nothing twice (e.g.
+    /// `"events_post_deployment_success:event-7:user-42"`); the second call
+    /// returns the first mail's id.
     pub async fn notify(
         &self,
         action: MailAction,
         recipient: i64,
         context: Value,
         event_id: Option<i64>,
+        key: Option<&str>,
     ) -> Result<Option<i64>, AppError> {
+        if let Some(key) = key
+            && let Some(existing) = self.ports.mail.sent_by_key(key).await?
+        {
+            return Ok(Some(existing));
+        }
         let user = self.ports.users.by_id(recipient).await?.ok_or(AppError::NotFound)?;
         if user.email.is_empty() {
             return Ok(None);
@@ -143,7 +153,7 @@ impl Services {
         if let (Some(target), Value::Object(extra)) = (full.as_object_mut(), context) {
             target.extend(extra);
         }
-        let id = self.queue_mail(&user, &template, &full, None, event_id).await?;
+        let id = self.queue_mail(&user, &template, &full, None, event_id, key).await?;
         Ok(Some(id))
     }
 
@@ -155,11 +165,12 @@ impl Services {
         context: &Value,
         by: Option<&Actor>,
         event_id: Option<i64>,
+        key: Option<&str>,
     ) -> Result<i64, AppError> {
         let rendered = render::render(&template.subject, &template.html, &template.text, context)
             .map_err(|e| AppError::invalid(e.part, Problem::Format { expected: e.message }))?;
         let token = hex::encode(rand::random::<[u8; 8]>());
-        let id = self
+        let inserted = self
             .ports
             .mail
             .insert_sent(&NewSentMail {
@@ -174,9 +185,18 @@ impl Services {
                 template_name: template.name.clone(),
                 // Filled in below once the id is known: `<mail-ID.RANDOM@openvle>`.
                 message_id: token,
+                idempotency_key: key.map(str::to_string),
                 created_at: self.clock.now(),
             })
-            .await?;
+            .await;
+        let id = match (inserted, key) {
+            (Ok(id), _) => id,
+            // A concurrent call with the same key won: that one is the mail.
+            (Err(crate::StoreError::Duplicate(_)), Some(key)) => {
+                return self.ports.mail.sent_by_key(key).await?.ok_or(AppError::NotFound);
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
         self.enqueue_delivery(id, by, event_id, format!("mail:{id}")).await?;
         Ok(id)
     }
@@ -309,7 +329,7 @@ impl Services {
             return Err(AppError::invalid("email", Problem::Required));
         }
         let context = sample_context(template.slug.as_deref(), &me, &self.mail.site_url);
-        self.queue_mail(&me, &template, &context, Some(actor), None).await
+        self.queue_mail(&me, &template, &context, Some(actor), None, None).await
     }
 
     /// Sends a short message to the actor right away (not through the
@@ -379,7 +399,7 @@ impl Services {
     /// has no password yet. Called by `create_user`.
     pub(crate) async fn invite(&self, user: i64) -> Result<Option<i64>, AppError> {
         let (link, expires) = self.password_link(user).await?;
-        self.notify(MailAction::AccountInvitation, user, json!({"link": link, "expires": expires}), None).await
+        self.notify(MailAction::AccountInvitation, user, json!({"link": link, "expires": expires}), None, None).await
     }
 
     /// "Forgot password": mails a reset link when `username` names an active
@@ -395,7 +415,7 @@ impl Services {
             return Ok(());
         }
         let (link, expires) = self.password_link(user.id).await?;
-        self.notify(MailAction::PasswordReset, user.id, json!({"link": link, "expires": expires}), None).await?;
+        self.notify(MailAction::PasswordReset, user.id, json!({"link": link, "expires": expires}), None, None).await?;
         Ok(())
     }
 

@@ -67,6 +67,8 @@ pub struct NewSentMail {
     pub template_id: Option<i64>,
     pub template_name: String,
     pub message_id: String,
+    /// A second insert with the same key fails with `Duplicate("idempotency_key")`.
+    pub idempotency_key: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -93,6 +95,8 @@ pub trait MailRepo: Send + Sync {
 
     /// Records a mail as queued.
     async fn insert_sent(&self, mail: &NewSentMail) -> Result<i64, StoreError>;
+    /// The mail inserted with this idempotency key.
+    async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError>;
     async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError>;
     async fn list_sent(&self, filter: &SentMailFilter, page: PageRequest) -> Result<Page<SentMailView>, StoreError>;
     async fn set_sent_task(&self, id: i64, task_id: i64) -> Result<(), StoreError>;

@@ -29,8 +29,11 @@ CREATE TABLE sent_mails (
     answer TEXT NOT NULL,
     task_id BIGINT NULL,
     message_id VARCHAR(200) NOT NULL,
+    -- Set by callers of notify(): the same key never makes a second mail.
+    idempotency_key VARCHAR(200) NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
+    UNIQUE KEY idempotency_key (idempotency_key),
     KEY sent_mails_created (created_at),
     KEY sent_mails_status (status, created_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

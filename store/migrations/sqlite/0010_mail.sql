@@ -29,6 +29,8 @@ CREATE TABLE sent_mails (
     answer TEXT NOT NULL,
     task_id BIGINT NULL,
     message_id TEXT NOT NULL,
+    -- Set by callers of notify(): the same key never makes a second mail.
+    idempotency_key TEXT NULL UNIQUE,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

@@ -145,8 +145,8 @@ impl MailRepo for SqlStore {
     async fn insert_sent(&self, m: &NewSentMail) -> Result<i64, StoreError> {
         sqlx::query_scalar(
             "INSERT INTO sent_mails (recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
-             text_body, template_id, template_name, status, answer, task_id, message_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', NULL, ?, ?, ?) RETURNING id",
+             text_body, template_id, template_name, status, answer, task_id, message_id, idempotency_key, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', NULL, ?, ?, ?, ?) RETURNING id",
         )
         .bind(m.recipient_user_id)
         .bind(m.recipient_name.clone())
@@ -158,11 +158,20 @@ impl MailRepo for SqlStore {
         .bind(m.template_id)
         .bind(m.template_name.clone())
         .bind(m.message_id.clone())
+        .bind(m.idempotency_key.clone())
         .bind(m.created_at.millis())
         .bind(m.created_at.millis())
         .fetch_one(&self.pool)
         .await
         .map_err(store_error)
+    }
+
+    async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT id FROM sent_mails WHERE idempotency_key = ?")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
     }
 
     async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError> {
