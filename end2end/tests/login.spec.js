@@ -3,14 +3,14 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 
 // What the main navigation shows each demo role (app/src/components/layout.rs).
 const NAV = {
-  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'], hidden: [] },
+  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'], hidden: [] },
   instructor: {
     visible: ['Dashboard', 'Users', 'Templates in the cluster'],
-    hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
+    hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
   },
   student: {
     visible: ['Dashboard'],
-    hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster', 'Templates in the cluster'],
+    hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster', 'Templates in the cluster'],
   },
 };
 
