@@ -150,6 +150,14 @@ async fn forgot_password_mails_a_link_without_revealing_accounts() {
         app.client().call("login", &[("username", "student"), ("password", "Reset-Horse-91")]).await.status,
         200
     );
+
+    // The anonymous form cannot flood a mailbox: three mails an hour at most.
+    for _ in 0..5 {
+        anonymous.form("request_password_reset", &[("username", "student")], "/forgot-password").await;
+    }
+    server.wait_for(4, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(server.messages().len(), 3, "the first request and two more");
 }
 
 #[tokio::test]

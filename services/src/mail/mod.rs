@@ -22,6 +22,9 @@ use crate::ports::UserRecord;
 use crate::{Services, authorize, passwords};
 use ports::{Mailer, NewSentMail, OutgoingMail, SendError, SentMailFilter, TemplateInput};
 
+/// Password-reset mails one account gets per hour at most.
+pub const RESET_MAILS_PER_HOUR: u32 = 3;
+
 /// How long an invitation or password-reset link works.
 pub const PASSWORD_LINK_HOURS: i64 = 72;
 
@@ -412,6 +415,13 @@ impl Services {
             || !matches!(user.status, UserStatus::Active | UserStatus::EmailPending)
             || user.email.is_empty()
         {
+            return Ok(());
+        }
+        // At most a few mails per account and hour: the form is anonymous and
+        // must not become a way to flood someone's mailbox.
+        let sent = self.ports.attempts.add(&format!("password-reset:{}", user.id), 3600, self.clock.now()).await?;
+        if sent > RESET_MAILS_PER_HOUR {
+            tracing::warn!(user = user.id, "password reset requested too often; no mail sent");
             return Ok(());
         }
         let (link, expires) = self.password_link(user.id).await?;
