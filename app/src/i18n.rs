@@ -303,6 +303,7 @@ messages! {
     MailServerUnset => "Not configured (SMTP_HOST): mails are logged and fail.", "Nicht konfiguriert (SMTP_HOST): Mails werden protokolliert und schlagen fehl.";
     SendTestMail => "Send test mail to me", "Testmail an mich senden";
     SentMails => "Sent e-mails", "Gesendete E-Mails";
+    SentWithTemplate => "E-mails sent with it", "Damit gesendete E-Mails";
     NoSentMails => "No e-mails yet.", "Noch keine E-Mails.";
     Recipient => "Recipient", "Empfänger";
     Template => "Template", "Vorlage";

@@ -21,6 +21,7 @@ test('an admin edits a template, sees the preview and sends tests', async ({ pag
 
   const row = page.locator('tr', { hasText: 'events_vms_ready' }).filter({ hasText: 'English' });
   await row.getByRole('link').click();
+  const templateUrl = page.url();
   await expect(page.locator('[data-preview="subject"]')).toHaveText('Your machines for Sample event are ready');
   await page.locator('#field-subject').fill('Ready: {event.name} for {user.name}');
   await page.getByRole('button', { name: 'Save' }).click();
@@ -39,6 +40,12 @@ test('an admin edits a template, sees the preview and sends tests', async ({ pag
   await page.locator('#status').selectOption('sent');
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(/status=sent/);
+
+  // The template's own mails, from its page.
+  await page.goto(templateUrl);
+  await page.getByRole('link', { name: 'E-mails sent with it' }).click();
+  await expect(page).toHaveURL(/\/admin\/mail\/sent\?template=\d+$/);
+  await expect(page.locator('tr[data-mail]')).toHaveCount(1);
 });
 
 test('forgot password answers the same for any username', async ({ page }) => {

@@ -194,6 +194,7 @@ pub fn MailTemplatePage() -> impl IntoView {
                         view! {
                             <Title text=m.name.clone()/>
                             <PageHeader title=m.name.clone()>
+                                <a class=SECONDARY_BUTTON_CLASS href=format!("/admin/mail/sent?template={id}")>{t(Msg::SentWithTemplate)}</a>
                                 <ActionForm action=test>
                                     <input type="hidden" name="id" value=id/>
                                     <button type="submit" class=SECONDARY_BUTTON_CLASS>{t(Msg::SendTest)}</button>
