@@ -423,6 +423,40 @@ messages! {
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
     ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
+    // --- E-mail (issue 8) ---
+    Mail => "E-mail", "E-Mail";
+    MailTemplates => "E-mail templates", "E-Mail-Vorlagen";
+    NewMailTemplate => "New template", "Neue Vorlage";
+    MailAction => "Sent for", "Gesendet bei";
+    MailNoAction => "No action (unused)", "Keiner Aktion (unbenutzt)";
+    Subject => "Subject", "Betreff";
+    HtmlBody => "HTML body", "HTML-Text";
+    TextBody => "Plain-text body", "Reiner Text";
+    ReplyTo => "Reply-to", "Antwort an";
+    Placeholders => "Placeholders: {user.name}, {user.username}, {user.email}, {site.url}, {event.name}, {event.start}, {event.end}, {event.url}, {link}, {expires}, {error}; blocks such as {% if event.end %}…{% endif %}. Values are escaped in HTML.", "Platzhalter: {user.name}, {user.username}, {user.email}, {site.url}, {event.name}, {event.start}, {event.end}, {event.url}, {link}, {expires}, {error}; Blöcke wie {% if event.end %}…{% endif %}. Werte werden im HTML maskiert.";
+    Preview => "Preview with sample values", "Vorschau mit Beispielwerten";
+    SendTest => "Send test to me", "Test an mich senden";
+    NoMailTemplates => "No templates: no mail is sent.", "Keine Vorlagen: es werden keine Mails gesendet.";
+    MailServer => "Mail server", "Mailserver";
+    MailServerUnset => "Not configured (SMTP_HOST): mails are logged and fail.", "Nicht konfiguriert (SMTP_HOST): Mails werden protokolliert und schlagen fehl.";
+    SendTestMail => "Send test mail to me", "Testmail an mich senden";
+    SentMails => "Sent e-mails", "Gesendete E-Mails";
+    SentWithTemplate => "E-mails sent with it", "Damit gesendete E-Mails";
+    NoSentMails => "No e-mails yet.", "Noch keine E-Mails.";
+    Recipient => "Recipient", "Empfänger";
+    ServerAnswer => "Server's answer", "Antwort des Servers";
+    Resend => "Resend", "Erneut senden";
+    MailQueued => "queued", "eingereiht";
+    MailSent => "sent", "gesendet";
+    MailFailed => "failed", "fehlgeschlagen";
+    ConfirmDelete => "Really delete?", "Wirklich löschen?";
+    ForgotPassword => "Forgot password?", "Passwort vergessen?";
+    SendResetLink => "Send reset link", "Link senden";
+    SetOwnPassword => "Set your password", "Passwort festlegen";
+    FlashTestMailSent => "Test mail sent: the server accepted it.", "Testmail gesendet: der Server hat sie angenommen.";
+    FlashResetSent => "If the account exists and has an e-mail address, a link is on its way.", "Wenn das Konto existiert und eine E-Mail-Adresse hat, ist ein Link unterwegs.";
+    ErrMailNotFailed => "Only failed e-mails can be sent again.", "Nur fehlgeschlagene E-Mails können erneut gesendet werden.";
+    ErrTokenUnknown => "This link is invalid, used or expired. Ask for a new one with \"Forgot password?\".", "Dieser Link ist ungültig, benutzt oder abgelaufen. Fordern Sie mit \"Passwort vergessen?\" einen neuen an.";
 }
 
 /// The label of a form field, for error messages ("E-mail is already in use").
@@ -464,6 +498,11 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "usernames" => Msg::Usernames,
         "group_id" => Msg::Group,
         "csv" => Msg::RosterCsv,
+        "subject" => Msg::Subject,
+        "html" => Msg::HtmlBody,
+        "text" => Msg::TextBody,
+        "reply_to" => Msg::ReplyTo,
+        "slug" => Msg::MailAction,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()
@@ -505,6 +544,9 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::NotSignedIn => Msg::ErrNotSignedIn.text(lang).into(),
         AppError::Forbidden => Msg::ErrForbidden.text(lang).into(),
         AppError::NotFound => Msg::ErrNotFound.text(lang).into(),
+        AppError::Invalid { field, problem: Problem::Unknown } if field == "token" => {
+            Msg::ErrTokenUnknown.text(lang).into()
+        }
         AppError::Invalid { field, problem } => {
             format!("{} {}.", field_label(field, lang), problem_text(problem, lang))
         }
@@ -545,6 +587,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "roster_has_errors" => Msg::ErrRosterHasErrors,
             "event_status_move" => Msg::ErrEventStatusMove,
             "event_not_deployed" => Msg::ErrEventNotDeployed,
+            "mail_not_failed" => Msg::ErrMailNotFailed,
             _ => Msg::ErrConflict,
         }
         .text(lang)
@@ -623,9 +666,21 @@ pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
         "accepted" => Msg::FlashAccepted,
         "queued" => Msg::FlashQueued,
         "imported" => Msg::FlashImported,
+        "test_mail_sent" => Msg::FlashTestMailSent,
+        "reset_sent" => Msg::FlashResetSent,
         _ => return None,
     };
     Some(msg.text(lang))
+}
+
+pub fn mail_status_text(status: domain::mail::MailStatus, lang: Language) -> &'static str {
+    use domain::mail::MailStatus;
+    match status {
+        MailStatus::Queued => Msg::MailQueued,
+        MailStatus::Sent => Msg::MailSent,
+        MailStatus::Failed => Msg::MailFailed,
+    }
+    .text(lang)
 }
 
 pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'static str {

@@ -49,6 +49,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/set-password") view=pages::mail::SetPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=pages::mail::ForgotPasswordPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedInLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::dashboard::Dashboard ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=pages::profile::ProfilePage ssr=SsrMode::Async/>
@@ -86,6 +88,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/vms") view=pages::classroom::VmsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms/:id") view=pages::classroom::VmPage ssr=SsrMode::Async/>
                     <Route path=path!("/activities") view=pages::activities::ActivitiesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail/templates") view=pages::mail::MailTemplatesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail/templates/new") view=pages::mail::NewMailTemplatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail/templates/:id") view=pages::mail::MailTemplatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail/sent") view=pages::mail::SentMailsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/mail/sent/:id") view=pages::mail::SentMailPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

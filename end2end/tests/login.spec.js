@@ -5,16 +5,16 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 const NAV = {
   admin: {
     visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups',
-      'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
+      'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
     hidden: [],
   },
   instructor: {
     visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups', 'Users', 'Templates in the cluster'],
-    hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
+    hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
   },
   student: {
     visible: ['Dashboard', 'Events', 'VMs'],
-    hidden: ['Environments', 'Templates', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster',
+    hidden: ['Environments', 'Templates', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster',
       'Templates in the cluster'],
   },
 };

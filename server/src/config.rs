@@ -10,6 +10,7 @@ use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
 use oidc_connector::{OidcConfig, OidcConfigError, vars as oidc};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
 use services::secrets::SecretKey;
+use smtp_connector::{Security, SmtpConfig};
 
 /// One documented environment variable (`openvle --help` prints them all).
 pub struct EnvVar {
@@ -259,6 +260,29 @@ pub const VARIABLES: &[EnvVar] = &[
         default: "participant",
         help: "Role of single sign-on users no OIDC_ROLE_RULES rule matches.",
     },
+    // --- E-mail (issue 8); the original's names are not published: SMTP_* ---
+    EnvVar {
+        name: "SMTP_HOST",
+        default: "",
+        help: "Mail server; unset: mails are logged and fail with \"no mail server configured\".",
+    },
+    EnvVar { name: "SMTP_PORT", default: "465", help: "Mail server port (465 implicit TLS, 587 STARTTLS, 25 plain)." },
+    EnvVar {
+        name: "SMTP_SECURITY",
+        default: "tls",
+        help: "tls (implicit TLS, as the original), starttls, or plain (local relays only).",
+    },
+    EnvVar { name: "SMTP_USER", default: "", help: "SMTP AUTH user; unset: no authentication." },
+    EnvVar { name: "SMTP_PASSWORD", default: "", help: "Password of SMTP_USER." },
+    EnvVar { name: "SMTP_FROM", default: "OpenVLE <noreply@localhost>", help: "Sender: an address or Name <address>." },
+    EnvVar { name: "SMTP_REPLY_TO", default: "", help: "Reply-To when a template sets none." },
+    EnvVar { name: "SMTP_CA_FILE", default: "", help: "PEM file of the CA that signed the mail server certificate." },
+    EnvVar {
+        name: "SMTP_SKIP_VERIFY",
+        default: "False",
+        help: "Do not check the mail server certificate (test setups only; warned).",
+    },
+    EnvVar { name: "SMTP_TIMEOUT_SECS", default: "30", help: "Connect and command timeout in seconds." },
     EnvVar {
         name: "TRUST_PROXY_HEADERS",
         default: "False",
@@ -406,6 +430,8 @@ pub struct Config {
     pub ldap: Option<LdapSettings>,
     /// Single sign-on, when `OIDC_ENABLED`.
     pub oidc: Option<OidcSettings>,
+    /// The mail server, when `SMTP_HOST` is set.
+    pub smtp: Option<SmtpConfig>,
     pub jobs: JobsConfig,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
@@ -430,6 +456,7 @@ impl std::fmt::Debug for Config {
             .field("proxmox", &self.proxmox.as_ref().map(|p| p.base_url.to_string()))
             .field("ldap", &self.ldap.as_ref().map(|l| l.config.url.to_string()))
             .field("oidc", &self.oidc.as_ref().map(|o| o.config.issuer.clone()))
+            .field("smtp", &self.smtp.as_ref().map(|m| format!("{}:{}", m.host, m.port)))
             .finish_non_exhaustive()
     }
 }
@@ -603,6 +630,26 @@ impl Config {
             })
             .transpose()?;
 
+        let smtp = match get("SMTP_HOST") {
+            None => None,
+            Some(host) => {
+                let security = Security::parse(&or("SMTP_SECURITY", "tls"))
+                    .ok_or_else(|| problem("SMTP_SECURITY", "expected tls, starttls or plain"))?;
+                Some(SmtpConfig {
+                    host: host.trim().to_string(),
+                    port: parse_number("SMTP_PORT", &or("SMTP_PORT", "465"), "a port number")?,
+                    security,
+                    username: or("SMTP_USER", ""),
+                    password: or("SMTP_PASSWORD", ""),
+                    from: or("SMTP_FROM", "OpenVLE <noreply@localhost>"),
+                    reply_to: or("SMTP_REPLY_TO", ""),
+                    ca_file: get("SMTP_CA_FILE").map(|f| PathBuf::from(f.trim())),
+                    skip_verify: parse_bool("SMTP_SKIP_VERIFY", &or("SMTP_SKIP_VERIFY", "False"))?,
+                    timeout: std::time::Duration::from_secs(positive("SMTP_TIMEOUT_SECS", "30")?),
+                })
+            }
+        };
+
         let log_format = match or("LOG_FORMAT", "text").trim().to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -624,6 +671,7 @@ impl Config {
             proxmox,
             ldap,
             oidc,
+            smtp,
             jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
@@ -775,6 +823,20 @@ mod tests {
     }
 
     #[test]
+    fn smtp_defaults_to_implicit_tls_on_465_and_names_bad_values() {
+        assert!(config(&[SECRET]).unwrap().smtp.is_none());
+        let smtp = config(&[SECRET, ("SMTP_HOST", "mail.example.org")]).unwrap().smtp.unwrap();
+        assert_eq!((smtp.port, smtp.security, smtp.skip_verify), (465, Security::Tls, false));
+        assert_eq!(smtp.timeout, std::time::Duration::from_secs(30));
+        let starttls = config(&[SECRET, ("SMTP_HOST", "m"), ("SMTP_PORT", "587"), ("SMTP_SECURITY", "STARTTLS")]);
+        assert_eq!(starttls.unwrap().smtp.unwrap().security, Security::StartTls);
+        for (var, value) in [("SMTP_SECURITY", "ssl3"), ("SMTP_PORT", "70000"), ("SMTP_SKIP_VERIFY", "maybe")] {
+            let error = config(&[SECRET, ("SMTP_HOST", "m"), (var, value)]).err().unwrap();
+            assert!(error.to_string().contains(var), "{error}");
+        }
+    }
+
+    #[test]
     fn ldap_settings_and_role_rules() {
         let c = config(&[
             SECRET,
@@ -833,6 +895,7 @@ mod tests {
                     "OIDC_CA_FILE" if alternative => Some("/etc/passwd".to_string()),
                     "LDAP_USER_DN_TEMPLATE" if alternative => Some("uid={username},dc=h".to_string()),
                     "LDAP_GROUP_BASE" if alternative => Some("dc=h".to_string()),
+                    "SMTP_HOST" => Some("mail.example.org".to_string()),
                     _ => None,
                 }
             };

@@ -11,7 +11,9 @@ use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config}
 use services::Services;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
+use services::mail::MailSetup;
 use services::role_rules::RoleRules;
+use smtp_connector::SmtpMailer;
 use store::mongo::{MongoActivityLog, MongoSettings};
 use store::{Database, RedisStore};
 
@@ -114,6 +116,14 @@ impl System {
             provider.warm_up().await;
             services = services.with_identity_provider(provider);
         }
+        // Mail: without SMTP_HOST mails are still logged; their jobs fail saying so.
+        let mut mail = MailSetup { mailer: None, site_url: config.public_url.clone(), description: String::new() };
+        if let Some(smtp) = &config.smtp {
+            let mailer = SmtpMailer::new(smtp).map_err(|e| StartError::Input(e.to_string()))?;
+            mail.mailer = Some(Arc::new(mailer));
+            mail.description = format!("{}:{} ({:?})", smtp.host, smtp.port, smtp.security);
+        }
+        services = services.with_mail(mail);
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
         }

@@ -56,6 +56,17 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
         | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
+        "list_mail_templates"
+        | "get_mail_template"
+        | "save_mail_template"
+        | "delete_mail_template"
+        | "send_template_test"
+        | "mail_server"
+        | "send_test_mail"
+        | "list_sent_mails"
+        | "get_sent_mail"
+        | "resend_mail" => ADMIN,
+        "request_password_reset" | "set_password_with_token" => [true; 4],
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -167,6 +178,22 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         "create_group" => vec![("name", format!("Group by {caller}"))],
         "add_group_member" => vec![("id", "999999".into()), ("username", "student".into())],
         "remove_group_member" => vec![("id", "999999".into()), ("user_id", student_id.to_string())],
+        "get_mail_template" | "delete_mail_template" | "send_template_test" | "get_sent_mail" | "resend_mail" => {
+            vec![("id", "999999".into())]
+        }
+        "save_mail_template" => vec![
+            ("name", format!("Template by {caller}")),
+            ("slug", String::new()),
+            ("language", "en".into()),
+            ("subject", "Hi {user.name}".into()),
+            ("html", "<p>Hi</p>".into()),
+            ("text", "Hi".into()),
+            ("reply_to", String::new()),
+        ],
+        "request_password_reset" => vec![("username", "nobody".into())],
+        "set_password_with_token" => {
+            vec![("token", "unknown".into()), ("password", "x".into()), ("confirm_password", "x".into())]
+        }
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

@@ -153,6 +153,13 @@ impl Services {
         // Creators get access to what they create (an instructor to the participants they add).
         let creator_grant = domain::Grant::object(ObjectType::User, id, AccessLevel::ReadEdit);
         self.ports.users.add_object_grant(actor.user_id, &creator_grant, None).await?;
+        if status == UserStatus::EmailPending {
+            // The account exists either way; a mail that cannot be queued is
+            // logged and can be sent again with a new link (password reset).
+            if let Err(e) = self.invite(id).await {
+                tracing::warn!(user = id, error = %e, "invitation mail not queued");
+            }
+        }
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let roles = self.ports.users.roles_of(id).await?;
         Ok(view(user, roles))

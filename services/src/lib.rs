@@ -11,6 +11,7 @@ pub mod console;
 pub mod directory;
 pub mod identity_provider;
 pub mod jobs;
+pub mod mail;
 pub mod oidc;
 pub mod passwords;
 pub mod policies;
@@ -55,6 +56,7 @@ pub struct Ports {
     pub outbox: Arc<dyn activities::ActivityOutbox>,
     /// Where activities are kept: MongoDB when configured, else SQL.
     pub activity_log: Arc<dyn activities::ActivityLog>,
+    pub mail: Arc<dyn mail::ports::MailRepo>,
 }
 
 /// The application's use cases; cheap to clone.
@@ -73,6 +75,8 @@ pub struct Services {
     identity_provider: Option<Arc<dyn identity_provider::IdentityProvider>>,
     /// Where provisioning reports go, and its pacing (see [`provisioning`]).
     provisioning: Option<provisioning::ProvisioningSetup>,
+    /// The mail server and the site address for links in mails.
+    mail: mail::MailSetup,
 }
 
 impl Services {
@@ -87,6 +91,7 @@ impl Services {
             directory: None,
             identity_provider: None,
             provisioning: None,
+            mail: mail::MailSetup::default(),
         }
     }
 

@@ -125,6 +125,7 @@ impl Database {
                 vms: sql.clone(),
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
+                mail: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -150,6 +151,7 @@ impl Database {
                 vms: sql.clone(),
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
+                mail: sql.clone(),
                 connection: sql,
             },
         }

@@ -18,6 +18,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (7, "templates_environments", include_str!("../migrations/mysql/0007_templates_environments.sql")),
     (8, "events", include_str!("../migrations/mysql/0008_events.sql")),
     (9, "vms", include_str!("../migrations/mysql/0009_vms.sql")),
+    (10, "mail", include_str!("../migrations/mysql/0010_mail.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -29,6 +30,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (7, "templates_environments", include_str!("../migrations/sqlite/0007_templates_environments.sql")),
     (8, "events", include_str!("../migrations/sqlite/0008_events.sql")),
     (9, "vms", include_str!("../migrations/sqlite/0009_vms.sql")),
+    (10, "mail", include_str!("../migrations/sqlite/0010_mail.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

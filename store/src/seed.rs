@@ -33,6 +33,7 @@ pub async fn defaults(db: &Database) -> Result<(), sqlx::Error> {
             Err(e) => return Err(e),
         }
     }
+    mail_templates(db).await?;
     for role in DEFAULT_ROLES {
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM roles WHERE role_key = ?").bind(role.key).fetch_optional(pool).await?;
@@ -61,6 +62,38 @@ pub async fn defaults(db: &Database) -> Result<(), sqlx::Error> {
                 .await?;
         }
         tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The default mail templates, only into an empty table: templates an admin
+/// deleted or unbound stay that way ("no template, no mail").
+async fn mail_templates(db: &Database) -> Result<(), sqlx::Error> {
+    let pool = db.pool();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_templates").fetch_one(pool).await?;
+    if count > 0 {
+        return Ok(());
+    }
+    let now = crate::now_millis();
+    for d in services::mail::defaults::DEFAULTS {
+        let inserted = sqlx::query(
+            "INSERT INTO mail_templates (name, slug, language, subject, html_body, text_body, reply_to, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, '', ?)",
+        )
+        .bind(d.name)
+        .bind(d.action.slug())
+        .bind(d.language.code())
+        .bind(d.subject)
+        .bind(d.html())
+        .bind(d.text)
+        .bind(now)
+        .execute(pool)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_duplicate(&e) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

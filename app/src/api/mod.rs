@@ -6,6 +6,7 @@ pub mod activities;
 pub mod auth;
 pub mod classroom;
 pub mod cluster;
+pub mod mail;
 pub mod policies;
 pub mod profile;
 pub mod roles;
@@ -27,4 +28,6 @@ pub mod flash {
     pub const ACCEPTED: &str = "accepted";
     pub const QUEUED: &str = "queued";
     pub const IMPORTED: &str = "imported";
+    pub const TEST_MAIL_SENT: &str = "test_mail_sent";
+    pub const RESET_SENT: &str = "reset_sent";
 }

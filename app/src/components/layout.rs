@@ -118,6 +118,7 @@ fn Header(info: ShellInfo) -> impl IntoView {
     }
     if may_read(ObjectType::Setting) {
         entries.push(("/admin/settings", Msg::Settings));
+        entries.push(("/admin/mail/templates", Msg::Mail));
     }
     // Nodes and the pool's templates; template readers see the templates there.
     if may_read(ObjectType::Node) {

@@ -93,6 +93,7 @@ fn LoginForm(
                     </div>
                     <Submit label=Msg::SignIn.text(lang) pending=pending class="w-full justify-center inline-flex items-center rounded bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700 focus:outline-none focus:ring-2 focus:ring-indigo-300 disabled:opacity-50"/>
                 </ActionForm>
+                <p class="mt-4 text-center text-sm"><a class="text-indigo-700 underline" href="/forgot-password">{Msg::ForgotPassword.text(lang)}</a></p>
             </div>
         </main>
     }

@@ -61,6 +61,9 @@ pub enum Job {
         #[serde(default)]
         reset: Option<Box<ResetTarget>>,
     },
+    /// Delivers one mail of the sent log (idempotent: a mail recorded as
+    /// sent is not sent again).
+    SendMail { mail_id: i64 },
 }
 
 impl Job {
@@ -74,6 +77,7 @@ impl Job {
             Job::DecommissionVms { .. } => "decommission_vms",
             Job::ReconcileVms { .. } => "reconcile_vms",
             Job::VmAction { .. } => "vm_action",
+            Job::SendMail { .. } => "send_mail",
         }
     }
 
@@ -89,6 +93,7 @@ impl Job {
             Job::DecommissionVms { owner, .. } => format!("Remove the VMs of {owner}"),
             Job::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
             Job::VmAction { vmid, action, .. } => format!("VM {vmid}: {}", action.key()),
+            Job::SendMail { mail_id } => format!("Send email #{mail_id}"),
         }
     }
 
@@ -98,6 +103,7 @@ impl Job {
             Job::DeployVms { .. } => Queue::PveVmClone,
             Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } | Job::SyncTemplates => Queue::PvePeriodic,
+            Job::SendMail { .. } => Queue::Mails,
         }
     }
 
@@ -111,6 +117,7 @@ impl Job {
             Job::DecommissionVms { .. } => &["decommission"],
             Job::ReconcileVms { .. } => &["reconcile"],
             Job::VmAction { .. } => &["act"],
+            Job::SendMail { .. } => &["send"],
         }
     }
 
@@ -124,7 +131,8 @@ impl Job {
             | Job::DeployVms { .. }
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }
-            | Job::VmAction { .. } => None,
+            | Job::VmAction { .. }
+            | Job::SendMail { .. } => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

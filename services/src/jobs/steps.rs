@@ -60,6 +60,9 @@ impl StepRunner for ProductSteps {
                 tracing::info!(task = task.id, attempt = task.attempts, "worker check answered");
                 Ok(())
             }
+            (Job::SendMail { mail_id }, "send") => {
+                self.services.deliver_mail(*mail_id, task.attempts >= task.max_attempts).await
+            }
             (
                 Job::DeployVms { .. } | Job::DecommissionVms { .. } | Job::ReconcileVms { .. } | Job::VmAction { .. },
                 _,

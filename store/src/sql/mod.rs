@@ -5,6 +5,7 @@ mod attempts;
 mod classroom;
 mod cluster;
 mod leases;
+mod mail;
 mod pending_logins;
 mod policies;
 mod roles;

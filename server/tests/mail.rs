@@ -1,0 +1,203 @@
+//! E-mail through the product's HTTP server, delivered by the job worker
+//! to a real SMTP server (aiosmtpd, implicit TLS, its own CA): an admin
+//! creates an account without a password and the person gets an invitation
+//! in their language whose single-use link sets the password; "forgot
+//! password"; "send test mail to me" with the server's exact answer; the
+//! admin pages render.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Backend, PASSWORD, TestApp};
+use services::jobs::ProductSteps;
+use services::jobs::worker::{Worker, WorkerConfig};
+use smtp_connector::testing::{Received, SmtpServer};
+use tokio::sync::watch;
+
+async fn app_with_mail(server: &SmtpServer) -> TestApp {
+    let port = server.port.to_string();
+    let ca = server.ca_file().display().to_string();
+    TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("SMTP_HOST", "localhost"),
+            ("SMTP_PORT", &port),
+            ("SMTP_CA_FILE", &ca),
+            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
+            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
+        ],
+    )
+    .await
+}
+
+fn start_worker(app: &TestApp) -> watch::Sender<bool> {
+    let services = app.system.services.clone();
+    let mut config = WorkerConfig::new("mail-http-test".into());
+    config.retry_scale = 0.01;
+    let ports = services.ports();
+    let worker = Worker::new(
+        ports.tasks.clone(),
+        ports.queue.clone(),
+        Arc::new(ProductSteps::new(services.clone())),
+        services.clock(),
+        config,
+    );
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(worker.run(stopped));
+    stop
+}
+
+/// The token of the one set-password link in the plain-text body.
+fn token_of(mail: &Received) -> String {
+    let start = mail.text.find("https://vle.example.org/set-password?token=").expect("a set-password link");
+    let link = mail.text[start..].split_whitespace().next().unwrap_or_default();
+    let token = link.rsplit("token=").next().unwrap_or_default().to_string();
+    assert!(
+        mail.html.replace("&#x2f;", "/").replace("&#x3d;", "=").contains(link),
+        "the HTML body has the same link: {}",
+        mail.html
+    );
+    token
+}
+
+#[tokio::test]
+async fn an_invitation_in_the_persons_language_sets_the_password_once() {
+    let server = SmtpServer::start();
+    let app = app_with_mail(&server).await;
+    let _worker = start_worker(&app);
+    let admin = app.signed_in("admin").await;
+
+    let created = admin
+        .call(
+            "create_user",
+            &[
+                ("username", "berta"),
+                ("name", "Berta Beispiel"),
+                ("email", "berta@schule.test"),
+                ("language", "de"),
+                ("password", ""),
+                ("roles[]", "participant"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let mails = server.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(mails.len(), 1);
+    let invitation = &mails[0];
+    assert_eq!(invitation.rcpt_tos, ["berta@schule.test"]);
+    assert_eq!(invitation.subject, "Ihr OpenVLE-Konto");
+    assert!(invitation.text.starts_with("Hallo Berta Beispiel,"), "{}", invitation.text);
+    assert!(invitation.text.contains("Benutzernamen berta"));
+    let token = token_of(invitation);
+
+    // The page the link opens, then the form posted without JavaScript.
+    let anonymous = app.client();
+    let page = anonymous.get(&format!("/set-password?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("value=\"{token}\"")), "the form carries the token");
+    let new_password = "Another-Horse-77";
+    let set = anonymous
+        .form(
+            "set_password_with_token",
+            &[("token", &token), ("password", new_password), ("confirm_password", new_password)],
+            "/set-password",
+        )
+        .await;
+    assert_eq!(set.status, 302, "{}", set.body);
+    assert_eq!(set.location.as_deref(), Some("/login?ok=password_changed"));
+    let login = app.client().call("login", &[("username", "berta"), ("password", new_password)]).await;
+    assert_eq!(login.status, 200, "the invited account is active: {}", login.body);
+
+    let again = anonymous
+        .call("set_password_with_token", &[("token", &token), ("password", PASSWORD), ("confirm_password", PASSWORD)])
+        .await;
+    assert_eq!(again.error().as_deref(), Some("invalid"), "a link works once: {}", again.body);
+}
+
+#[tokio::test]
+async fn forgot_password_mails_a_link_without_revealing_accounts() {
+    let server = SmtpServer::start();
+    let app = app_with_mail(&server).await;
+    let _worker = start_worker(&app);
+    let anonymous = app.client();
+
+    let unknown = anonymous.form("request_password_reset", &[("username", "nobody")], "/forgot-password").await;
+    let known = anonymous.form("request_password_reset", &[("username", "student")], "/forgot-password").await;
+    assert_eq!(unknown.location, known.location, "same answer either way");
+    assert_eq!(known.location.as_deref(), Some("/login?ok=reset_sent"));
+
+    let mails = server.wait_for(1, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.messages().len(), 1, "only the existing account gets a mail");
+    assert_eq!(mails[0].rcpt_tos, ["student@example.org"]);
+    assert_eq!(mails[0].subject, "Reset your OpenVLE password");
+    let token = token_of(&mails[0]);
+    let weak = anonymous
+        .call("set_password_with_token", &[("token", &token), ("password", "short"), ("confirm_password", "short")])
+        .await;
+    assert_eq!(weak.error().as_deref(), Some("invalid"));
+    // A refused password does not use up the link.
+    let ok = anonymous
+        .call(
+            "set_password_with_token",
+            &[("token", &token), ("password", "Reset-Horse-91"), ("confirm_password", "Reset-Horse-91")],
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        app.client().call("login", &[("username", "student"), ("password", "Reset-Horse-91")]).await.status,
+        200
+    );
+
+    // The anonymous form cannot flood a mailbox: three mails an hour at most.
+    for _ in 0..5 {
+        anonymous.form("request_password_reset", &[("username", "student")], "/forgot-password").await;
+    }
+    server.wait_for(4, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(server.messages().len(), 3, "the first request and two more");
+}
+
+#[tokio::test]
+async fn test_mail_to_me_shows_the_servers_answer_and_the_pages_render() {
+    let server = SmtpServer::start();
+    let app = app_with_mail(&server).await;
+    let admin = app.signed_in("admin").await;
+
+    let sent = admin.call("send_test_mail", &[]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.body.contains("250"), "{}", sent.body);
+    assert_eq!(server.messages()[0].rcpt_tos, ["admin@example.org"]);
+
+    let updated = admin
+        .call("update_own_profile", &[("name", "Test admin"), ("email", "admin@reject.test"), ("language", "en")])
+        .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    let refused = admin.form("send_test_mail", &[], "/admin/mail/templates").await;
+    assert_eq!(refused.status, 302);
+    let back = refused.location.unwrap_or_default();
+    // Back to the form's page, the error in the URL (as without JavaScript).
+    let page = admin.get(back.trim_start_matches(&app.url(""))).await;
+    assert!(
+        page.body.contains("550 5.1.1 &lt;admin@reject.test&gt;: Recipient address rejected: User unknown"),
+        "the page shows the server's answer: {back}"
+    );
+
+    let templates = admin.get("/admin/mail/templates").await;
+    assert_eq!(templates.status, 200);
+    for slug in [
+        "events_post_deployment_success",
+        "events_post_deployment_failed",
+        "events_decommission_started",
+        "events_post_decommission_failed",
+    ] {
+        assert!(templates.body.contains(slug), "{slug} is listed");
+    }
+    assert!(templates.body.contains("localhost:"), "the mail server is shown");
+    let sent_log = admin.get("/admin/mail/sent?status=sent").await;
+    assert_eq!(sent_log.status, 200);
+    let student = app.signed_in("student").await;
+    assert!(!student.get("/admin/mail/sent").await.body.contains("data-mail="), "students see no mail");
+}

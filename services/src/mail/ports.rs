@@ -1,0 +1,123 @@
+//! What the mail use cases need from outside: a mail server (`Mailer`) and
+//! storage for templates, the sent log and set-password tokens (`MailRepo`).
+
+use async_trait::async_trait;
+use domain::Language;
+use domain::mail::{MailStatus, MailTemplateView, SentMailView};
+use domain::page::{Page, PageRequest};
+use domain::time::Timestamp;
+
+use crate::ports::StoreError;
+
+/// A rendered message, ready for the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutgoingMail {
+    /// Stable per sent-log row: a message sent again after a crash carries the
+    /// same Message-ID, so mail clients and servers can recognise the copy.
+    pub message_id: String,
+    pub to_name: String,
+    pub to_email: String,
+    /// Empty: the server's default (`SMTP_REPLY_TO`), if any.
+    pub reply_to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// Why the server did not take a message. Both carry the server's exact
+/// answer (or the network error) for the sent log and the settings page.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again later: connection refused, timeout, 4xx answers.
+    #[error("{0}")]
+    Temporary(String),
+    /// Will not work by retrying: 5xx answers, a bad address, TLS refused.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message; `Ok` carries the server's answer to the message data.
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError>;
+}
+
+/// A template as stored, before it is shown or rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateInput {
+    pub name: String,
+    /// The action it is bound to; `None` = not used by any action.
+    pub slug: Option<String>,
+    pub language: Language,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub reply_to: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewSentMail {
+    pub recipient_user_id: Option<i64>,
+    pub recipient_name: String,
+    pub recipient_email: String,
+    pub reply_to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    pub template_id: Option<i64>,
+    pub template_name: String,
+    pub message_id: String,
+    /// A second insert with the same key fails with `Duplicate("idempotency_key")`.
+    pub idempotency_key: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SentMailFilter {
+    pub status: Option<MailStatus>,
+    /// Substring of the recipient's address.
+    pub recipient: Option<String>,
+    /// Substring of the subject.
+    pub subject: Option<String>,
+    pub template_id: Option<i64>,
+}
+
+#[async_trait]
+pub trait MailRepo: Send + Sync {
+    async fn templates(&self) -> Result<Vec<MailTemplateView>, StoreError>;
+    async fn template(&self, id: i64) -> Result<Option<MailTemplateView>, StoreError>;
+    /// The template bound to `slug` in `language`.
+    async fn template_for(&self, slug: &str, language: Language) -> Result<Option<MailTemplateView>, StoreError>;
+    /// `Duplicate("slug")` when another template is bound to the slug in that language.
+    async fn insert_template(&self, input: &TemplateInput, now: Timestamp) -> Result<i64, StoreError>;
+    async fn update_template(&self, id: i64, input: &TemplateInput, now: Timestamp) -> Result<(), StoreError>;
+    async fn delete_template(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Records a mail as queued.
+    async fn insert_sent(&self, mail: &NewSentMail) -> Result<i64, StoreError>;
+    /// The mail inserted with this idempotency key.
+    async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError>;
+    async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError>;
+    async fn list_sent(&self, filter: &SentMailFilter, page: PageRequest) -> Result<Page<SentMailView>, StoreError>;
+    async fn set_sent_task(&self, id: i64, task_id: i64) -> Result<(), StoreError>;
+    /// Sets status and the server's answer.
+    async fn set_sent_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        answer: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a single-use token (only its hash) for setting a password.
+    async fn insert_password_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The token's user when it exists and has not expired at `now`.
+    async fn password_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
+    /// Removes the token and returns its user when it exists and has not expired at `now`.
+    async fn take_password_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
+}

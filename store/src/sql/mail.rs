@@ -1,0 +1,312 @@
+use async_trait::async_trait;
+use domain::Language;
+use domain::mail::{MailStatus, MailTemplateView, SentMailView};
+use domain::page::{Page, PageRequest};
+use domain::time::Timestamp;
+use services::StoreError;
+use services::mail::ports::{MailRepo, NewSentMail, SentMailFilter, TemplateInput};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::like_pattern;
+use super::{SqlStore, corrupt, store_error};
+
+const TEMPLATE_COLUMNS: &str = "id, name, slug, language, subject, html_body, text_body, reply_to, updated_at";
+const SENT_COLUMNS: &str = "id, recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
+    text_body, template_id, template_name, status, answer, task_id, message_id, created_at, updated_at";
+
+fn template_from_row(row: &AnyRow) -> Result<MailTemplateView, StoreError> {
+    let language: String = row.try_get("language").map_err(store_error)?;
+    Ok(MailTemplateView {
+        id: row.try_get("id").map_err(store_error)?,
+        name: row.try_get("name").map_err(store_error)?,
+        slug: row.try_get("slug").map_err(store_error)?,
+        language: Language::from_code(&language).ok_or_else(|| corrupt("language", &language))?,
+        subject: row.try_get("subject").map_err(store_error)?,
+        html: row.try_get("html_body").map_err(store_error)?,
+        text: row.try_get("text_body").map_err(store_error)?,
+        reply_to: row.try_get("reply_to").map_err(store_error)?,
+        updated_at: Timestamp(row.try_get("updated_at").map_err(store_error)?),
+    })
+}
+
+fn sent_from_row(row: &AnyRow) -> Result<SentMailView, StoreError> {
+    let status: String = row.try_get("status").map_err(store_error)?;
+    Ok(SentMailView {
+        id: row.try_get("id").map_err(store_error)?,
+        recipient_user_id: row.try_get("recipient_user_id").map_err(store_error)?,
+        recipient_name: row.try_get("recipient_name").map_err(store_error)?,
+        recipient_email: row.try_get("recipient_email").map_err(store_error)?,
+        reply_to: row.try_get("reply_to").map_err(store_error)?,
+        subject: row.try_get("subject").map_err(store_error)?,
+        html: row.try_get("html_body").map_err(store_error)?,
+        text: row.try_get("text_body").map_err(store_error)?,
+        template_id: row.try_get("template_id").map_err(store_error)?,
+        template_name: row.try_get("template_name").map_err(store_error)?,
+        status: MailStatus::from_key(&status).ok_or_else(|| corrupt("mail status", &status))?,
+        answer: row.try_get("answer").map_err(store_error)?,
+        task_id: row.try_get("task_id").map_err(store_error)?,
+        message_id: row.try_get("message_id").map_err(store_error)?,
+        created_at: Timestamp(row.try_get("created_at").map_err(store_error)?),
+        updated_at: Timestamp(row.try_get("updated_at").map_err(store_error)?),
+    })
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+#[async_trait]
+impl MailRepo for SqlStore {
+    async fn templates(&self) -> Result<Vec<MailTemplateView>, StoreError> {
+        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM mail_templates ORDER BY name, language");
+        sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .map(template_from_row)
+            .collect()
+    }
+
+    async fn template(&self, id: i64) -> Result<Option<MailTemplateView>, StoreError> {
+        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM mail_templates WHERE id = ?");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .as_ref()
+            .map(template_from_row)
+            .transpose()
+    }
+
+    async fn template_for(&self, slug: &str, language: Language) -> Result<Option<MailTemplateView>, StoreError> {
+        let sql = format!("SELECT {TEMPLATE_COLUMNS} FROM mail_templates WHERE slug = ? AND language = ?");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(slug.to_string())
+            .bind(language.code())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .as_ref()
+            .map(template_from_row)
+            .transpose()
+    }
+
+    async fn insert_template(&self, t: &TemplateInput, now: Timestamp) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO mail_templates (name, slug, language, subject, html_body, text_body, reply_to, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(t.name.clone())
+        .bind(t.slug.clone())
+        .bind(t.language.code())
+        .bind(t.subject.clone())
+        .bind(t.html.clone())
+        .bind(t.text.clone())
+        .bind(t.reply_to.clone())
+        .bind(now.millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn update_template(&self, id: i64, t: &TemplateInput, now: Timestamp) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE mail_templates SET name = ?, slug = ?, language = ?, subject = ?, html_body = ?, text_body = ?, \
+             reply_to = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(t.name.clone())
+        .bind(t.slug.clone())
+        .bind(t.language.code())
+        .bind(t.subject.clone())
+        .bind(t.html.clone())
+        .bind(t.text.clone())
+        .bind(t.reply_to.clone())
+        .bind(now.millis())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn delete_template(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM mail_templates WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn insert_sent(&self, m: &NewSentMail) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO sent_mails (recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
+             text_body, template_id, template_name, status, answer, task_id, message_id, idempotency_key, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', NULL, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(m.recipient_user_id)
+        .bind(m.recipient_name.clone())
+        .bind(m.recipient_email.clone())
+        .bind(m.reply_to.clone())
+        .bind(m.subject.clone())
+        .bind(m.html.clone())
+        .bind(m.text.clone())
+        .bind(m.template_id)
+        .bind(m.template_name.clone())
+        .bind(m.message_id.clone())
+        .bind(m.idempotency_key.clone())
+        .bind(m.created_at.millis())
+        .bind(m.created_at.millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)
+    }
+
+    async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT id FROM sent_mails WHERE idempotency_key = ?")
+            .bind(key.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError> {
+        let sql = format!("SELECT {SENT_COLUMNS} FROM sent_mails WHERE id = ?");
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?
+            .as_ref()
+            .map(sent_from_row)
+            .transpose()
+    }
+
+    async fn list_sent(&self, filter: &SentMailFilter, page: PageRequest) -> Result<Page<SentMailView>, StoreError> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(status) = filter.status {
+            conditions.push("status = ?");
+            binds.push(Bind::Text(status.key().to_string()));
+        }
+        if let Some(text) = filter.recipient.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            conditions.push("LOWER(recipient_email) LIKE ? ESCAPE '!'");
+            binds.push(Bind::Text(like_pattern(text)));
+        }
+        if let Some(text) = filter.subject.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            conditions.push("LOWER(subject) LIKE ? ESCAPE '!'");
+            binds.push(Bind::Text(like_pattern(text)));
+        }
+        if let Some(id) = filter.template_id {
+            conditions.push("template_id = ?");
+            binds.push(Bind::Int(id));
+        }
+        let filter_sql =
+            if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let mut count =
+            sqlx::query_scalar::<_, i64>(AssertSqlSafe(format!("SELECT COUNT(*) FROM sent_mails{filter_sql}")));
+        for b in &binds {
+            count = match b {
+                Bind::Text(t) => count.bind(t.clone()),
+                Bind::Int(i) => count.bind(*i),
+            };
+        }
+        let total = count.fetch_one(&self.pool).await.map_err(store_error)?;
+        let sql = format!("SELECT {SENT_COLUMNS} FROM sent_mails{filter_sql} ORDER BY id DESC LIMIT ? OFFSET ?");
+        let mut list = sqlx::query(AssertSqlSafe(sql));
+        for b in binds {
+            list = match b {
+                Bind::Text(t) => list.bind(t),
+                Bind::Int(i) => list.bind(i),
+            };
+        }
+        let rows = list
+            .bind(i64::from(page.per_page()))
+            .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(Page {
+            items: rows.iter().map(sent_from_row).collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+            page: page.page(),
+            per_page: page.per_page(),
+        })
+    }
+
+    async fn set_sent_task(&self, id: i64, task_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sent_mails SET task_id = ? WHERE id = ?")
+            .bind(task_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn set_sent_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        answer: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sent_mails SET status = ?, answer = ?, updated_at = ? WHERE id = ?")
+            .bind(status.key())
+            .bind(answer.to_string())
+            .bind(now.millis())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn insert_password_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO password_tokens (token_hash, user_id, expires_at) VALUES (?, ?, ?)")
+            .bind(token_hash.to_string())
+            .bind(user_id)
+            .bind(expires_at.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn password_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT user_id FROM password_tokens WHERE token_hash = ? AND expires_at > ?")
+            .bind(token_hash.to_string())
+            .bind(now.millis())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn take_password_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError> {
+        // Of two requests racing with the same token only the one whose
+        // DELETE removed the row may use it.
+        let row = sqlx::query("SELECT user_id, expires_at FROM password_tokens WHERE token_hash = ?")
+            .bind(token_hash.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let user_id: i64 = row.try_get("user_id").map_err(store_error)?;
+        let expires_at: i64 = row.try_get("expires_at").map_err(store_error)?;
+        let deleted = sqlx::query("DELETE FROM password_tokens WHERE token_hash = ?")
+            .bind(token_hash.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok((deleted.rows_affected() == 1 && expires_at > now.millis()).then_some(user_id))
+    }
+}
