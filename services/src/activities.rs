@@ -124,6 +124,21 @@ impl Services {
         Ok(self.ports.outbox.append(activity).await?)
     }
 
+    /// Records a change whose repository does not yet take the activity into its
+    /// own transaction (the classroom and mail repositories): written right after
+    /// the change commits. See ARCHITECTURE.md, "Activities".
+    pub(crate) async fn record_after(
+        &self,
+        actor: &Actor,
+        action: &str,
+        target: ActivityTarget,
+        event_id: Option<i64>,
+    ) -> Result<(), AppError> {
+        let mut activity = self.activity(actor, action, target);
+        activity.event_id = event_id;
+        self.record(&activity).await
+    }
+
     /// Who may see what: administrators everything; others their own
     /// activities and those of the events they instruct.
     fn activity_scope(&self, actor: &Actor) -> ActivityScope {

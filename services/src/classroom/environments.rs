@@ -58,6 +58,13 @@ impl Services {
         let id = self.ports.environments.insert(&name, &description, &entries, self.clock.now()).await?;
         let grant = Grant::object(ObjectType::Environment, id, AccessLevel::Full);
         self.ports.users.add_object_grant(actor.user_id, &grant, None).await?;
+        self.record_after(
+            actor,
+            "environment.create",
+            domain::activity::ActivityTarget::new("environments", id, &name),
+            None,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -66,7 +73,13 @@ impl Services {
         let (name, description, entries) = self.environment_fields(input).await?;
         self.ports.environments.by_id(id).await?.ok_or(AppError::NotFound)?;
         self.ports.environments.update(id, &name, &description, &entries).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "environment.update",
+            domain::activity::ActivityTarget::new("environments", id, &name),
+            None,
+        )
+        .await
     }
 
     /// Refused while an event (of any status) uses the environment.
@@ -77,6 +90,12 @@ impl Services {
             return Err(AppError::conflict("environment_in_use"));
         }
         self.ports.environments.delete(id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "environment.delete",
+            domain::activity::ActivityTarget::new("environments", id, &environment.name),
+            None,
+        )
+        .await
     }
 }

@@ -61,6 +61,13 @@ impl Services {
         let id = self.ports.events.insert(&fields, actor.user_id, self.clock.now()).await?;
         self.ports.events.put_participants(id, &[(actor.user_id, EventRole::Instructor)]).await?;
         self.ports.events.set_event_admin(id, actor.user_id, true).await?;
+        self.record_after(
+            actor,
+            "event.create",
+            domain::activity::ActivityTarget::new("events", id, &fields.name),
+            Some(id),
+        )
+        .await?;
         Ok(id)
     }
 
@@ -77,7 +84,14 @@ impl Services {
         self.ports.events.update_planned(id, &fields).await.map_err(|e| match e {
             crate::StoreError::NotFound => AppError::conflict("event_not_planned"),
             other => other.into(),
-        })
+        })?;
+        self.record_after(
+            actor,
+            "event.update",
+            domain::activity::ActivityTarget::new("events", id, &fields.name),
+            Some(id),
+        )
+        .await
     }
 
     /// Planned and finished events can be deleted; others still have VMs.
@@ -87,7 +101,13 @@ impl Services {
             return Err(AppError::conflict("event_has_vms"));
         }
         self.ports.events.delete(id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "event.delete",
+            domain::activity::ActivityTarget::new("events", id, &event.name),
+            Some(id),
+        )
+        .await
     }
 
     // ------------------------------------------------------------ participants
@@ -121,7 +141,8 @@ impl Services {
             return Err(AppError::invalid("usernames", Problem::Required));
         }
         self.ports.events.put_participants(event_id, &members).await?;
-        Ok(())
+        let target = domain::activity::ActivityTarget::new("events", event_id, &usernames.join(" "));
+        self.record_after(actor, "event.participants_add", target, Some(event_id)).await
     }
 
     /// Creates an account (as the user administration does, role participant,
@@ -137,13 +158,20 @@ impl Services {
         let input = crate::accounts::UserInput { role_keys: vec![PARTICIPANT_ROLE.to_string()], ..input };
         let user = self.create_user(actor, input).await?;
         self.ports.events.put_participants(event_id, &[(user.id, role)]).await?;
-        Ok(())
+        let target = domain::activity::ActivityTarget::new("users", user.id, &user.username);
+        self.record_after(actor, "event.participant_create", target, Some(event_id)).await
     }
 
     pub async fn remove_participant(&self, actor: &Actor, event_id: i64, user_id: i64) -> Result<(), AppError> {
         self.event_for(actor, event_id, Action::Update).await?;
         self.ports.events.remove_participant(event_id, user_id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "event.participant_remove",
+            domain::activity::ActivityTarget::new("users", user_id, ""),
+            Some(event_id),
+        )
+        .await
     }
 
     /// Event admins receive deployment and decommission failure notices.
@@ -159,7 +187,9 @@ impl Services {
             return Err(AppError::NotFound);
         }
         self.ports.events.set_event_admin(event_id, user_id, admin).await?;
-        Ok(())
+        let action = if admin { "event.admin_add" } else { "event.admin_remove" };
+        self.record_after(actor, action, domain::activity::ActivityTarget::new("users", user_id, ""), Some(event_id))
+            .await
     }
 
     /// Adds every member of a group to the event (later group changes do not
@@ -177,7 +207,13 @@ impl Services {
         let members: Vec<_> =
             self.ports.groups.members(group_id).await?.into_iter().map(|(id, _)| (id, role)).collect();
         self.ports.events.put_participants(event_id, &members).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "event.group_add",
+            domain::activity::ActivityTarget::new("groups", group_id, ""),
+            Some(event_id),
+        )
+        .await
     }
 
     /// Checks a roster without changing anything.
@@ -224,7 +260,10 @@ impl Services {
             .await?
             .ok_or_else(|| crate::ports::internal("roster import", &"participant role missing"))?;
         let rows: Vec<RosterRow> = preview.rows.into_iter().map(|r| r.row).collect();
-        Ok(self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now()).await?)
+        let outcome = self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now()).await?;
+        let target = domain::activity::ActivityTarget::new("events", event_id, &format!("{} roster lines", rows.len()));
+        self.record_after(actor, "event.roster_import", target, Some(event_id)).await?;
+        Ok(outcome)
     }
 
     // ------------------------------------------------------------------ groups
@@ -246,14 +285,23 @@ impl Services {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         let name = validate::line("name", name, validate::NAME_MAX)?;
         let description = validate::text("description", description, validate::DESCRIPTION_MAX)?;
-        Ok(self.ports.groups.insert(&name, &description).await?)
+        let id = self.ports.groups.insert(&name, &description).await?;
+        self.record_after(actor, "group.create", domain::activity::ActivityTarget::new("groups", id, &name), None)
+            .await?;
+        Ok(id)
     }
 
     pub async fn delete_group(&self, actor: &Actor, group_id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
-        self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
+        let group = self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
         self.ports.groups.delete(group_id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "group.delete",
+            domain::activity::ActivityTarget::new("groups", group_id, &group.name),
+            None,
+        )
+        .await
     }
 
     pub async fn add_group_member(&self, actor: &Actor, group_id: i64, username: &str) -> Result<(), AppError> {
@@ -267,12 +315,24 @@ impl Services {
             .await?
             .ok_or_else(|| AppError::invalid("username", Problem::Unknown))?;
         self.ports.groups.add_member(group_id, user.id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "group.member_add",
+            domain::activity::ActivityTarget::new("groups", group_id, &user.username),
+            None,
+        )
+        .await
     }
 
     pub async fn remove_group_member(&self, actor: &Actor, group_id: i64, user_id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         self.ports.groups.remove_member(group_id, user_id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "group.member_remove",
+            domain::activity::ActivityTarget::new("groups", group_id, ""),
+            None,
+        )
+        .await
     }
 }

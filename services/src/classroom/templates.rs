@@ -53,7 +53,15 @@ impl Services {
     pub async fn create_template(&self, actor: &Actor, input: &TemplateInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Template))?;
         let record = self.template_record(input)?;
-        Ok(self.ports.templates.insert(&record, self.clock.now()).await?)
+        let id = self.ports.templates.insert(&record, self.clock.now()).await?;
+        self.record_after(
+            actor,
+            "template.create",
+            domain::activity::ActivityTarget::new("templates", id, &record.name),
+            None,
+        )
+        .await?;
+        Ok(id)
     }
 
     /// An empty password keeps the stored one: it is never shown back.
@@ -62,18 +70,30 @@ impl Services {
         let record = self.template_record(input)?;
         self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)?;
         self.ports.templates.update(id, &record, self.clock.now()).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "template.update",
+            domain::activity::ActivityTarget::new("templates", id, &record.name),
+            None,
+        )
+        .await
     }
 
     /// Refused while an environment contains the template.
     pub async fn delete_template(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Delete, Target::One(ObjectType::Template, id))?;
-        self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let template = self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)?;
         if self.ports.templates.environments_using(id).await? > 0 {
             return Err(AppError::conflict("template_in_use"));
         }
         self.ports.templates.delete(id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "template.delete",
+            domain::activity::ActivityTarget::new("templates", id, &template.name),
+            None,
+        )
+        .await
     }
 
     /// The periodic sync (a job, no actor): copies node, CPU, memory and disk of

@@ -296,20 +296,34 @@ impl Services {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let input = template_input(&form)?;
         let now = self.clock.now();
-        match id {
+        let (id, action) = match id {
             Some(id) => {
                 self.ports.mail.update_template(id, &input, now).await?;
-                Ok(id)
+                (id, "mail_template.update")
             }
-            None => Ok(self.ports.mail.insert_template(&input, now).await?),
-        }
+            None => (self.ports.mail.insert_template(&input, now).await?, "mail_template.create"),
+        };
+        self.record_after(
+            actor,
+            action,
+            domain::activity::ActivityTarget::new("mail_templates", id, &input.name),
+            None,
+        )
+        .await?;
+        Ok(id)
     }
 
     pub async fn delete_mail_template(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
-        self.ports.mail.template(id).await?.ok_or(AppError::NotFound)?;
+        let template = self.ports.mail.template(id).await?.ok_or(AppError::NotFound)?;
         self.ports.mail.delete_template(id).await?;
-        Ok(())
+        self.record_after(
+            actor,
+            "mail_template.delete",
+            domain::activity::ActivityTarget::new("mail_templates", id, &template.name),
+            None,
+        )
+        .await
     }
 
     /// The form rendered with sample values (the actor as recipient).
@@ -332,7 +346,15 @@ impl Services {
             return Err(AppError::invalid("email", Problem::Required));
         }
         let context = sample_context(template.slug.as_deref(), &me, &self.mail.site_url);
-        self.queue_mail(&me, &template, &context, Some(actor), None, None).await
+        let mail_id = self.queue_mail(&me, &template, &context, Some(actor), None, None).await?;
+        self.record_after(
+            actor,
+            "mail.test_queue",
+            domain::activity::ActivityTarget::new("sent_mails", mail_id, &template.name),
+            None,
+        )
+        .await?;
+        Ok(mail_id)
     }
 
     /// Sends a short message to the actor right away (not through the
@@ -353,7 +375,18 @@ impl Services {
             html: format!("<p>This test mail from {} reached you.</p>", self.mail.site_url),
             text: format!("This test mail from {} reached you.", self.mail.site_url),
         };
-        mailer.send(&mail).await.map_err(|e| AppError::CheckFailed { system: "SMTP".into(), message: e.to_string() })
+        let answer = mailer
+            .send(&mail)
+            .await
+            .map_err(|e| AppError::CheckFailed { system: "SMTP".into(), message: e.to_string() })?;
+        self.record_after(
+            actor,
+            "mail.test_send",
+            domain::activity::ActivityTarget::new("users", me.id, &me.email),
+            None,
+        )
+        .await?;
+        Ok(answer)
     }
 
     /// Where mail goes (`host:port (security)`), for the settings page.
@@ -386,7 +419,14 @@ impl Services {
         }
         let now = self.clock.now();
         self.ports.mail.set_sent_status(id, MailStatus::Queued, "", now).await?;
-        self.enqueue_delivery(id, Some(actor), None, format!("mail:{id}:resend:{}", now.millis())).await
+        self.enqueue_delivery(id, Some(actor), None, format!("mail:{id}:resend:{}", now.millis())).await?;
+        self.record_after(
+            actor,
+            "mail.resend",
+            domain::activity::ActivityTarget::new("sent_mails", id, &mail.subject),
+            None,
+        )
+        .await
     }
 
     /// A single-use link to set the password of `user`, valid for
@@ -410,6 +450,13 @@ impl Services {
     /// form does not tell which usernames exist.
     pub async fn request_password_reset(&self, username: &str) -> Result<(), AppError> {
         let username = username.trim().to_lowercase();
+        // Every request is recorded, also for names that match no account: a
+        // burst of them is worth seeing.
+        let target = domain::activity::ActivityTarget::new("users", "", &username);
+        let mut activity =
+            self.system_activity(domain::activity::ActorKind::User, "user.password_reset_request", target);
+        activity.actor_name = username.clone();
+        self.record(&activity).await?;
         let Some(user) = self.ports.users.by_username(&username).await? else { return Ok(()) };
         if user.auth_backend != domain::AuthBackend::Internal
             || !matches!(user.status, UserStatus::Active | UserStatus::EmailPending)
