@@ -44,11 +44,193 @@ pub trait Cluster: Send + Sync {
     /// The template VMs of our pool.
     async fn templates(&self) -> Result<Vec<TemplateView>, ClusterProblem>;
 
+    // ----- provisioning (see `crate::provisioning`) -----------------------------
+    // Every operation that starts a Proxmox task waits for it to end. The
+    // defaults refuse, so clients that only read (fakes in tests) need not
+    // implement them.
+
+    /// Nodes, storages and our pool's guests from one `/cluster/resources`
+    /// call: the bulk state provisioning reads instead of polling each VM.
+    async fn inventory(&self) -> Result<Inventory, VmError> {
+        Err(VmError::unsupported())
+    }
+    /// The storage holding the first disk of a VM (a template's, for clones).
+    async fn disk_storage(&self, _node: &str, _vmid: u32) -> Result<String, VmError> {
+        Err(VmError::unsupported())
+    }
+    /// A free VMID; not reserved, so a clone may still find it taken.
+    async fn next_vmid(&self) -> Result<u32, VmError> {
+        Err(VmError::unsupported())
+    }
+    async fn clone_vm(&self, _spec: &CloneSpec) -> Result<(), VmError> {
+        Err(VmError::unsupported())
+    }
+    async fn configure_vm(&self, _node: &str, _vmid: u32, _settings: &VmSettings) -> Result<(), VmError> {
+        Err(VmError::unsupported())
+    }
+    async fn power(&self, _node: &str, _vmid: u32, _op: PowerOp) -> Result<(), VmError> {
+        Err(VmError::unsupported())
+    }
+    /// Destroys a stopped VM with its disks.
+    async fn delete_vm(&self, _node: &str, _vmid: u32) -> Result<(), VmError> {
+        Err(VmError::unsupported())
+    }
+    /// The guest agent's view of the VM's address.
+    async fn guest_ip(&self, _node: &str, _vmid: u32) -> Result<GuestIp, VmError> {
+        Err(VmError::unsupported())
+    }
+
     /// Version and nodes: proves address, TLS and token in one go.
     async fn test(&self) -> Result<ConnectionTest, ClusterProblem> {
         let version = self.version().await?;
         let nodes = self.nodes().await?;
         Ok(ConnectionTest { version: version.version, release: version.release, nodes })
+    }
+}
+
+/// A node as `/cluster/resources` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeState {
+    pub name: String,
+    pub online: bool,
+    pub mem_used: u64,
+    pub mem_total: u64,
+}
+
+impl NodeState {
+    pub fn mem_free(&self) -> u64 {
+        self.mem_total.saturating_sub(self.mem_used)
+    }
+}
+
+/// A storage as seen from one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageState {
+    pub node: String,
+    pub name: String,
+    /// One storage for the whole cluster (Ceph, NFS): clones may target any node.
+    pub shared: bool,
+}
+
+/// One guest of our pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestState {
+    pub vmid: u32,
+    pub name: String,
+    pub node: String,
+    /// `running`, `stopped`, or `unknown` while its node is offline.
+    pub status: String,
+    /// The operation holding the VM (`clone`, `destroyed`, ...).
+    pub lock: Option<String>,
+    pub tags: Vec<String>,
+    pub template: bool,
+    pub mem_total: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inventory {
+    pub nodes: Vec<NodeState>,
+    pub storages: Vec<StorageState>,
+    pub guests: Vec<GuestState>,
+}
+
+impl Inventory {
+    pub fn node(&self, name: &str) -> Option<&NodeState> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+    pub fn guest(&self, vmid: u32) -> Option<&GuestState> {
+        self.guests.iter().find(|g| g.vmid == vmid)
+    }
+    /// Whether `storage` is shared (seen from any node).
+    pub fn storage_shared(&self, storage: &str) -> bool {
+        self.storages.iter().any(|s| s.name == storage && s.shared)
+    }
+}
+
+/// A clone to make and wait for; the new VM lands in our pool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloneSpec {
+    pub source_node: String,
+    pub source_vmid: u32,
+    pub newid: u32,
+    pub name: String,
+    pub target_node: String,
+    /// Linked (shares the template's disk) or full (copies it).
+    pub linked: bool,
+    pub description: String,
+}
+
+/// Settings applied after a clone; `None` keeps the template's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VmSettings {
+    pub cores: Option<u32>,
+    pub memory_mib: Option<u64>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PowerOp {
+    Start,
+    /// ACPI shutdown, forced off if the guest does not react in time.
+    Shutdown,
+    /// Hard stop.
+    Stop,
+    Reboot,
+    /// Pause (`suspend` in Proxmox).
+    Suspend,
+    Resume,
+    /// Hard reset (power cycle).
+    Reset,
+}
+
+/// What the guest agent says about a VM's address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuestIp {
+    Address(String),
+    /// The agent does not answer yet, or has no IPv4 address yet.
+    NotYet,
+    /// The VM has no guest agent configured: no address will come.
+    NoAgent,
+}
+
+/// Why an operation on a VM failed, classified for retrying; `message` is
+/// Proxmox's own text where there is one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum VmError {
+    /// Locked by another task, or a storage lock timed out: try again later.
+    #[error("busy: {message}")]
+    Busy { message: String },
+    /// The VMID was taken between `/cluster/nextid` and the clone.
+    #[error("VMID taken: {message}")]
+    VmidTaken { message: String },
+    #[error("node {node} is offline: {message}")]
+    NodeOffline { node: String, message: String },
+    /// The VM (or template) does not exist (any more).
+    #[error("not found: {message}")]
+    Missing { message: String },
+    #[error("timed out: {message}")]
+    Timeout { message: String },
+    /// The cluster could not be reached or refused the token.
+    #[error("cluster unreachable: {problem}")]
+    Cluster { problem: ClusterProblem },
+    /// Any other refusal or failed task.
+    #[error("{message}")]
+    Failed { message: String },
+}
+
+impl VmError {
+    fn unsupported() -> VmError {
+        VmError::Failed { message: "this cluster client cannot manage VMs".into() }
+    }
+
+    /// Whether the same operation may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            VmError::Busy { .. } | VmError::VmidTaken { .. } | VmError::Timeout { .. } | VmError::Cluster { .. }
+        )
     }
 }
 

@@ -13,6 +13,7 @@ pub mod oidc;
 pub mod passwords;
 pub mod policies;
 pub mod ports;
+pub mod provisioning;
 pub mod role_rules;
 pub mod roles;
 pub mod secrets;
@@ -62,6 +63,8 @@ pub struct Services {
     directory: Option<Arc<dyn directory::Directory>>,
     /// The OpenID provider when OIDC sign-in is enabled.
     identity_provider: Option<Arc<dyn identity_provider::IdentityProvider>>,
+    /// Where provisioning reports go, and its pacing (see [`provisioning`]).
+    provisioning: Option<provisioning::ProvisioningSetup>,
 }
 
 impl Services {
@@ -75,6 +78,7 @@ impl Services {
             cluster: cluster::ClusterHandle::default(),
             directory: None,
             identity_provider: None,
+            provisioning: None,
         }
     }
 

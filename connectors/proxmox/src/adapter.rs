@@ -7,13 +7,19 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use std::time::Duration;
+
 use domain::cluster::{ClusterProblem, NodeView, TemplateView};
-use services::cluster::{Cluster, ClusterConnector, ClusterSettings, ClusterVersion};
+use services::cluster::{
+    CloneSpec, Cluster, ClusterConnector, ClusterSettings, ClusterVersion, GuestIp, GuestState, Inventory, NodeState,
+    PowerOp, StorageState, VmError, VmSettings,
+};
 
 use crate::PveClient;
 use crate::config::{PveConfig, TlsVerification};
 use crate::error::PveError;
 use crate::tls::{MISMATCH, colon_hex};
+use crate::types::{CloneOptions, Upid, VmConfigUpdate, guest_ipv4_addresses};
 
 /// Builds [`PveCluster`]s from settings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -67,15 +73,63 @@ pub fn settings_from_config(config: &PveConfig) -> ClusterSettings {
     }
 }
 
+/// How long a task (a clone of a big disk, above all) may run before we stop waiting.
+const TASK_TIMEOUT: Duration = Duration::from_secs(3600);
+/// How long an ACPI shutdown may take before Proxmox stops the VM hard.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
+
 /// One cluster through [`PveClient`], confined to the configured pool.
 #[derive(Clone, Debug)]
 pub struct PveCluster {
     client: PveClient,
+    task_timeout: Duration,
 }
 
 impl PveCluster {
     pub fn new(client: PveClient) -> PveCluster {
-        PveCluster { client }
+        PveCluster { client, task_timeout: TASK_TIMEOUT }
+    }
+
+    async fn finish(&self, node: &str, upid: Result<Upid, PveError>) -> Result<(), VmError> {
+        let upid = upid.map_err(|e| vm_error(&e, node))?;
+        self.client.wait_task(&upid, self.task_timeout).await.map(|_| ()).map_err(|e| vm_error(&e, node))
+    }
+}
+
+fn split_tags(tags: Option<&str>) -> Vec<String> {
+    tags.unwrap_or_default()
+        .split([';', ',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The node named in `target node 'pve3' is not online`.
+fn offline_target(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("target node '")?;
+    let (node, tail) = rest.split_once('\'')?;
+    tail.contains("not online").then(|| node.to_string())
+}
+
+/// A failed VM operation on `node`, classified for the engine's retries.
+pub fn vm_error(error: &PveError, node: &str) -> VmError {
+    match error {
+        PveError::Locked { message } => VmError::Busy { message: message.clone() },
+        PveError::AlreadyExists { message } => VmError::VmidTaken { message: message.clone() },
+        PveError::NodeUnreachable { message, .. } => {
+            VmError::NodeOffline { node: node.into(), message: message.clone() }
+        }
+        PveError::NotFound { message } => VmError::Missing { message: message.clone() },
+        PveError::NotInPool { .. } => VmError::Missing { message: error.to_string() },
+        PveError::Timeout { .. } => VmError::Timeout { message: error.to_string() },
+        PveError::Transport(_) => VmError::Cluster { problem: classify(error) },
+        PveError::TaskFailed { exitstatus, .. } => VmError::Failed { message: exitstatus.clone() },
+        PveError::Api { message, .. } => match offline_target(message) {
+            Some(node) => VmError::NodeOffline { node, message: message.clone() },
+            None => VmError::Failed { message: message.clone() },
+        },
+        other => VmError::Failed { message: other.to_string() },
     }
 }
 
@@ -157,6 +211,109 @@ impl Cluster for PveCluster {
             });
         }
         Ok(out)
+    }
+
+    async fn inventory(&self) -> Result<Inventory, VmError> {
+        let resources = self.client.cluster_resources(None).await.map_err(|e| vm_error(&e, "-"))?;
+        let mut inventory = Inventory::default();
+        for r in resources {
+            let Some(node) = r.node.clone() else { continue };
+            match r.kind.as_str() {
+                "node" => inventory.nodes.push(NodeState {
+                    name: node,
+                    online: r.status.as_deref() == Some("online"),
+                    mem_used: r.mem.unwrap_or(0),
+                    mem_total: r.maxmem.unwrap_or(0),
+                }),
+                "storage" => {
+                    if let Some(name) = r.storage.clone() {
+                        inventory.storages.push(StorageState { node, name, shared: r.shared });
+                    }
+                }
+                "qemu" => {
+                    let Some(vmid) = r.vmid else { continue };
+                    inventory.guests.push(GuestState {
+                        vmid,
+                        name: r.name.clone().unwrap_or_default(),
+                        node,
+                        status: r.status.clone().unwrap_or_else(|| "unknown".into()),
+                        lock: r.lock.clone(),
+                        tags: split_tags(r.tags.as_deref()),
+                        template: r.template,
+                        mem_total: r.maxmem.unwrap_or(0),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(inventory)
+    }
+
+    async fn disk_storage(&self, node: &str, vmid: u32) -> Result<String, VmError> {
+        let config = self.client.vm_config(node, vmid).await.map_err(|e| vm_error(&e, node))?;
+        config
+            .disk_storage()
+            .map(str::to_string)
+            .ok_or_else(|| VmError::Failed { message: format!("VM {vmid} has no disk to clone") })
+    }
+
+    async fn next_vmid(&self) -> Result<u32, VmError> {
+        self.client.next_id().await.map_err(|e| vm_error(&e, "-"))
+    }
+
+    async fn clone_vm(&self, spec: &CloneSpec) -> Result<(), VmError> {
+        let options = CloneOptions {
+            newid: spec.newid,
+            name: Some(spec.name.clone()),
+            target: (spec.target_node != spec.source_node).then(|| spec.target_node.clone()),
+            full: Some(!spec.linked),
+            storage: None,
+            description: (!spec.description.is_empty()).then(|| spec.description.clone()),
+        };
+        let upid = self.client.clone_vm(&spec.source_node, spec.source_vmid, &options).await;
+        self.finish(&spec.source_node, upid).await
+    }
+
+    async fn configure_vm(&self, node: &str, vmid: u32, settings: &VmSettings) -> Result<(), VmError> {
+        let update = VmConfigUpdate {
+            cores: settings.cores,
+            memory_mib: settings.memory_mib,
+            tags: (!settings.tags.is_empty()).then(|| settings.tags.join(";")),
+            description: settings.description.clone().filter(|d| !d.is_empty()),
+            ..VmConfigUpdate::default()
+        };
+        self.client.update_vm_config(node, vmid, &update).await.map_err(|e| vm_error(&e, node))
+    }
+
+    async fn power(&self, node: &str, vmid: u32, op: PowerOp) -> Result<(), VmError> {
+        let upid = match op {
+            PowerOp::Start => self.client.start_vm(node, vmid).await,
+            PowerOp::Shutdown => self.client.shutdown_vm(node, vmid, SHUTDOWN_GRACE, true).await,
+            PowerOp::Stop => self.client.stop_vm(node, vmid).await,
+            PowerOp::Reboot => self.client.reboot_vm(node, vmid).await,
+            PowerOp::Suspend => self.client.suspend_vm(node, vmid).await,
+            PowerOp::Resume => self.client.resume_vm(node, vmid).await,
+            PowerOp::Reset => self.client.reset_vm(node, vmid).await,
+        };
+        self.finish(node, upid).await
+    }
+
+    async fn delete_vm(&self, node: &str, vmid: u32) -> Result<(), VmError> {
+        let upid = self.client.delete_vm(node, vmid).await;
+        self.finish(node, upid).await
+    }
+
+    async fn guest_ip(&self, node: &str, vmid: u32) -> Result<GuestIp, VmError> {
+        match self.client.agent_network_interfaces(node, vmid).await {
+            Ok(interfaces) => {
+                Ok(guest_ipv4_addresses(&interfaces).into_iter().next().map_or(GuestIp::NotYet, GuestIp::Address))
+            }
+            Err(PveError::Api { message, .. }) if message.contains("guest agent is not running") => Ok(GuestIp::NotYet),
+            Err(PveError::Api { message, .. }) if message.contains("No QEMU guest agent configured") => {
+                Ok(GuestIp::NoAgent)
+            }
+            Err(e) => Err(vm_error(&e, node)),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Proxmox VE API client.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::Url;
@@ -25,11 +26,6 @@ pub enum ClientBuildError {
     Http(#[source] reqwest::Error),
 }
 
-/// First and longest pause between task status polls in [`PveClient::wait_task`]. Short
-/// at first because linked clones and starts often finish within a second.
-const TASK_POLL_FIRST: Duration = Duration::from_millis(50);
-const TASK_POLL_MAX: Duration = Duration::from_secs(2);
-
 /// A client for one Proxmox VE cluster, confined to the configured pool.
 ///
 /// Cheap to clone (the connection pool is shared).
@@ -38,7 +34,18 @@ pub struct PveClient {
     http: reqwest::Client,
     config: PveConfig,
     auth: HeaderValue,
+    /// The pool's VMIDs as last fetched, shared by clones of the client (see
+    /// [`PveClient::ensure_in_pool`]).
+    members: Arc<Mutex<Option<PoolMembers>>>,
 }
+
+/// When the pool's VMIDs were fetched, and what they were.
+type PoolMembers = (Instant, HashSet<u32>);
+
+/// How long a fetched pool membership vouches for a VMID. Every VM call checks
+/// membership; without this, deploying N VMs would fetch the whole pool O(N)
+/// times per VM. A VMID missing from the cached set always triggers a fresh fetch.
+const POOL_MEMBERS_FRESH: Duration = Duration::from_secs(2);
 
 impl std::fmt::Debug for PveClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -162,7 +169,7 @@ impl PveClient {
             .user_agent(concat!("openvle-proxmox-connector/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(ClientBuildError::Http)?;
-        Ok(PveClient { http, config, auth })
+        Ok(PveClient { http, config, auth, members: Arc::default() })
     }
 
     pub fn config(&self) -> &PveConfig {
@@ -295,12 +302,27 @@ impl PveClient {
     }
 
     /// Fails with [`PveError::NotInPool`] unless `vmid` belongs to the configured pool,
-    /// so an installation never touches another's VMs on a shared cluster.
+    /// so an installation never touches another's VMs on a shared cluster. A membership
+    /// seen within the last [`POOL_MEMBERS_FRESH`] counts; otherwise the pool is fetched.
     pub async fn ensure_in_pool(&self, vmid: u32) -> Result<(), PveError> {
-        if self.pool_vmids().await?.contains(&vmid) {
-            Ok(())
-        } else {
-            Err(PveError::NotInPool { vmid, pool: self.config.pool.clone() })
+        let cached = {
+            let members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+            members.as_ref().is_some_and(|(at, ids)| at.elapsed() < POOL_MEMBERS_FRESH && ids.contains(&vmid))
+        };
+        if cached {
+            return Ok(());
+        }
+        let fetched_at = Instant::now();
+        let ids = self.pool_vmids().await?;
+        let member = ids.contains(&vmid);
+        *self.members.lock().unwrap_or_else(PoisonError::into_inner) = Some((fetched_at, ids));
+        if member { Ok(()) } else { Err(PveError::NotInPool { vmid, pool: self.config.pool.clone() }) }
+    }
+
+    /// A deleted VM's VMID may go to someone else: it no longer vouches for membership.
+    fn forget_member(&self, vmid: u32) {
+        if let Some((_, ids)) = self.members.lock().unwrap_or_else(PoisonError::into_inner).as_mut() {
+            ids.remove(&vmid);
         }
     }
 
@@ -411,7 +433,9 @@ impl PveClient {
     /// Destroys a stopped VM with its disks, and removes it from pools, ACLs and jobs.
     pub async fn delete_vm(&self, node: &str, vmid: u32) -> Result<Upid, PveError> {
         let call = Self::vm(&ep::VM_DELETE, node, vmid).bool("purge", true).bool("destroy-unreferenced-disks", true);
-        self.vm_call(vmid, call).await
+        let upid = self.vm_call(vmid, call).await;
+        self.forget_member(vmid);
+        upid
     }
 
     // ----- snapshots -----------------------------------------------------------------
@@ -503,7 +527,7 @@ impl PveClient {
     /// poll that is retryable (e.g. a slow answer) does not end the wait.
     pub async fn wait_task(&self, upid: &Upid, timeout: Duration) -> Result<TaskStatus, PveError> {
         let started = Instant::now();
-        let mut pause = TASK_POLL_FIRST;
+        let mut pause = self.config.task_poll_first;
         loop {
             match self.task_status(upid).await {
                 Ok(status) if !status.is_running() => {
@@ -525,7 +549,7 @@ impl PveClient {
                 return Err(PveError::Timeout { what: format!("task {upid}"), after: timeout });
             }
             tokio::time::sleep(pause.min(timeout - elapsed)).await;
-            pause = (pause * 2).min(TASK_POLL_MAX);
+            pause = (pause * 2).min(self.config.task_poll_max);
         }
     }
 }

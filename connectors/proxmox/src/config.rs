@@ -28,6 +28,8 @@ pub const DEFAULT_POOL: &str = "OpenVLE-VMs";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Generous because some synchronous calls (config update of a busy VM) wait for locks.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_TASK_POLL_FIRST: Duration = Duration::from_millis(50);
+const DEFAULT_TASK_POLL_MAX: Duration = Duration::from_secs(2);
 
 /// How the server certificate is checked.
 #[derive(Clone, PartialEq, Eq)]
@@ -71,6 +73,10 @@ pub struct PveConfig {
     pub full_clone_default: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// First and longest pause between task status polls (doubling in between). Short
+    /// at first because linked clones and starts often finish within a second.
+    pub task_poll_first: Duration,
+    pub task_poll_max: Duration,
 }
 
 impl fmt::Debug for PveConfig {
@@ -86,6 +92,8 @@ impl fmt::Debug for PveConfig {
             .field("full_clone_default", &self.full_clone_default)
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("task_poll_first", &self.task_poll_first)
+            .field("task_poll_max", &self.task_poll_max)
             .finish()
     }
 }
@@ -200,6 +208,8 @@ impl PveConfig {
             full_clone_default,
             connect_timeout,
             request_timeout,
+            task_poll_first: DEFAULT_TASK_POLL_FIRST,
+            task_poll_max: DEFAULT_TASK_POLL_MAX,
         })
     }
 

@@ -157,6 +157,9 @@ pub struct ClusterResource {
     pub uptime: Option<u64>,
     #[serde(default)]
     pub storage: Option<String>,
+    /// For storages: one storage for the whole cluster (Ceph, NFS).
+    #[serde(default, deserialize_with = "lenient::bool_or_false")]
+    pub shared: bool,
 }
 
 impl ClusterResource {
@@ -265,9 +268,27 @@ pub struct VmConfig {
     pub lock: Option<String>,
     #[serde(default)]
     pub digest: Option<String>,
+    /// Disks, as `storage:volume,options`; the boot disk is usually one of these.
+    #[serde(default)]
+    pub scsi0: Option<String>,
+    #[serde(default)]
+    pub virtio0: Option<String>,
+    #[serde(default)]
+    pub sata0: Option<String>,
+    #[serde(default)]
+    pub ide0: Option<String>,
 }
 
 impl VmConfig {
+    /// The storage of the first disk (`vmdata` in `vmdata:base-9000-disk-0,size=8G`).
+    pub fn disk_storage(&self) -> Option<&str> {
+        [&self.scsi0, &self.virtio0, &self.sata0, &self.ide0]
+            .into_iter()
+            .flatten()
+            .filter(|disk| !disk.contains("media=cdrom"))
+            .find_map(|disk| disk.split_once(':').map(|(storage, _)| storage))
+    }
+
     /// Memory in MiB from either form of the `memory` property.
     pub fn memory_mib(&self) -> Option<u64> {
         let raw = self.memory.as_deref()?;
@@ -575,6 +596,15 @@ mod tests {
         assert_eq!(cfg.memory_mib(), Some(4096));
         let cfg: VmConfig = serde_json::from_value(json!({"memory": 2048})).unwrap();
         assert_eq!(cfg.memory_mib(), Some(2048));
+    }
+
+    #[test]
+    fn disk_storage_skips_cd_drives() {
+        let cfg: VmConfig = serde_json::from_value(json!({
+            "ide0": "local:iso/debian.iso,media=cdrom", "sata0": "local-lvm:vm-100-disk-0,size=8G"
+        }))
+        .unwrap();
+        assert_eq!(cfg.disk_storage(), Some("local-lvm"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use ports::{Delivery, JobQueue, LeaseStore, NewTask, SubTaskRecord, TaskFilter, TaskRecord, TaskRepo};
 pub use steps::ProductSteps;
 
+use crate::provisioning::{PlannedVm, ResetTarget, VmAction};
 use crate::{Services, authorize};
 
 /// Everything OpenVLE can do in the background, with its payload.
@@ -34,6 +35,27 @@ pub enum Job {
         #[serde(default)]
         node: Option<String>,
     },
+    // ----- provisioning (crate::provisioning); `owner` is e.g. `event-42` -----
+    /// Clones, configures, starts and waits for every VM of the plan.
+    DeployVms {
+        owner: String,
+        plan: Vec<PlannedVm>,
+        /// Deploy what fits when capacity is short (the instructor confirmed).
+        #[serde(default)]
+        allow_partial: bool,
+    },
+    /// Stops and deletes every VM of the plan and of the owner.
+    DecommissionVms { owner: String, plan: Vec<PlannedVm> },
+    /// Compares the owner's recorded VMs with the cluster.
+    ReconcileVms { owner: String },
+    /// A power action on one VM; resetting it to its template needs `reset`.
+    VmAction {
+        owner: String,
+        vmid: u32,
+        action: VmAction,
+        #[serde(default)]
+        reset: Option<Box<ResetTarget>>,
+    },
 }
 
 impl Job {
@@ -41,6 +63,10 @@ impl Job {
         match self {
             Job::PurgeSessions => "purge_sessions",
             Job::Ping { .. } => "ping",
+            Job::DeployVms { .. } => "deploy_vms",
+            Job::DecommissionVms { .. } => "decommission_vms",
+            Job::ReconcileVms { .. } => "reconcile_vms",
+            Job::VmAction { .. } => "vm_action",
         }
     }
 
@@ -50,12 +76,19 @@ impl Job {
             Job::PurgeSessions => "Remove expired sessions".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
+            Job::DeployVms { owner, plan, .. } => format!("Deploy {} VMs of {owner}", plan.len()),
+            Job::DecommissionVms { owner, .. } => format!("Remove the VMs of {owner}"),
+            Job::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
+            Job::VmAction { vmid, action, .. } => format!("VM {vmid}: {}", action.key()),
         }
     }
 
     pub fn queue(&self) -> Queue {
         match self {
             Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
+            Job::DeployVms { .. } => Queue::PveVmClone,
+            Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
+            Job::ReconcileVms { .. } => Queue::PvePeriodic,
         }
     }
 
@@ -64,13 +97,22 @@ impl Job {
         match self {
             Job::PurgeSessions => &["purge"],
             Job::Ping { .. } => &["wait", "answer"],
+            Job::DeployVms { .. } => &["deploy"],
+            Job::DecommissionVms { .. } => &["decommission"],
+            Job::ReconcileVms { .. } => &["reconcile"],
+            Job::VmAction { .. } => &["act"],
         }
     }
 
     /// The Proxmox node the job works on, for the per-node concurrency limit.
     pub fn node(&self) -> Option<&str> {
         match self {
-            Job::PurgeSessions => None,
+            // Provisioning paces itself per storage and node.
+            Job::PurgeSessions
+            | Job::DeployVms { .. }
+            | Job::DecommissionVms { .. }
+            | Job::ReconcileVms { .. }
+            | Job::VmAction { .. } => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }
@@ -225,5 +267,42 @@ impl Services {
         self.enqueue(&Job::Ping { sleep_ms: 500, node: None }, requester)
             .await?
             .ok_or_else(|| AppError::conflict("duplicate"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provisioning::TemplateRef;
+
+    /// The stored payload of a provisioning job: what the classroom code
+    /// enqueues and what a worker of another version must still read.
+    #[test]
+    fn provisioning_jobs_round_trip_as_tagged_json() {
+        let vm = PlannedVm {
+            key: "p7/t3/1".into(),
+            shortname: "net24".into(),
+            username: "anna".into(),
+            template_name: "Debian".into(),
+            copy: 1,
+            source: TemplateRef { vmid: 9000, node: "pve1".into() },
+            linked_clone: true,
+            memory_mib: 2048,
+            cores: 2,
+            tags: vec![],
+            description: String::new(),
+        };
+        let deploy = Job::DeployVms { owner: "event-42".into(), plan: vec![vm.clone()], allow_partial: false };
+        let json = serde_json::to_value(&deploy).unwrap();
+        assert_eq!(json["kind"], "deploy_vms");
+        assert_eq!(json["plan"][0]["source"]["vmid"], 9000);
+        assert_eq!(serde_json::from_value::<Job>(json).unwrap(), deploy);
+        // Optional fields may be left out by older writers.
+        let power: Job =
+            serde_json::from_str(r#"{"kind":"vm_action","owner":"event-42","vmid":105,"action":"pause"}"#).unwrap();
+        assert_eq!(power, Job::VmAction { owner: "event-42".into(), vmid: 105, action: VmAction::Pause, reset: None });
+        assert_eq!((power.queue(), power.steps()), (Queue::PveVmActions, &["act"][..]));
+        assert_eq!(deploy.queue(), Queue::PveVmClone);
+        assert_eq!(deploy.name(), "Deploy 1 VMs of event-42");
     }
 }

@@ -8,6 +8,11 @@ use super::Job;
 use super::ports::TaskRecord;
 use super::worker::{StepError, StepRunner};
 use crate::Services;
+use crate::provisioning::{ProvisionError, VmAction, VmStage};
+
+fn provision_error(e: ProvisionError) -> StepError {
+    if e.is_retryable() { StepError::retryable(e.to_string()) } else { StepError::permanent(e.to_string()) }
+}
 
 /// Runs the jobs defined in [`Job`] with the real services.
 pub struct ProductSteps {
@@ -42,6 +47,66 @@ impl StepRunner for ProductSteps {
             (Job::Ping { .. }, "answer") => {
                 tracing::info!(task = task.id, attempt = task.attempts, "worker check answered");
                 Ok(())
+            }
+            (
+                Job::DeployVms { .. } | Job::DecommissionVms { .. } | Job::ReconcileVms { .. } | Job::VmAction { .. },
+                _,
+            ) => self.provision(task, job, step).await,
+            (job, step) => Err(StepError::permanent(format!("job {} has no step {step:?}", job.kind()))),
+        }
+    }
+}
+
+impl ProductSteps {
+    /// The provisioning jobs: thin wrappers around [`crate::provisioning::Provisioner`].
+    async fn provision(&self, task: &TaskRecord, job: &Job, step: &str) -> Result<(), StepError> {
+        let engine = self.services.provisioner().await.map_err(|e| StepError::retryable(e.to_string()))?;
+        match (job, step) {
+            (Job::DeployVms { owner, plan, allow_partial }, "deploy") => {
+                let report = engine.deploy(owner, plan, *allow_partial).await.map_err(provision_error)?;
+                let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
+                tracing::info!(
+                    task = task.id,
+                    owner,
+                    ready = report.count(VmStage::Ready),
+                    failed = failed.len(),
+                    "deployment ran"
+                );
+                let Some(first) = failed.first() else { return Ok(()) };
+                let message = format!(
+                    "{} of {} VMs failed; first {}: {}",
+                    failed.len(),
+                    plan.len(),
+                    first.last.name,
+                    first.last.message.as_deref().unwrap_or("unknown error")
+                );
+                // A re-run creates only what is missing, so retrying is safe.
+                if failed.iter().any(|v| v.retryable) {
+                    Err(StepError::retryable(message))
+                } else {
+                    Err(StepError::permanent(message))
+                }
+            }
+            (Job::DecommissionVms { owner, plan }, "decommission") => {
+                engine.decommission(owner, plan).await.map(|_| ()).map_err(provision_error)
+            }
+            (Job::ReconcileVms { owner }, "reconcile") => {
+                engine.reconcile(owner).await.map(|_| ()).map_err(provision_error)
+            }
+            (Job::VmAction { owner, vmid, action: VmAction::ResetToTemplate, reset }, "act") => {
+                let reset =
+                    reset.as_ref().ok_or_else(|| StepError::permanent("resetting a VM needs its plan entry"))?;
+                let outcome = engine.reset_to_template(owner, *vmid, reset).await.map_err(provision_error)?;
+                match outcome.last.stage {
+                    VmStage::Ready => Ok(()),
+                    _ => Err(StepError {
+                        message: outcome.last.message.unwrap_or_default(),
+                        retryable: outcome.retryable,
+                    }),
+                }
+            }
+            (Job::VmAction { owner, vmid, action, .. }, "act") => {
+                engine.power(owner, *vmid, *action).await.map(|_| ()).map_err(provision_error)
             }
             (job, step) => Err(StepError::permanent(format!("job {} has no step {step:?}", job.kind()))),
         }
