@@ -9,6 +9,7 @@
 //! The provisioning engine reads its input with [`Services::deployment_plan`]
 //! and records VMs through the [`ports::VmRepo`] (`plan`, `update`, `delete`).
 
+pub mod deployment;
 pub mod environments;
 pub mod events;
 pub mod ports;

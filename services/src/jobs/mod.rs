@@ -56,6 +56,18 @@ pub enum Job {
         #[serde(default)]
         reset: Option<Box<ResetTarget>>,
     },
+    // ----- classroom events (crate::classroom::deployment) -----
+    /// Deploys an event's plan (snapshot × participants) and moves the event
+    /// to `running`, or `failed` with the reason.
+    DeployEvent {
+        event_id: i64,
+        #[serde(default)]
+        allow_partial: bool,
+    },
+    /// Removes every VM of an event and moves it to `finished`.
+    DecommissionEvent { event_id: i64 },
+    /// Starts and ends events on time and reconciles active ones (periodic).
+    ScheduleEvents,
 }
 
 impl Job {
@@ -67,6 +79,9 @@ impl Job {
             Job::DecommissionVms { .. } => "decommission_vms",
             Job::ReconcileVms { .. } => "reconcile_vms",
             Job::VmAction { .. } => "vm_action",
+            Job::DeployEvent { .. } => "deploy_event",
+            Job::DecommissionEvent { .. } => "decommission_event",
+            Job::ScheduleEvents => "schedule_events",
         }
     }
 
@@ -80,14 +95,18 @@ impl Job {
             Job::DecommissionVms { owner, .. } => format!("Remove the VMs of {owner}"),
             Job::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
             Job::VmAction { vmid, action, .. } => format!("VM {vmid}: {}", action.key()),
+            Job::DeployEvent { event_id, allow_partial: false } => format!("Deploy event {event_id}"),
+            Job::DeployEvent { event_id, allow_partial: true } => format!("Deploy what fits of event {event_id}"),
+            Job::DecommissionEvent { event_id } => format!("End event {event_id}: remove its VMs"),
+            Job::ScheduleEvents => "Start and end events on time".into(),
         }
     }
 
     pub fn queue(&self) -> Queue {
         match self {
-            Job::PurgeSessions | Job::Ping { .. } => Queue::CorePeriodic,
-            Job::DeployVms { .. } => Queue::PveVmClone,
-            Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
+            Job::PurgeSessions | Job::Ping { .. } | Job::ScheduleEvents => Queue::CorePeriodic,
+            Job::DeployVms { .. } | Job::DeployEvent { .. } => Queue::PveVmClone,
+            Job::DecommissionVms { .. } | Job::VmAction { .. } | Job::DecommissionEvent { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } => Queue::PvePeriodic,
         }
     }
@@ -101,6 +120,9 @@ impl Job {
             Job::DecommissionVms { .. } => &["decommission"],
             Job::ReconcileVms { .. } => &["reconcile"],
             Job::VmAction { .. } => &["act"],
+            Job::DeployEvent { .. } => &["deploy"],
+            Job::DecommissionEvent { .. } => &["decommission"],
+            Job::ScheduleEvents => &["schedule"],
         }
     }
 
@@ -112,7 +134,10 @@ impl Job {
             | Job::DeployVms { .. }
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }
-            | Job::VmAction { .. } => None,
+            | Job::VmAction { .. }
+            | Job::DeployEvent { .. }
+            | Job::DecommissionEvent { .. }
+            | Job::ScheduleEvents => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

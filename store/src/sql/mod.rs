@@ -6,12 +6,14 @@ mod cluster;
 mod leases;
 mod pending_logins;
 mod policies;
+mod provisioning;
 mod roles;
 mod sessions;
 mod settings;
 mod tasks;
 mod users;
 
+pub use provisioning::VmRecorder;
 use services::StoreError;
 use sqlx::AnyPool;
 
