@@ -53,6 +53,8 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
         | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
+        // Deployment (issue 5): membership and VM ownership are checked on the object.
+        "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -163,6 +165,9 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         "create_group" => vec![("name", format!("Group by {caller}"))],
         "add_group_member" => vec![("id", "999999".into()), ("username", "student".into())],
         "remove_group_member" => vec![("id", "999999".into()), ("user_id", student_id.to_string())],
+        // Deployment (issue 5).
+        "deploy_event" | "end_event" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "vm_action" => vec![("id", "999999".into()), ("action", "reboot".into())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

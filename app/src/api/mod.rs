@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod classroom;
 pub mod cluster;
+pub mod deployment;
 pub mod policies;
 pub mod profile;
 pub mod roles;
@@ -25,4 +26,5 @@ pub mod flash {
     pub const ACCEPTED: &str = "accepted";
     pub const QUEUED: &str = "queued";
     pub const IMPORTED: &str = "imported";
+    pub const DONE: &str = "done";
 }

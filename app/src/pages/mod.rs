@@ -3,6 +3,7 @@
 pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
+pub mod deployment;
 pub mod login;
 pub mod not_found;
 pub mod policies;
