@@ -174,6 +174,46 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     assert!(json(&instructor, "event_vms", &[("event_id", &event)]).await.as_array().unwrap().is_empty());
     assert_eq!(refused(&student, "vm_action", &[("id", &my_vm), ("action", "start")]).await.0, "not_found");
 
+    // Capacity: 100 GiB VMs for three participants do not fit on two 128 GiB
+    // nodes. The deployment is refused with the per-node shortfall; "deploy
+    // what fits" (confirmed) deploys the rest and marks what did not fit.
+    let huge = [
+        ("name", "Huge"),
+        ("proxmox_vmid", "9000"),
+        ("node", "pve1"),
+        ("cores", "1"),
+        ("memory_mib", "102400"),
+        ("protocol", "ssh"),
+    ];
+    ok(&admin, "create_template", &huge).await;
+    let templates = json(&admin, "list_templates", &[]).await;
+    let huge = templates.as_array().unwrap().iter().find(|t| t["name"] == "Huge").unwrap()["id"].to_string();
+    ok(&admin, "create_environment", &[("name", "Huge lab"), ("template_ids[]", &huge), ("counts[]", "1")]).await;
+    let environments = json(&admin, "list_environments", &[]).await;
+    let huge_env = environments.as_array().unwrap().iter().find(|e| e["name"] == "Huge lab").unwrap()["id"].to_string();
+    let form = [("name", "Big"), ("short_name", "big1"), ("environment_id", &huge_env), ("starts_at", "2030-01-01T09:00")];
+    ok(&instructor, "create_event", &form).await;
+    let big = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    let big = big.to_string();
+    ok(&instructor, "add_participants", &[("event_id", &big), ("usernames", "student stu2"), ("role", "student")]).await;
+    ok(&instructor, "deploy_event", &[("id", &big)]).await;
+    let failed = wait_for_status(&instructor, &big, "failed").await;
+    let reason = failed["failure_reason"].as_str().unwrap();
+    assert!(reason.starts_with("not enough memory for"), "{reason}");
+    assert!(reason.contains("pve1") && reason.contains("pve2"), "per node: {reason}");
+    assert_eq!(sim.simulator().vm_count(), templates_only, "nothing was cloned");
+    ok(&instructor, "deploy_event", &[("id", &big), ("allow_partial", "on")]).await;
+    wait_for_status(&instructor, &big, "running").await;
+    let vms = json(&instructor, "event_vms", &[("event_id", &big)]).await;
+    let vms = vms.as_array().unwrap();
+    let unplaced: Vec<_> = vms.iter().filter(|v| v["state"] == "failed").collect();
+    assert!(!unplaced.is_empty() && unplaced.len() < vms.len(), "{vms:?}");
+    assert!(unplaced.iter().all(|v| v["last_error"].as_str().unwrap().contains("enough free memory")), "{vms:?}");
+    assert_eq!(sim.simulator().vm_count(), templates_only + vms.len() - unplaced.len());
+    ok(&instructor, "end_event", &[("id", &big), ("confirm", "on")]).await;
+    wait_for_status(&instructor, &big, "finished").await;
+    assert_eq!(sim.simulator().vm_count(), templates_only);
+
     // The scheduler: an event whose start has come is deployed; after its end
     // plus the transition period (0 hours here) it is decommissioned.
     ok(&admin, "update_setting", &[("key", "events.transition_period_hours"), ("value", "0")]).await;

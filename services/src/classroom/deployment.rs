@@ -217,8 +217,13 @@ impl Services {
             // Ended meanwhile, or a twin of this job finished it.
             return Ok(());
         }
-        let plan = self.provisioning_plan(event_id).await.map_err(retry)?;
-        let engine = self.provisioner().await.map_err(retry)?;
+        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => (plan, engine),
+            (Err(e), _) | (_, Err(e)) => {
+                let failure = Some((e.to_string(), true));
+                return self.settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt).await;
+            }
+        };
         let failure = match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
             Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
             Err(e) => Some((e.to_string(), e.is_retryable())),
@@ -236,16 +241,28 @@ impl Services {
                 })
             }
         };
+        self.settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt).await
+    }
+
+    /// Ends a deployment or decommission step: on success the event moves
+    /// on to `done`; a failure (message, retryable) is retried while
+    /// attempts are left, else the event is `failed` with the message.
+    async fn settle(
+        &self,
+        event_id: i64,
+        from: EventStatus,
+        done: EventStatus,
+        failure: Option<(String, bool)>,
+        last_attempt: bool,
+    ) -> Result<(), StepError> {
         match failure {
             None => {
-                self.move_event(event_id, EventStatus::Deploying, EventStatus::Running, None).await.map_err(retry)?;
+                self.move_event(event_id, from, done, None).await.map_err(retry)?;
                 Ok(())
             }
             Some((message, true)) if !last_attempt => Err(StepError::retryable(message)),
             Some((message, _)) => {
-                self.move_event(event_id, EventStatus::Deploying, EventStatus::Failed, Some(&message))
-                    .await
-                    .map_err(retry)?;
+                self.move_event(event_id, from, EventStatus::Failed, Some(&message)).await.map_err(retry)?;
                 Err(StepError::permanent(message))
             }
         }
@@ -262,27 +279,24 @@ impl Services {
         if event.status != EventStatus::Decommissioning {
             return Ok(());
         }
-        let plan = self.provisioning_plan(event_id).await.map_err(retry)?;
-        let engine = self.provisioner().await.map_err(retry)?;
-        match engine.decommission(&event_owner(event_id), &plan).await {
+        let (from, done) = (EventStatus::Decommissioning, EventStatus::Finished);
+        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => (plan, engine),
+            (Err(e), _) | (_, Err(e)) => {
+                return self.settle(event_id, from, done, Some((e.to_string(), true)), last_attempt).await;
+            }
+        };
+        let failure = match engine.decommission(&event_owner(event_id), &plan).await {
             Ok(_) => {
+                // Nothing of the event is on the cluster any more: forget its VMs.
                 for vm in self.ports.vms.plan(event_id, &[], self.clock.now()).await.map_err(retry)? {
                     self.ports.vms.delete(vm.id).await.map_err(retry)?;
                 }
-                self.move_event(event_id, EventStatus::Decommissioning, EventStatus::Finished, None)
-                    .await
-                    .map_err(retry)?;
-                Ok(())
+                None
             }
-            Err(e) if e.is_retryable() && !last_attempt => Err(StepError::retryable(e.to_string())),
-            Err(e) => {
-                let message = e.to_string();
-                self.move_event(event_id, EventStatus::Decommissioning, EventStatus::Failed, Some(&message))
-                    .await
-                    .map_err(retry)?;
-                Err(StepError::permanent(message))
-            }
-        }
+            Err(e) => Some((e.to_string(), e.is_retryable())),
+        };
+        self.settle(event_id, from, done, failure, last_attempt).await
     }
 
     /// The scheduler's classroom round: deploys events whose start has come,
