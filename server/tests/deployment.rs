@@ -183,6 +183,7 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         ("node", "pve1"),
         ("cores", "1"),
         ("memory_mib", "102400"),
+        ("disk_gib", "8"),
         ("protocol", "ssh"),
     ];
     ok(&admin, "create_template", &huge).await;
@@ -191,11 +192,13 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     ok(&admin, "create_environment", &[("name", "Huge lab"), ("template_ids[]", &huge), ("counts[]", "1")]).await;
     let environments = json(&admin, "list_environments", &[]).await;
     let huge_env = environments.as_array().unwrap().iter().find(|e| e["name"] == "Huge lab").unwrap()["id"].to_string();
-    let form = [("name", "Big"), ("short_name", "big1"), ("environment_id", &huge_env), ("starts_at", "2030-01-01T09:00")];
+    let form =
+        [("name", "Big"), ("short_name", "big1"), ("environment_id", &huge_env), ("starts_at", "2030-01-01T09:00")];
     ok(&instructor, "create_event", &form).await;
     let big = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
     let big = big.to_string();
-    ok(&instructor, "add_participants", &[("event_id", &big), ("usernames", "student stu2"), ("role", "student")]).await;
+    ok(&instructor, "add_participants", &[("event_id", &big), ("usernames", "student stu2"), ("role", "student")])
+        .await;
     ok(&instructor, "deploy_event", &[("id", &big)]).await;
     let failed = wait_for_status(&instructor, &big, "failed").await;
     let reason = failed["failure_reason"].as_str().unwrap();

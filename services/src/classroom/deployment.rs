@@ -221,7 +221,9 @@ impl Services {
             (Ok(plan), Ok(engine)) => (plan, engine),
             (Err(e), _) | (_, Err(e)) => {
                 let failure = Some((e.to_string(), true));
-                return self.settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt).await;
+                return self
+                    .settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt)
+                    .await;
             }
         };
         let failure = match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
@@ -325,18 +327,23 @@ impl Services {
             let ended = event.ends_at.is_some_and(|end| end <= now);
             let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(hours * 3600) <= now);
             match event.status {
+                // Conditional moves: only the round that makes one queues its job.
                 EventStatus::Planned if event.starts_at <= now => {
-                    if self.move_event(event.id, EventStatus::Planned, EventStatus::Deploying, None).await? {
-                        self.enqueue(&Job::DeployEvent { event_id: event.id, allow_partial: false }, system(None))
-                            .await?;
+                    let moved = self.move_event(event.id, EventStatus::Planned, EventStatus::Deploying, None).await?;
+                    let job = Job::DeployEvent { event_id: event.id, allow_partial: false };
+                    if moved {
+                        self.enqueue(&job, system(None)).await?;
                     }
                 }
                 EventStatus::Running if ended => {
                     self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await?;
                 }
                 EventStatus::Ending if transition_over => {
-                    if self.move_event(event.id, EventStatus::Ending, EventStatus::Decommissioning, None).await? {
-                        self.enqueue(&Job::DecommissionEvent { event_id: event.id }, system(None)).await?;
+                    let moved =
+                        self.move_event(event.id, EventStatus::Ending, EventStatus::Decommissioning, None).await?;
+                    let job = Job::DecommissionEvent { event_id: event.id };
+                    if moved {
+                        self.enqueue(&job, system(None)).await?;
                     }
                 }
                 EventStatus::Running | EventStatus::Ending => {
