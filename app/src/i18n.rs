@@ -335,6 +335,9 @@ messages! {
     RosterAlready => "already taking part", "nimmt bereits teil";
     ConfirmImport => "Import", "Importieren";
     NoVms => "No VMs match.", "Keine VMs gefunden.";
+    OnCluster => "On the cluster", "Im Cluster";
+    MissingOnCluster => "missing: the template VM is not in the pool", "fehlt: die Vorlagen-VM ist nicht im Pool";
+    NotCheckedYet => "not checked yet", "noch nicht geprüft";
     UpdatedAt => "Updated", "Aktualisiert";
     MyVms => "My VMs", "Meine VMs";
     NoMyEvents => "You take part in no upcoming or running event.", "Sie nehmen an keiner kommenden oder laufenden Veranstaltung teil.";

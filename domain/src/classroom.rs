@@ -74,6 +74,10 @@ pub struct VmTemplateView {
     pub port: u16,
     pub username: String,
     pub password_set: bool,
+    /// Whether the last sync found the template VM in the cluster's pool
+    /// (`None`: not checked yet), and when.
+    pub on_cluster: Option<bool>,
+    pub synced_at: Option<Timestamp>,
 }
 
 /// A template's fields after validation (the password still in clear text;
@@ -572,6 +576,9 @@ pub struct VmView {
     pub name: String,
     /// Which of the participant's copies of the template (1-based).
     pub ordinal: u32,
+    /// CPU cores and memory of the template it was cloned from (the event's snapshot).
+    pub cores: Option<u32>,
+    pub memory_mib: Option<u32>,
     pub vmid: Option<u32>,
     pub node: Option<String>,
     pub state: VmState,

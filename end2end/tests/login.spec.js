@@ -3,14 +3,19 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 
 // What the main navigation shows each demo role (app/src/components/layout.rs).
 const NAV = {
-  admin: { visible: ['Dashboard', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'], hidden: [] },
+  admin: {
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups',
+      'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
+    hidden: [],
+  },
   instructor: {
-    visible: ['Dashboard', 'Users', 'Templates in the cluster'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups', 'Users', 'Templates in the cluster'],
     hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster'],
   },
   student: {
-    visible: ['Dashboard'],
-    hidden: ['Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster', 'Templates in the cluster'],
+    visible: ['Dashboard', 'Events', 'VMs'],
+    hidden: ['Environments', 'Templates', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'Cluster',
+      'Templates in the cluster'],
   },
 };
 

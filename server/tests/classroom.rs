@@ -7,7 +7,6 @@ mod common;
 
 use common::{Backend, Client, TestApp};
 use domain::classroom::{EventStatus, VmState};
-use domain::time::Timestamp;
 use serde_json::Value;
 use services::classroom::ports::{NewVm, VmUpdate};
 
@@ -188,7 +187,6 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(refused(&instructor, "update_event", &form).await, ("conflict".into(), "event_not_planned".into()));
 
     // The provisioning engine records the VMs; each participant sees only their own.
-    let vms = app.system.services.ports().vms.clone();
     let new: Vec<NewVm> = plan
         .vms
         .iter()
@@ -200,7 +198,8 @@ async fn templates_environments_events_and_rosters() {
             name: format!("lin1-{}-kali-{}", p.username, p.ordinal),
         })
         .collect();
-    let recorded = vms.plan(id, &new, Timestamp(1)).await.unwrap();
+    let recorded = services.record_planned_vms(id, &new).await.unwrap();
+    assert_eq!(services.record_planned_vms(id, &new).await.unwrap().len(), 8, "planning twice records nothing twice");
     for (n, vm) in recorded.iter().enumerate() {
         let update = VmUpdate {
             vmid: Some(200 + u32::try_from(n).unwrap()),
@@ -209,13 +208,14 @@ async fn templates_environments_events_and_rosters() {
             ip: Some(format!("10.0.0.{}", n + 10)),
             last_error: None,
         };
-        vms.update(vm.id, &update, Timestamp(2)).await.unwrap();
+        services.record_vm_state(vm.id, &update).await.unwrap();
     }
     let own = recorded.iter().find(|v| v.owner_username == "student").unwrap();
     let anns = recorded.iter().find(|v| v.owner_username == "ann").unwrap();
     let got = json(&student, "get_vm", &[("id", &own.id.to_string())]).await;
     assert!(got["ip"].as_str().is_some_and(|ip| ip.starts_with("10.0.0.")), "{got}");
     assert_eq!(got["state"].as_str(), Some("running"));
+    assert_eq!((got["cores"].as_u64(), got["memory_mib"].as_u64()), (Some(2), Some(2048)), "from the snapshot");
     // Guessing a classmate's VM id reveals nothing.
     assert_eq!(refused(&student, "get_vm", &[("id", &anns.id.to_string())]).await.0, "not_found");
     let listed = json(&student, "list_vms", &[]).await;
@@ -233,4 +233,64 @@ async fn templates_environments_events_and_rosters() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["vms"].as_array().unwrap().len(), 2);
     assert_eq!(mine[0]["note"].as_str(), Some("preparing"), "deploying: not ready yet");
+
+    // The engine deleted one of the student's VMs on the cluster.
+    services.forget_vm(own.id).await.unwrap();
+    assert_eq!(json(&student, "list_vms", &[]).await["total"].as_u64(), Some(1));
+    assert_eq!(refused(&student, "get_vm", &[("id", &own.id.to_string())]).await.0, "not_found");
+}
+
+/// Import from the cluster, the demo's seed, and the periodic sync against the
+/// Proxmox VE simulator: resources copied, a template whose VM is gone marked.
+#[tokio::test]
+async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
+    use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig::demo()).unwrap().start(listener).unwrap();
+    let app = TestApp::start_with(Backend::Sqlite, &[("OPENVLE_SECRET_KEY", KEY)]).await;
+    let admin = app.signed_in("admin").await;
+    let token_id = format!("{DEMO_USER}!{DEMO_TOKEN_NAME}");
+    let url = sim.base_url();
+    let form = [
+        ("url", url.as_str()),
+        ("token_id", token_id.as_str()),
+        ("secret", DEMO_TOKEN_SECRET),
+        ("fingerprint", ""),
+        ("verify_tls", "true"),
+        ("pool", ""),
+    ];
+    ok(&admin, "save_connection", &form).await;
+
+    let services = &app.system.services;
+    services.seed_demo_classroom().await.unwrap();
+    let cluster = json(&admin, "cluster_templates", &[]).await;
+    let seeded = json(&admin, "list_templates", &[]).await;
+    assert_eq!(seeded.as_array().unwrap().len(), cluster.as_array().unwrap().len());
+    let envs = json(&admin, "list_environments", &[]).await;
+    assert_eq!(envs[0]["name"], "Demo lab");
+    assert_eq!(envs[0]["templates"].as_array().unwrap().len(), seeded.as_array().unwrap().len());
+    services.seed_demo_classroom().await.unwrap();
+    assert_eq!(json(&admin, "list_templates", &[]).await, seeded, "seeding twice adds nothing");
+
+    // Importing a template VM that is already a template: its name is taken.
+    let vmid = cluster[0]["vmid"].as_u64().unwrap().to_string();
+    assert_eq!(refused(&admin, "import_cluster_template", &[("vmid", &vmid)]).await, ("invalid".into(), "name".into()));
+    assert_eq!(
+        refused(&admin, "import_cluster_template", &[("vmid", "4242")]).await,
+        ("invalid".into(), "vmid".into())
+    );
+
+    let mut gone = template_form("Gone", "");
+    gone[3] = ("proxmox_vmid", "4242");
+    ok(&admin, "create_template", &gone).await;
+    assert_eq!(services.sync_templates().await.unwrap(), (cluster.as_array().unwrap().len() as u32, 1));
+    let synced = json(&admin, "list_templates", &[]).await;
+    for t in synced.as_array().unwrap() {
+        let expected = t["name"] != "Gone";
+        assert_eq!(t["on_cluster"].as_bool(), Some(expected), "{t}");
+        assert!(t["synced_at"].is_i64());
+    }
+    let first = synced.as_array().unwrap().iter().find(|t| t["proxmox_vmid"] == cluster[0]["vmid"]).unwrap();
+    assert_eq!(first["node"], cluster[0]["node"]);
+    assert_eq!(first["cores"], cluster[0]["cores"]);
 }

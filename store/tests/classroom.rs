@@ -310,6 +310,7 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
         (Some(4242), Some("pve2"), VmState::Running, Some("10.0.0.7"))
     );
     assert_eq!((vm.event_short_name.as_str(), vm.updated_at), ("vmev", Timestamp(5)));
+    assert_eq!((vm.cores, vm.memory_mib), (Some(2), Some(2048)));
     assert_eq!(ports.vms.nodes().await.unwrap(), vec!["pve2"]);
 
     let page = PageRequest::new(Some(1), Some(50));

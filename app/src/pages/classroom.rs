@@ -112,6 +112,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                     <th scope="col" class=CELL>{t(Msg::ProxmoxTemplate)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Resources)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Connection)}</th>
+                                    <th scope="col" class=CELL>{t(Msg::OnCluster)}</th>
                                 </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {list.into_iter().map(|tpl| view! {
@@ -121,6 +122,11 @@ pub fn TemplatesPage() -> impl IntoView {
                                             <td class=CELL>{format!("{} @ {}", tpl.proxmox_vmid, tpl.node)}</td>
                                             <td class=CELL>{format!("{} CPU · {} MiB · {} GiB", tpl.cores, tpl.memory_mib, tpl.disk_gib)}</td>
                                             <td class=CELL>{format!("{} :{}", tpl.protocol.label(), tpl.port)}</td>
+                                            <td class=CELL>{match tpl.on_cluster {
+                                                Some(true) => t(Msg::Yes),
+                                                Some(false) => t(Msg::MissingOnCluster),
+                                                None => t(Msg::NotCheckedYet),
+                                            }}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -1264,6 +1270,10 @@ pub fn VmPage() -> impl IntoView {
                             <div><dt class="text-slate-500">{t(Msg::Node)}</dt><dd>{vm.node.clone().unwrap_or_else(|| "—".into())}</dd></div>
                             <div><dt class="text-slate-500">"VMID"</dt><dd>{vm.vmid.map(|v| v.to_string()).unwrap_or_else(|| "—".into())}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Template)}</dt><dd>{vm.template_name.clone()}</dd></div>
+                            <div><dt class="text-slate-500">{t(Msg::Resources)}</dt><dd>{match (vm.cores, vm.memory_mib) {
+                                (Some(cores), Some(memory)) => format!("{cores} CPU · {memory} MiB"),
+                                _ => "—".to_string(),
+                            }}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Event)}</dt><dd><a class=LINK_CLASS href=format!("/events/{}", vm.event_id)>{vm.event_name.clone()}</a></dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Participant)}</dt><dd>{vm.owner_username.clone()}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::UpdatedAt)}</dt><dd>{vm.updated_at.format_utc()}</dd></div>

@@ -139,7 +139,7 @@ impl Services {
         };
         let ip = if state == VmState::Stopped { None } else { vm.ip.clone() };
         let update = VmUpdate { vmid: Some(vmid), node: Some(guest.node), state, ip, last_error: None };
-        self.ports.vms.update(vm.id, &update, self.clock.now()).await?;
+        self.record_vm_state(vm.id, &update).await?;
         Ok(ActionOutcome::Done(state))
     }
 
@@ -190,7 +190,7 @@ impl Services {
                 name: name.clone(),
             })
             .collect();
-        let records = self.ports.vms.plan(event_id, &new, self.clock.now()).await?;
+        let records = self.record_planned_vms(event_id, &new).await?;
         let ids: HashMap<String, i64> =
             records.iter().map(|r| (format!("{}/{}/{}", r.owner_id, r.template_id, r.ordinal), r.id)).collect();
         for entry in &mut entries {
@@ -291,8 +291,8 @@ impl Services {
         let failure = match engine.decommission(&event_owner(event_id), &plan).await {
             Ok(_) => {
                 // Nothing of the event is on the cluster any more: forget its VMs.
-                for vm in self.ports.vms.plan(event_id, &[], self.clock.now()).await.map_err(retry)? {
-                    self.ports.vms.delete(vm.id).await.map_err(retry)?;
+                for vm in self.record_planned_vms(event_id, &[]).await.map_err(retry)? {
+                    self.forget_vm(vm.id).await.map_err(retry)?;
                 }
                 None
             }

@@ -6,8 +6,10 @@
 //! and VMs by grants or membership ([`domain::classroom::can_on_event`],
 //! [`domain::classroom::can_on_vm`]).
 //!
-//! The provisioning engine reads its input with [`Services::deployment_plan`]
-//! and records VMs through the [`ports::VmRepo`] (`plan`, `update`, `delete`).
+//! The provisioning engine reads its input with [`Services::deployment_plan`],
+//! moves the event with [`Services::move_event`] and records VMs with
+//! [`Services::record_planned_vms`], [`Services::record_vm_state`] and
+//! [`Services::forget_vm`] (one method per state change, for the activity log).
 
 pub mod deployment;
 pub mod environments;

@@ -36,6 +36,14 @@ pub trait TemplateRepo: Send + Sync {
     async fn insert(&self, template: &TemplateRecord, at: Timestamp) -> Result<i64, StoreError>;
     async fn update(&self, id: i64, template: &TemplateRecord, at: Timestamp) -> Result<(), StoreError>;
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    /// What the periodic sync saw on the cluster: `Some((node, cores, memory MiB,
+    /// disk GiB))` when the template VM is in the pool, `None` when it is missing.
+    async fn record_sync(
+        &self,
+        id: i64,
+        seen: Option<(String, u32, u32, u32)>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// How many environments contain the template.
     async fn environments_using(&self, id: i64) -> Result<u64, StoreError>;
 }

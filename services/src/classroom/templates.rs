@@ -76,6 +76,45 @@ impl Services {
         Ok(())
     }
 
+    /// The periodic sync (a job, no actor): copies node, CPU, memory and disk of
+    /// every template from its template VM in the cluster's pool and marks the
+    /// templates whose VM is missing there. Returns (found, missing).
+    pub async fn sync_templates(&self) -> Result<(u32, u32), AppError> {
+        let stored = self.ports.templates.list().await?;
+        if stored.is_empty() {
+            return Ok((0, 0));
+        }
+        let cluster = match self.current_cluster().await {
+            Ok(cluster) => cluster,
+            // No cluster configured: nothing to compare with (not a failure to retry).
+            Err(AppError::Cluster { problem: ClusterProblem::NotConfigured }) => return Ok((0, 0)),
+            Err(e) => return Err(e),
+        };
+        let on_cluster = cluster.templates().await.map_err(|problem| AppError::Cluster { problem })?;
+        let now = self.clock.now();
+        let (mut found, mut missing) = (0, 0);
+        for template in stored {
+            let seen = on_cluster.iter().find(|c| c.vmid == template.proxmox_vmid).map(|c| {
+                let fields = cluster_template_input(c);
+                let number = |raw: &str, fallback: u32| raw.parse().unwrap_or(fallback);
+                (
+                    c.node.clone(),
+                    number(&fields.cores, template.cores),
+                    number(&fields.memory_mib, template.memory_mib),
+                    number(&fields.disk_gib, template.disk_gib),
+                )
+            });
+            if seen.is_some() {
+                found += 1;
+            } else {
+                missing += 1;
+                tracing::warn!(template = %template.name, vmid = template.proxmox_vmid, "template VM missing on the cluster");
+            }
+            self.ports.templates.record_sync(template.id, seen, now).await?;
+        }
+        Ok((found, missing))
+    }
+
     /// For the demo (no actor: it runs at start-up): when no template exists
     /// yet, imports every template VM of the cluster and puts them into one
     /// environment, "Demo lab", with one VM of each per participant.

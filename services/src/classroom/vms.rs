@@ -5,7 +5,7 @@ use domain::classroom::{EventNote, EventStatus, MyEvent, VmFacts, VmView, can_on
 use domain::page::{Page, PageRequest};
 use domain::{Action, Actor, AppError, Target, can};
 
-use super::ports::{EventQuery, VmQuery};
+use super::ports::{EventQuery, NewVm, VmQuery, VmUpdate};
 use crate::Services;
 
 impl Services {
@@ -32,6 +32,24 @@ impl Services {
             return Err(AppError::NotFound);
         }
         Ok(vm)
+    }
+
+    /// For the provisioning engine (no actor: its job was authorized when
+    /// queued): records the VMs of a plan that are not recorded yet, as
+    /// `pending`, and returns every VM of the event. Idempotent.
+    pub async fn record_planned_vms(&self, event_id: i64, vms: &[NewVm]) -> Result<Vec<VmView>, AppError> {
+        Ok(self.ports.vms.plan(event_id, vms, self.clock.now()).await?)
+    }
+
+    /// For the provisioning engine and the status sync: what the cluster
+    /// reported about one VM (vmid, node, state, IP, Proxmox's last error).
+    pub async fn record_vm_state(&self, vm_id: i64, update: &VmUpdate) -> Result<(), AppError> {
+        Ok(self.ports.vms.update(vm_id, update, self.clock.now()).await?)
+    }
+
+    /// For the provisioning engine: forgets a VM it deleted on the cluster.
+    pub async fn forget_vm(&self, vm_id: i64) -> Result<(), AppError> {
+        Ok(self.ports.vms.delete(vm_id).await?)
     }
 
     /// Nodes VMs run on, for the list's filter.

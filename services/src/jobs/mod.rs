@@ -27,6 +27,8 @@ use crate::{Services, authorize};
 pub enum Job {
     /// Removes expired sessions (periodic housekeeping).
     PurgeSessions,
+    /// Copies the templates' node and resources from the cluster and marks missing ones (classroom).
+    SyncTemplates,
     /// Proves that workers run: waits, then succeeds. Administrators start it
     /// from the Tasks page; the tests use it to stand for real work. With a
     /// node it takes one of that node's slots, like a VM job would.
@@ -74,6 +76,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::PurgeSessions => "purge_sessions",
+            Job::SyncTemplates => "sync_templates",
             Job::Ping { .. } => "ping",
             Job::DeployVms { .. } => "deploy_vms",
             Job::DecommissionVms { .. } => "decommission_vms",
@@ -89,6 +92,7 @@ impl Job {
     pub fn name(&self) -> String {
         match self {
             Job::PurgeSessions => "Remove expired sessions".into(),
+            Job::SyncTemplates => "Synchronise VM templates".into(),
             Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
             Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
             Job::DeployVms { owner, plan, .. } => format!("Deploy {} VMs of {owner}", plan.len()),
@@ -108,6 +112,7 @@ impl Job {
             Job::DeployVms { .. } | Job::DeployEvent { .. } => Queue::PveVmClone,
             Job::DecommissionVms { .. } | Job::VmAction { .. } | Job::DecommissionEvent { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } => Queue::PvePeriodic,
+            Job::SyncTemplates => Queue::PvePeriodic,
         }
     }
 
@@ -115,6 +120,7 @@ impl Job {
     pub fn steps(&self) -> &'static [&'static str] {
         match self {
             Job::PurgeSessions => &["purge"],
+            Job::SyncTemplates => &["sync"],
             Job::Ping { .. } => &["wait", "answer"],
             Job::DeployVms { .. } => &["deploy"],
             Job::DecommissionVms { .. } => &["decommission"],
@@ -131,6 +137,7 @@ impl Job {
         match self {
             // Provisioning paces itself per storage and node.
             Job::PurgeSessions
+            | Job::SyncTemplates
             | Job::DeployVms { .. }
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }

@@ -45,6 +45,12 @@ impl StepRunner for ProductSteps {
                 tracing::info!(task = task.id, removed, attempts, "expired sessions and sign-in attempts removed");
                 Ok(())
             }
+            (Job::SyncTemplates, "sync") => {
+                let (found, missing) =
+                    self.services.sync_templates().await.map_err(|e| StepError::retryable(e.to_string()))?;
+                tracing::info!(task = task.id, found, missing, "VM templates synchronised");
+                Ok(())
+            }
             (Job::Ping { sleep_ms, .. }, "wait") => {
                 tokio::time::sleep(Duration::from_millis(*sleep_ms)).await;
                 Ok(())

@@ -19,6 +19,9 @@ CREATE TABLE vm_templates (
     port BIGINT NOT NULL,
     conn_username VARCHAR(64) NOT NULL,
     conn_password_sealed TEXT NULL,
+    -- Filled by the periodic sync: whether the template VM is in the pool, and when checked.
+    on_cluster BIGINT NULL,
+    synced_at BIGINT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE KEY name (name)

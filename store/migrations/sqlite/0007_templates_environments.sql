@@ -15,6 +15,8 @@ CREATE TABLE vm_templates (
     port BIGINT NOT NULL,
     conn_username TEXT NOT NULL,
     conn_password_sealed TEXT,
+    on_cluster BIGINT,
+    synced_at BIGINT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

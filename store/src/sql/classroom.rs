@@ -53,11 +53,13 @@ fn port(row: &AnyRow) -> Result<u16, StoreError> {
 // ---------------------------------------------------------------- templates
 
 const TEMPLATE_COLUMNS: &str = "id, name, description, operating_system, proxmox_vmid, node, cores, memory_mib, \
-     disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed";
+     disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, on_cluster, synced_at";
 
 fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
     let linked: i64 = get(row, "linked_clone")?;
     let sealed: Option<String> = get(row, "conn_password_sealed")?;
+    let on_cluster: Option<i64> = get(row, "on_cluster")?;
+    let synced_at: Option<i64> = get(row, "synced_at")?;
     Ok(VmTemplateView {
         id: get(row, "id")?,
         name: get(row, "name")?,
@@ -73,6 +75,8 @@ fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
         port: port(row)?,
         username: get(row, "conn_username")?,
         password_set: sealed.is_some(),
+        on_cluster: on_cluster.map(|v| v != 0),
+        synced_at: synced_at.map(Timestamp),
     })
 }
 
@@ -149,6 +153,39 @@ impl TemplateRepo for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(store_error)?;
+        ensure_changed(result)
+    }
+
+    async fn record_sync(
+        &self,
+        id: i64,
+        seen: Option<(String, u32, u32, u32)>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = match seen {
+            Some((node, cores, memory_mib, disk_gib)) => {
+                sqlx::query(
+                    "UPDATE vm_templates SET node = ?, cores = ?, memory_mib = ?, disk_gib = ?, on_cluster = 1, \
+                     synced_at = ? WHERE id = ?",
+                )
+                .bind(node)
+                .bind(i64::from(cores))
+                .bind(i64::from(memory_mib))
+                .bind(i64::from(disk_gib))
+                .bind(at.millis())
+                .bind(id)
+                .execute(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query("UPDATE vm_templates SET on_cluster = 0, synced_at = ? WHERE id = ?")
+                    .bind(at.millis())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+            }
+        }
+        .map_err(store_error)?;
         ensure_changed(result)
     }
 
@@ -756,7 +793,10 @@ impl GroupRepo for SqlStore {
 const VM_SELECT: &str = "SELECT v.id, v.event_id, e.name AS event_name, e.short_name AS event_short_name, \
      v.owner_id, u.username AS owner_username, v.template_id, \
      COALESCE((SELECT s.name FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id), \
-     '') AS template_name, v.ordinal, v.name, v.vmid, v.node, v.state, v.ip, v.last_error, v.updated_at \
+     '') AS template_name, \
+     (SELECT s.cores FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) AS cores, \
+     (SELECT s.memory_mib FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) \
+     AS memory_mib, v.ordinal, v.name, v.vmid, v.node, v.state, v.ip, v.last_error, v.updated_at \
      FROM vms v JOIN events e ON e.id = v.event_id JOIN users u ON u.id = v.owner_id";
 
 fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
@@ -773,6 +813,8 @@ fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
         template_name: get(row, "template_name")?,
         name: get(row, "name")?,
         ordinal: get_u32(row, "ordinal")?,
+        cores: get::<Option<i64>>(row, "cores")?.and_then(|v| u32::try_from(v).ok()),
+        memory_mib: get::<Option<i64>>(row, "memory_mib")?.and_then(|v| u32::try_from(v).ok()),
         vmid: vmid.map(|v| u32::try_from(v).map_err(|_| corrupt("vmid", &v.to_string()))).transpose()?,
         node: get(row, "node")?,
         state: VmState::from_key(&state).ok_or_else(|| corrupt("VM state", &state))?,
