@@ -28,6 +28,9 @@ const oidcFixtures = path.resolve(__dirname, '..', 'connectors', 'oidc', 'tests'
 // runner starts the server, so only it needs (and makes) a data directory.
 const isWorker = process.env.TEST_WORKER_INDEX !== undefined;
 const dataDir = isWorker ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'openvle-e2e-'));
+// The tests read the demo simulator's state file there (deployment.spec.js);
+// the workers inherit the runner's environment.
+if (dataDir) process.env.OPENVLE_E2E_DATA_DIR = dataDir;
 if (dataDir && !process.env.E2E_KEEP_DATA) {
   // The server is stopped by then; E2E_KEEP_DATA=1 keeps the database for a look.
   process.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));

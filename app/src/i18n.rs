@@ -418,6 +418,36 @@ messages! {
     ErrRosterHasErrors => "The roster has errors; nothing was imported.", "Die Teilnehmerliste enthält Fehler; nichts wurde importiert.";
     ErrEventStatusMove => "The event cannot go to that status from where it is.", "Die Veranstaltung kann aus ihrem Status nicht dorthin wechseln.";
     ErrEventNotDeployed => "The event has not been deployed yet.", "Die Veranstaltung ist noch nicht bereitgestellt.";
+    // Deployment (issue 5): deploy, end, VM power actions.
+    DeployNow => "Deploy now", "Jetzt bereitstellen";
+    DeployAgain => "Deploy again", "Erneut bereitstellen";
+    DeployWhatFits => "Deploy what fits: leave out the VMs no node has room for", "Bereitstellen, was passt: VMs ohne Platz auf einem Knoten weglassen";
+    EndNow => "End now", "Jetzt beenden";
+    ConfirmEnd => "Yes, stop and delete every VM of this event", "Ja, alle VMs dieser Veranstaltung anhalten und löschen";
+    ConfirmAction => "Yes, I am sure", "Ja, ich bin sicher";
+    Deployment => "Deployment", "Bereitstellung";
+    DeploymentLive => "VM states update by themselves; without JavaScript use Refresh.", "VM-Zustände aktualisieren sich selbst; ohne JavaScript: Aktualisieren.";
+    VmStart => "Start", "Starten";
+    VmShutdown => "Shut down", "Herunterfahren";
+    VmStop => "Power off", "Ausschalten";
+    VmReboot => "Reboot", "Neu starten";
+    VmPause => "Pause", "Pausieren";
+    VmResume => "Resume", "Fortsetzen";
+    VmResetToTemplate => "Reset to template", "Auf Vorlage zurücksetzen";
+    VmResetHint => "Deletes the VM with everything on it and clones it afresh.", "Löscht die VM samt Inhalt und klont sie neu.";
+    FlashDone => "Done.", "Erledigt.";
+    Confirmation => "The confirmation", "Die Bestätigung";
+    ErrEventDeploying => "The event is being deployed; wait until that has finished.", "Die Veranstaltung wird gerade bereitgestellt; warten Sie, bis das abgeschlossen ist.";
+    ErrEventNotDeployable => "The event is ending or over; it cannot be deployed.", "Die Veranstaltung endet oder ist vorbei; sie kann nicht bereitgestellt werden.";
+    ErrEventStatusChanged => "The event's status changed meanwhile; reload the page.", "Der Status der Veranstaltung hat sich inzwischen geändert; laden Sie die Seite neu.";
+    ErrEventEnding => "The event is being ended already.", "Die Veranstaltung wird bereits beendet.";
+    ErrEventNotRunning => "The event is not running; its VMs cannot be used now.", "Die Veranstaltung läuft nicht; ihre VMs sind gerade nicht nutzbar.";
+    ErrVmNotOnCluster => "The VM is not on the cluster (yet); wait for the deployment or ask the instructor.", "Die VM ist (noch) nicht im Cluster; warten Sie auf die Bereitstellung oder fragen Sie die Lehrkraft.";
+    ErrVmLocked => "The VM is busy with another task; try again in a moment.", "Die VM ist mit einer anderen Aufgabe beschäftigt; versuchen Sie es gleich noch einmal.";
+    ErrNodeOffline => "The VM's node is offline; try again when it is back.", "Der Knoten der VM ist offline; versuchen Sie es, wenn er wieder da ist.";
+    ErrVmActionFailed => "Proxmox VE refused the action; the server log has its message.", "Proxmox VE hat die Aktion abgelehnt; das Serverprotokoll enthält die Meldung.";
+    ErrVmNames => "The event's VM names collide; check the participants' usernames.", "Die VM-Namen der Veranstaltung kollidieren; prüfen Sie die Benutzernamen.";
+    ErrProvisioningNotConfigured => "VM provisioning is not set up on this server.", "Die VM-Bereitstellung ist auf diesem Server nicht eingerichtet.";
     ProblemFormatShortName => "may contain only a–z, 0–9, _ and -", "darf nur a–z, 0–9, _ und - enthalten";
     ProblemFormatAfterStart => "must be after the start", "muss nach dem Beginn liegen";
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
@@ -503,6 +533,7 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "text" => Msg::TextBody,
         "reply_to" => Msg::ReplyTo,
         "slug" => Msg::MailAction,
+        "confirm" => Msg::Confirmation,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()
@@ -588,6 +619,19 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "event_status_move" => Msg::ErrEventStatusMove,
             "event_not_deployed" => Msg::ErrEventNotDeployed,
             "mail_not_failed" => Msg::ErrMailNotFailed,
+            // Deployment (issue 5).
+            "event_deploying" => Msg::ErrEventDeploying,
+            "event_not_deployable" => Msg::ErrEventNotDeployable,
+            "event_status_changed" => Msg::ErrEventStatusChanged,
+            "event_ending" => Msg::ErrEventEnding,
+            "event_not_running" => Msg::ErrEventNotRunning,
+            "vm_not_on_cluster" => Msg::ErrVmNotOnCluster,
+            "vm_not_planned" => Msg::ErrVmNotOnCluster,
+            "vm_locked" => Msg::ErrVmLocked,
+            "node_offline" => Msg::ErrNodeOffline,
+            "vm_action_failed" => Msg::ErrVmActionFailed,
+            "vm_names" => Msg::ErrVmNames,
+            "provisioning_not_configured" => Msg::ErrProvisioningNotConfigured,
             _ => Msg::ErrConflict,
         }
         .text(lang)
@@ -668,6 +712,7 @@ pub fn flash_text(key: &str, lang: Language) -> Option<&'static str> {
         "imported" => Msg::FlashImported,
         "test_mail_sent" => Msg::FlashTestMailSent,
         "reset_sent" => Msg::FlashResetSent,
+        "done" => Msg::FlashDone,
         _ => return None,
     };
     Some(msg.text(lang))

@@ -196,7 +196,12 @@ async fn main() {
         role_keys: vec!["participant".into()],
     };
     system.services.bootstrap_user(input).await.expect("user");
-    let session = system.services.login("bench", PASSWORD, &domain::activity::Origin::client("127.0.0.1")).await.expect("login").token;
+    let session = system
+        .services
+        .login("bench", PASSWORD, &domain::activity::Origin::client("127.0.0.1"))
+        .await
+        .expect("login")
+        .token;
 
     let simulator = Simulator::new(SimConfig::demo()).expect("sim");
     let node = simulator.config().nodes[0].name.clone();

@@ -68,6 +68,7 @@ pub fn router(config: &Config, system: System) -> Router {
         .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
         .route("/events/tasks/{id}", get(crate::events::task_events))
         .route("/activities/export.csv", get(crate::activities::export_csv))
+        .route("/events/event-vms/{id}", get(crate::events::event_vm_events))
         .route("/auth/oidc/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))

@@ -12,6 +12,7 @@ use services::Services;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
 use services::mail::MailSetup;
+use services::provisioning::ProvisioningConfig;
 use services::role_rules::RoleRules;
 use smtp_connector::SmtpMailer;
 use store::mongo::{MongoActivityLog, MongoSettings};
@@ -99,9 +100,12 @@ impl System {
             }
             None => None,
         };
-        let mut services = Services::new(ports, Arc::new(SystemClock), &config.auth_secret)
+        let clock = Arc::new(SystemClock);
+        let mut services = Services::new(ports, clock.clone(), &config.auth_secret)
             .with_worker_max_retry(config.jobs.max_retry)
-            .with_cluster(cluster);
+            .with_cluster(cluster)
+            // Deployments record their VMs' progress in the classroom's VM records.
+            .with_provisioning(db.vm_recorder(clock), ProvisioningConfig::default());
         if let Some(ldap) = &config.ldap {
             // Checks the TLS settings; does not connect (the directory may be down at start).
             let directory = LdapDirectory::new(ldap.config.clone()).map_err(|e| StartError::Input(e.to_string()))?;

@@ -67,6 +67,8 @@ fn allowed(name: &str) -> [bool; 4] {
         | "get_sent_mail"
         | "resend_mail" => ADMIN,
         "request_password_reset" | "set_password_with_token" => [true; 4],
+        // Deployment (issue 5): membership and VM ownership are checked on the object.
+        "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -194,6 +196,9 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         "set_password_with_token" => {
             vec![("token", "unknown".into()), ("password", "x".into()), ("confirm_password", "x".into())]
         }
+        // Deployment (issue 5).
+        "deploy_event" | "end_event" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "vm_action" => vec![("id", "999999".into()), ("action", "reboot".into())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -278,6 +283,8 @@ const ACTIVITY_NOT_YET_PROVEN: &[&str] = &[
     "delete_group",
     "delete_mail_template",
     "delete_template",
+    "deploy_event",
+    "end_event",
     "import_cluster_template",
     "import_roster",
     "remove_participant",
@@ -289,6 +296,7 @@ const ACTIVITY_NOT_YET_PROVEN: &[&str] = &[
     "update_environment",
     "update_event",
     "update_template",
+    "vm_action",
 ];
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).

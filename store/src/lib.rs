@@ -106,6 +106,11 @@ impl Database {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
+    /// Where the provisioning engine records VM progress: the classroom's VM records.
+    pub fn vm_recorder(&self, clock: Arc<dyn services::clock::Clock>) -> Arc<sql::VmRecorder> {
+        Arc::new(sql::VmRecorder::new(self.pool.clone(), clock))
+    }
+
     /// The ports backed by this database. With Redis, sessions, login
     /// counters, the job queue and the scheduler lease live there (shared by
     /// every replica); without it, in SQL and an in-process queue.

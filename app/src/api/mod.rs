@@ -6,6 +6,7 @@ pub mod activities;
 pub mod auth;
 pub mod classroom;
 pub mod cluster;
+pub mod deployment;
 pub mod mail;
 pub mod policies;
 pub mod profile;
@@ -30,4 +31,5 @@ pub mod flash {
     pub const IMPORTED: &str = "imported";
     pub const TEST_MAIL_SENT: &str = "test_mail_sent";
     pub const RESET_SENT: &str = "reset_sent";
+    pub const DONE: &str = "done";
 }

@@ -652,8 +652,14 @@ pub fn EventPage() -> impl IntoView {
     let remove = ServerAction::<RemoveParticipant>::new();
     let admin = ServerAction::<SetEventAdmin>::new();
     let add_group = ServerAction::<AddGroupToEvent>::new();
+    // Deployment (issue 5): deploy / end, and a tick per live VM change.
+    let deploy = ServerAction::<crate::api::deployment::DeployEvent>::new();
+    let end = ServerAction::<crate::api::deployment::EndEvent>::new();
+    let live = RwSignal::new(0u32);
+    crate::pages::deployment::follow_event_vms(id, move || live.update(|n| *n += 1));
     let version = move || {
         (
+            (deploy.version().get(), end.version().get(), live.get()),
             update.version().get(),
             add.version().get(),
             create_user.version().get(),
@@ -681,8 +687,8 @@ pub fn EventPage() -> impl IntoView {
         },
     );
     let vms = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), version()),
+        |(id, _)| async move {
             match id {
                 Some(id) => event_vms(id).await,
                 None => not_found(),
@@ -727,6 +733,7 @@ pub fn EventPage() -> impl IntoView {
                     {(!event.description.is_empty()).then(|| view! {
                         <p class="mb-6 whitespace-pre-line text-sm text-slate-700">{event.description.clone()}</p>
                     })}
+                    {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end/> })}
                     <VmGrid participants=participants.clone() vms=vms/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>
@@ -1238,9 +1245,10 @@ fn VmTable(vms: Vec<VmView>) -> impl IntoView {
 pub fn VmPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())));
+    let act = ServerAction::<crate::api::deployment::VmAction>::new();
     let vm = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), act.version().get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => get_vm(id).await,
                 None => not_found(),
@@ -1273,6 +1281,7 @@ pub fn VmPage() -> impl IntoView {
                                 <div class="sm:col-span-2 text-red-800"><dt class="font-medium">{t(Msg::LastError)}</dt><dd>{e}</dd></div>
                             })}
                         </dl>
+                        <div class="mt-4"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=format!("/vms/{}", vm.id)/></div>
                     }.into_any(),
                     Err(e) => error_view(&e),
                 }
@@ -1285,7 +1294,7 @@ pub fn VmPage() -> impl IntoView {
 /// The home page's "My VMs": the user's events, each with their own VMs and
 /// a sentence when the event has not started or has ended.
 #[component]
-pub fn MyVms(events: Vec<MyEvent>) -> impl IntoView {
+pub fn MyVms(events: Vec<MyEvent>, action: ServerAction<crate::api::deployment::VmAction>) -> impl IntoView {
     let lang = use_lang();
     if events.is_empty() {
         return view! { <p class="text-sm text-slate-500" data-testid="my-vms-empty">{t(Msg::NoMyEvents)}</p> }
@@ -1310,6 +1319,7 @@ pub fn MyVms(events: Vec<MyEvent>) -> impl IntoView {
                                     <li class="flex flex-wrap items-center justify-between gap-2 py-2">
                                         <a class=LINK_CLASS href=format!("/vms/{}", vm.id)>{vm.name.clone()}</a>
                                         <span>{vm_state_text(vm.state, lang)} " · " <span class="font-mono">{vm.ip.clone().unwrap_or_else(|| "—".into())}</span></span>
+                                        <crate::pages::deployment::VmActions vm=vm.clone() action=action back="/".to_string()/>
                                     </li>
                                 }).collect_view()}
                             </ul>

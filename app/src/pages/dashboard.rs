@@ -9,7 +9,8 @@ use crate::i18n::Msg;
 #[component]
 pub fn Dashboard() -> impl IntoView {
     // Classroom (issue 5): the student's "My VMs".
-    let my = Resource::new(|| (), |_| crate::api::classroom::my_vms());
+    let act = ServerAction::<crate::api::deployment::VmAction>::new();
+    let my = Resource::new(move || act.version().get(), |_| crate::api::classroom::my_vms());
     view! {
         <WithShell>
             <Overview/>
@@ -17,7 +18,7 @@ pub fn Dashboard() -> impl IntoView {
                 <h2 id="my-vms-heading" class="mb-3 text-lg font-semibold">{crate::components::t(Msg::MyVms)}</h2>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        my.await.ok().map(|events| view! { <crate::pages::classroom::MyVms events=events/> })
+                        my.await.ok().map(|events| view! { <crate::pages::classroom::MyVms events=events action=act/> })
                     })}
                 </Suspense>
             </section>

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
+pub mod deployment;
 pub mod login;
 pub mod mail;
 pub mod not_found;

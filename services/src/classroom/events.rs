@@ -17,7 +17,7 @@ use crate::{Services, authorize};
 impl Services {
     /// The event as the actor may see it, or `NotFound` (also when they may
     /// not read it: an event's existence is not revealed by guessing ids).
-    async fn event_for(&self, actor: &Actor, id: i64, action: Action) -> Result<EventView, AppError> {
+    pub(super) async fn event_for(&self, actor: &Actor, id: i64, action: Action) -> Result<EventView, AppError> {
         let event = self.ports.events.by_id(id, actor.user_id).await?.ok_or(AppError::NotFound)?;
         if !can_on_event(actor, Action::Read, id, event.my_role) {
             return Err(AppError::NotFound);

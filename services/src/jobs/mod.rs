@@ -64,6 +64,18 @@ pub enum Job {
     /// Delivers one mail of the sent log (idempotent: a mail recorded as
     /// sent is not sent again).
     SendMail { mail_id: i64 },
+    // ----- classroom events (crate::classroom::deployment) -----
+    /// Deploys an event's plan (snapshot × participants) and moves the event
+    /// to `running`, or `failed` with the reason.
+    DeployEvent {
+        event_id: i64,
+        #[serde(default)]
+        allow_partial: bool,
+    },
+    /// Removes every VM of an event and moves it to `finished`.
+    DecommissionEvent { event_id: i64 },
+    /// Starts and ends events on time and reconciles active ones (periodic).
+    ScheduleEvents,
 }
 
 impl Job {
@@ -78,6 +90,9 @@ impl Job {
             Job::ReconcileVms { .. } => "reconcile_vms",
             Job::VmAction { .. } => "vm_action",
             Job::SendMail { .. } => "send_mail",
+            Job::DeployEvent { .. } => "deploy_event",
+            Job::DecommissionEvent { .. } => "decommission_event",
+            Job::ScheduleEvents => "schedule_events",
         }
     }
 
@@ -94,14 +109,18 @@ impl Job {
             Job::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
             Job::VmAction { vmid, action, .. } => format!("VM {vmid}: {}", action.key()),
             Job::SendMail { mail_id } => format!("Send email #{mail_id}"),
+            Job::DeployEvent { event_id, allow_partial: false } => format!("Deploy event {event_id}"),
+            Job::DeployEvent { event_id, allow_partial: true } => format!("Deploy what fits of event {event_id}"),
+            Job::DecommissionEvent { event_id } => format!("End event {event_id}: remove its VMs"),
+            Job::ScheduleEvents => "Start and end events on time".into(),
         }
     }
 
     pub fn queue(&self) -> Queue {
         match self {
-            Job::PurgeSessions | Job::PurgeActivities | Job::Ping { .. } => Queue::CorePeriodic,
-            Job::DeployVms { .. } => Queue::PveVmClone,
-            Job::DecommissionVms { .. } | Job::VmAction { .. } => Queue::PveVmActions,
+            Job::PurgeSessions | Job::PurgeActivities | Job::Ping { .. } | Job::ScheduleEvents => Queue::CorePeriodic,
+            Job::DeployVms { .. } | Job::DeployEvent { .. } => Queue::PveVmClone,
+            Job::DecommissionVms { .. } | Job::VmAction { .. } | Job::DecommissionEvent { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } | Job::SyncTemplates => Queue::PvePeriodic,
             Job::SendMail { .. } => Queue::Mails,
         }
@@ -118,6 +137,9 @@ impl Job {
             Job::ReconcileVms { .. } => &["reconcile"],
             Job::VmAction { .. } => &["act"],
             Job::SendMail { .. } => &["send"],
+            Job::DeployEvent { .. } => &["deploy"],
+            Job::DecommissionEvent { .. } => &["decommission"],
+            Job::ScheduleEvents => &["schedule"],
         }
     }
 
@@ -132,7 +154,10 @@ impl Job {
             | Job::DecommissionVms { .. }
             | Job::ReconcileVms { .. }
             | Job::VmAction { .. }
-            | Job::SendMail { .. } => None,
+            | Job::SendMail { .. }
+            | Job::DeployEvent { .. }
+            | Job::DecommissionEvent { .. }
+            | Job::ScheduleEvents => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

@@ -13,7 +13,12 @@ use crate::Services;
 
 /// Work the scheduler starts, with its period in seconds.
 pub fn periodic_jobs() -> Vec<(Job, i64)> {
-    vec![(Job::PurgeSessions, 3600), (Job::SyncTemplates, 300), (Job::PurgeActivities, 86_400)]
+    vec![
+        (Job::PurgeSessions, 3600),
+        (Job::SyncTemplates, 300),
+        (Job::PurgeActivities, 86_400),
+        (Job::ScheduleEvents, 30),
+    ]
 }
 
 pub const LEASE_NAME: &str = "scheduler";

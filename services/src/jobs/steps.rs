@@ -14,6 +14,11 @@ fn provision_error(e: ProvisionError) -> StepError {
     if e.is_retryable() { StepError::retryable(e.to_string()) } else { StepError::permanent(e.to_string()) }
 }
 
+/// Whether a failure now is final (the worker retries only below `max_attempts`).
+fn last_attempt(task: &TaskRecord) -> bool {
+    task.attempts >= task.max_attempts
+}
+
 /// Runs the jobs defined in [`Job`] with the real services.
 pub struct ProductSteps {
     services: Services,
@@ -62,6 +67,15 @@ impl StepRunner for ProductSteps {
             }
             (Job::SendMail { mail_id }, "send") => {
                 self.services.deliver_mail(*mail_id, task.attempts >= task.max_attempts).await
+            }
+            (Job::DeployEvent { event_id, allow_partial }, "deploy") => {
+                self.services.run_event_deployment(*event_id, *allow_partial, last_attempt(task)).await
+            }
+            (Job::DecommissionEvent { event_id }, "decommission") => {
+                self.services.run_event_decommission(*event_id, last_attempt(task)).await
+            }
+            (Job::ScheduleEvents, "schedule") => {
+                self.services.schedule_events().await.map_err(|e| StepError::retryable(e.to_string()))
             }
             (
                 Job::DeployVms { .. } | Job::DecommissionVms { .. } | Job::ReconcileVms { .. } | Job::VmAction { .. },

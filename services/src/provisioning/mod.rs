@@ -256,4 +256,23 @@ impl VmAction {
             VmAction::ResetToTemplate => "reset_to_template",
         }
     }
+
+    pub const ALL: [VmAction; 7] = [
+        VmAction::Start,
+        VmAction::Shutdown,
+        VmAction::Stop,
+        VmAction::Reboot,
+        VmAction::Pause,
+        VmAction::Resume,
+        VmAction::ResetToTemplate,
+    ];
+
+    pub fn parse(key: &str) -> Option<VmAction> {
+        VmAction::ALL.into_iter().find(|a| a.key() == key)
+    }
+
+    /// Loses the guest's unsaved work (power off) or its disk (reset): asks for confirmation first.
+    pub fn is_destructive(self) -> bool {
+        matches!(self, VmAction::Stop | VmAction::ResetToTemplate)
+    }
 }

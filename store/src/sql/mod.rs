@@ -8,12 +8,14 @@ mod leases;
 mod mail;
 mod pending_logins;
 mod policies;
+mod provisioning;
 mod roles;
 mod sessions;
 mod settings;
 mod tasks;
 mod users;
 
+pub use provisioning::VmRecorder;
 use services::StoreError;
 use sqlx::AnyPool;
 

@@ -1,0 +1,141 @@
+//! Deployment controls (issue 5): "Deploy now" / "End now" on the event
+//! page with live VM progress, and power actions on a VM (its page and the
+//! student's My VMs). Forms are `ActionForm`s, so all of it works without
+//! JavaScript; with it, the event page follows its VMs over server-sent events.
+
+use domain::classroom::{EventStatus, EventView, VmState, VmView};
+use leptos::prelude::*;
+
+use crate::api::deployment::{DeployEvent, EndEvent, VmAction};
+use crate::components::forms::{ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS};
+use crate::components::t;
+use crate::i18n::Msg;
+
+const CARD: &str = "mb-6 rounded-lg bg-white p-6 shadow-sm";
+
+/// Live progress: the server pushes a `change` event (`/events/event-vms/{id}`)
+/// whenever the event or one of its VMs changes, and the page reloads them.
+/// Browser only; without JavaScript the Refresh link reloads the page.
+pub fn follow_event_vms(id: Memo<Option<i64>>, refetch: impl Fn() + Clone + 'static) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let Some(id) = id.get() else { return };
+        let Ok(source) = web_sys::EventSource::new(&format!("/events/event-vms/{id}")) else { return };
+        let refetch = refetch.clone();
+        let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| refetch());
+        let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        let source = send_wrapper::SendWrapper::new(source);
+        let on_change = send_wrapper::SendWrapper::new(on_change);
+        on_cleanup(move || {
+            source.close();
+            drop(on_change);
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, refetch);
+}
+
+/// Deploy / deploy what fits / end, as the event's status allows.
+#[component]
+pub fn EventControls(
+    event: EventView,
+    deploy: ServerAction<DeployEvent>,
+    end: ServerAction<EndEvent>,
+) -> impl IntoView {
+    let deployable = matches!(event.status, EventStatus::Planned | EventStatus::Failed | EventStatus::Running);
+    let endable = matches!(event.status, EventStatus::Running | EventStatus::Ending | EventStatus::Failed);
+    let failed = event.status == EventStatus::Failed;
+    let deploy_label = if event.status == EventStatus::Planned { Msg::DeployNow } else { Msg::DeployAgain };
+    let id = event.id;
+    view! {
+        <section class=CARD data-testid="event-controls">
+            <h2 class="mb-3 font-semibold">{t(Msg::Deployment)}</h2>
+            <ActionError value=deploy.value()/>
+            <ActionError value=end.value()/>
+            <div class="flex flex-wrap items-start gap-6">
+                {deployable.then(|| view! {
+                    <ActionForm action=deploy>
+                        <input type="hidden" name="id" value=id/>
+                        {failed.then(|| view! {
+                            <label class="mb-2 flex items-center gap-2 text-sm">
+                                <input type="checkbox" name="allow_partial" data-testid="allow-partial"/>
+                                {t(Msg::DeployWhatFits)}
+                            </label>
+                        })}
+                        <button type="submit" class=BUTTON_CLASS data-testid="deploy-now">{t(deploy_label)}</button>
+                    </ActionForm>
+                })}
+                {endable.then(|| view! {
+                    <ActionForm action=end>
+                        <input type="hidden" name="id" value=id/>
+                        <label class="mb-2 flex items-center gap-2 text-sm">
+                            <input type="checkbox" name="confirm" required=true data-testid="confirm-end"/>
+                            {t(Msg::ConfirmEnd)}
+                        </label>
+                        <button type="submit" class=DANGER_BUTTON_CLASS data-testid="end-now">{t(Msg::EndNow)}</button>
+                    </ActionForm>
+                })}
+            </div>
+            <p class="mt-3 text-sm text-slate-500">
+                {t(Msg::DeploymentLive)} " "
+                <a class=LINK_CLASS href=format!("/events/{id}") data-testid="refresh">{t(Msg::Refresh)}</a>
+            </p>
+        </section>
+    }
+}
+
+/// The actions that make sense in a VM's state: (key, label, destructive).
+fn actions_for(state: VmState) -> Vec<(&'static str, Msg, bool)> {
+    let reset = ("reset_to_template", Msg::VmResetToTemplate, true);
+    match state {
+        VmState::Running => vec![
+            ("shutdown", Msg::VmShutdown, false),
+            ("reboot", Msg::VmReboot, false),
+            ("pause", Msg::VmPause, false),
+            ("stop", Msg::VmStop, true),
+            reset,
+        ],
+        VmState::Paused => vec![("resume", Msg::VmResume, false), ("stop", Msg::VmStop, true), reset],
+        VmState::Stopped => vec![("start", Msg::VmStart, false), reset],
+        VmState::Failed => vec![("start", Msg::VmStart, false), ("stop", Msg::VmStop, true), reset],
+        VmState::Pending | VmState::Cloning | VmState::Starting | VmState::Deleting => Vec::new(),
+    }
+}
+
+/// Power actions on one VM; destructive ones carry a confirmation box.
+/// `back`: the page to return to after the action.
+#[component]
+pub fn VmActions(vm: VmView, action: ServerAction<VmAction>, back: String) -> impl IntoView {
+    if vm.vmid.is_none() {
+        return ().into_any();
+    }
+    let id = vm.id;
+    view! {
+        <div class="flex flex-wrap items-start gap-2" data-testid=format!("vm-actions-{}", vm.name)>
+            {actions_for(vm.state).into_iter().map(|(key, label, destructive)| {
+                let back = back.clone();
+                view! {
+                    <ActionForm action=action attr:class="inline-flex items-center gap-1">
+                        <input type="hidden" name="id" value=id/>
+                        <input type="hidden" name="action" value=key/>
+                        <input type="hidden" name="back" value=back/>
+                        {destructive.then(|| view! {
+                            <label class="flex items-center gap-1 text-xs text-slate-600">
+                                <input type="checkbox" name="confirm" required=true data-testid=format!("confirm-{key}")/>
+                                {t(Msg::ConfirmAction)}
+                            </label>
+                        })}
+                        <button
+                            type="submit"
+                            class=if destructive { DANGER_BUTTON_CLASS } else { SECONDARY_BUTTON_CLASS }
+                            data-testid=format!("vm-{key}")
+                        >{t(label)}</button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+        </div>
+        <ActionError value=action.value()/>
+    }.into_any()
+}

@@ -1,0 +1,245 @@
+//! Deploying and ending events over HTTP against the Proxmox VE simulator,
+//! with a real worker: VMs running with recorded addresses, a re-run that
+//! creates nothing, power actions only on one's own VMs, "End now" leaving no
+//! VM of the event on the cluster, and the scheduler starting and ending an
+//! event on time.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Backend, Client, TestApp};
+use serde_json::Value;
+use services::jobs::ProductSteps;
+use services::jobs::worker::{Worker, WorkerConfig};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
+use tokio::sync::watch;
+
+const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const PASSWORD: &str = "Correct-Horse-42";
+
+async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
+    let reply = client.call(name, form).await;
+    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
+}
+
+async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
+    let reply = client.call(name, form).await;
+    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
+}
+
+/// The error of a call that must fail: (error kind, field or reason).
+async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (String, String) {
+    let reply = client.call(name, form).await;
+    let body: Value = serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{name}: {}", reply.body));
+    let kind = body["error"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {}", reply.body)).to_string();
+    let detail = body.get("field").or_else(|| body.get("reason")).and_then(Value::as_str).unwrap_or("").to_string();
+    (kind, detail)
+}
+
+/// Waits until the event has `status` (and fails on `failed`, showing why).
+async fn wait_for_status(client: &Client, event: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let found = json(client, "get_event", &[("id", event)]).await;
+        if found["status"] == status {
+            return found;
+        }
+        assert!(found["status"] != "failed" || status == "failed", "event failed: {found}");
+        assert!(tokio::time::Instant::now() < deadline, "event still {}: {found}", found["status"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn vm_ids(vms: &Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = vms.as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn events_deploy_run_power_actions_and_end_without_leftovers() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
+    let base = sim.base_url();
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("OPENVLE_SECRET_KEY", KEY),
+            ("PVE_HOSTNAME", base.as_str()),
+            ("PVE_USER", DEMO_USER),
+            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
+            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
+        ],
+    )
+    .await;
+    let services = app.system.services.clone();
+    let mut worker_config = WorkerConfig::new("deployment-test".into());
+    worker_config.retry_scale = 0.01;
+    let ports = services.ports();
+    let worker = Worker::new(
+        ports.tasks.clone(),
+        ports.queue.clone(),
+        Arc::new(ProductSteps::new(services.clone())),
+        services.clock(),
+        worker_config,
+    );
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    let templates_only = sim.simulator().vm_count();
+
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
+
+    let form = [
+        ("name", "Networks 1"),
+        ("short_name", "net1"),
+        ("environment_id", environment.as_str()),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(&instructor, "create_event", &form).await;
+    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    let event = event.to_string();
+    ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
+    for name in ["stu2", "stu3"] {
+        let email = format!("{name}@example.org");
+        let form = [
+            ("event_id", event.as_str()),
+            ("username", name),
+            ("name", name),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+            ("role", "student"),
+        ];
+        ok(&instructor, "create_participant", &form).await;
+    }
+    let student = app.signed_in("student").await;
+    let stu2 = app.signed_in("stu2").await;
+
+    // Students may not deploy or end; "Deploy now" by the instructor.
+    assert_eq!(refused(&student, "deploy_event", &[("id", &event)]).await.0, "forbidden");
+    ok(&instructor, "deploy_event", &[("id", &event)]).await;
+    assert_eq!(refused(&instructor, "deploy_event", &[("id", &event)]).await.1, "event_deploying");
+    wait_for_status(&instructor, &event, "running").await;
+    let vms = json(&instructor, "event_vms", &[("event_id", &event)]).await;
+    // Three students and the instructor, one Debian VM each.
+    assert_eq!(vms.as_array().unwrap().len(), 4, "{vms}");
+    for vm in vms.as_array().unwrap() {
+        assert_eq!(vm["state"], "running", "{vm}");
+        assert!(vm["ip"].as_str().is_some_and(|ip| !ip.is_empty()), "no IP recorded: {vm}");
+        assert!(vm["vmid"].as_u64().is_some() && vm["node"].as_str().is_some(), "{vm}");
+        assert!(vm["name"].as_str().unwrap().starts_with("net1-"), "{vm}");
+    }
+    assert_eq!(sim.simulator().vm_count(), templates_only + 4);
+
+    // Deploying again creates nothing twice.
+    ok(&instructor, "deploy_event", &[("id", &event)]).await;
+    wait_for_status(&instructor, &event, "running").await;
+    let again = json(&instructor, "event_vms", &[("event_id", &event)]).await;
+    assert_eq!(vm_ids(&again), vm_ids(&vms));
+    assert_eq!(sim.simulator().vm_count(), templates_only + 4);
+
+    // A student acts on their own VM only; another's answers "not found".
+    let mine = json(&student, "my_vms", &[]).await[0]["vms"].clone();
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    let my_vm = mine[0]["id"].as_i64().unwrap().to_string();
+    let theirs = json(&stu2, "my_vms", &[]).await[0]["vms"][0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(refused(&student, "vm_action", &[("id", &theirs), ("action", "reboot")]).await.0, "not_found");
+    ok(&student, "vm_action", &[("id", &my_vm), ("action", "reboot")]).await;
+    ok(&student, "vm_action", &[("id", &my_vm), ("action", "pause")]).await;
+    assert_eq!(json(&student, "get_vm", &[("id", &my_vm)]).await["state"], "paused");
+    ok(&student, "vm_action", &[("id", &my_vm), ("action", "resume")]).await;
+    assert_eq!(json(&student, "get_vm", &[("id", &my_vm)]).await["state"], "running");
+    // Powering off loses work: it needs the confirmation.
+    let unconfirmed = refused(&student, "vm_action", &[("id", &my_vm), ("action", "stop")]).await;
+    assert_eq!(unconfirmed, ("invalid".into(), "confirm".into()));
+    ok(&student, "vm_action", &[("id", &my_vm), ("action", "stop"), ("confirm", "on")]).await;
+    assert_eq!(json(&student, "get_vm", &[("id", &my_vm)]).await["state"], "stopped");
+    // The instructor controls every VM of the event.
+    ok(&instructor, "vm_action", &[("id", &my_vm), ("action", "start")]).await;
+    assert_eq!(json(&student, "get_vm", &[("id", &my_vm)]).await["state"], "running");
+
+    // "End now" needs the confirmation, then leaves nothing of the event behind.
+    assert_eq!(refused(&instructor, "end_event", &[("id", &event)]).await, ("invalid".into(), "confirm".into()));
+    assert_eq!(refused(&student, "end_event", &[("id", &event), ("confirm", "on")]).await.0, "forbidden");
+    ok(&instructor, "end_event", &[("id", &event), ("confirm", "on")]).await;
+    wait_for_status(&instructor, &event, "finished").await;
+    assert_eq!(sim.simulator().vm_count(), templates_only, "only the templates are left");
+    assert!(json(&instructor, "event_vms", &[("event_id", &event)]).await.as_array().unwrap().is_empty());
+    assert_eq!(refused(&student, "vm_action", &[("id", &my_vm), ("action", "start")]).await.0, "not_found");
+
+    // Capacity: 100 GiB VMs for three participants do not fit on two 128 GiB
+    // nodes. The deployment is refused with the per-node shortfall; "deploy
+    // what fits" (confirmed) deploys the rest and marks what did not fit.
+    let huge = [
+        ("name", "Huge"),
+        ("proxmox_vmid", "9000"),
+        ("node", "pve1"),
+        ("cores", "1"),
+        ("memory_mib", "102400"),
+        ("disk_gib", "8"),
+        ("protocol", "ssh"),
+    ];
+    ok(&admin, "create_template", &huge).await;
+    let templates = json(&admin, "list_templates", &[]).await;
+    let huge = templates.as_array().unwrap().iter().find(|t| t["name"] == "Huge").unwrap()["id"].to_string();
+    ok(&admin, "create_environment", &[("name", "Huge lab"), ("template_ids[]", &huge), ("counts[]", "1")]).await;
+    let environments = json(&admin, "list_environments", &[]).await;
+    let huge_env = environments.as_array().unwrap().iter().find(|e| e["name"] == "Huge lab").unwrap()["id"].to_string();
+    let form =
+        [("name", "Big"), ("short_name", "big1"), ("environment_id", &huge_env), ("starts_at", "2030-01-01T09:00")];
+    ok(&instructor, "create_event", &form).await;
+    let big = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    let big = big.to_string();
+    ok(&instructor, "add_participants", &[("event_id", &big), ("usernames", "student stu2"), ("role", "student")])
+        .await;
+    ok(&instructor, "deploy_event", &[("id", &big)]).await;
+    let failed = wait_for_status(&instructor, &big, "failed").await;
+    let reason = failed["failure_reason"].as_str().unwrap();
+    assert!(reason.starts_with("not enough memory for"), "{reason}");
+    assert!(reason.contains("pve1") && reason.contains("pve2"), "per node: {reason}");
+    assert_eq!(sim.simulator().vm_count(), templates_only, "nothing was cloned");
+    ok(&instructor, "deploy_event", &[("id", &big), ("allow_partial", "on")]).await;
+    wait_for_status(&instructor, &big, "running").await;
+    let vms = json(&instructor, "event_vms", &[("event_id", &big)]).await;
+    let vms = vms.as_array().unwrap();
+    let unplaced: Vec<_> = vms.iter().filter(|v| v["state"] == "failed").collect();
+    assert!(!unplaced.is_empty() && unplaced.len() < vms.len(), "{vms:?}");
+    assert!(unplaced.iter().all(|v| v["last_error"].as_str().unwrap().contains("enough free memory")), "{vms:?}");
+    assert_eq!(sim.simulator().vm_count(), templates_only + vms.len() - unplaced.len());
+    ok(&instructor, "end_event", &[("id", &big), ("confirm", "on")]).await;
+    wait_for_status(&instructor, &big, "finished").await;
+    assert_eq!(sim.simulator().vm_count(), templates_only);
+
+    // The scheduler: an event whose start has come is deployed; after its end
+    // plus the transition period (0 hours here) it is decommissioned.
+    ok(&admin, "update_setting", &[("key", "events.transition_period_hours"), ("value", "0")]).await;
+    let form = [
+        ("name", "Past lab"),
+        ("short_name", "past1"),
+        ("environment_id", environment.as_str()),
+        ("starts_at", "2020-01-01T09:00"),
+        ("ends_at", "2020-01-01T10:00"),
+    ];
+    ok(&instructor, "create_event", &form).await;
+    let past = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    let past = past.to_string();
+    services.schedule_events().await.unwrap();
+    wait_for_status(&instructor, &past, "running").await;
+    assert_eq!(sim.simulator().vm_count(), templates_only + 1, "the instructor's VM");
+    services.schedule_events().await.unwrap();
+    wait_for_status(&instructor, &past, "ending").await;
+    services.schedule_events().await.unwrap();
+    wait_for_status(&instructor, &past, "finished").await;
+    assert_eq!(sim.simulator().vm_count(), templates_only);
+
+    stop.send_replace(true);
+    running.await.unwrap();
+    sim.stop().await.unwrap();
+}

@@ -1,0 +1,381 @@
+//! Deploying and ending events, and power actions on their VMs: the bridge
+//! between the classroom (events, participants, VM records) and the
+//! provisioning engine ([`crate::provisioning`]), which knows only plans and
+//! owners. The engine's owner for an event is `event-<id>` and its key for a
+//! VM is the VM record's id, so the store's recorder
+//! (`store::VmRecorder`) writes progress straight into the VM records.
+//!
+//! Each state change is one method: `deploy_event`, `end_event`,
+//! `vm_action` (acting user first), and for jobs `run_event_deployment`,
+//! `run_event_decommission` and `schedule_events` (no acting user: the job
+//! was authorised when it was queued, or the schedule is the actor).
+
+use std::collections::HashMap;
+
+use domain::classroom::{EventStatus, VmFacts, VmState, VmView, can_on_vm};
+use domain::{Action, Actor, AppError};
+
+use super::ports::{EventQuery, NewVm, VmUpdate};
+use crate::Services;
+use crate::jobs::worker::StepError;
+use crate::jobs::{Job, Requester};
+use crate::provisioning::{self, PlannedVm, ProvisionError, ResetTarget, TemplateRef, VmAction, VmStage};
+
+/// The provisioning owner of an event's VMs (its VMs carry the tag `openvle-event-<id>`).
+pub fn event_owner(event_id: i64) -> String {
+    format!("event-{event_id}")
+}
+
+/// The event an owner key names, if it names one.
+pub fn event_of_owner(owner: &str) -> Option<i64> {
+    owner.strip_prefix("event-")?.parse().ok()
+}
+
+/// How often the scheduler compares an active event's VMs with the cluster.
+const RECONCILE_EVERY_SECS: i64 = 300;
+const TRANSITION_PERIOD_HOURS: &str = "events.transition_period_hours";
+
+/// What a power action did, for the page to say so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionOutcome {
+    /// Done; the VM's record shows its new state.
+    Done(VmState),
+    /// Queued as a task (resetting to the template clones afresh).
+    Queued(i64),
+}
+
+fn retry(e: impl std::fmt::Display) -> StepError {
+    StepError::retryable(e.to_string())
+}
+
+/// A provisioning error as the user sees it: specific where it can be.
+fn user_error(e: ProvisionError) -> AppError {
+    match e {
+        ProvisionError::VmNotFound { .. } | ProvisionError::NotOwned { .. } => AppError::conflict("vm_not_on_cluster"),
+        ProvisionError::VmLocked { .. } => AppError::conflict("vm_locked"),
+        ProvisionError::NodeOffline { .. } => AppError::conflict("node_offline"),
+        other => {
+            tracing::warn!(error = %other, "VM action failed");
+            AppError::conflict("vm_action_failed")
+        }
+    }
+}
+
+impl Services {
+    /// "Deploy now": moves the event to `deploying` (taking the snapshot
+    /// when it was planned) and queues its deployment. From `running` it adds
+    /// VMs for participants added since; from `failed` it retries, and
+    /// `allow_partial` deploys what fits when capacity is short (the
+    /// instructor confirmed after seeing the per-node shortfall).
+    pub async fn deploy_event(&self, actor: &Actor, event_id: i64, allow_partial: bool) -> Result<i64, AppError> {
+        let event = self.event_for(actor, event_id, Action::Update).await?;
+        match event.status {
+            EventStatus::Planned | EventStatus::Failed | EventStatus::Running => {}
+            EventStatus::Deploying => return Err(AppError::conflict("event_deploying")),
+            _ => return Err(AppError::conflict("event_not_deployable")),
+        }
+        if !self.move_event(event_id, event.status, EventStatus::Deploying, None).await? {
+            return Err(AppError::conflict("event_status_changed"));
+        }
+        let requester =
+            Requester { actor: Some(actor), event_id: Some(event_id), parent_id: None, idempotency_key: None };
+        let task = self
+            .enqueue(&Job::DeployEvent { event_id, allow_partial }, requester)
+            .await?
+            .ok_or_else(|| AppError::conflict("duplicate"))?;
+        self.record_after(
+            actor,
+            "event.deploy",
+            domain::activity::ActivityTarget::new("events", event_id, &event.name),
+            Some(event_id),
+        )
+        .await?;
+        Ok(task)
+    }
+
+    /// "End now": moves the event to `decommissioning` and queues the
+    /// removal of its VMs; it is `finished` once none is left.
+    pub async fn end_event(&self, actor: &Actor, event_id: i64) -> Result<i64, AppError> {
+        let event = self.event_for(actor, event_id, Action::Update).await?;
+        match event.status {
+            EventStatus::Running | EventStatus::Ending | EventStatus::Failed => {}
+            EventStatus::Deploying => return Err(AppError::conflict("event_deploying")),
+            EventStatus::Decommissioning => return Err(AppError::conflict("event_ending")),
+            EventStatus::Planned | EventStatus::Finished => return Err(AppError::conflict("event_not_deployed")),
+        }
+        if !self.move_event(event_id, event.status, EventStatus::Decommissioning, None).await? {
+            return Err(AppError::conflict("event_status_changed"));
+        }
+        let requester =
+            Requester { actor: Some(actor), event_id: Some(event_id), parent_id: None, idempotency_key: None };
+        let task = self
+            .enqueue(&Job::DecommissionEvent { event_id }, requester)
+            .await?
+            .ok_or_else(|| AppError::conflict("duplicate"))?;
+        self.record_after(
+            actor,
+            "event.end",
+            domain::activity::ActivityTarget::new("events", event_id, &event.name),
+            Some(event_id),
+        )
+        .await?;
+        Ok(task)
+    }
+
+    /// A power action on one VM by its owner, the event's instructors or an
+    /// administrator. Power actions run at once and answer the new state;
+    /// resetting to the template is queued (it clones afresh).
+    pub async fn vm_action(&self, actor: &Actor, vm_id: i64, action: VmAction) -> Result<ActionOutcome, AppError> {
+        let vm = self.get_vm(actor, vm_id).await?;
+        let role = self.ports.events.role_of(vm.event_id, actor.user_id).await?;
+        let facts = VmFacts { vm_id: vm.id, owner_id: vm.owner_id, event_id: vm.event_id };
+        if !can_on_vm(actor, Action::Control, facts, role) {
+            return Err(AppError::Forbidden);
+        }
+        let event = self.ports.events.by_id(vm.event_id, actor.user_id).await?.ok_or(AppError::NotFound)?;
+        if !matches!(event.status, EventStatus::Running | EventStatus::Ending | EventStatus::Failed) {
+            return Err(AppError::conflict("event_not_running"));
+        }
+        let vmid = vm.vmid.ok_or_else(|| AppError::conflict("vm_not_on_cluster"))?;
+        let owner = event_owner(vm.event_id);
+        let target = domain::activity::ActivityTarget::new("vms", vm.id, &vm.name);
+        let activity = format!("vm.{}", action.key());
+        if action == VmAction::ResetToTemplate {
+            let reset = self.reset_target(&vm).await?;
+            let job = Job::VmAction { owner, vmid, action, reset: Some(Box::new(reset)) };
+            let requester =
+                Requester { actor: Some(actor), event_id: Some(vm.event_id), parent_id: None, idempotency_key: None };
+            let task = self.enqueue(&job, requester).await?.ok_or_else(|| AppError::conflict("duplicate"))?;
+            self.record_after(actor, &activity, target, Some(vm.event_id)).await?;
+            return Ok(ActionOutcome::Queued(task));
+        }
+        let engine = self.provisioner().await?;
+        let guest = engine.power(&owner, vmid, action).await.map_err(user_error)?;
+        // Proxmox's bulk state shows a paused VM as running: the action says more.
+        let state = match (action, guest.status.as_str()) {
+            (VmAction::Pause, _) => VmState::Paused,
+            (_, "stopped") => VmState::Stopped,
+            (VmAction::Shutdown | VmAction::Stop, _) => VmState::Stopped,
+            _ => VmState::Running,
+        };
+        let ip = if state == VmState::Stopped { None } else { vm.ip.clone() };
+        let update = VmUpdate { vmid: Some(vmid), node: Some(guest.node), state, ip, last_error: None };
+        self.record_vm_state(vm.id, &update).await?;
+        self.record_after(actor, &activity, target, Some(vm.event_id)).await?;
+        Ok(ActionOutcome::Done(state))
+    }
+
+    /// What resetting a VM to its template clones: its plan entry as the
+    /// event's snapshot has it.
+    async fn reset_target(&self, vm: &VmView) -> Result<ResetTarget, AppError> {
+        let plan = self.provisioning_plan(vm.event_id).await?;
+        let key = vm.id.to_string();
+        let entry = plan.into_iter().find(|p| p.key == key).ok_or_else(|| AppError::conflict("vm_not_planned"))?;
+        Ok(ResetTarget { name: vm.name.clone(), vm: entry })
+    }
+
+    /// The engine's plan for an event: its snapshot × its current
+    /// participants, each VM keyed by its record (recorded here, once).
+    async fn provisioning_plan(&self, event_id: i64) -> Result<Vec<PlannedVm>, AppError> {
+        let plan = self.deployment_plan(event_id).await?;
+        let templates: HashMap<i64, _> = plan.templates.iter().map(|t| (t.template_id, t)).collect();
+        let mut entries = Vec::with_capacity(plan.vms.len());
+        for vm in &plan.vms {
+            let template = templates.get(&vm.template_id).ok_or(AppError::NotFound)?;
+            entries.push(PlannedVm {
+                key: format!("{}/{}/{}", vm.owner_id, vm.template_id, vm.ordinal),
+                shortname: plan.event.short_name.clone(),
+                username: vm.username.clone(),
+                template_name: template.name.clone(),
+                copy: vm.ordinal,
+                source: TemplateRef { vmid: template.proxmox_vmid, node: template.node.clone() },
+                linked_clone: template.linked_clone,
+                memory_mib: u64::from(template.memory_mib),
+                cores: template.cores,
+                tags: Vec::new(),
+                description: format!("OpenVLE: {} ({}) for {}", plan.event.name, plan.event.short_name, vm.username),
+            });
+        }
+        let names = provisioning::names::assign(&entries).map_err(|e| {
+            tracing::warn!(event_id, error = %e, "no VM names for the event");
+            AppError::conflict("vm_names")
+        })?;
+        let new: Vec<NewVm> = plan
+            .vms
+            .iter()
+            .zip(&names)
+            .map(|(vm, name)| NewVm {
+                event_id,
+                owner_id: vm.owner_id,
+                template_id: vm.template_id,
+                ordinal: vm.ordinal,
+                name: name.clone(),
+            })
+            .collect();
+        let records = self.record_planned_vms(event_id, &new).await?;
+        let ids: HashMap<String, i64> =
+            records.iter().map(|r| (format!("{}/{}/{}", r.owner_id, r.template_id, r.ordinal), r.id)).collect();
+        for entry in &mut entries {
+            let id = ids.get(&entry.key).ok_or(AppError::NotFound)?;
+            entry.key = id.to_string();
+        }
+        Ok(entries)
+    }
+
+    /// The `DeployEvent` job: deploys what the event's plan is missing and
+    /// moves the event to `running`, or to `failed` with the reason once no
+    /// retry is left (at once for a capacity refusal, which needs the
+    /// instructor's decision).
+    pub(crate) async fn run_event_deployment(
+        &self,
+        event_id: i64,
+        allow_partial: bool,
+        last_attempt: bool,
+    ) -> Result<(), StepError> {
+        let Some(event) = self.ports.events.by_id(event_id, 0).await.map_err(retry)? else {
+            return Ok(());
+        };
+        if event.status != EventStatus::Deploying {
+            // Ended meanwhile, or a twin of this job finished it.
+            return Ok(());
+        }
+        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => (plan, engine),
+            (Err(e), _) | (_, Err(e)) => {
+                let failure = Some((e.to_string(), true));
+                return self
+                    .settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt)
+                    .await;
+            }
+        };
+        let failure = match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
+            Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
+            Err(e) => Some((e.to_string(), e.is_retryable())),
+            Ok(report) => {
+                let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
+                failed.first().map(|first| {
+                    let message = format!(
+                        "{} of {} VMs failed; first {}: {}",
+                        failed.len(),
+                        plan.len(),
+                        first.last.name,
+                        first.last.message.as_deref().unwrap_or("unknown error")
+                    );
+                    (message, failed.iter().any(|v| v.retryable))
+                })
+            }
+        };
+        self.settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt).await
+    }
+
+    /// Ends a deployment or decommission step: on success the event moves
+    /// on to `done`; a failure (message, retryable) is retried while
+    /// attempts are left, else the event is `failed` with the message.
+    async fn settle(
+        &self,
+        event_id: i64,
+        from: EventStatus,
+        done: EventStatus,
+        failure: Option<(String, bool)>,
+        last_attempt: bool,
+    ) -> Result<(), StepError> {
+        match failure {
+            None => {
+                self.move_event(event_id, from, done, None).await.map_err(retry)?;
+                Ok(())
+            }
+            Some((message, true)) if !last_attempt => Err(StepError::retryable(message)),
+            Some((message, _)) => {
+                self.move_event(event_id, from, EventStatus::Failed, Some(&message)).await.map_err(retry)?;
+                Err(StepError::permanent(message))
+            }
+        }
+    }
+
+    /// The `DecommissionEvent` job: stops and deletes every VM of the event
+    /// (also ones no record names, found by the event's tag), forgets the
+    /// records and moves the event to `finished`; `failed` with what is left
+    /// once no retry is left.
+    pub(crate) async fn run_event_decommission(&self, event_id: i64, last_attempt: bool) -> Result<(), StepError> {
+        let Some(event) = self.ports.events.by_id(event_id, 0).await.map_err(retry)? else {
+            return Ok(());
+        };
+        if event.status != EventStatus::Decommissioning {
+            return Ok(());
+        }
+        let (from, done) = (EventStatus::Decommissioning, EventStatus::Finished);
+        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => (plan, engine),
+            (Err(e), _) | (_, Err(e)) => {
+                return self.settle(event_id, from, done, Some((e.to_string(), true)), last_attempt).await;
+            }
+        };
+        let failure = match engine.decommission(&event_owner(event_id), &plan).await {
+            Ok(_) => {
+                // Nothing of the event is on the cluster any more: forget its VMs.
+                for vm in self.record_planned_vms(event_id, &[]).await.map_err(retry)? {
+                    self.forget_vm(vm.id).await.map_err(retry)?;
+                }
+                None
+            }
+            Err(e) => Some((e.to_string(), e.is_retryable())),
+        };
+        self.settle(event_id, from, done, failure, last_attempt).await
+    }
+
+    /// The scheduler's classroom round: deploys events whose start has come,
+    /// moves events past their end to `ending`, decommissions them after the
+    /// transition period (setting `events.transition_period_hours`), and
+    /// compares active events' VMs with the cluster every few minutes. Each
+    /// move is conditional, so two rounds never queue the same work twice.
+    pub async fn schedule_events(&self) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let hours = self
+            .ports
+            .settings
+            .get(TRANSITION_PERIOD_HOURS)
+            .await?
+            .and_then(|s| s.value.parse::<i64>().ok())
+            .unwrap_or(24);
+        let statuses = vec![EventStatus::Planned, EventStatus::Running, EventStatus::Ending];
+        let events = self
+            .ports
+            .events
+            .list(&EventQuery { statuses, member: None }, 0, domain::page::PageRequest::new(Some(1), Some(500)))
+            .await?
+            .items;
+        for event in events {
+            let system = |key: Option<String>| Requester { event_id: Some(event.id), ..Requester::system(key) };
+            let ended = event.ends_at.is_some_and(|end| end <= now);
+            let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(hours * 3600) <= now);
+            match event.status {
+                // Conditional moves: only the round that makes one queues its job.
+                EventStatus::Planned if event.starts_at <= now => {
+                    let moved = self.move_event(event.id, EventStatus::Planned, EventStatus::Deploying, None).await?;
+                    let job = Job::DeployEvent { event_id: event.id, allow_partial: false };
+                    if moved {
+                        self.enqueue(&job, system(None)).await?;
+                    }
+                }
+                EventStatus::Running if ended => {
+                    self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await?;
+                }
+                EventStatus::Ending if transition_over => {
+                    let moved =
+                        self.move_event(event.id, EventStatus::Ending, EventStatus::Decommissioning, None).await?;
+                    let job = Job::DecommissionEvent { event_id: event.id };
+                    if moved {
+                        self.enqueue(&job, system(None)).await?;
+                    }
+                }
+                EventStatus::Running | EventStatus::Ending => {
+                    let period = now.millis() / (RECONCILE_EVERY_SECS * 1000);
+                    let key = format!("reconcile:event-{}:{period}", event.id);
+                    self.enqueue(&Job::ReconcileVms { owner: event_owner(event.id) }, system(Some(key))).await?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

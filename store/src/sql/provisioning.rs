@@ -1,0 +1,213 @@
+//! The provisioning engine's recorder: writes each VM's progress into the
+//! classroom's VM records (state, VMID, node, address, last error) and fixes
+//! them after a reconcile pass. Owners are `event-<id>` and keys are VM
+//! record ids (see `services::classroom::deployment`); anything else is not
+//! ours and is ignored.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use domain::classroom::VmState;
+use services::StoreError;
+use services::clock::Clock;
+use services::provisioning::{Drift, ProvisioningRecorder, RecordedVm, VmProgress, VmStage};
+use sqlx::{AnyPool, Row};
+
+use super::store_error;
+
+pub struct VmRecorder {
+    pool: AnyPool,
+    clock: Arc<dyn Clock>,
+}
+
+impl VmRecorder {
+    pub fn new(pool: AnyPool, clock: Arc<dyn Clock>) -> VmRecorder {
+        VmRecorder { pool, clock }
+    }
+
+    /// Writes one record of the owner's event; a record that is gone (the
+    /// event was deleted meanwhile) is not an error.
+    async fn write(&self, owner: &str, key: &str, change: Change) -> Result<(), StoreError> {
+        let (Some(event_id), Ok(id)) = (services::classroom::deployment::event_of_owner(owner), key.parse::<i64>())
+        else {
+            return Ok(());
+        };
+        let now = self.clock.now().millis();
+        let query = match change {
+            Change::Gone => sqlx::query(
+                "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'pending', last_error = NULL, \
+                 updated_at = ? WHERE id = ? AND event_id = ?",
+            )
+            .bind(now),
+            Change::Progress { vmid, node, state, ip, keep_ip, last_error } => sqlx::query(if keep_ip {
+                "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
+                 ip = COALESCE(?, ip), last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
+            } else {
+                "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
+                 ip = ?, last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
+            })
+            .bind(vmid.map(i64::from))
+            .bind(node)
+            .bind(state.key())
+            .bind(ip)
+            .bind(last_error)
+            .bind(now),
+            Change::Missing { message } => sqlx::query(
+                "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'failed', last_error = ?, \
+                 updated_at = ? WHERE id = ? AND event_id = ?",
+            )
+            .bind(message)
+            .bind(now),
+            Change::Node { node } => {
+                sqlx::query("UPDATE vms SET node = ?, updated_at = ? WHERE id = ? AND event_id = ?")
+                    .bind(node)
+                    .bind(now)
+            }
+            Change::State { state } => {
+                sqlx::query("UPDATE vms SET state = ?, updated_at = ? WHERE id = ? AND event_id = ?")
+                    .bind(state.key())
+                    .bind(now)
+            }
+            Change::Found { vmid, node, state } => sqlx::query(
+                "UPDATE vms SET vmid = ?, node = ?, state = ?, updated_at = ? WHERE id = ? AND event_id = ?",
+            )
+            .bind(i64::from(vmid))
+            .bind(node)
+            .bind(state.key())
+            .bind(now),
+        };
+        query.bind(id).bind(event_id).execute(&self.pool).await.map_err(store_error)?;
+        Ok(())
+    }
+}
+
+enum Change {
+    /// Deleted on the cluster: the record stays planned (a reset clones it
+    /// again; a decommission removes the records when it has finished).
+    Gone,
+    Progress {
+        vmid: Option<u32>,
+        node: Option<String>,
+        state: VmState,
+        ip: Option<String>,
+        keep_ip: bool,
+        last_error: Option<String>,
+    },
+    Missing {
+        message: String,
+    },
+    Node {
+        node: String,
+    },
+    State {
+        state: VmState,
+    },
+    Found {
+        vmid: u32,
+        node: String,
+        state: VmState,
+    },
+}
+
+/// The record's state for an engine stage (the engine's finer steps fold
+/// into the states the pages show).
+pub fn state_of(stage: VmStage) -> VmState {
+    match stage {
+        VmStage::Cloning | VmStage::Configuring => VmState::Cloning,
+        VmStage::Starting | VmStage::WaitingForIp => VmState::Starting,
+        VmStage::Ready => VmState::Running,
+        VmStage::Failed | VmStage::Unplaced => VmState::Failed,
+        VmStage::Stopping | VmStage::Deleting => VmState::Deleting,
+        VmStage::Deleted => VmState::Pending,
+    }
+}
+
+/// Proxmox's power state as a record state (`unknown` while a node is offline: no change).
+fn state_of_status(status: &str) -> Option<VmState> {
+    match status {
+        "running" => Some(VmState::Running),
+        "stopped" => Some(VmState::Stopped),
+        "paused" | "suspended" => Some(VmState::Paused),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl ProvisioningRecorder for VmRecorder {
+    async fn progress(&self, owner: &str, update: &VmProgress) -> Result<(), StoreError> {
+        let change = if update.stage == VmStage::Deleted {
+            Change::Gone
+        } else {
+            let failed = matches!(update.stage, VmStage::Failed | VmStage::Unplaced);
+            Change::Progress {
+                vmid: update.vmid,
+                node: update.node.clone(),
+                state: state_of(update.stage),
+                ip: update.ip.clone(),
+                // A new clone has no address yet; a failed or stopping VM keeps its last one.
+                keep_ip: failed || matches!(update.stage, VmStage::Stopping | VmStage::Deleting),
+                last_error: if failed { update.message.clone() } else { None },
+            }
+        };
+        self.write(owner, &update.key, change).await
+    }
+
+    async fn recorded(&self, owner: &str) -> Result<Vec<RecordedVm>, StoreError> {
+        let Some(event_id) = services::classroom::deployment::event_of_owner(owner) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query("SELECT id, name, vmid, node, state FROM vms WHERE event_id = ? ORDER BY id")
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(store_error)?;
+            let vmid: Option<i64> = row.try_get("vmid").map_err(store_error)?;
+            let state: String = row.try_get("state").map_err(store_error)?;
+            let status = match VmState::from_key(&state) {
+                Some(VmState::Running) => Some("running".to_string()),
+                Some(VmState::Stopped) => Some("stopped".to_string()),
+                Some(VmState::Paused) => Some("paused".to_string()),
+                _ => None,
+            };
+            out.push(RecordedVm {
+                key: id.to_string(),
+                name: row.try_get("name").map_err(store_error)?,
+                vmid: vmid.and_then(|v| u32::try_from(v).ok()),
+                node: row.try_get("node").map_err(store_error)?,
+                status,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn drift(&self, owner: &str, drift: &[Drift]) -> Result<(), StoreError> {
+        for item in drift {
+            match item {
+                Drift::Missing { key, vmid } => {
+                    let message = format!("VM {vmid} is no longer on the cluster (deleted outside OpenVLE)");
+                    self.write(owner, key, Change::Missing { message }).await?;
+                }
+                Drift::Moved { key, actual, .. } => {
+                    self.write(owner, key, Change::Node { node: actual.clone() }).await?;
+                }
+                Drift::Status { key, actual, .. } => {
+                    if let Some(state) = state_of_status(actual) {
+                        self.write(owner, key, Change::State { state }).await?;
+                    }
+                }
+                Drift::Found { key, vmid, node, status } => {
+                    let state = state_of_status(status).unwrap_or(VmState::Stopped);
+                    self.write(owner, key, Change::Found { vmid: *vmid, node: node.clone(), state }).await?;
+                }
+                // No record to fix: decommissioning removes it by its tag.
+                Drift::Unrecorded { vmid, name, node } => {
+                    tracing::warn!(owner, vmid, name, node, "a VM carries the owner's tag but no record names it");
+                }
+            }
+        }
+        Ok(())
+    }
+}
