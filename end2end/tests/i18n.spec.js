@@ -24,7 +24,7 @@ async function goHome(page) {
 test('a user switches to German on the profile page and back', async ({ page, browser, baseURL }) => {
   const user = await createUserAsAdmin(browser, baseURL, { prefix: 'i18n' });
   await login(page, user, { next: '/profile' });
-  await expect(mainNav(page).getByRole('link')).toHaveText(['Dashboard', 'Events', 'VMs']);
+  await expect(mainNav(page).getByRole('link')).toHaveText(['Dashboard', 'Events', 'VMs', 'Activities']);
   await expect(page.locator('#field-language')).toHaveValue('en');
 
   await saveLanguage(page, 'de', 'Save');
@@ -33,7 +33,7 @@ test('a user switches to German on the profile page and back', async ({ page, br
   await goHome(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Willkommen, ${user.name}`);
   const nav = mainNav(page, 'Hauptnavigation');
-  await expect(nav.getByRole('link')).toHaveText(['Übersicht', 'Veranstaltungen', 'VMs']);
+  await expect(nav.getByRole('link')).toHaveText(['Übersicht', 'Veranstaltungen', 'VMs', 'Aktivitäten']);
   await expect(page.getByRole('button', { name: 'Abmelden' })).toBeVisible();
   await currentUser(page).click();
   await page.waitForURL((url) => url.pathname === '/profile');
@@ -43,7 +43,7 @@ test('a user switches to German on the profile page and back', async ({ page, br
   // Stored: another session of the same user starts in German.
   const other = await signedInPage(browser, baseURL, user, '/');
   try {
-    await expect(mainNav(other, 'Hauptnavigation').getByRole('link')).toHaveText(['Übersicht', 'Veranstaltungen', 'VMs']);
+    await expect(mainNav(other, 'Hauptnavigation').getByRole('link')).toHaveText(['Übersicht', 'Veranstaltungen', 'VMs', 'Aktivitäten']);
   } finally {
     await other.context().close();
   }
@@ -52,7 +52,7 @@ test('a user switches to German on the profile page and back', async ({ page, br
   await saveLanguage(page, 'en', 'Speichern');
   await goHome(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Welcome, ${user.name}`);
-  await expect(mainNav(page).getByRole('link')).toHaveText(['Dashboard', 'Events', 'VMs']);
+  await expect(mainNav(page).getByRole('link')).toHaveText(['Dashboard', 'Events', 'VMs', 'Activities']);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
 });
 

@@ -5,15 +5,16 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 const NAV = {
   admin: {
     visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups',
-      'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
+      'Users', 'Roles', 'Terms of use', 'Tasks', 'Activities', 'Settings', 'E-mail', 'Cluster'],
     hidden: [],
   },
   instructor: {
-    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups', 'Users', 'Templates in the cluster'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups', 'Users', 'Activities',
+      'Templates in the cluster'],
     hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
   },
   student: {
-    visible: ['Dashboard', 'Events', 'VMs'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Activities'],
     hidden: ['Environments', 'Templates', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster',
       'Templates in the cluster'],
   },
