@@ -8,7 +8,8 @@ use domain::Language;
 use leptos::prelude::*;
 
 use crate::api::auth::ShellInfo;
-use crate::i18n::Msg;
+use crate::error::ApiError;
+use crate::i18n::{Msg, error_text};
 
 /// The language of the current visitor (English until the shell is known).
 pub fn use_lang() -> Language {
@@ -23,6 +24,12 @@ pub fn t(msg: Msg) -> &'static str {
 /// The signed-in actor; pages under the signed-in layout always have one.
 pub fn use_actor() -> Option<domain::Actor> {
     use_context::<ShellInfo>().and_then(|s| s.user.map(|u| u.actor))
+}
+
+/// A failed call's error as a sentence in the visitor's language, announced to screen readers.
+pub fn error_view(e: &ApiError) -> AnyView {
+    view! { <p role="alert" class="rounded border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800">{error_text(&e.0, use_lang())}</p> }
+        .into_any()
 }
 
 /// A friendly block for lists with nothing in them.

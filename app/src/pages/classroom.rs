@@ -20,15 +20,10 @@ use crate::components::forms::{
 };
 use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
-use crate::components::{EmptyState, PageHeader, t, use_actor, use_lang};
+use crate::components::{EmptyState, PageHeader, error_view, t, use_actor, use_lang};
 use crate::error::ApiError;
 use crate::i18n::{Msg, error_text, event_role_text, event_status_text, vm_state_text};
 use crate::pages::route_id;
-
-fn error_view(e: &ApiError) -> AnyView {
-    view! { <p role="alert" class="rounded border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800">{error_text(&e.0, use_lang())}</p> }
-        .into_any()
-}
 
 fn may(action: Action, object: ObjectType) -> bool {
     use_actor().is_some_and(|a| can(&a, action, Target::All(object)))

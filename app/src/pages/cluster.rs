@@ -12,14 +12,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::cluster::*;
 use crate::components::forms::{ActionError, BUTTON_CLASS, INPUT_CLASS, SECONDARY_BUTTON_CLASS, Submit};
 use crate::components::layout::WithShell;
-use crate::components::{EmptyState, PageHeader, t, use_actor, use_lang};
-use crate::error::ApiError;
-use crate::i18n::{Msg, error_text};
-
-fn error_view(e: &ApiError) -> AnyView {
-    view! { <p role="alert" class="rounded border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800">{error_text(&e.0, use_lang())}</p> }
-        .into_any()
-}
+use crate::components::{EmptyState, PageHeader, error_view, t, use_actor, use_lang};
+use crate::i18n::Msg;
 
 fn may_read(object: ObjectType) -> bool {
     use_actor().is_some_and(|a| can(&a, Action::Read, Target::All(object)))

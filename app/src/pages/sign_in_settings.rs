@@ -12,16 +12,11 @@ use leptos_router::hooks::use_query_map;
 use crate::api::sign_in_settings::*;
 use crate::components::forms::{BUTTON_CLASS, INPUT_CLASS, SECONDARY_BUTTON_CLASS};
 use crate::components::layout::WithShell;
-use crate::components::{PageHeader, t, use_lang};
+use crate::components::{PageHeader, error_view, t};
 use crate::error::ApiError;
-use crate::i18n::{Msg, error_text};
+use crate::i18n::Msg;
 
 const SECTION_CLASS: &str = "mb-6 max-w-4xl rounded-lg bg-white p-6 shadow-sm";
-
-fn error_view(e: &ApiError) -> AnyView {
-    view! { <p role="alert" class="rounded border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800">{error_text(&e.0, use_lang())}</p> }
-        .into_any()
-}
 
 #[component]
 pub fn SignInSettingsPage() -> impl IntoView {
