@@ -41,6 +41,15 @@ messages! {
     ActivityStore => "Activity log", "Aktivitätsprotokoll";
     OutboxWaiting => "waiting to be stored", "warten auf Speicherung";
     OutboxOldest => "oldest from", "älteste von";
+    HealthTitle => "Health", "Systemzustand";
+    HealthDependencies => "Connections", "Verbindungen";
+    HealthForwardingTarget => "Stored in", "Gespeichert in";
+    HealthLastError => "Last forwarding error", "Letzter Weiterleitungsfehler";
+    HealthQueued => "Queued", "Wartend";
+    HealthRunning => "Running", "Laufend";
+    HealthFailed => "Failed", "Fehlgeschlagen";
+    HealthScheduler => "Scheduler leader", "Leitender Scheduler";
+    HealthNoLeader => "No scheduler is running.", "Kein Scheduler läuft.";
     OwnActivitiesHint => "Your own activities.", "Ihre eigenen Aktivitäten.";
     AppTagline => "Virtual machines for every participant, in the browser.", "Virtuelle Maschinen für alle Teilnehmenden, im Browser.";
     SignIn => "Sign in", "Anmelden";

@@ -172,7 +172,7 @@ pub struct ActivityFilter {
     /// Inclusive lower and exclusive upper bound.
     pub from: Option<Timestamp>,
     pub until: Option<Timestamp>,
-    /// Words the target's name must contain (case-insensitive).
+    /// Words of the target's name (case-insensitive; see [`search_words`]).
     pub text: Option<String>,
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
@@ -194,6 +194,18 @@ pub struct ActivityHealth {
 }
 
 pub const ACTIVITY_PAGE_SIZE: u32 = 50;
+
+/// Search words of at least this many characters match the start of a word
+/// of the target's name (full-text indexes: MariaDB's InnoDB indexes words of
+/// three or more characters); shorter ones match anywhere in it.
+pub const WORD_PREFIX_MIN: usize = 3;
+
+/// The words of a search (lowercase): the text split at everything that is
+/// not a letter or a digit, as the full-text indexes split names. Every
+/// word must match; every store applies the same rule, so they find the same.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
+}
 
 /// `YYYY-MM-DD` as the start of that day in UTC (the time-range filter).
 pub fn parse_day(raw: &str) -> Option<Timestamp> {

@@ -8,6 +8,7 @@ pub mod activity;
 pub mod classroom;
 pub mod cluster;
 pub mod error;
+pub mod health;
 pub mod mail;
 pub mod page;
 pub mod policy;

@@ -19,6 +19,7 @@ use store::mongo::{MongoActivityLog, MongoSettings};
 use store::{Database, RedisStore};
 
 use crate::config::{Config, DatabaseConfig};
+use crate::health::SystemProbe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -105,7 +106,8 @@ impl System {
             .with_worker_max_retry(config.jobs.max_retry)
             .with_cluster(cluster)
             // Deployments record their VMs' progress in the classroom's VM records.
-            .with_provisioning(db.vm_recorder(clock), ProvisioningConfig::default());
+            .with_provisioning(db.vm_recorder(clock), ProvisioningConfig::default())
+            .with_probe(Arc::new(SystemProbe { db: db.clone(), redis: redis.clone(), mongodb: mongodb.clone() }));
         if let Some(ldap) = &config.ldap {
             // Checks the TLS settings; does not connect (the directory may be down at start).
             let directory = LdapDirectory::new(ldap.config.clone()).map_err(|e| StartError::Input(e.to_string()))?;

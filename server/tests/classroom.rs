@@ -261,9 +261,23 @@ async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
     ];
     ok(&admin, "save_connection", &form).await;
 
+    // Importing one template VM: one activity by the administrator, named after it.
+    let cluster = json(&admin, "cluster_templates", &[]).await;
+    let vmid = cluster[0]["vmid"].as_u64().unwrap().to_string();
+    ok(&admin, "import_cluster_template", &[("vmid", &vmid)]).await;
+    let imported = json(&admin, "list_templates", &[]).await;
+    let imported_id = imported[0]["id"].as_i64().unwrap();
+    let recorded = app.activities("template.create").await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!((recorded[0].actor_name.as_str(), recorded[0].outcome), ("admin", domain::activity::Outcome::Ok));
+    assert_eq!(
+        recorded[0].target,
+        domain::activity::ActivityTarget::new("templates", imported_id, cluster[0]["name"].as_str().unwrap())
+    );
+    ok(&admin, "delete_template", &[("id", &imported_id.to_string())]).await;
+
     let services = &app.system.services;
     services.seed_demo_classroom().await.unwrap();
-    let cluster = json(&admin, "cluster_templates", &[]).await;
     let seeded = json(&admin, "list_templates", &[]).await;
     assert_eq!(seeded.as_array().unwrap().len(), cluster.as_array().unwrap().len());
     let envs = json(&admin, "list_environments", &[]).await;
@@ -273,7 +287,6 @@ async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
     assert_eq!(json(&admin, "list_templates", &[]).await, seeded, "seeding twice adds nothing");
 
     // Importing a template VM that is already a template: its name is taken.
-    let vmid = cluster[0]["vmid"].as_u64().unwrap().to_string();
     assert_eq!(refused(&admin, "import_cluster_template", &[("vmid", &vmid)]).await, ("invalid".into(), "name".into()));
     assert_eq!(
         refused(&admin, "import_cluster_template", &[("vmid", "4242")]).await,

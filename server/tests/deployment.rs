@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Backend, Client, TestApp};
+use domain::activity::{ActorKind, Outcome};
 use serde_json::Value;
 use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
@@ -138,12 +139,31 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     }
     assert_eq!(sim.simulator().vm_count(), templates_only + 4);
 
-    // Deploying again creates nothing twice.
+    // Recorded: the instructor's request, then the job's work by `system`,
+    // carrying the id of the request that queued it.
+    let event_id: i64 = event.parse().unwrap();
+    let deploy = app.activities("event.deploy").await;
+    assert_eq!(deploy.len(), 1, "{deploy:?}");
+    assert_eq!((deploy[0].actor_name.as_str(), deploy[0].event_id), ("instructor", Some(event_id)));
+    let request = deploy[0].request_id.clone();
+    assert!(request.is_some(), "the request id is recorded");
+    let deployed = app.activities("vm.deployed").await;
+    assert_eq!(deployed.len(), 4, "one per VM, not one per progress report: {deployed:?}");
+    for vm in &deployed {
+        assert_eq!((vm.actor_kind, vm.event_id, &vm.request_id), (ActorKind::System, Some(event_id), &request));
+    }
+    let moved = app.activities("event.status").await;
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!((moved[0].actor_kind, &moved[0].request_id), (ActorKind::System, &request));
+    assert_eq!(moved[0].details["to"], "running");
+
+    // Deploying again creates nothing twice (and records no VM twice).
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(&instructor, &event, "running").await;
     let again = json(&instructor, "event_vms", &[("event_id", &event)]).await;
     assert_eq!(vm_ids(&again), vm_ids(&vms));
     assert_eq!(sim.simulator().vm_count(), templates_only + 4);
+    assert_eq!(app.activities("vm.deployed").await.len(), 4);
 
     // A student acts on their own VM only; another's answers "not found".
     let mine = json(&student, "my_vms", &[]).await[0]["vms"].clone();
@@ -212,6 +232,22 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     let unplaced: Vec<_> = vms.iter().filter(|v| v["state"] == "failed").collect();
     assert!(!unplaced.is_empty() && unplaced.len() < vms.len(), "{vms:?}");
     assert!(unplaced.iter().all(|v| v["last_error"].as_str().unwrap().contains("enough free memory")), "{vms:?}");
+    let big_id: i64 = big.parse().unwrap();
+    let vm_failures: Vec<_> =
+        app.activities("vm.failed").await.into_iter().filter(|a| a.event_id == Some(big_id)).collect();
+    for vm in &unplaced {
+        let id = vm["id"].as_i64().unwrap().to_string();
+        assert!(vm_failures.iter().any(|a| a.target.id == id), "VM {id} failed without an activity: {vm_failures:?}");
+    }
+    assert!(vm_failures.iter().all(|a| a.outcome == Outcome::Failed && a.actor_kind == ActorKind::System));
+    let event_failed: Vec<_> = app
+        .activities("event.status")
+        .await
+        .into_iter()
+        .filter(|a| a.event_id == Some(big_id) && a.details["to"] == "failed")
+        .collect();
+    assert_eq!(event_failed.len(), 1, "{event_failed:?}");
+    assert_eq!((event_failed[0].outcome, event_failed[0].reason.as_deref()), (Outcome::Failed, Some("event_failed")));
     assert_eq!(sim.simulator().vm_count(), templates_only + vms.len() - unplaced.len());
     ok(&instructor, "end_event", &[("id", &big), ("confirm", "on")]).await;
     wait_for_status(&instructor, &big, "finished").await;
@@ -238,6 +274,23 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     services.schedule_events().await.unwrap();
     wait_for_status(&instructor, &past, "finished").await;
     assert_eq!(sim.simulator().vm_count(), templates_only);
+    // The schedule's moves are the scheduler's; the jobs' ends are the system's.
+    let past_id: i64 = past.parse().unwrap();
+    let moves: Vec<(ActorKind, String)> = app
+        .activities("event.status")
+        .await
+        .into_iter()
+        .filter(|a| a.event_id == Some(past_id))
+        .map(|a| (a.actor_kind, a.details["to"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    let expected = [
+        (ActorKind::Scheduler, "deploying"),
+        (ActorKind::System, "running"),
+        (ActorKind::Scheduler, "ending"),
+        (ActorKind::Scheduler, "decommissioning"),
+        (ActorKind::System, "finished"),
+    ];
+    assert_eq!(moves, expected.map(|(k, to)| (k, to.to_string())), "one activity per move");
 
     stop.send_replace(true);
     running.await.unwrap();

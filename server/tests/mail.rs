@@ -109,6 +109,20 @@ async fn an_invitation_in_the_persons_language_sets_the_password_once() {
     assert_eq!(set.location.as_deref(), Some("/login?ok=password_changed"));
     let login = app.client().call("login", &[("username", "berta"), ("password", new_password)]).await;
     assert_eq!(login.status, 200, "the invited account is active: {}", login.body);
+    let recorded = app.activities("user.password_set_by_link").await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!((recorded[0].actor_name.as_str(), recorded[0].target.name.as_str()), ("berta", "berta"));
+    // The mail was delivered: the worker recorded it (just after the server took it), as the product.
+    let mut delivered = app.activities("mail.sent").await;
+    for _ in 0..50 {
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        delivered = app.activities("mail.sent").await;
+    }
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].actor_kind, domain::activity::ActorKind::System);
 
     let again = anonymous
         .call("set_password_with_token", &[("token", &token), ("password", PASSWORD), ("confirm_password", PASSWORD)])
@@ -170,6 +184,9 @@ async fn test_mail_to_me_shows_the_servers_answer_and_the_pages_render() {
     assert_eq!(sent.status, 200, "{}", sent.body);
     assert!(sent.body.contains("250"), "{}", sent.body);
     assert_eq!(server.messages()[0].rcpt_tos, ["admin@example.org"]);
+    let recorded = app.activities("mail.test_send").await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!((recorded[0].actor_name.as_str(), recorded[0].target.kind.as_str()), ("admin", "users"));
 
     let updated = admin
         .call("update_own_profile", &[("name", "Test admin"), ("email", "admin@reject.test"), ("language", "en")])
@@ -177,6 +194,7 @@ async fn test_mail_to_me_shows_the_servers_answer_and_the_pages_render() {
     assert_eq!(updated.status, 200, "{}", updated.body);
     let refused = admin.form("send_test_mail", &[], "/admin/mail/templates").await;
     assert_eq!(refused.status, 302);
+    assert_eq!(app.activities("mail.test_send").await.len(), 1, "a refused test mail changed nothing");
     let back = refused.location.unwrap_or_default();
     // Back to the form's page, the error in the URL (as without JavaScript).
     let page = admin.get(back.trim_start_matches(&app.url(""))).await;

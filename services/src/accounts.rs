@@ -114,6 +114,18 @@ impl Services {
     /// Creates a local account. Without a password the account is
     /// `email_pending` until the person sets one through an invitation.
     pub async fn create_user(&self, actor: &Actor, input: UserInput) -> Result<UserView, AppError> {
+        self.create_user_recorded(actor, input, "user.create", None).await
+    }
+
+    /// [`Services::create_user`] recorded as `action` (in event `event_id`):
+    /// for use cases whose change is the creation of an account.
+    pub(crate) async fn create_user_recorded(
+        &self,
+        actor: &Actor,
+        input: UserInput,
+        action: &str,
+        event_id: Option<i64>,
+    ) -> Result<UserView, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         let username = validate::username(&input.username)?;
         let name = validate::line("name", &input.name, validate::NAME_MAX)?;
@@ -130,7 +142,8 @@ impl Services {
             return Err(AppError::invalid("username", domain::error::Problem::Taken));
         }
         let status = if password_hash.is_some() { UserStatus::Active } else { UserStatus::EmailPending };
-        let mut activity = self.activity(actor, "user.create", ActivityTarget::created("users", &username));
+        let mut activity = self.activity(actor, action, ActivityTarget::created("users", &username));
+        activity.event_id = event_id;
         activity.details = serde_json::json!({ "roles": input.role_keys, "status": status.key() });
         let id = self
             .ports

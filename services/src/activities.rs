@@ -21,6 +21,7 @@
 //! flow once it is back, still in order. One forwarder runs at a time
 //! (a lease), which keeps the order per target.
 
+use std::future::Future;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -75,6 +76,28 @@ pub const FORWARDER_LEASE: &str = "activity-forwarder";
 const FORWARD_BATCH: u32 = 500;
 const MAX_BATCHES_PER_ROUND: usize = 100;
 
+tokio::task_local! {
+    /// The request a job runs for (set by the worker around each task), so
+    /// the activities the job records carry that request's id.
+    static JOB_REQUEST: Option<String>;
+}
+
+/// Runs `work` (a job) on behalf of the request `request_id`.
+pub async fn for_request<F: Future>(request_id: Option<String>, work: F) -> F::Output {
+    JOB_REQUEST.scope(request_id, work).await
+}
+
+/// The id of the request the running job was queued by, if any.
+pub fn job_request_id() -> Option<String> {
+    JOB_REQUEST.try_with(Clone::clone).ok().flatten()
+}
+
+/// `work` with the current job's request id and log span, for work a job
+/// spawns onto other tasks (which would otherwise lose both).
+pub fn within_job<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    tracing::Instrument::instrument(for_request(job_request_id(), work), tracing::Span::current())
+}
+
 /// A fresh activity id: 128 random bits as hex.
 pub fn new_activity_id() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -100,7 +123,8 @@ impl Services {
         }
     }
 
-    /// An activity of the product itself (`System`) or of periodic work (`Scheduler`).
+    /// An activity of the product itself (`System`) or of periodic work
+    /// (`Scheduler`); inside a job, with the id of the request that queued it.
     pub fn system_activity(&self, kind: ActorKind, action: &str, target: ActivityTarget) -> Activity {
         Activity {
             id: new_activity_id(),
@@ -113,7 +137,7 @@ impl Services {
             event_id: None,
             outcome: Outcome::Ok,
             reason: None,
-            request_id: None,
+            request_id: job_request_id(),
             client_ip: None,
             details: serde_json::json!({}),
         }
@@ -124,31 +148,26 @@ impl Services {
         Ok(self.ports.outbox.append(activity).await?)
     }
 
-    /// Records a change whose repository does not yet take the activity into its
-    /// own transaction (the classroom and mail repositories): written right after
-    /// the change commits. See ARCHITECTURE.md, "Activities".
-    pub(crate) async fn record_after(
+    /// An activity by `actor` in event `event_id` (shown to the event's instructors).
+    pub(crate) fn event_activity(
         &self,
         actor: &Actor,
         action: &str,
         target: ActivityTarget,
-        event_id: Option<i64>,
-    ) -> Result<(), AppError> {
-        let mut activity = self.activity(actor, action, target);
-        activity.event_id = event_id;
-        self.record(&activity).await
+        event_id: i64,
+    ) -> Activity {
+        Activity { event_id: Some(event_id), ..self.activity(actor, action, target) }
     }
 
     /// Who may see what: administrators everything; others their own
-    /// activities and those of the events they instruct.
-    fn activity_scope(&self, actor: &Actor) -> ActivityScope {
+    /// activities and those of the events they instruct (as instructor of
+    /// the event, whatever their global role).
+    async fn activity_scope(&self, actor: &Actor) -> Result<ActivityScope, AppError> {
         if can(actor, Action::Read, Target::All(ObjectType::Activity)) {
-            ActivityScope::All
-        } else {
-            // Hook for events (issue 5): the ids of the events this actor
-            // instructs go here once events exist.
-            ActivityScope::Own { user_id: actor.user_id, instructed_events: Vec::new() }
+            return Ok(ActivityScope::All);
         }
+        let instructed_events = self.ports.events.instructed_by(actor.user_id).await?;
+        Ok(ActivityScope::Own { user_id: actor.user_id, instructed_events })
     }
 
     /// One page of the Activities list, newest first. Anyone signed in may
@@ -161,13 +180,18 @@ impl Services {
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> Result<ActivityPage, AppError> {
-        let scope = self.activity_scope(actor);
+        let scope = self.activity_scope(actor).await?;
         let mut filter = filter.clone();
         if let Some(username) = filter.username.take().map(|u| u.trim().to_lowercase()).filter(|u| !u.is_empty()) {
             // Someone unknown has done nothing: an id no account has.
             filter.actor_id = Some(self.ports.users.by_username(&username).await?.map_or(-1, |u| u.id));
         }
         let filter = &filter;
+        // A search of punctuation only has no word to find.
+        if filter.text.as_deref().is_some_and(|t| !t.trim().is_empty() && domain::activity::search_words(t).is_empty())
+        {
+            return Ok(ActivityPage { items: Vec::new(), next: None });
+        }
         let cursor = cursor.and_then(ActivityCursor::decode);
         let limit = limit.unwrap_or(ACTIVITY_PAGE_SIZE).clamp(1, 1000);
         let mut items = self.ports.activity_log.query(&scope, filter, cursor.as_ref(), limit + 1).await?;
@@ -240,13 +264,16 @@ impl Services {
                         tracing::info!(forwarded, "activity log reachable again; waiting activities forwarded");
                     }
                     failing = false;
+                    self.forwarding.set(None);
                 }
-                // Said once per outage, not at every round.
-                Err(e) if !failing => {
-                    tracing::warn!(error = %e, "activity log unavailable; activities wait in the outbox");
+                Err(e) => {
+                    // Said once per outage, not at every round.
+                    if !failing {
+                        tracing::warn!(error = %e, "activity log unavailable; activities wait in the outbox");
+                    }
                     failing = true;
+                    self.forwarding.set(Some(e.to_string()));
                 }
-                Err(_) => {}
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod cluster;
 pub mod console;
 pub mod directory;
+pub mod health;
 pub mod identity_provider;
 pub mod jobs;
 pub mod mail;
@@ -77,6 +78,10 @@ pub struct Services {
     provisioning: Option<provisioning::ProvisioningSetup>,
     /// The mail server and the site address for links in mails.
     mail: mail::MailSetup,
+    /// Checks the process's connections for the Health page (set by the server).
+    probe: Option<Arc<dyn health::DependencyProbe>>,
+    /// The activity forwarder's last error, for the Health page.
+    forwarding: health::ForwardingStatus,
 }
 
 impl Services {
@@ -92,6 +97,8 @@ impl Services {
             identity_provider: None,
             provisioning: None,
             mail: mail::MailSetup::default(),
+            probe: None,
+            forwarding: health::ForwardingStatus::default(),
         }
     }
 

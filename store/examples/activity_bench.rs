@@ -200,7 +200,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ..Default::default()
             },
         ),
+        // Full-text search (FTS5): a word in every name, and one in 1 of 5,000.
         ("target name words", ActivityFilter { text: Some("vm 42 course".into()), ..Default::default() }),
+        ("target name, rare word", ActivityFilter { text: Some("4242".into()), ..Default::default() }),
     ];
     let mut all = Vec::new();
     for (label, filter) in &filters {

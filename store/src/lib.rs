@@ -115,7 +115,7 @@ impl Database {
     /// counters, the job queue and the scheduler lease live there (shared by
     /// every replica); without it, in SQL and an in-process queue.
     pub fn ports(&self, redis: Option<RedisStore>) -> Ports {
-        let sql = Arc::new(sql::SqlStore::new(self.pool.clone()));
+        let sql = Arc::new(sql::SqlStore::new(self.pool.clone(), self.dialect));
         match redis {
             Some(redis) => Ports {
                 users: sql.clone(),

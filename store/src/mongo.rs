@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::activity::{Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome};
+use domain::activity::{
+    Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome, WORD_PREFIX_MIN,
+    search_words,
+};
 use domain::time::Timestamp;
 use futures_util::TryStreamExt;
 use mongodb::bson::{Bson, DateTime, Document, doc};
@@ -267,9 +270,18 @@ fn filter_document(scope: &ActivityScope, filter: &ActivityFilter, cursor: Optio
     if let Some(id) = &filter.target_id {
         all.push(doc! { "target_id": id });
     }
-    if let Some(words) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        for word in words.split_whitespace() {
-            all.push(doc! { "target_name_lower": { "$regex": literal(&word.to_lowercase()) } });
+    if let Some(text) = filter.text.as_deref() {
+        for word in search_words(text) {
+            // A word-start match (at the start, or after a character that is
+            // not a letter or digit), as the SQL full-text indexes find words;
+            // short words anywhere. A regex, not a `$text` index: `$text` finds
+            // whole (stemmed) words only, never prefixes, and nx-27017 runs it in Python.
+            let pattern = if word.chars().count() >= WORD_PREFIX_MIN {
+                format!("(^|[\\W_]){}", literal(&word))
+            } else {
+                literal(&word)
+            };
+            all.push(doc! { "target_name_lower": { "$regex": pattern } });
         }
     }
     if let Some(cursor) = cursor {

@@ -235,6 +235,12 @@ impl LeaseStore for RedisStore {
             .map(|_| ())
             .map_err(unavailable)
     }
+
+    async fn holder(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        // The key expires with the lease: present means held.
+        redis::cmd("GET").arg(self.lease_key(name)).query_async(&mut conn).await.map_err(unavailable)
+    }
 }
 
 /// Expired by Redis itself; `GETDEL` makes a take single-use across replicas.

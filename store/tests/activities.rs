@@ -169,3 +169,29 @@ async fn listing_filters_and_pages(db: Database) {
     assert!(services.list_activities(&student(99), &filter, None, None).await.unwrap().items.is_empty());
 }
 on_both_dialects!(listing_filters_and_pages);
+
+/// Full-text search on target names (FTS5 / FULLTEXT): word starts, every
+/// word, short words anywhere; purged activities leave the index too.
+async fn target_names_are_searched_by_words(db: Database) {
+    let services = services(db.ports(None), TestClock::new());
+    let batch: Vec<Activity> = common::SEARCH_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| activity(1_000 + i as i64, 10, "vm.start", name, Outcome::Ok))
+        .collect();
+    services.ports().activity_log.store(&batch).await.unwrap();
+    for (search, expected) in common::SEARCHES {
+        let filter = ActivityFilter { text: Some(search.into()), ..Default::default() };
+        let page = services.list_activities(&admin(), &filter, None, None).await.unwrap();
+        let mut found: Vec<String> = page.items.into_iter().map(|a| a.target.name).collect();
+        found.sort();
+        let mut expected: Vec<String> = expected.iter().map(|n| n.to_string()).collect();
+        expected.sort();
+        assert_eq!(found, expected, "search {search:?}");
+    }
+    services.ports().activity_log.purge_before(Timestamp(1_001)).await.unwrap();
+    let filter = ActivityFilter { text: Some("linux".into()), ..Default::default() };
+    let left = services.list_activities(&admin(), &filter, None, None).await.unwrap().items;
+    assert_eq!(left.iter().map(|a| a.target.name.as_str()).collect::<Vec<_>>(), ["linux-advanced"]);
+}
+on_both_dialects!(target_names_are_searched_by_words);

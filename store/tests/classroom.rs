@@ -63,42 +63,42 @@ async fn user(db: &Database, username: &str) -> i64 {
 
 async fn templates_round_trip_keep_passwords_and_refuse_duplicates(db: Database) {
     let ports = db.ports(None);
-    let id = ports.templates.insert(&template("Kali"), Timestamp(5)).await.unwrap();
+    let id = ports.templates.insert(&template("Kali"), Timestamp(5), None).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
     assert_eq!(
         (t.name.as_str(), t.proxmox_vmid, t.protocol, t.port, t.password_set),
         ("Kali", 9000, Protocol::Ssh, 22, true)
     );
-    let dup = ports.templates.insert(&template("Kali"), Timestamp(5)).await;
+    let dup = ports.templates.insert(&template("Kali"), Timestamp(5), None).await;
     assert!(matches!(dup, Err(StoreError::Duplicate(ref f)) if f == "name"), "{dup:?}");
 
     // No new password: the stored one stays.
     let edited =
         TemplateRecord { cores: 4, protocol: Protocol::Rdp, port: 3389, password_sealed: None, ..template("Kali") };
-    ports.templates.update(id, &edited, Timestamp(6)).await.unwrap();
+    ports.templates.update(id, &edited, Timestamp(6), None).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
     assert_eq!((t.cores, t.protocol, t.password_set), (4, Protocol::Rdp, true));
 
-    let env = ports.environments.insert("Linux lab", "", &[(id, 2)], Timestamp(7)).await.unwrap();
+    let env = ports.environments.insert("Linux lab", "", &[(id, 2)], Timestamp(7), None).await.unwrap();
     assert_eq!(ports.templates.environments_using(id).await.unwrap(), 1);
     let e = ports.environments.by_id(env).await.unwrap().unwrap();
     assert_eq!(e.templates.len(), 1);
     assert_eq!((e.templates[0].template_name.as_str(), e.templates[0].count), ("Kali", 2));
-    ports.environments.update(env, "Linux lab 2", "new", &[]).await.unwrap();
+    ports.environments.update(env, "Linux lab 2", "new", &[], None).await.unwrap();
     assert_eq!(ports.templates.environments_using(id).await.unwrap(), 0);
-    ports.templates.delete(id).await.unwrap();
+    ports.templates.delete(id, None).await.unwrap();
     assert!(ports.templates.by_id(id).await.unwrap().is_none());
-    assert!(matches!(ports.templates.delete(id).await, Err(StoreError::NotFound)));
+    assert!(matches!(ports.templates.delete(id, None).await, Err(StoreError::NotFound)));
     assert_eq!(ports.environments.list().await.unwrap()[0].name, "Linux lab 2");
 }
 on_both_dialects!(templates_round_trip_keep_passwords_and_refuse_duplicates);
 
 async fn short_names_are_unique_among_unfinished_events(db: Database) {
     let ports = db.ports(None);
-    let env = ports.environments.insert("Env", "", &[], Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[], Timestamp(1), None).await.unwrap();
     let creator = user(&db, "teacher").await;
-    let first = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await.unwrap();
-    let again = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await;
+    let first = ports.events.insert(&event("lab1", env), creator, Timestamp(1), None).await.unwrap();
+    let again = ports.events.insert(&event("lab1", env), creator, Timestamp(1), None).await;
     assert!(matches!(again, Err(StoreError::Duplicate(ref f)) if f == "short_name"), "{again:?}");
 
     // Walk the first event to its end: the short name is free again.
@@ -108,48 +108,52 @@ async fn short_names_are_unique_among_unfinished_events(db: Database) {
         (EventStatus::Running, EventStatus::Decommissioning),
         (EventStatus::Decommissioning, EventStatus::Finished),
     ] {
-        assert!(ports.events.set_status(first, from, to, None).await.unwrap(), "{from:?} -> {to:?}");
+        assert!(ports.events.set_status(first, from, to, None, None).await.unwrap(), "{from:?} -> {to:?}");
     }
     // A move from a status the event has left does nothing (another process won).
-    assert!(!ports.events.set_status(first, EventStatus::Running, EventStatus::Ending, None).await.unwrap());
-    let second = ports.events.insert(&event("lab1", env), creator, Timestamp(1)).await.unwrap();
+    assert!(!ports.events.set_status(first, EventStatus::Running, EventStatus::Ending, None, None).await.unwrap());
+    let second = ports.events.insert(&event("lab1", env), creator, Timestamp(1), None).await.unwrap();
     assert_ne!(first, second);
 
     // Editing is only possible while planned.
     let renamed = EventFields { name: "Renamed".into(), ..event("lab1", env) };
-    ports.events.update_planned(second, &renamed).await.unwrap();
-    assert!(matches!(ports.events.update_planned(first, &renamed).await, Err(StoreError::NotFound)));
+    ports.events.update_planned(second, &renamed, None).await.unwrap();
+    assert!(matches!(ports.events.update_planned(first, &renamed, None).await, Err(StoreError::NotFound)));
 
     // Failure keeps a reason; leaving failed clears it.
     assert!(
-        ports.events.set_status(second, EventStatus::Planned, EventStatus::Failed, Some("no capacity")).await.unwrap()
+        ports
+            .events
+            .set_status(second, EventStatus::Planned, EventStatus::Failed, Some("no capacity"), None)
+            .await
+            .unwrap()
     );
     let failed = ports.events.by_id(second, creator).await.unwrap().unwrap();
     assert_eq!((failed.status, failed.failure_reason.as_deref()), (EventStatus::Failed, Some("no capacity")));
-    assert!(ports.events.set_status(second, EventStatus::Failed, EventStatus::Deploying, None).await.unwrap());
+    assert!(ports.events.set_status(second, EventStatus::Failed, EventStatus::Deploying, None, None).await.unwrap());
     assert_eq!(ports.events.by_id(second, creator).await.unwrap().unwrap().failure_reason, None);
 }
 on_both_dialects!(short_names_are_unique_among_unfinished_events);
 
 async fn deployment_snapshots_the_environment(db: Database) {
     let ports = db.ports(None);
-    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
-    let win = ports.templates.insert(&template("Windows"), Timestamp(1)).await.unwrap();
-    let env = ports.environments.insert("Env", "", &[(kali, 1), (win, 2)], Timestamp(1)).await.unwrap();
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1), None).await.unwrap();
+    let win = ports.templates.insert(&template("Windows"), Timestamp(1), None).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[(kali, 1), (win, 2)], Timestamp(1), None).await.unwrap();
     let creator = user(&db, "teacher").await;
-    let planned = ports.events.insert(&event("snap", env), creator, Timestamp(1)).await.unwrap();
+    let planned = ports.events.insert(&event("snap", env), creator, Timestamp(1), None).await.unwrap();
     assert!(ports.events.snapshot(planned).await.unwrap().is_empty());
 
-    assert!(ports.events.begin_deployment(planned).await.unwrap());
-    assert!(!ports.events.begin_deployment(planned).await.unwrap(), "only once");
+    assert!(ports.events.begin_deployment(planned, None).await.unwrap());
+    assert!(!ports.events.begin_deployment(planned, None).await.unwrap(), "only once");
     let snapshot = ports.events.snapshot(planned).await.unwrap();
     let names: Vec<_> = snapshot.iter().map(|t| (t.name.as_str(), t.count, t.password_sealed.is_some())).collect();
     assert_eq!(names, vec![("Kali", 1, true), ("Windows", 2, true)]);
 
     // Later edits of the environment and its templates do not reach the deployed event.
-    ports.environments.update(env, "Env", "", &[(kali, 5)]).await.unwrap();
-    ports.templates.update(kali, &TemplateRecord { cores: 16, ..template("Kali") }, Timestamp(2)).await.unwrap();
-    ports.templates.delete(win).await.unwrap();
+    ports.environments.update(env, "Env", "", &[(kali, 5)], None).await.unwrap();
+    ports.templates.update(kali, &TemplateRecord { cores: 16, ..template("Kali") }, Timestamp(2), None).await.unwrap();
+    ports.templates.delete(win, None).await.unwrap();
     let again = ports.events.snapshot(planned).await.unwrap();
     assert_eq!(again, snapshot);
     assert_eq!(ports.events.by_id(planned, creator).await.unwrap().unwrap().status, EventStatus::Deploying);
@@ -160,13 +164,13 @@ on_both_dialects!(deployment_snapshots_the_environment);
 
 async fn participants_rosters_and_lists(db: Database) {
     let ports = db.ports(None);
-    let env = ports.environments.insert("Env", "", &[], Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[], Timestamp(1), None).await.unwrap();
     let teacher = user(&db, "teacher").await;
     let existing = user(&db, "alice").await;
-    let id = ports.events.insert(&event("roster", env), teacher, Timestamp(1)).await.unwrap();
-    let other = ports.events.insert(&event("other", env), teacher, Timestamp(1)).await.unwrap();
-    ports.events.put_participants(id, &[(teacher, EventRole::Instructor)]).await.unwrap();
-    ports.events.set_event_admin(id, teacher, true).await.unwrap();
+    let id = ports.events.insert(&event("roster", env), teacher, Timestamp(1), None).await.unwrap();
+    let other = ports.events.insert(&event("other", env), teacher, Timestamp(1), None).await.unwrap();
+    ports.events.put_participants(id, &[(teacher, EventRole::Instructor)], None).await.unwrap();
+    ports.events.set_event_admin(id, teacher, true, None).await.unwrap();
 
     let participant = ports.roles.by_key("participant").await.unwrap().unwrap();
     let rows = vec![
@@ -192,9 +196,9 @@ async fn participants_rosters_and_lists(db: Database) {
             role: EventRole::Instructor,
         },
     ];
-    let outcome = ports.events.import_roster(id, &rows, participant.id, Timestamp(9)).await.unwrap();
+    let outcome = ports.events.import_roster(id, &rows, participant.id, Timestamp(9), None).await.unwrap();
     assert_eq!((outcome.users_created, outcome.participants_added), (2, 3));
-    let again = ports.events.import_roster(id, &rows, participant.id, Timestamp(9)).await.unwrap();
+    let again = ports.events.import_roster(id, &rows, participant.id, Timestamp(9), None).await.unwrap();
     assert_eq!((again.users_created, again.participants_added), (0, 0), "re-import is idempotent");
     let bob = ports.users.by_username("bob").await.unwrap().unwrap();
     assert_eq!(bob.status, UserStatus::EmailPending);
@@ -217,7 +221,7 @@ async fn participants_rosters_and_lists(db: Database) {
             role: EventRole::Student,
         },
     ];
-    let failed = ports.events.import_roster(other, &clash, participant.id, Timestamp(9)).await;
+    let failed = ports.events.import_roster(other, &clash, participant.id, Timestamp(9), None).await;
     assert!(matches!(failed, Err(StoreError::Duplicate(ref f)) if f == "email"), "{failed:?}");
     assert!(ports.users.by_username("dave").await.unwrap().is_none());
     assert!(ports.events.participants(other).await.unwrap().is_empty());
@@ -234,9 +238,9 @@ async fn participants_rosters_and_lists(db: Database) {
         ]
     );
     assert_eq!(ports.events.role_of(id, existing).await.unwrap(), Some(EventRole::Student));
-    ports.events.put_participants(id, &[(existing, EventRole::Instructor)]).await.unwrap();
+    ports.events.put_participants(id, &[(existing, EventRole::Instructor)], None).await.unwrap();
     assert_eq!(ports.events.role_of(id, existing).await.unwrap(), Some(EventRole::Instructor));
-    ports.events.remove_participant(id, existing).await.unwrap();
+    ports.events.remove_participant(id, existing, None).await.unwrap();
     assert_eq!(ports.events.role_of(id, existing).await.unwrap(), None);
 
     // Lists: by status and by membership, with the viewer's role.
@@ -250,36 +254,37 @@ async fn participants_rosters_and_lists(db: Database) {
     assert_eq!(ports.events.list(&finished, teacher, page).await.unwrap().total, 0);
 
     // Groups.
-    let group = ports.groups.insert("Class 7b", "").await.unwrap();
-    ports.groups.add_member(group, bob.id).await.unwrap();
-    ports.groups.add_member(group, bob.id).await.unwrap();
-    ports.groups.add_member(group, existing).await.unwrap();
+    let group = ports.groups.insert("Class 7b", "", None).await.unwrap();
+    ports.groups.add_member(group, bob.id, None).await.unwrap();
+    ports.groups.add_member(group, bob.id, None).await.unwrap();
+    ports.groups.add_member(group, existing, None).await.unwrap();
     assert_eq!(ports.groups.by_id(group).await.unwrap().unwrap().member_count, 2);
     let members: Vec<_> = ports.groups.members(group).await.unwrap().into_iter().map(|(_, u)| u).collect();
     assert_eq!(members, vec!["alice", "bob"]);
-    ports.groups.remove_member(group, bob.id).await.unwrap();
-    ports.groups.delete(group).await.unwrap();
+    ports.groups.remove_member(group, bob.id, None).await.unwrap();
+    ports.groups.delete(group, None).await.unwrap();
     assert!(ports.groups.list().await.unwrap().is_empty());
 }
 on_both_dialects!(participants_rosters_and_lists);
 
 async fn vms_are_planned_once_and_filtered(db: Database) {
     let ports = db.ports(None);
-    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
-    let env = ports.environments.insert("Env", "", &[(kali, 2)], Timestamp(1)).await.unwrap();
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1), None).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[(kali, 2)], Timestamp(1), None).await.unwrap();
     let teacher = user(&db, "teacher").await;
     let alice = user(&db, "alice").await;
     let bob = user(&db, "bob").await;
-    let id = ports.events.insert(&event("vmev", env), teacher, Timestamp(1)).await.unwrap();
+    let id = ports.events.insert(&event("vmev", env), teacher, Timestamp(1), None).await.unwrap();
     ports
         .events
         .put_participants(
             id,
             &[(teacher, EventRole::Instructor), (alice, EventRole::Student), (bob, EventRole::Student)],
+            None,
         )
         .await
         .unwrap();
-    ports.events.begin_deployment(id).await.unwrap();
+    ports.events.begin_deployment(id, None).await.unwrap();
     let plan: Vec<NewVm> = [alice, bob]
         .into_iter()
         .flat_map(|owner| {
@@ -306,7 +311,7 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
         ip: Some("10.0.0.7".into()),
         last_error: None,
     };
-    ports.vms.update(first, &update, Timestamp(5)).await.unwrap();
+    ports.vms.update(first, &update, Timestamp(5), None).await.unwrap();
     let vm = ports.vms.by_id(first).await.unwrap().unwrap();
     assert_eq!(
         (vm.vmid, vm.node.as_deref(), vm.state, vm.ip.as_deref()),
@@ -333,7 +338,7 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
     ports.vms.delete(first).await.unwrap();
     assert!(ports.vms.by_id(first).await.unwrap().is_none());
     // Deleting the event's records removes its VMs' rows too.
-    ports.events.delete(id).await.unwrap();
+    ports.events.delete(id, None).await.unwrap();
     assert_eq!(count(VmQuery::default()).await, 0);
 }
 on_both_dialects!(vms_are_planned_once_and_filtered);

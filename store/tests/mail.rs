@@ -140,15 +140,15 @@ async fn templates_are_seeded_and_bound_once_per_language(db: Database) {
         text: "x".into(),
         reply_to: String::new(),
     };
-    let refused = repo.insert_template(&second, Timestamp(1)).await.unwrap_err();
+    let refused = repo.insert_template(&second, Timestamp(1), None).await.unwrap_err();
     assert!(matches!(refused, StoreError::Duplicate(ref f) if f == "slug"), "{refused:?}");
     // Unbound templates do not collide.
     let unbound = TemplateInput { slug: None, ..second };
-    repo.insert_template(&unbound, Timestamp(1)).await.unwrap();
-    repo.insert_template(&unbound, Timestamp(1)).await.unwrap();
+    repo.insert_template(&unbound, Timestamp(1), None).await.unwrap();
+    repo.insert_template(&unbound, Timestamp(1), None).await.unwrap();
 
     // Seeding again (a restart) does not bring back a deleted default.
-    repo.delete_template(de.id).await.unwrap();
+    repo.delete_template(de.id, None).await.unwrap();
     db.migrate().await.unwrap();
     assert!(repo.template_for("events_post_deployment_success", Language::De).await.unwrap().is_none());
 }
@@ -170,9 +170,9 @@ async fn the_sent_log_filters_and_records_answers(db: Database) {
         idempotency_key: None,
         created_at: Timestamp(5),
     };
-    let a = repo.insert_sent(&new("ada@school.test", "Welcome 100%")).await.unwrap();
-    let b = repo.insert_sent(&new("bob@school.test", "Lab ready")).await.unwrap();
-    repo.set_sent_status(b, MailStatus::Failed, "550 5.1.1 unknown", Timestamp(9)).await.unwrap();
+    let a = repo.insert_sent(&new("ada@school.test", "Welcome 100%"), None).await.unwrap();
+    let b = repo.insert_sent(&new("bob@school.test", "Lab ready"), None).await.unwrap();
+    repo.set_sent_status(b, MailStatus::Failed, "550 5.1.1 unknown", Timestamp(9), None).await.unwrap();
     repo.set_sent_task(b, 42).await.unwrap();
     let got = repo.sent(b).await.unwrap().unwrap();
     assert_eq!((got.status, got.answer.as_str(), got.task_id), (MailStatus::Failed, "550 5.1.1 unknown", Some(42)));

@@ -143,13 +143,43 @@ async fn adapter_stores_filters_pages_and_ignores_duplicates() {
         ActivityFilter { from: Some(Timestamp(recent(10))), until: Some(Timestamp(recent(20))), ..Default::default() };
     assert_eq!(count(window).await, 40);
     assert_eq!(count(ActivityFilter { text: Some("LAB vm 11".into()), ..Default::default() }).await, 11);
-    assert_eq!(count(ActivityFilter { text: Some("vm.*".into()), ..Default::default() }).await, 0);
+    assert_eq!(
+        count(ActivityFilter { text: Some("vm.*".into()), ..Default::default() }).await,
+        120,
+        "words, not a regex"
+    );
+    assert_eq!(count(ActivityFilter { text: Some("(.*".into()), ..Default::default() }).await, 0);
     let student =
         Actor { user_id: 11, username: "s".into(), role_keys: vec![], grants: vec![], origin: Origin::default() };
     let own = services.list_activities(&student, &ActivityFilter::default(), None, Some(1000)).await.unwrap();
     assert!(own.items.len() == 60 && own.items.iter().all(|a| a.actor_id == Some(11)));
 
     assert_eq!(log.purge_before(Timestamp(recent(10))).await.unwrap(), 40);
+}
+
+/// The same searches find the same activities as in SQL (`store/tests/activities.rs`).
+#[tokio::test]
+async fn target_names_are_searched_by_words_as_in_sql() {
+    let mongo = PrivateMongo::start().await;
+    let database = database_name();
+    let log = Arc::new(mongo_log(&mongo.uri(), &database).await);
+    let db = TestDb::sqlite().await;
+    let services = services_with(&db, log.clone()).await;
+    let batch: Vec<Activity> = common::SEARCH_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| activity(recent(i as i64), 10, "vm.start", name, Outcome::Ok))
+        .collect();
+    log.store(&batch).await.unwrap();
+    for (search, expected) in common::SEARCHES {
+        let filter = ActivityFilter { text: Some(search.into()), ..Default::default() };
+        let page = services.list_activities(&admin(), &filter, None, None).await.unwrap();
+        let mut found: Vec<String> = page.items.into_iter().map(|a| a.target.name).collect();
+        found.sort();
+        let mut expected: Vec<String> = expected.iter().map(|n| n.to_string()).collect();
+        expected.sort();
+        assert_eq!(found, expected, "search {search:?}");
+    }
 }
 
 #[tokio::test]

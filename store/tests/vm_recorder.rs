@@ -43,8 +43,9 @@ async fn event_with_vm(db: &Database, short: &str, username: &str) -> (i64, i64)
         username: "student".into(),
         password_sealed: None,
     };
-    let template = ports.templates.insert(&template, Timestamp(1)).await.unwrap();
-    let env = ports.environments.insert(&format!("Env {short}"), "", &[(template, 1)], Timestamp(1)).await.unwrap();
+    let template = ports.templates.insert(&template, Timestamp(1), None).await.unwrap();
+    let env =
+        ports.environments.insert(&format!("Env {short}"), "", &[(template, 1)], Timestamp(1), None).await.unwrap();
     let owner = user(db, username).await;
     let fields = EventFields {
         name: short.into(),
@@ -54,9 +55,9 @@ async fn event_with_vm(db: &Database, short: &str, username: &str) -> (i64, i64)
         starts_at: Timestamp(1_000),
         ends_at: None,
     };
-    let event = ports.events.insert(&fields, owner, Timestamp(1)).await.unwrap();
-    ports.events.put_participants(event, &[(owner, EventRole::Student)]).await.unwrap();
-    assert!(ports.events.begin_deployment(event).await.unwrap());
+    let event = ports.events.insert(&fields, owner, Timestamp(1), None).await.unwrap();
+    ports.events.put_participants(event, &[(owner, EventRole::Student)], None).await.unwrap();
+    assert!(ports.events.begin_deployment(event, None).await.unwrap());
     let new =
         NewVm { event_id: event, owner_id: owner, template_id: template, ordinal: 1, name: format!("{short}-vm") };
     let vms = ports.vms.plan(event, &[new], Timestamp(2)).await.unwrap();

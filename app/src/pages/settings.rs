@@ -20,6 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
         <PageHeader title=t(Msg::Settings).to_string()>
             <a href="/admin/sign-in" class=SECONDARY_BUTTON_CLASS>{t(Msg::SignInMethods)}</a>
             <a href="/admin/proxmox" class=SECONDARY_BUTTON_CLASS>{t(Msg::ProxmoxConnection)}</a>
+            <a href="/admin/health" class=SECONDARY_BUTTON_CLASS>{t(Msg::HealthTitle)}</a>
         </PageHeader>
         <ActionError value=update.value()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>

@@ -148,6 +148,13 @@ impl TestApp {
         Client { http, base: self.url("") }
     }
 
+    /// The activities recorded with `action`, oldest first (nothing forwards
+    /// them in the test app: they wait in the outbox).
+    pub async fn activities(&self, action: &str) -> Vec<domain::activity::Activity> {
+        let waiting = self.system.services.ports().outbox.oldest(100_000).await.expect("outbox");
+        waiting.into_iter().map(|(_, a)| a).filter(|a| a.action == action).collect()
+    }
+
     pub async fn signed_in(&self, username: &str) -> Client {
         let client = self.client();
         let res = client.call("login", &[("username", username), ("password", PASSWORD)]).await;

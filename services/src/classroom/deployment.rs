@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use domain::activity::{ActivityTarget, ActorKind};
 use domain::classroom::{EventStatus, VmFacts, VmState, VmView, can_on_vm};
 use domain::{Action, Actor, AppError};
 
@@ -74,23 +75,18 @@ impl Services {
             EventStatus::Deploying => return Err(AppError::conflict("event_deploying")),
             _ => return Err(AppError::conflict("event_not_deployable")),
         }
-        if !self.move_event(event_id, event.status, EventStatus::Deploying, None).await? {
+        let mut activity =
+            self.event_activity(actor, "event.deploy", ActivityTarget::new("events", event_id, &event.name), event_id);
+        activity.details = serde_json::json!({ "from": event.status.key(), "allow_partial": allow_partial });
+        if !self.move_event_recorded(event_id, event.status, EventStatus::Deploying, None, &activity).await? {
             return Err(AppError::conflict("event_status_changed"));
         }
         let requester =
             Requester { actor: Some(actor), event_id: Some(event_id), parent_id: None, idempotency_key: None };
-        let task = self
-            .enqueue(&Job::DeployEvent { event_id, allow_partial }, requester)
+        // Part of the change recorded with the move.
+        self.enqueue_recorded(&Job::DeployEvent { event_id, allow_partial }, requester, None)
             .await?
-            .ok_or_else(|| AppError::conflict("duplicate"))?;
-        self.record_after(
-            actor,
-            "event.deploy",
-            domain::activity::ActivityTarget::new("events", event_id, &event.name),
-            Some(event_id),
-        )
-        .await?;
-        Ok(task)
+            .ok_or_else(|| AppError::conflict("duplicate"))
     }
 
     /// "End now": moves the event to `decommissioning` and queues the
@@ -103,23 +99,18 @@ impl Services {
             EventStatus::Decommissioning => return Err(AppError::conflict("event_ending")),
             EventStatus::Planned | EventStatus::Finished => return Err(AppError::conflict("event_not_deployed")),
         }
-        if !self.move_event(event_id, event.status, EventStatus::Decommissioning, None).await? {
+        let mut activity =
+            self.event_activity(actor, "event.end", ActivityTarget::new("events", event_id, &event.name), event_id);
+        activity.details = serde_json::json!({ "from": event.status.key() });
+        if !self.move_event_recorded(event_id, event.status, EventStatus::Decommissioning, None, &activity).await? {
             return Err(AppError::conflict("event_status_changed"));
         }
         let requester =
             Requester { actor: Some(actor), event_id: Some(event_id), parent_id: None, idempotency_key: None };
-        let task = self
-            .enqueue(&Job::DecommissionEvent { event_id }, requester)
+        // Part of the change recorded with the move.
+        self.enqueue_recorded(&Job::DecommissionEvent { event_id }, requester, None)
             .await?
-            .ok_or_else(|| AppError::conflict("duplicate"))?;
-        self.record_after(
-            actor,
-            "event.end",
-            domain::activity::ActivityTarget::new("events", event_id, &event.name),
-            Some(event_id),
-        )
-        .await?;
-        Ok(task)
+            .ok_or_else(|| AppError::conflict("duplicate"))
     }
 
     /// A power action on one VM by its owner, the event's instructors or an
@@ -138,15 +129,18 @@ impl Services {
         }
         let vmid = vm.vmid.ok_or_else(|| AppError::conflict("vm_not_on_cluster"))?;
         let owner = event_owner(vm.event_id);
-        let target = domain::activity::ActivityTarget::new("vms", vm.id, &vm.name);
-        let activity = format!("vm.{}", action.key());
+        let target = ActivityTarget::new("vms", vm.id, &vm.name);
+        let mut activity = self.event_activity(actor, &format!("vm.{}", action.key()), target, vm.event_id);
         if action == VmAction::ResetToTemplate {
             let reset = self.reset_target(&vm).await?;
             let job = Job::VmAction { owner, vmid, action, reset: Some(Box::new(reset)) };
             let requester =
                 Requester { actor: Some(actor), event_id: Some(vm.event_id), parent_id: None, idempotency_key: None };
-            let task = self.enqueue(&job, requester).await?.ok_or_else(|| AppError::conflict("duplicate"))?;
-            self.record_after(actor, &activity, target, Some(vm.event_id)).await?;
+            // The request is the change: recorded with its task.
+            let task = self
+                .enqueue_recorded(&job, requester, Some(&activity))
+                .await?
+                .ok_or_else(|| AppError::conflict("duplicate"))?;
             return Ok(ActionOutcome::Queued(task));
         }
         let engine = self.provisioner().await?;
@@ -160,8 +154,8 @@ impl Services {
         };
         let ip = if state == VmState::Stopped { None } else { vm.ip.clone() };
         let update = VmUpdate { vmid: Some(vmid), node: Some(guest.node), state, ip, last_error: None };
-        self.record_vm_state(vm.id, &update).await?;
-        self.record_after(actor, &activity, target, Some(vm.event_id)).await?;
+        activity.details = serde_json::json!({ "state": state.key() });
+        self.ports.vms.update(vm.id, &update, self.clock.now(), Some(&activity)).await?;
         Ok(ActionOutcome::Done(state))
     }
 
@@ -346,23 +340,27 @@ impl Services {
             .items;
         for event in events {
             let system = |key: Option<String>| Requester { event_id: Some(event.id), ..Requester::system(key) };
+            // Each move is the schedule's doing, recorded with it (only when made).
+            let scheduled = |from: EventStatus, to: EventStatus| async move {
+                let activity = self.status_activity(ActorKind::Scheduler, event.id, from, to, None).await?;
+                self.move_event_recorded(event.id, from, to, None, &activity).await
+            };
             let ended = event.ends_at.is_some_and(|end| end <= now);
             let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(hours * 3600) <= now);
             match event.status {
                 // Conditional moves: only the round that makes one queues its job.
                 EventStatus::Planned if event.starts_at <= now => {
-                    let moved = self.move_event(event.id, EventStatus::Planned, EventStatus::Deploying, None).await?;
+                    let moved = scheduled(EventStatus::Planned, EventStatus::Deploying).await?;
                     let job = Job::DeployEvent { event_id: event.id, allow_partial: false };
                     if moved {
                         self.enqueue(&job, system(None)).await?;
                     }
                 }
                 EventStatus::Running if ended => {
-                    self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await?;
+                    scheduled(EventStatus::Running, EventStatus::Ending).await?;
                 }
                 EventStatus::Ending if transition_over => {
-                    let moved =
-                        self.move_event(event.id, EventStatus::Ending, EventStatus::Decommissioning, None).await?;
+                    let moved = scheduled(EventStatus::Ending, EventStatus::Decommissioning).await?;
                     let job = Job::DecommissionEvent { event_id: event.id };
                     if moved {
                         self.enqueue(&job, system(None)).await?;

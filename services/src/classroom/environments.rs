@@ -2,6 +2,7 @@
 //! gets. Edits apply to planned events; deployed events keep their snapshot.
 
 use domain::access::{AccessLevel, Grant, ObjectType};
+use domain::activity::ActivityTarget;
 use domain::classroom::{EnvironmentView, environment_entries};
 use domain::error::Problem;
 use domain::{Action, Actor, AppError, Target, can, validate};
@@ -55,16 +56,12 @@ impl Services {
     pub async fn create_environment(&self, actor: &Actor, input: &EnvironmentInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Environment))?;
         let (name, description, entries) = self.environment_fields(input).await?;
-        let id = self.ports.environments.insert(&name, &description, &entries, self.clock.now()).await?;
+        let activity = self.activity(actor, "environment.create", ActivityTarget::created("environments", &name));
+        let id =
+            self.ports.environments.insert(&name, &description, &entries, self.clock.now(), Some(&activity)).await?;
         let grant = Grant::object(ObjectType::Environment, id, AccessLevel::Full);
+        // Part of the creation recorded above.
         self.ports.users.add_object_grant(actor.user_id, &grant, None).await?;
-        self.record_after(
-            actor,
-            "environment.create",
-            domain::activity::ActivityTarget::new("environments", id, &name),
-            None,
-        )
-        .await?;
         Ok(id)
     }
 
@@ -72,14 +69,8 @@ impl Services {
         authorize(actor, Action::Update, Target::One(ObjectType::Environment, id))?;
         let (name, description, entries) = self.environment_fields(input).await?;
         self.ports.environments.by_id(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.environments.update(id, &name, &description, &entries).await?;
-        self.record_after(
-            actor,
-            "environment.update",
-            domain::activity::ActivityTarget::new("environments", id, &name),
-            None,
-        )
-        .await
+        let activity = self.activity(actor, "environment.update", ActivityTarget::new("environments", id, &name));
+        Ok(self.ports.environments.update(id, &name, &description, &entries, Some(&activity)).await?)
     }
 
     /// Refused while an event (of any status) uses the environment.
@@ -89,13 +80,8 @@ impl Services {
         if environment.event_count > 0 {
             return Err(AppError::conflict("environment_in_use"));
         }
-        self.ports.environments.delete(id).await?;
-        self.record_after(
-            actor,
-            "environment.delete",
-            domain::activity::ActivityTarget::new("environments", id, &environment.name),
-            None,
-        )
-        .await
+        let target = ActivityTarget::new("environments", id, &environment.name);
+        let activity = self.activity(actor, "environment.delete", target);
+        Ok(self.ports.environments.delete(id, Some(&activity)).await?)
     }
 }

@@ -2,6 +2,7 @@
 //! user groups, and roster (CSV) imports.
 
 use domain::access::{ObjectType, PARTICIPANT_ROLE};
+use domain::activity::ActivityTarget;
 use domain::classroom::{
     EventInput, EventRole, EventStatus, EventTab, EventView, GroupView, ParticipantView, RosterError, RosterPreview,
     RosterPreviewRow, RosterRow, can_on_event, parse_roster, validate_event,
@@ -58,16 +59,11 @@ impl Services {
         authorize(actor, Action::Create, Target::All(ObjectType::Event))?;
         let fields = validate_event(input)?;
         self.check_environment(actor, fields.environment_id).await?;
-        let id = self.ports.events.insert(&fields, actor.user_id, self.clock.now()).await?;
-        self.ports.events.put_participants(id, &[(actor.user_id, EventRole::Instructor)]).await?;
-        self.ports.events.set_event_admin(id, actor.user_id, true).await?;
-        self.record_after(
-            actor,
-            "event.create",
-            domain::activity::ActivityTarget::new("events", id, &fields.name),
-            Some(id),
-        )
-        .await?;
+        let activity = self.activity(actor, "event.create", ActivityTarget::created("events", &fields.name));
+        let id = self.ports.events.insert(&fields, actor.user_id, self.clock.now(), Some(&activity)).await?;
+        // Part of the creation recorded above.
+        self.ports.events.put_participants(id, &[(actor.user_id, EventRole::Instructor)], None).await?;
+        self.ports.events.set_event_admin(id, actor.user_id, true, None).await?;
         Ok(id)
     }
 
@@ -81,17 +77,11 @@ impl Services {
         if fields.environment_id != event.environment_id {
             self.check_environment(actor, fields.environment_id).await?;
         }
-        self.ports.events.update_planned(id, &fields).await.map_err(|e| match e {
+        let activity = self.event_activity(actor, "event.update", ActivityTarget::new("events", id, &fields.name), id);
+        self.ports.events.update_planned(id, &fields, Some(&activity)).await.map_err(|e| match e {
             crate::StoreError::NotFound => AppError::conflict("event_not_planned"),
             other => other.into(),
-        })?;
-        self.record_after(
-            actor,
-            "event.update",
-            domain::activity::ActivityTarget::new("events", id, &fields.name),
-            Some(id),
-        )
-        .await
+        })
     }
 
     /// Planned and finished events can be deleted; others still have VMs.
@@ -100,14 +90,8 @@ impl Services {
         if !matches!(event.status, EventStatus::Planned | EventStatus::Finished) {
             return Err(AppError::conflict("event_has_vms"));
         }
-        self.ports.events.delete(id).await?;
-        self.record_after(
-            actor,
-            "event.delete",
-            domain::activity::ActivityTarget::new("events", id, &event.name),
-            Some(id),
-        )
-        .await
+        let activity = self.event_activity(actor, "event.delete", ActivityTarget::new("events", id, &event.name), id);
+        Ok(self.ports.events.delete(id, Some(&activity)).await?)
     }
 
     // ------------------------------------------------------------ participants
@@ -125,7 +109,7 @@ impl Services {
         usernames: &[String],
         role: EventRole,
     ) -> Result<(), AppError> {
-        self.event_for(actor, event_id, Action::Update).await?;
+        let event = self.event_for(actor, event_id, Action::Update).await?;
         let mut members = Vec::new();
         for raw in usernames.iter().flat_map(|u| u.split([',', ' ', '\n'])).filter(|u| !u.trim().is_empty()) {
             let username = validate::username(raw)?;
@@ -140,9 +124,14 @@ impl Services {
         if members.is_empty() {
             return Err(AppError::invalid("usernames", Problem::Required));
         }
-        self.ports.events.put_participants(event_id, &members).await?;
-        let target = domain::activity::ActivityTarget::new("events", event_id, &usernames.join(" "));
-        self.record_after(actor, "event.participants_add", target, Some(event_id)).await
+        let mut activity = self.event_activity(
+            actor,
+            "event.participants_add",
+            ActivityTarget::new("events", event_id, &event.name),
+            event_id,
+        );
+        activity.details = serde_json::json!({ "usernames": usernames, "role": role.key() });
+        Ok(self.ports.events.put_participants(event_id, &members, Some(&activity)).await?)
     }
 
     /// Creates an account (as the user administration does, role participant,
@@ -156,22 +145,23 @@ impl Services {
     ) -> Result<(), AppError> {
         self.event_for(actor, event_id, Action::Update).await?;
         let input = crate::accounts::UserInput { role_keys: vec![PARTICIPANT_ROLE.to_string()], ..input };
-        let user = self.create_user(actor, input).await?;
-        self.ports.events.put_participants(event_id, &[(user.id, role)]).await?;
-        let target = domain::activity::ActivityTarget::new("users", user.id, &user.username);
-        self.record_after(actor, "event.participant_create", target, Some(event_id)).await
+        // The account's creation is the activity, linked to the event.
+        let user = self.create_user_recorded(actor, input, "event.participant_create", Some(event_id)).await?;
+        // Part of the change recorded with the account.
+        Ok(self.ports.events.put_participants(event_id, &[(user.id, role)], None).await?)
     }
 
     pub async fn remove_participant(&self, actor: &Actor, event_id: i64, user_id: i64) -> Result<(), AppError> {
         self.event_for(actor, event_id, Action::Update).await?;
-        self.ports.events.remove_participant(event_id, user_id).await?;
-        self.record_after(
-            actor,
-            "event.participant_remove",
-            domain::activity::ActivityTarget::new("users", user_id, ""),
-            Some(event_id),
-        )
-        .await
+        let target = self.user_target(user_id).await?;
+        let activity = self.event_activity(actor, "event.participant_remove", target, event_id);
+        Ok(self.ports.events.remove_participant(event_id, user_id, Some(&activity)).await?)
+    }
+
+    /// A user as an activity's target, by their username at the time.
+    async fn user_target(&self, user_id: i64) -> Result<ActivityTarget, AppError> {
+        let name = self.ports.users.by_id(user_id).await?.map(|u| u.username).unwrap_or_default();
+        Ok(ActivityTarget::new("users", user_id, &name))
     }
 
     /// Event admins receive deployment and decommission failure notices.
@@ -186,10 +176,9 @@ impl Services {
         if self.ports.events.role_of(event_id, user_id).await?.is_none() {
             return Err(AppError::NotFound);
         }
-        self.ports.events.set_event_admin(event_id, user_id, admin).await?;
         let action = if admin { "event.admin_add" } else { "event.admin_remove" };
-        self.record_after(actor, action, domain::activity::ActivityTarget::new("users", user_id, ""), Some(event_id))
-            .await
+        let activity = self.event_activity(actor, action, self.user_target(user_id).await?, event_id);
+        Ok(self.ports.events.set_event_admin(event_id, user_id, admin, Some(&activity)).await?)
     }
 
     /// Adds every member of a group to the event (later group changes do not
@@ -203,17 +192,18 @@ impl Services {
     ) -> Result<(), AppError> {
         self.event_for(actor, event_id, Action::Update).await?;
         authorize(actor, Action::Read, Target::All(ObjectType::User))?;
-        self.ports.groups.by_id(group_id).await?.ok_or_else(|| AppError::invalid("group_id", Problem::Unknown))?;
+        let group =
+            self.ports.groups.by_id(group_id).await?.ok_or_else(|| AppError::invalid("group_id", Problem::Unknown))?;
         let members: Vec<_> =
             self.ports.groups.members(group_id).await?.into_iter().map(|(id, _)| (id, role)).collect();
-        self.ports.events.put_participants(event_id, &members).await?;
-        self.record_after(
+        let mut activity = self.event_activity(
             actor,
             "event.group_add",
-            domain::activity::ActivityTarget::new("groups", group_id, ""),
-            Some(event_id),
-        )
-        .await
+            ActivityTarget::new("groups", group_id, &group.name),
+            event_id,
+        );
+        activity.details = serde_json::json!({ "members": members.len(), "role": role.key() });
+        Ok(self.ports.events.put_participants(event_id, &members, Some(&activity)).await?)
     }
 
     /// Checks a roster without changing anything.
@@ -260,10 +250,15 @@ impl Services {
             .await?
             .ok_or_else(|| crate::ports::internal("roster import", &"participant role missing"))?;
         let rows: Vec<RosterRow> = preview.rows.into_iter().map(|r| r.row).collect();
-        let outcome = self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now()).await?;
-        let target = domain::activity::ActivityTarget::new("events", event_id, &format!("{} roster lines", rows.len()));
-        self.record_after(actor, "event.roster_import", target, Some(event_id)).await?;
-        Ok(outcome)
+        let event = self.ports.events.by_id(event_id, actor.user_id).await?.ok_or(AppError::NotFound)?;
+        let mut activity = self.event_activity(
+            actor,
+            "event.roster_import",
+            ActivityTarget::new("events", event_id, &event.name),
+            event_id,
+        );
+        activity.details = serde_json::json!({ "lines": rows.len() });
+        Ok(self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now(), Some(&activity)).await?)
     }
 
     // ------------------------------------------------------------------ groups
@@ -285,28 +280,20 @@ impl Services {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         let name = validate::line("name", name, validate::NAME_MAX)?;
         let description = validate::text("description", description, validate::DESCRIPTION_MAX)?;
-        let id = self.ports.groups.insert(&name, &description).await?;
-        self.record_after(actor, "group.create", domain::activity::ActivityTarget::new("groups", id, &name), None)
-            .await?;
-        Ok(id)
+        let activity = self.activity(actor, "group.create", ActivityTarget::created("groups", &name));
+        Ok(self.ports.groups.insert(&name, &description, Some(&activity)).await?)
     }
 
     pub async fn delete_group(&self, actor: &Actor, group_id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         let group = self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
-        self.ports.groups.delete(group_id).await?;
-        self.record_after(
-            actor,
-            "group.delete",
-            domain::activity::ActivityTarget::new("groups", group_id, &group.name),
-            None,
-        )
-        .await
+        let activity = self.activity(actor, "group.delete", ActivityTarget::new("groups", group_id, &group.name));
+        Ok(self.ports.groups.delete(group_id, Some(&activity)).await?)
     }
 
     pub async fn add_group_member(&self, actor: &Actor, group_id: i64, username: &str) -> Result<(), AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
-        self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
+        let group = self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
         let username = validate::username(username)?;
         let user = self
             .ports
@@ -314,25 +301,18 @@ impl Services {
             .by_username(&username)
             .await?
             .ok_or_else(|| AppError::invalid("username", Problem::Unknown))?;
-        self.ports.groups.add_member(group_id, user.id).await?;
-        self.record_after(
-            actor,
-            "group.member_add",
-            domain::activity::ActivityTarget::new("groups", group_id, &user.username),
-            None,
-        )
-        .await
+        let mut activity =
+            self.activity(actor, "group.member_add", ActivityTarget::new("groups", group_id, &group.name));
+        activity.details = serde_json::json!({ "user_id": user.id, "username": user.username });
+        Ok(self.ports.groups.add_member(group_id, user.id, Some(&activity)).await?)
     }
 
     pub async fn remove_group_member(&self, actor: &Actor, group_id: i64, user_id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
-        self.ports.groups.remove_member(group_id, user_id).await?;
-        self.record_after(
-            actor,
-            "group.member_remove",
-            domain::activity::ActivityTarget::new("groups", group_id, ""),
-            None,
-        )
-        .await
+        let group = self.ports.groups.by_id(group_id).await?.ok_or(AppError::NotFound)?;
+        let mut activity =
+            self.activity(actor, "group.member_remove", ActivityTarget::new("groups", group_id, &group.name));
+        activity.details = serde_json::json!({ "user_id": user_id });
+        Ok(self.ports.groups.remove_member(group_id, user_id, Some(&activity)).await?)
     }
 }

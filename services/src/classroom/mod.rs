@@ -19,6 +19,7 @@ pub mod templates;
 pub mod vms;
 
 use domain::AppError;
+use domain::activity::{Activity, ActivityTarget, ActorKind, Outcome};
 use domain::classroom::{EventStatus, EventView};
 
 use crate::Services;
@@ -71,9 +72,10 @@ impl Services {
         Ok(DeploymentPlan { event, templates, vms })
     }
 
-    /// Moves an event along its lifecycle (for jobs and the scheduler). Refuses
-    /// moves the state machine does not allow; `Ok(false)` when another process
-    /// moved it first. `planned` → `deploying` takes the environment snapshot.
+    /// Moves an event along its lifecycle (for jobs: recorded as `event.status`
+    /// by `system`). Refuses moves the state machine does not allow;
+    /// `Ok(false)` when another process moved it first (nothing recorded).
+    /// `planned` → `deploying` takes the environment snapshot.
     pub async fn move_event(
         &self,
         event_id: i64,
@@ -81,13 +83,48 @@ impl Services {
         to: EventStatus,
         failure_reason: Option<&str>,
     ) -> Result<bool, AppError> {
+        let activity = self.status_activity(ActorKind::System, event_id, from, to, failure_reason).await?;
+        self.move_event_recorded(event_id, from, to, failure_reason, &activity).await
+    }
+
+    /// `event.status` by the product (`System`: a job; `Scheduler`: the
+    /// schedule); a move to `failed` is a failed outcome with the message.
+    pub(crate) async fn status_activity(
+        &self,
+        kind: ActorKind,
+        event_id: i64,
+        from: EventStatus,
+        to: EventStatus,
+        failure_reason: Option<&str>,
+    ) -> Result<Activity, AppError> {
+        let name = self.ports.events.by_id(event_id, 0).await?.map(|e| e.name).unwrap_or_default();
+        let mut activity = self.system_activity(kind, "event.status", ActivityTarget::new("events", event_id, &name));
+        activity.event_id = Some(event_id);
+        activity.details = serde_json::json!({ "from": from.key(), "to": to.key() });
+        if to == EventStatus::Failed {
+            activity.outcome = Outcome::Failed;
+            activity.reason = Some("event_failed".into());
+            activity.details["message"] = failure_reason.unwrap_or_default().into();
+        }
+        Ok(activity)
+    }
+
+    /// [`Services::move_event`] recorded as `activity` (written only when the move is made).
+    pub(crate) async fn move_event_recorded(
+        &self,
+        event_id: i64,
+        from: EventStatus,
+        to: EventStatus,
+        failure_reason: Option<&str>,
+        activity: &Activity,
+    ) -> Result<bool, AppError> {
         if !from.can_move_to(to) {
             return Err(AppError::conflict("event_status_move"));
         }
         if (from, to) == (EventStatus::Planned, EventStatus::Deploying) {
-            return Ok(self.ports.events.begin_deployment(event_id).await?);
+            return Ok(self.ports.events.begin_deployment(event_id, Some(activity)).await?);
         }
         let reason = if to == EventStatus::Failed { failure_reason } else { None };
-        Ok(self.ports.events.set_status(event_id, from, to, reason).await?)
+        Ok(self.ports.events.set_status(event_id, from, to, reason, Some(activity)).await?)
     }
 }

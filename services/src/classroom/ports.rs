@@ -1,6 +1,8 @@
 //! What the classroom use cases need from storage (adapters in `store`).
+//! Mutating methods take the change's activity last (see `crate::activities`).
 
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::classroom::{
     EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView, Protocol, RosterRow,
     VmState, VmTemplateView, VmView,
@@ -33,9 +35,20 @@ pub struct TemplateRecord {
 pub trait TemplateRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<VmTemplateView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<VmTemplateView>, StoreError>;
-    async fn insert(&self, template: &TemplateRecord, at: Timestamp) -> Result<i64, StoreError>;
-    async fn update(&self, id: i64, template: &TemplateRecord, at: Timestamp) -> Result<(), StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn insert(
+        &self,
+        template: &TemplateRecord,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError>;
+    async fn update(
+        &self,
+        id: i64,
+        template: &TemplateRecord,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// What the periodic sync saw on the cluster: `Some((node, cores, memory MiB,
     /// disk GiB))` when the template VM is in the pool, `None` when it is missing.
     async fn record_sync(
@@ -59,9 +72,17 @@ pub trait EnvironmentRepo: Send + Sync {
         description: &str,
         entries: &[(i64, u32)],
         at: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<i64, StoreError>;
-    async fn update(&self, id: i64, name: &str, description: &str, entries: &[(i64, u32)]) -> Result<(), StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn update(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        entries: &[(i64, u32)],
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
 }
 
 /// A template as an event keeps it from the moment its deployment began.
@@ -101,34 +122,53 @@ pub struct RosterOutcome {
 
 #[async_trait]
 pub trait EventRepo: Send + Sync {
-    async fn insert(&self, event: &EventFields, created_by: i64, at: Timestamp) -> Result<i64, StoreError>;
+    async fn insert(
+        &self,
+        event: &EventFields,
+        created_by: i64,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError>;
     /// Name, short name, description, environment and dates, only while `planned`
     /// (`StoreError::NotFound` otherwise).
-    async fn update_planned(&self, id: i64, event: &EventFields) -> Result<(), StoreError>;
+    async fn update_planned(&self, id: i64, event: &EventFields, activity: Option<&Activity>)
+    -> Result<(), StoreError>;
     /// `my_role` is the role of `viewer` in the event.
     async fn by_id(&self, id: i64, viewer: i64) -> Result<Option<EventView>, StoreError>;
     async fn list(&self, query: &EventQuery, viewer: i64, page: PageRequest) -> Result<Page<EventView>, StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// Moves the event from `from` to `to` if it is still in `from` (false otherwise),
     /// so two processes cannot both make the same move. Leaving `failed` clears the reason;
-    /// `finished` frees the short name.
+    /// `finished` frees the short name. The activity is recorded only when the move is made.
     async fn set_status(
         &self,
         id: i64,
         from: EventStatus,
         to: EventStatus,
         failure_reason: Option<&str>,
+        activity: Option<&Activity>,
     ) -> Result<bool, StoreError>;
     /// `planned` → `deploying` together with copying the environment's templates
     /// into the event's snapshot, in one transaction (false: not planned any more).
-    async fn begin_deployment(&self, id: i64) -> Result<bool, StoreError>;
+    async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError>;
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError>;
     async fn participants(&self, id: i64) -> Result<Vec<ParticipantView>, StoreError>;
     async fn role_of(&self, id: i64, user_id: i64) -> Result<Option<EventRole>, StoreError>;
     /// Adds participants or changes their role (idempotent).
-    async fn put_participants(&self, id: i64, members: &[(i64, EventRole)]) -> Result<(), StoreError>;
-    async fn remove_participant(&self, id: i64, user_id: i64) -> Result<(), StoreError>;
-    async fn set_event_admin(&self, id: i64, user_id: i64, event_admin: bool) -> Result<(), StoreError>;
+    async fn put_participants(
+        &self,
+        id: i64,
+        members: &[(i64, EventRole)],
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
+    async fn remove_participant(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn set_event_admin(
+        &self,
+        id: i64,
+        user_id: i64,
+        event_admin: bool,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
     /// In one transaction: creates the rows' unknown users (internal, `email_pending`,
     /// with role `role_id`) and makes every row a participant with its role. Either
     /// all rows are imported or none.
@@ -138,19 +178,22 @@ pub trait EventRepo: Send + Sync {
         rows: &[RosterRow],
         role_id: i64,
         at: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<RosterOutcome, StoreError>;
+    /// Ids of the events where `user_id` is an instructor (whose activities they may read).
+    async fn instructed_by(&self, user_id: i64) -> Result<Vec<i64>, StoreError>;
 }
 
 #[async_trait]
 pub trait GroupRepo: Send + Sync {
     async fn list(&self) -> Result<Vec<GroupView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<GroupView>, StoreError>;
-    async fn insert(&self, name: &str, description: &str) -> Result<i64, StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn insert(&self, name: &str, description: &str, activity: Option<&Activity>) -> Result<i64, StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// (user id, username) of the members.
     async fn members(&self, id: i64) -> Result<Vec<(i64, String)>, StoreError>;
-    async fn add_member(&self, id: i64, user_id: i64) -> Result<(), StoreError>;
-    async fn remove_member(&self, id: i64, user_id: i64) -> Result<(), StoreError>;
+    async fn add_member(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
+    async fn remove_member(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
 }
 
 /// One VM the provisioning engine wants to exist.
@@ -193,7 +236,13 @@ pub trait VmRepo: Send + Sync {
     async fn plan(&self, event_id: i64, vms: &[NewVm], at: Timestamp) -> Result<Vec<VmView>, StoreError>;
     async fn by_id(&self, id: i64) -> Result<Option<VmView>, StoreError>;
     async fn list(&self, query: &VmQuery, page: PageRequest) -> Result<Page<VmView>, StoreError>;
-    async fn update(&self, id: i64, update: &VmUpdate, at: Timestamp) -> Result<(), StoreError>;
+    async fn update(
+        &self,
+        id: i64,
+        update: &VmUpdate,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
     /// Forgets a VM (after the engine deleted it on the cluster).
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
     /// Distinct nodes VMs are on (for the list's filter).

@@ -1,6 +1,7 @@
 //! VM templates: what participants' VMs are cloned from and how they are reached.
 
 use domain::access::ObjectType;
+use domain::activity::{ActivityTarget, ActorKind};
 use domain::classroom::{Protocol, TemplateInput, VmTemplateView, validate_template};
 use domain::cluster::ClusterProblem;
 use domain::error::Problem;
@@ -53,15 +54,8 @@ impl Services {
     pub async fn create_template(&self, actor: &Actor, input: &TemplateInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Template))?;
         let record = self.template_record(input)?;
-        let id = self.ports.templates.insert(&record, self.clock.now()).await?;
-        self.record_after(
-            actor,
-            "template.create",
-            domain::activity::ActivityTarget::new("templates", id, &record.name),
-            None,
-        )
-        .await?;
-        Ok(id)
+        let activity = self.activity(actor, "template.create", ActivityTarget::created("templates", &record.name));
+        Ok(self.ports.templates.insert(&record, self.clock.now(), Some(&activity)).await?)
     }
 
     /// An empty password keeps the stored one: it is never shown back.
@@ -69,14 +63,8 @@ impl Services {
         authorize(actor, Action::Update, Target::One(ObjectType::Template, id))?;
         let record = self.template_record(input)?;
         self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.templates.update(id, &record, self.clock.now()).await?;
-        self.record_after(
-            actor,
-            "template.update",
-            domain::activity::ActivityTarget::new("templates", id, &record.name),
-            None,
-        )
-        .await
+        let activity = self.activity(actor, "template.update", ActivityTarget::new("templates", id, &record.name));
+        Ok(self.ports.templates.update(id, &record, self.clock.now(), Some(&activity)).await?)
     }
 
     /// Refused while an environment contains the template.
@@ -86,14 +74,8 @@ impl Services {
         if self.ports.templates.environments_using(id).await? > 0 {
             return Err(AppError::conflict("template_in_use"));
         }
-        self.ports.templates.delete(id).await?;
-        self.record_after(
-            actor,
-            "template.delete",
-            domain::activity::ActivityTarget::new("templates", id, &template.name),
-            None,
-        )
-        .await
+        let activity = self.activity(actor, "template.delete", ActivityTarget::new("templates", id, &template.name));
+        Ok(self.ports.templates.delete(id, Some(&activity)).await?)
     }
 
     /// The periodic sync (a job, no actor): copies node, CPU, memory and disk of
@@ -164,12 +146,20 @@ impl Services {
                 username: fields.username,
                 password_sealed: None,
             };
-            entries.push((self.ports.templates.insert(&record, now).await?, 1));
+            let activity = self.system_activity(
+                ActorKind::System,
+                "template.create",
+                ActivityTarget::created("templates", &record.name),
+            );
+            entries.push((self.ports.templates.insert(&record, now, Some(&activity)).await?, 1));
         }
-        self.ports
-            .environments
-            .insert("Demo lab", "One VM of each template of the demo cluster.", &entries, now)
-            .await?;
+        let (name, description) = ("Demo lab", "One VM of each template of the demo cluster.");
+        let activity = self.system_activity(
+            ActorKind::System,
+            "environment.create",
+            ActivityTarget::created("environments", name),
+        );
+        self.ports.environments.insert(name, description, &entries, now, Some(&activity)).await?;
         Ok(())
     }
 

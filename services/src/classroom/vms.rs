@@ -43,8 +43,10 @@ impl Services {
 
     /// For the provisioning engine and the status sync: what the cluster
     /// reported about one VM (vmid, node, state, IP, Proxmox's last error).
+    /// Not an activity of its own: a job's VM progress is recorded by the
+    /// store's `VmRecorder`, a person's power action by `vm_action`.
     pub async fn record_vm_state(&self, vm_id: i64, update: &VmUpdate) -> Result<(), AppError> {
-        Ok(self.ports.vms.update(vm_id, update, self.clock.now()).await?)
+        Ok(self.ports.vms.update(vm_id, update, self.clock.now(), None).await?)
     }
 
     /// For the provisioning engine: forgets a VM it deleted on the cluster.

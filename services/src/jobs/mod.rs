@@ -10,7 +10,7 @@ mod steps;
 pub mod worker;
 
 use domain::access::ObjectType;
-use domain::activity::ActivityTarget;
+use domain::activity::{Activity, ActivityTarget};
 use domain::page::{Page, PageRequest};
 use domain::task::{Queue, TaskStatus, TaskView};
 use domain::{Action, Actor, AppError, Target};
@@ -193,6 +193,26 @@ impl Services {
     /// queue is down the task stays queued in SQL and the scheduler hands it
     /// over again later: nothing is lost.
     pub async fn enqueue(&self, job: &Job, by: Requester<'_>) -> Result<Option<i64>, AppError> {
+        // A person's request is an activity; the scheduler's periodic work is not
+        // (it would flood the log): its effects record their own.
+        let activity = by.actor.map(|actor| {
+            let mut activity = self.activity(actor, "task.create", ActivityTarget::created("tasks", &job.name()));
+            activity.event_id = by.event_id;
+            activity.details = serde_json::json!({ "kind": job.kind() });
+            activity
+        });
+        self.enqueue_recorded(job, by, activity.as_ref()).await
+    }
+
+    /// [`Services::enqueue`] for a use case whose change is recorded as
+    /// `activity` (with the task, in its transaction), or by another write
+    /// (`None`: the task is part of that change).
+    pub(crate) async fn enqueue_recorded(
+        &self,
+        job: &Job,
+        by: Requester<'_>,
+        activity: Option<&Activity>,
+    ) -> Result<Option<i64>, AppError> {
         let payload = serde_json::to_string(job).map_err(|e| crate::ports::internal("encoding a job", &e))?;
         let now = self.clock.now();
         let new = NewTask {
@@ -209,15 +229,7 @@ impl Services {
             steps: job.steps().iter().map(|s| s.to_string()).collect(),
             request_id: by.actor.and_then(|a| a.origin.request_id.clone()),
         };
-        // A person's request is an activity; the scheduler's periodic work is not
-        // (it would flood the log): its effects record their own.
-        let activity = by.actor.map(|actor| {
-            let mut activity = self.activity(actor, "task.create", ActivityTarget::created("tasks", &new.name));
-            activity.event_id = new.event_id;
-            activity.details = serde_json::json!({ "kind": new.kind });
-            activity
-        });
-        let Some(id) = self.ports.tasks.create(&new, activity.as_ref()).await? else {
+        let Some(id) = self.ports.tasks.create(&new, activity).await? else {
             return Ok(None);
         };
         if let Err(e) = self.ports.queue.push(job.queue(), id, None).await {

@@ -182,4 +182,6 @@ pub trait LeaseStore: Send + Sync {
     /// another holder has it.
     async fn acquire(&self, name: &str, holder: &str, ttl: Duration) -> Result<Option<u64>, StoreError>;
     async fn release(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+    /// Who holds the lease `name` now (`None`: nobody, or it expired).
+    async fn holder(&self, name: &str) -> Result<Option<String>, StoreError>;
 }

@@ -222,12 +222,24 @@ impl Worker {
             None => None,
         };
         let heartbeat = self.keep_claim(task.id);
-        // The job's logs carry the id of the request that asked for it.
-        let span = tracing::info_span!("task", task = task.id, kind = %task.kind, request_id = task.request_id.as_deref().unwrap_or("-"));
-        let outcome = tracing::Instrument::instrument(self.run_steps(&task, &job), span).await;
-        heartbeat.abort();
+        // The job's logs (to its end) and the activities it records carry the
+        // id of the request that asked for it.
+        let request_id = task.request_id.as_deref().unwrap_or("-");
+        let span = tracing::info_span!("task", task = task.id, kind = %task.kind, request_id);
+        let run = async {
+            let outcome = crate::activities::for_request(task.request_id.clone(), self.run_steps(&task, &job)).await;
+            heartbeat.abort();
+            self.settle(&task, outcome?).await
+        };
+        tracing::Instrument::instrument(run, span).await?;
+        self.queue.ack(delivery).await
+    }
+
+    /// Records how the task's run ended: done, retried later, or failed for good.
+    async fn settle(&self, task: &TaskRecord, outcome: Option<StepError>) -> Result<(), crate::StoreError> {
+        let owner = self.config.name.as_str();
         let now = self.clock.now();
-        match outcome? {
+        match outcome {
             None => self.repo.finish(task.id, owner, TaskStatus::Success, None, now).await?,
             Some(error) if error.retryable && task.attempts < task.max_attempts => {
                 let retry = u32::try_from(task.attempts).unwrap_or(u32::MAX);
@@ -247,7 +259,7 @@ impl Worker {
                 tracing::warn!(task = task.id, error = %reason, "task failed");
             }
         }
-        self.queue.ack(delivery).await
+        Ok(())
     }
 
     /// Runs the steps that have not succeeded yet; the first error stops.

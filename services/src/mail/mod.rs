@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use domain::access::ObjectType;
+use domain::activity::{Activity, ActivityTarget, ActorKind, Outcome};
 use domain::error::Problem;
 use domain::mail::{MailAction, MailStatus, MailTemplateView, RenderedMail, SentMailView};
 use domain::page::{Page, PageRequest};
@@ -156,11 +157,13 @@ impl Services {
         if let (Some(target), Value::Object(extra)) = (full.as_object_mut(), context) {
             target.extend(extra);
         }
-        let id = self.queue_mail(&user, &template, &full, None, event_id, key).await?;
+        let id = self.queue_mail(&user, &template, &full, None, event_id, key, None).await?;
         Ok(Some(id))
     }
 
-    /// Renders, records as queued and hands to the job queue.
+    /// Renders, records as queued and hands to the job queue. `activity`:
+    /// the change, when queueing the mail is it (recorded with the sent-log row).
+    #[allow(clippy::too_many_arguments)]
     async fn queue_mail(
         &self,
         user: &UserRecord,
@@ -169,6 +172,7 @@ impl Services {
         by: Option<&Actor>,
         event_id: Option<i64>,
         key: Option<&str>,
+        activity: Option<&Activity>,
     ) -> Result<i64, AppError> {
         let rendered = render::render(&template.subject, &template.html, &template.text, context)
             .map_err(|e| AppError::invalid(e.part, Problem::Format { expected: e.message }))?;
@@ -176,21 +180,24 @@ impl Services {
         let inserted = self
             .ports
             .mail
-            .insert_sent(&NewSentMail {
-                recipient_user_id: Some(user.id),
-                recipient_name: user.name.clone(),
-                recipient_email: user.email.clone(),
-                reply_to: template.reply_to.clone(),
-                subject: rendered.subject,
-                html: rendered.html,
-                text: rendered.text,
-                template_id: Some(template.id),
-                template_name: template.name.clone(),
-                // Filled in below once the id is known: `<mail-ID.RANDOM@openvle>`.
-                message_id: token,
-                idempotency_key: key.map(str::to_string),
-                created_at: self.clock.now(),
-            })
+            .insert_sent(
+                &NewSentMail {
+                    recipient_user_id: Some(user.id),
+                    recipient_name: user.name.clone(),
+                    recipient_email: user.email.clone(),
+                    reply_to: template.reply_to.clone(),
+                    subject: rendered.subject,
+                    html: rendered.html,
+                    text: rendered.text,
+                    template_id: Some(template.id),
+                    template_name: template.name.clone(),
+                    // Filled in below once the id is known: `<mail-ID.RANDOM@openvle>`.
+                    message_id: token,
+                    idempotency_key: key.map(str::to_string),
+                    created_at: self.clock.now(),
+                },
+                activity,
+            )
             .await;
         let id = match (inserted, key) {
             (Ok(id), _) => id,
@@ -204,6 +211,8 @@ impl Services {
         Ok(id)
     }
 
+    /// Queues the delivery job: part of the change that queued the mail
+    /// (recorded there), so the task records no activity of its own.
     async fn enqueue_delivery(
         &self,
         mail_id: i64,
@@ -212,7 +221,7 @@ impl Services {
         key: String,
     ) -> Result<(), AppError> {
         let requester = Requester { actor: by, event_id, parent_id: None, idempotency_key: Some(key) };
-        if let Some(task) = self.enqueue(&Job::SendMail { mail_id }, requester).await? {
+        if let Some(task) = self.enqueue_recorded(&Job::SendMail { mail_id }, requester, None).await? {
             self.ports.mail.set_sent_task(mail_id, task).await?;
         }
         Ok(())
@@ -232,9 +241,27 @@ impl Services {
             return Ok(());
         }
         let now = self.clock.now();
+        // The delivery's end (sent, or failed for good) is recorded with its status;
+        // a temporary failure that will be retried is not an end.
+        let finished = |status: MailStatus, answer: &str| {
+            let target = ActivityTarget::new("sent_mails", mail.id, &mail.subject);
+            let action = if status == MailStatus::Sent { "mail.sent" } else { "mail.failed" };
+            let mut activity = self.system_activity(ActorKind::System, action, target);
+            activity.details = json!({ "to": mail.recipient_email, "answer": answer });
+            if status == MailStatus::Failed {
+                activity.outcome = Outcome::Failed;
+                activity.reason = Some("mail_not_delivered".into());
+            }
+            activity
+        };
         let Some(mailer) = self.mail.mailer.clone() else {
             let answer = "no mail server configured (SMTP_HOST is empty)";
-            self.ports.mail.set_sent_status(mail_id, MailStatus::Failed, answer, now).await.map_err(store)?;
+            let activity = finished(MailStatus::Failed, answer);
+            self.ports
+                .mail
+                .set_sent_status(mail_id, MailStatus::Failed, answer, now, Some(&activity))
+                .await
+                .map_err(store)?;
             return Err(StepError::permanent(answer));
         };
         let outgoing = OutgoingMail {
@@ -251,8 +278,12 @@ impl Services {
                 // Recorded before the job is acknowledged; if this write fails the
                 // step is retried and the check above sees no "sent": the one
                 // case of a second copy, logged loudly.
-                if let Err(e) =
-                    self.ports.mail.set_sent_status(mail_id, MailStatus::Sent, &answer, self.clock.now()).await
+                let activity = finished(MailStatus::Sent, &answer);
+                if let Err(e) = self
+                    .ports
+                    .mail
+                    .set_sent_status(mail_id, MailStatus::Sent, &answer, self.clock.now(), Some(&activity))
+                    .await
                 {
                     tracing::error!(mail = mail_id, error = %e, "mail sent but not recorded; a retry will send it again");
                     return Err(store(e));
@@ -261,13 +292,19 @@ impl Services {
             }
             Err(SendError::Temporary(answer)) => {
                 let status = if last_attempt { MailStatus::Failed } else { MailStatus::Queued };
-                self.ports.mail.set_sent_status(mail_id, status, &answer, self.clock.now()).await.map_err(store)?;
+                let activity = last_attempt.then(|| finished(MailStatus::Failed, &answer));
+                self.ports
+                    .mail
+                    .set_sent_status(mail_id, status, &answer, self.clock.now(), activity.as_ref())
+                    .await
+                    .map_err(store)?;
                 Err(StepError::retryable(answer))
             }
             Err(SendError::Permanent(answer)) => {
+                let activity = finished(MailStatus::Failed, &answer);
                 self.ports
                     .mail
-                    .set_sent_status(mail_id, MailStatus::Failed, &answer, self.clock.now())
+                    .set_sent_status(mail_id, MailStatus::Failed, &answer, self.clock.now(), Some(&activity))
                     .await
                     .map_err(store)?;
                 Err(StepError::permanent(answer))
@@ -296,34 +333,27 @@ impl Services {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let input = template_input(&form)?;
         let now = self.clock.now();
-        let (id, action) = match id {
+        match id {
             Some(id) => {
-                self.ports.mail.update_template(id, &input, now).await?;
-                (id, "mail_template.update")
+                let target = ActivityTarget::new("mail_templates", id, &input.name);
+                let activity = self.activity(actor, "mail_template.update", target);
+                self.ports.mail.update_template(id, &input, now, Some(&activity)).await?;
+                Ok(id)
             }
-            None => (self.ports.mail.insert_template(&input, now).await?, "mail_template.create"),
-        };
-        self.record_after(
-            actor,
-            action,
-            domain::activity::ActivityTarget::new("mail_templates", id, &input.name),
-            None,
-        )
-        .await?;
-        Ok(id)
+            None => {
+                let target = ActivityTarget::created("mail_templates", &input.name);
+                let activity = self.activity(actor, "mail_template.create", target);
+                Ok(self.ports.mail.insert_template(&input, now, Some(&activity)).await?)
+            }
+        }
     }
 
     pub async fn delete_mail_template(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let template = self.ports.mail.template(id).await?.ok_or(AppError::NotFound)?;
-        self.ports.mail.delete_template(id).await?;
-        self.record_after(
-            actor,
-            "mail_template.delete",
-            domain::activity::ActivityTarget::new("mail_templates", id, &template.name),
-            None,
-        )
-        .await
+        let target = ActivityTarget::new("mail_templates", id, &template.name);
+        let activity = self.activity(actor, "mail_template.delete", target);
+        Ok(self.ports.mail.delete_template(id, Some(&activity)).await?)
     }
 
     /// The form rendered with sample values (the actor as recipient).
@@ -346,15 +376,8 @@ impl Services {
             return Err(AppError::invalid("email", Problem::Required));
         }
         let context = sample_context(template.slug.as_deref(), &me, &self.mail.site_url);
-        let mail_id = self.queue_mail(&me, &template, &context, Some(actor), None, None).await?;
-        self.record_after(
-            actor,
-            "mail.test_queue",
-            domain::activity::ActivityTarget::new("sent_mails", mail_id, &template.name),
-            None,
-        )
-        .await?;
-        Ok(mail_id)
+        let activity = self.activity(actor, "mail.test_queue", ActivityTarget::created("sent_mails", &template.name));
+        self.queue_mail(&me, &template, &context, Some(actor), None, None, Some(&activity)).await
     }
 
     /// Sends a short message to the actor right away (not through the
@@ -379,13 +402,10 @@ impl Services {
             .send(&mail)
             .await
             .map_err(|e| AppError::CheckFailed { system: "SMTP".into(), message: e.to_string() })?;
-        self.record_after(
-            actor,
-            "mail.test_send",
-            domain::activity::ActivityTarget::new("users", me.id, &me.email),
-            None,
-        )
-        .await?;
+        // Nothing in SQL changed: the sending is recorded on its own.
+        let mut activity = self.activity(actor, "mail.test_send", ActivityTarget::new("users", me.id, &me.username));
+        activity.details = json!({ "to": me.email, "answer": answer });
+        self.record(&activity).await?;
         Ok(answer)
     }
 
@@ -418,15 +438,9 @@ impl Services {
             return Err(AppError::conflict("mail_not_failed"));
         }
         let now = self.clock.now();
-        self.ports.mail.set_sent_status(id, MailStatus::Queued, "", now).await?;
-        self.enqueue_delivery(id, Some(actor), None, format!("mail:{id}:resend:{}", now.millis())).await?;
-        self.record_after(
-            actor,
-            "mail.resend",
-            domain::activity::ActivityTarget::new("sent_mails", id, &mail.subject),
-            None,
-        )
-        .await
+        let activity = self.activity(actor, "mail.resend", ActivityTarget::new("sent_mails", id, &mail.subject));
+        self.ports.mail.set_sent_status(id, MailStatus::Queued, "", now, Some(&activity)).await?;
+        self.enqueue_delivery(id, Some(actor), None, format!("mail:{id}:resend:{}", now.millis())).await
     }
 
     /// A single-use link to set the password of `user`, valid for

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use domain::Language;
+use domain::activity::Activity;
 use domain::mail::{MailStatus, MailTemplateView, SentMailView};
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
@@ -89,12 +90,24 @@ pub trait MailRepo: Send + Sync {
     /// The template bound to `slug` in `language`.
     async fn template_for(&self, slug: &str, language: Language) -> Result<Option<MailTemplateView>, StoreError>;
     /// `Duplicate("slug")` when another template is bound to the slug in that language.
-    async fn insert_template(&self, input: &TemplateInput, now: Timestamp) -> Result<i64, StoreError>;
-    async fn update_template(&self, id: i64, input: &TemplateInput, now: Timestamp) -> Result<(), StoreError>;
-    async fn delete_template(&self, id: i64) -> Result<(), StoreError>;
+    /// Mutating methods take the change's activity last (see `crate::activities`).
+    async fn insert_template(
+        &self,
+        input: &TemplateInput,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError>;
+    async fn update_template(
+        &self,
+        id: i64,
+        input: &TemplateInput,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError>;
+    async fn delete_template(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
 
     /// Records a mail as queued.
-    async fn insert_sent(&self, mail: &NewSentMail) -> Result<i64, StoreError>;
+    async fn insert_sent(&self, mail: &NewSentMail, activity: Option<&Activity>) -> Result<i64, StoreError>;
     /// The mail inserted with this idempotency key.
     async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError>;
     async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError>;
@@ -107,6 +120,7 @@ pub trait MailRepo: Send + Sync {
         status: MailStatus,
         answer: &str,
         now: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<(), StoreError>;
 
     /// Stores a single-use token (only its hash) for setting a password.

@@ -402,7 +402,7 @@ impl Provisioner {
             let Some(item) = item else { continue };
             let engine = self.clone();
             let run = run.clone();
-            running.spawn(async move { (i, engine.bring_up(&run, item).await) });
+            running.spawn(crate::activities::within_job(async move { (i, engine.bring_up(&run, item).await) }));
         }
         while let Some(joined) = running.join_next().await {
             match joined {
@@ -662,10 +662,10 @@ impl Provisioner {
                 .entry(guest.node.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.config.teardowns_per_node.max(1))))
                 .clone();
-            running.spawn(async move {
+            running.spawn(crate::activities::within_job(async move {
                 let _slot = slots.acquire_owned().await.ok();
                 engine.tear_down(&run, &key, guest).await
-            });
+            }));
         }
         while let Some(joined) = running.join_next().await {
             match joined {

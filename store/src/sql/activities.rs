@@ -2,7 +2,10 @@
 //! columns, so one row mapper and one insert serve both.
 
 use async_trait::async_trait;
-use domain::activity::{Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome};
+use domain::activity::{
+    Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome, WORD_PREFIX_MIN,
+    search_words,
+};
 use domain::time::Timestamp;
 use services::StoreError;
 use services::activities::{ActivityLog, ActivityOutbox, Backlog};
@@ -10,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{SqlStore, Tx, corrupt, like_pattern, store_error};
+use crate::Dialect;
 
 const COLUMNS: &str = "id, at, actor_kind, actor_id, actor_name, action, target_type, target_id, target_name, \
                        event_id, outcome, reason, request_id, client_ip, details";
@@ -103,7 +107,12 @@ enum Bind {
 }
 
 /// The WHERE clause of a listing: only fixed fragments, every value bound.
-fn conditions(scope: &ActivityScope, filter: &ActivityFilter, cursor: Option<&ActivityCursor>) -> (String, Vec<Bind>) {
+fn conditions(
+    dialect: Dialect,
+    scope: &ActivityScope,
+    filter: &ActivityFilter,
+    cursor: Option<&ActivityCursor>,
+) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     if let ActivityScope::Own { user_id, instructed_events } = scope {
@@ -155,10 +164,27 @@ fn conditions(scope: &ActivityScope, filter: &ActivityFilter, cursor: Option<&Ac
         parts.push("target_id = ?".into());
         binds.push(Bind::Text(id.clone()));
     }
-    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        for word in text.split_whitespace() {
+    if let Some(text) = filter.text.as_deref() {
+        let (prefixes, short): (Vec<String>, Vec<String>) =
+            search_words(text).into_iter().partition(|w| w.chars().count() >= WORD_PREFIX_MIN);
+        if !prefixes.is_empty() {
+            // Words are letters and digits only: nothing in them is query syntax.
+            match dialect {
+                Dialect::Sqlite => {
+                    parts.push("rowid IN (SELECT rowid FROM activities_fts WHERE activities_fts MATCH ?)".into());
+                    let query: Vec<String> = prefixes.iter().map(|w| format!("\"{w}\"*")).collect();
+                    binds.push(Bind::Text(query.join(" ")));
+                }
+                Dialect::MariaDb => {
+                    parts.push("MATCH(target_name) AGAINST (? IN BOOLEAN MODE)".into());
+                    let query: Vec<String> = prefixes.iter().map(|w| format!("+{w}*")).collect();
+                    binds.push(Bind::Text(query.join(" ")));
+                }
+            }
+        }
+        for word in short {
             parts.push("LOWER(target_name) LIKE ? ESCAPE '!'".into());
-            binds.push(Bind::Text(like_pattern(word)));
+            binds.push(Bind::Text(like_pattern(&word)));
         }
     }
     if let Some(cursor) = cursor {
@@ -227,7 +253,7 @@ impl ActivityLog for SqlStore {
         cursor: Option<&ActivityCursor>,
         limit: u32,
     ) -> Result<Vec<Activity>, StoreError> {
-        let (clause, binds) = conditions(scope, filter, cursor);
+        let (clause, binds) = conditions(self.dialect, scope, filter, cursor);
         let sql = format!("SELECT {COLUMNS} FROM activities{clause} ORDER BY at DESC, id DESC LIMIT ?");
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for bind in binds {

@@ -2,6 +2,7 @@
 //! groups, and VMs.
 
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::classroom::{
     EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView,
     Protocol, RosterRow, VmState, VmTemplateView, VmView,
@@ -17,7 +18,7 @@ use services::classroom::ports::{
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
 where
@@ -94,8 +95,9 @@ impl TemplateRepo for SqlStore {
         row.as_ref().map(template_from_row).transpose()
     }
 
-    async fn insert(&self, t: &TemplateRecord, at: Timestamp) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    async fn insert(&self, t: &TemplateRecord, at: Timestamp, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO vm_templates (name, description, operating_system, proxmox_vmid, node, cores, memory_mib, \
              disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -115,12 +117,22 @@ impl TemplateRepo for SqlStore {
         .bind(t.password_sealed.clone())
         .bind(at.millis())
         .bind(at.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    async fn update(&self, id: i64, t: &TemplateRecord, at: Timestamp) -> Result<(), StoreError> {
+    async fn update(
+        &self,
+        id: i64,
+        t: &TemplateRecord,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE vm_templates SET name = ?, description = ?, operating_system = ?, proxmox_vmid = ?, node = ?, \
              cores = ?, memory_mib = ?, disk_gib = ?, linked_clone = ?, protocol = ?, port = ?, conn_username = ?, \
@@ -141,19 +153,16 @@ impl TemplateRepo for SqlStore {
         .bind(t.password_sealed.clone())
         .bind(at.millis())
         .bind(id)
-        .execute(&self.pool)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        ensure_changed(result)
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM vm_templates WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        ensure_changed(result)
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        self.delete_row("DELETE FROM vm_templates WHERE id = ?", &[id], activity).await
     }
 
     async fn record_sync(
@@ -237,14 +246,10 @@ impl SqlStore {
     }
 }
 
-async fn write_entries(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    id: i64,
-    entries: &[(i64, u32)],
-) -> Result<(), StoreError> {
+async fn write_entries(tx: &mut sqlx::AnyConnection, id: i64, entries: &[(i64, u32)]) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM environment_templates WHERE environment_id = ?")
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map_err(store_error)?;
     for (template_id, count) in entries {
@@ -252,11 +257,32 @@ async fn write_entries(
             .bind(id)
             .bind(*template_id)
             .bind(i64::from(*count))
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .map_err(store_error)?;
     }
     Ok(())
+}
+
+impl SqlStore {
+    /// Runs one statement that must change a row (`NotFound` otherwise) and
+    /// records its activity in the same transaction.
+    async fn delete_row(
+        &self,
+        sql: &'static str,
+        binds: &[i64],
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let mut query = sqlx::query(sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let result = query.execute(tx.conn()?).await.map_err(store_error)?;
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
+    }
 }
 
 #[async_trait]
@@ -286,43 +312,48 @@ impl EnvironmentRepo for SqlStore {
         description: &str,
         entries: &[(i64, u32)],
         at: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO environments (name, description, created_at) VALUES (?, ?, ?) RETURNING id",
         )
         .bind(name.to_string())
         .bind(description.to_string())
         .bind(at.millis())
-        .fetch_one(&mut *tx)
+        .fetch_one(tx.conn()?)
         .await
         .map_err(store_error)?;
-        write_entries(&mut tx, id, entries).await?;
-        tx.commit().await.map_err(store_error)?;
+        write_entries(tx.conn()?, id, entries).await?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
         Ok(id)
     }
 
-    async fn update(&self, id: i64, name: &str, description: &str, entries: &[(i64, u32)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn update(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        entries: &[(i64, u32)],
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("UPDATE environments SET name = ?, description = ? WHERE id = ?")
             .bind(name.to_string())
             .bind(description.to_string())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         ensure_changed(result)?;
-        write_entries(&mut tx, id, entries).await?;
-        tx.commit().await.map_err(store_error)
+        write_entries(tx.conn()?, id, entries).await?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM environments WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        ensure_changed(result)
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        self.delete_row("DELETE FROM environments WHERE id = ?", &[id], activity).await
     }
 }
 
@@ -362,7 +393,7 @@ fn placeholders(n: usize) -> String {
 }
 
 async fn put_participant(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut sqlx::AnyConnection,
     event_id: i64,
     user_id: i64,
     role: EventRole,
@@ -371,7 +402,7 @@ async fn put_participant(
         sqlx::query_scalar("SELECT role FROM event_participants WHERE event_id = ? AND user_id = ?")
             .bind(event_id)
             .bind(user_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(store_error)?;
     match existing {
@@ -381,7 +412,7 @@ async fn put_participant(
                 .bind(role.key())
                 .bind(event_id)
                 .bind(user_id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
             Ok(false)
@@ -391,7 +422,7 @@ async fn put_participant(
                 .bind(event_id)
                 .bind(user_id)
                 .bind(role.key())
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
                 .map_err(store_error)?;
             Ok(true)
@@ -401,8 +432,15 @@ async fn put_participant(
 
 #[async_trait]
 impl EventRepo for SqlStore {
-    async fn insert(&self, event: &EventFields, created_by: i64, at: Timestamp) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    async fn insert(
+        &self,
+        event: &EventFields,
+        created_by: i64,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO events (name, short_name, active_short_name, description, environment_id, starts_at, \
              ends_at, status, failure_reason, created_by, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', NULL, ?, ?) RETURNING id",
@@ -416,12 +454,21 @@ impl EventRepo for SqlStore {
         .bind(event.ends_at.map(Timestamp::millis))
         .bind(created_by)
         .bind(at.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    async fn update_planned(&self, id: i64, event: &EventFields) -> Result<(), StoreError> {
+    async fn update_planned(
+        &self,
+        id: i64,
+        event: &EventFields,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE events SET name = ?, short_name = ?, active_short_name = ?, description = ?, environment_id = ?, \
              starts_at = ?, ends_at = ? WHERE id = ? AND status = 'planned'",
@@ -434,10 +481,12 @@ impl EventRepo for SqlStore {
         .bind(event.starts_at.millis())
         .bind(event.ends_at.map(Timestamp::millis))
         .bind(id)
-        .execute(&self.pool)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        ensure_changed(result)
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn by_id(&self, id: i64, viewer: i64) -> Result<Option<EventView>, StoreError> {
@@ -497,10 +546,8 @@ impl EventRepo for SqlStore {
         })
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result =
-            sqlx::query("DELETE FROM events WHERE id = ?").bind(id).execute(&self.pool).await.map_err(store_error)?;
-        ensure_changed(result)
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        self.delete_row("DELETE FROM events WHERE id = ?", &[id], activity).await
     }
 
     async fn set_status(
@@ -509,7 +556,9 @@ impl EventRepo for SqlStore {
         from: EventStatus,
         to: EventStatus,
         failure_reason: Option<&str>,
+        activity: Option<&Activity>,
     ) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE events SET status = ?, failure_reason = ?, \
              active_short_name = CASE WHEN ? = 1 THEN short_name ELSE NULL END WHERE id = ? AND status = ?",
@@ -519,17 +568,23 @@ impl EventRepo for SqlStore {
         .bind(i64::from(to.holds_short_name()))
         .bind(id)
         .bind(from.key())
-        .execute(&self.pool)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        Ok(result.rows_affected() > 0)
+        if result.rows_affected() == 0 {
+            // Another process moved it first: its move is the one recorded.
+            return Ok(false);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    async fn begin_deployment(&self, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let moved = sqlx::query("UPDATE events SET status = 'deploying' WHERE id = ? AND status = 'planned'")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         if moved.rows_affected() == 0 {
@@ -537,7 +592,7 @@ impl EventRepo for SqlStore {
         }
         sqlx::query("DELETE FROM event_templates WHERE event_id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         sqlx::query(
@@ -549,10 +604,11 @@ impl EventRepo for SqlStore {
              JOIN vm_templates t ON t.id = et.template_id WHERE ev.id = ?",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -625,33 +681,42 @@ impl EventRepo for SqlStore {
         role.map(|key| EventRole::from_key(&key).ok_or_else(|| corrupt("event role", &key))).transpose()
     }
 
-    async fn put_participants(&self, id: i64, members: &[(i64, EventRole)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+    async fn put_participants(
+        &self,
+        id: i64,
+        members: &[(i64, EventRole)],
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         for (user_id, role) in members {
-            put_participant(&mut tx, id, *user_id, *role).await?;
+            put_participant(tx.conn()?, id, *user_id, *role).await?;
         }
-        tx.commit().await.map_err(store_error)
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn remove_participant(&self, id: i64, user_id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM event_participants WHERE event_id = ? AND user_id = ?")
-            .bind(id)
-            .bind(user_id)
-            .execute(&self.pool)
+    async fn remove_participant(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        self.delete_row("DELETE FROM event_participants WHERE event_id = ? AND user_id = ?", &[id, user_id], activity)
             .await
-            .map_err(store_error)?;
-        ensure_changed(result)
     }
 
-    async fn set_event_admin(&self, id: i64, user_id: i64, event_admin: bool) -> Result<(), StoreError> {
+    async fn set_event_admin(
+        &self,
+        id: i64,
+        user_id: i64,
+        event_admin: bool,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE event_participants SET event_admin = ? WHERE event_id = ? AND user_id = ?")
             .bind(i64::from(event_admin))
             .bind(id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn import_roster(
@@ -660,13 +725,14 @@ impl EventRepo for SqlStore {
         rows: &[RosterRow],
         role_id: i64,
         at: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<RosterOutcome, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         let mut outcome = RosterOutcome { users_created: 0, participants_added: 0 };
         for row in rows {
             let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
                 .bind(row.username.clone())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn()?)
                 .await
                 .map_err(store_error)?;
             let user_id = match existing {
@@ -683,25 +749,35 @@ impl EventRepo for SqlStore {
                     .bind(UserStatus::EmailPending.key())
                     .bind(AuthBackend::Internal.key())
                     .bind(at.millis())
-                    .fetch_one(&mut *tx)
+                    .fetch_one(tx.conn()?)
                     .await
                     .map_err(store_error)?;
                     sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES (?, ?)")
                         .bind(user_id)
                         .bind(role_id)
-                        .execute(&mut *tx)
+                        .execute(tx.conn()?)
                         .await
                         .map_err(store_error)?;
                     outcome.users_created += 1;
                     user_id
                 }
             };
-            if put_participant(&mut tx, id, user_id, row.role).await? {
+            if put_participant(tx.conn()?, id, user_id, row.role).await? {
                 outcome.participants_added += 1;
             }
         }
-        tx.commit().await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
         Ok(outcome)
+    }
+
+    async fn instructed_by(&self, user_id: i64) -> Result<Vec<i64>, StoreError> {
+        sqlx::query_scalar("SELECT event_id FROM event_participants WHERE user_id = ? AND role = ? ORDER BY event_id")
+            .bind(user_id)
+            .bind(EventRole::Instructor.key())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)
     }
 }
 
@@ -733,22 +809,21 @@ impl GroupRepo for SqlStore {
         row.as_ref().map(group_from_row).transpose()
     }
 
-    async fn insert(&self, name: &str, description: &str) -> Result<i64, StoreError> {
-        sqlx::query_scalar("INSERT INTO user_groups (name, description) VALUES (?, ?) RETURNING id")
+    async fn insert(&self, name: &str, description: &str, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO user_groups (name, description) VALUES (?, ?) RETURNING id")
             .bind(name.to_string())
             .bind(description.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(store_error)
-    }
-
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM user_groups WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
+            .fetch_one(tx.conn()?)
             .await
             .map_err(store_error)?;
-        ensure_changed(result)
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        self.delete_row("DELETE FROM user_groups WHERE id = ?", &[id], activity).await
     }
 
     async fn members(&self, id: i64) -> Result<Vec<(i64, String)>, StoreError> {
@@ -763,28 +838,36 @@ impl GroupRepo for SqlStore {
         rows.iter().map(|row| Ok((get(row, "id")?, get(row, "username")?))).collect()
     }
 
-    async fn add_member(&self, id: i64, user_id: i64) -> Result<(), StoreError> {
-        let result = sqlx::query("INSERT INTO user_group_members (group_id, user_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error);
-        match result {
-            // Adding a member twice keeps one membership.
-            Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
-            Err(e) => Err(e),
-        }
+    async fn add_member(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        // Portable "insert unless present": adding a member twice keeps one
+        // membership (and a refused duplicate would end the transaction on MariaDB).
+        sqlx::query(
+            "INSERT INTO user_group_members (group_id, user_id) SELECT ?, ? FROM user_groups WHERE id = ? \
+             AND NOT EXISTS (SELECT 1 FROM user_group_members WHERE group_id = ? AND user_id = ?)",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(id)
+        .bind(id)
+        .bind(user_id)
+        .execute(tx.conn()?)
+        .await
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn remove_member(&self, id: i64, user_id: i64) -> Result<(), StoreError> {
+    async fn remove_member(&self, id: i64, user_id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("DELETE FROM user_group_members WHERE group_id = ? AND user_id = ?")
             .bind(id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 }
 
@@ -932,7 +1015,14 @@ impl VmRepo for SqlStore {
         })
     }
 
-    async fn update(&self, id: i64, update: &VmUpdate, at: Timestamp) -> Result<(), StoreError> {
+    async fn update(
+        &self,
+        id: i64,
+        update: &VmUpdate,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE vms SET vmid = ?, node = ?, state = ?, ip = ?, last_error = ?, updated_at = ? WHERE id = ?",
         )
@@ -943,10 +1033,12 @@ impl VmRepo for SqlStore {
         .bind(update.last_error.clone())
         .bind(at.millis())
         .bind(id)
-        .execute(&self.pool)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        ensure_changed(result)
+        ensure_changed(result)?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn delete(&self, id: i64) -> Result<(), StoreError> {

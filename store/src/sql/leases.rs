@@ -66,4 +66,13 @@ impl LeaseStore for SqlStore {
             .map_err(store_error)?;
         Ok(())
     }
+
+    async fn holder(&self, name: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar("SELECT holder FROM leases WHERE name = ? AND expires_at >= ?")
+            .bind(name.to_string())
+            .bind(now_millis())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(store_error)
+    }
 }

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use domain::Language;
+use domain::activity::Activity;
 use domain::mail::{MailStatus, MailTemplateView, SentMailView};
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
@@ -9,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::like_pattern;
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 const TEMPLATE_COLUMNS: &str = "id, name, slug, language, subject, html_body, text_body, reply_to, updated_at";
 const SENT_COLUMNS: &str = "id, recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
@@ -95,8 +96,14 @@ impl MailRepo for SqlStore {
             .transpose()
     }
 
-    async fn insert_template(&self, t: &TemplateInput, now: Timestamp) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    async fn insert_template(
+        &self,
+        t: &TemplateInput,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO mail_templates (name, slug, language, subject, html_body, text_body, reply_to, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -108,12 +115,22 @@ impl MailRepo for SqlStore {
         .bind(t.text.clone())
         .bind(t.reply_to.clone())
         .bind(now.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    async fn update_template(&self, id: i64, t: &TemplateInput, now: Timestamp) -> Result<(), StoreError> {
+    async fn update_template(
+        &self,
+        id: i64,
+        t: &TemplateInput,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let done = sqlx::query(
             "UPDATE mail_templates SET name = ?, slug = ?, language = ?, subject = ?, html_body = ?, text_body = ?, \
              reply_to = ?, updated_at = ? WHERE id = ?",
@@ -127,23 +144,33 @@ impl MailRepo for SqlStore {
         .bind(t.reply_to.clone())
         .bind(now.millis())
         .bind(id)
-        .execute(&self.pool)
+        .execute(tx.conn()?)
         .await
         .map_err(store_error)?;
-        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
-    async fn delete_template(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM mail_templates WHERE id = ?")
+    async fn delete_template(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM mail_templates WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        // Deleted meanwhile by someone else: their deletion is the one recorded.
+        if done.rows_affected() > 0 {
+            activities::append(tx.conn()?, activity, None).await?;
+        }
+        tx.commit().await
     }
 
-    async fn insert_sent(&self, m: &NewSentMail) -> Result<i64, StoreError> {
-        sqlx::query_scalar(
+    async fn insert_sent(&self, m: &NewSentMail, activity: Option<&Activity>) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO sent_mails (recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
              text_body, template_id, template_name, status, answer, task_id, message_id, idempotency_key, created_at, \
              updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', NULL, ?, ?, ?, ?) RETURNING id",
@@ -161,9 +188,12 @@ impl MailRepo for SqlStore {
         .bind(m.idempotency_key.clone())
         .bind(m.created_at.millis())
         .bind(m.created_at.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
@@ -254,16 +284,19 @@ impl MailRepo for SqlStore {
         status: MailStatus,
         answer: &str,
         now: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         sqlx::query("UPDATE sent_mails SET status = ?, answer = ?, updated_at = ? WHERE id = ?")
             .bind(status.key())
             .bind(answer.to_string())
             .bind(now.millis())
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        Ok(())
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await
     }
 
     async fn insert_password_token(

@@ -19,8 +19,12 @@ pub use provisioning::VmRecorder;
 use services::StoreError;
 use sqlx::AnyPool;
 
+use crate::Dialect;
+
 pub struct SqlStore {
     pool: AnyPool,
+    /// For the few queries the dialects spell differently (full-text search).
+    dialect: Dialect,
 }
 
 /// A transaction that is rolled back at once when dropped without commit
@@ -64,8 +68,8 @@ impl Drop for Tx {
 }
 
 impl SqlStore {
-    pub fn new(pool: AnyPool) -> SqlStore {
-        SqlStore { pool }
+    pub fn new(pool: AnyPool, dialect: Dialect) -> SqlStore {
+        SqlStore { pool, dialect }
     }
 }
 

@@ -3,17 +3,22 @@
 //! them after a reconcile pass. Owners are `event-<id>` and keys are VM
 //! record ids (see `services::classroom::deployment`); anything else is not
 //! ours and is ignored.
+//!
+//! A VM becoming ready (`vm.deployed`) or failing (`vm.failed`) is an
+//! activity of `system`, written in the transaction of the change and only
+//! when the state really changes: a repeated report or a poll records nothing.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use domain::activity::{Activity, ActivityTarget, ActorKind, Outcome};
 use domain::classroom::VmState;
 use services::StoreError;
 use services::clock::Clock;
 use services::provisioning::{Drift, ProvisioningRecorder, RecordedVm, VmProgress, VmStage};
 use sqlx::{AnyPool, Row};
 
-use super::store_error;
+use super::{Tx, activities, store_error};
 
 pub struct VmRecorder {
     pool: AnyPool,
@@ -32,7 +37,38 @@ impl VmRecorder {
         else {
             return Ok(());
         };
-        let now = self.clock.now().millis();
+        let now = self.clock.now();
+        let mut tx = Tx::begin(&self.pool).await?;
+        let before = sqlx::query("SELECT state, name FROM vms WHERE id = ? AND event_id = ?")
+            .bind(id)
+            .bind(event_id)
+            .fetch_optional(tx.conn()?)
+            .await
+            .map_err(store_error)?;
+        let Some(before) = before else {
+            return Ok(());
+        };
+        let previous: String = before.try_get("state").map_err(store_error)?;
+        let name: String = before.try_get("name").map_err(store_error)?;
+        let activity = change.activity(&previous).map(|(action, message)| Activity {
+            id: services::activities::new_activity_id(),
+            at: now,
+            actor_kind: ActorKind::System,
+            actor_id: None,
+            actor_name: ActorKind::System.key().to_string(),
+            action: action.to_string(),
+            target: ActivityTarget::new("vms", id, &name),
+            event_id: Some(event_id),
+            outcome: if message.is_some() { Outcome::Failed } else { Outcome::Ok },
+            reason: message.as_ref().map(|_| "vm_failed".to_string()),
+            request_id: services::activities::job_request_id(),
+            client_ip: None,
+            details: match message {
+                Some(message) => serde_json::json!({ "from": previous, "message": message }),
+                None => serde_json::json!({ "from": previous }),
+            },
+        });
+        let now = now.millis();
         let query = match change {
             Change::Gone => sqlx::query(
                 "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'pending', last_error = NULL, \
@@ -76,8 +112,27 @@ impl VmRecorder {
             .bind(state.key())
             .bind(now),
         };
-        query.bind(id).bind(event_id).execute(&self.pool).await.map_err(store_error)?;
-        Ok(())
+        query.bind(id).bind(event_id).execute(tx.conn()?).await.map_err(store_error)?;
+        activities::append(tx.conn()?, activity.as_ref(), None).await?;
+        tx.commit().await
+    }
+}
+
+impl Change {
+    /// The activity this change is, coming from state `previous`: (action,
+    /// failure message). Only a VM becoming ready or failing is one.
+    fn activity(&self, previous: &str) -> Option<(&'static str, Option<String>)> {
+        let failed = VmState::Failed.key();
+        match self {
+            Change::Progress { state: VmState::Running, .. } if previous != VmState::Running.key() => {
+                Some(("vm.deployed", None))
+            }
+            Change::Progress { state: VmState::Failed, last_error, .. } if previous != failed => {
+                Some(("vm.failed", Some(last_error.clone().unwrap_or_default())))
+            }
+            Change::Missing { message } if previous != failed => Some(("vm.failed", Some(message.clone()))),
+            _ => None,
+        }
     }
 }
 

@@ -265,3 +265,26 @@ impl Drop for PrivateMongo {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Target names and searches with what each finds: the same in every
+/// activity store (SQLite FTS5, MariaDB FULLTEXT, MongoDB regex).
+pub const SEARCH_NAMES: [&str; 5] =
+    ["Linux basics", "Windows Server 2022 lab", "net1-stu2-debian-1", "Übung Netzwerke", "linux-advanced"];
+
+/// (search, the names it finds).
+pub const SEARCHES: [(&str, &[&str]); 9] = [
+    // The start of a word, any case, anywhere in the name.
+    ("LIN", &["Linux basics", "linux-advanced"]),
+    ("adv", &["linux-advanced"]),
+    // Not the middle of a word.
+    ("inux", &[]),
+    // Every word must match; short words match anywhere.
+    ("server 20", &["Windows Server 2022 lab"]),
+    ("stu2 deb", &["net1-stu2-debian-1"]),
+    // Punctuation separates words, as in the names.
+    ("net1-stu2", &["net1-stu2-debian-1"]),
+    ("netz", &["Übung Netzwerke"]),
+    // Nothing to search for: nothing found.
+    ("%", &[]),
+    ("linux windows", &[]),
+];
