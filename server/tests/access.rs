@@ -128,6 +128,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
             ("node", "pve1"),
             ("cores", "1"),
             ("memory_mib", "1024"),
+            ("disk_gib", "8"),
             ("protocol", "ssh"),
         ];
         created(admin.call("create_template", &form).await, name);
@@ -349,6 +350,7 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("node", "pve1".into()),
             ("cores", "2".into()),
             ("memory_mib", "2048".into()),
+            ("disk_gib", "8".into()),
             ("protocol", "ssh".into()),
         ],
         "import_cluster_template" => vec![("vmid", "9000".into())],

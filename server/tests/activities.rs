@@ -94,6 +94,7 @@ async fn instructors_see_the_activities_of_their_events_only() {
         ("node", "pve1"),
         ("cores", "1"),
         ("memory_mib", "1024"),
+        ("disk_gib", "8"),
         ("protocol", "ssh"),
     ];
     ok(admin.call("create_template", &template).await);

@@ -39,6 +39,17 @@ impl VmRecorder {
         };
         let now = self.clock.now();
         let mut tx = Tx::begin(&self.pool).await?;
+        // Write first: it takes the write lock (SQLite) or the row lock
+        // (MariaDB) before the state is read, so parallel VM pipelines wait
+        // for each other instead of failing to upgrade a read lock, and two
+        // reports of one VM cannot both see the old state.
+        sqlx::query("UPDATE vms SET updated_at = ? WHERE id = ? AND event_id = ?")
+            .bind(now.millis())
+            .bind(id)
+            .bind(event_id)
+            .execute(tx.conn()?)
+            .await
+            .map_err(store_error)?;
         let before = sqlx::query("SELECT state, name FROM vms WHERE id = ? AND event_id = ?")
             .bind(id)
             .bind(event_id)
@@ -50,6 +61,10 @@ impl VmRecorder {
         };
         let previous: String = before.try_get("state").map_err(store_error)?;
         let name: String = before.try_get("name").map_err(store_error)?;
+        if matches!(change, Change::Progress { waiting_for_ip: true, .. }) && previous == VmState::Running.key() {
+            // A re-run reading the address of a VM that runs already: it stays running.
+            return tx.commit().await;
+        }
         let activity = change.activity(&previous).map(|(action, message)| Activity {
             id: services::activities::new_activity_id(),
             at: now,
@@ -75,7 +90,7 @@ impl VmRecorder {
                  updated_at = ? WHERE id = ? AND event_id = ?",
             )
             .bind(now),
-            Change::Progress { vmid, node, state, ip, keep_ip, last_error } => sqlx::query(if keep_ip {
+            Change::Progress { vmid, node, state, ip, keep_ip, last_error, .. } => sqlx::query(if keep_ip {
                 "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
                  ip = COALESCE(?, ip), last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
             } else {
@@ -147,6 +162,8 @@ enum Change {
         ip: Option<String>,
         keep_ip: bool,
         last_error: Option<String>,
+        /// The engine waits for the VM's address (after starting it, or to check a running one).
+        waiting_for_ip: bool,
     },
     Missing {
         message: String,
@@ -202,6 +219,7 @@ impl ProvisioningRecorder for VmRecorder {
                 // A new clone has no address yet; a failed or stopping VM keeps its last one.
                 keep_ip: failed || matches!(update.stage, VmStage::Stopping | VmStage::Deleting),
                 last_error: if failed { update.message.clone() } else { None },
+                waiting_for_ip: update.stage == VmStage::WaitingForIp,
             }
         };
         self.write(owner, &update.key, change).await
