@@ -69,6 +69,12 @@ fn allowed(name: &str) -> [bool; 4] {
         "request_password_reset" | "set_password_with_token" => [true; 4],
         // Deployment (issue 5): membership and VM ownership are checked on the object.
         "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
+        // Tags and catalogue (issue 5): administrators manage the catalogue,
+        // instructors read it; tags and links are checked on their object
+        // (the matrix aims at a VM that does not exist: "not found" for everyone).
+        "list_catalogue" | "get_catalogue_item" => USER_READERS,
+        "create_catalogue_item" | "update_catalogue_item" | "delete_catalogue_item" => ADMIN,
+        "object_catalogue" | "set_catalogue_links" | "list_tags" | "tags_of" | "add_tag" | "remove_tag" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -199,6 +205,21 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         // Deployment (issue 5).
         "deploy_event" | "end_event" => vec![("id", "999999".into()), ("confirm", "on".into())],
         "vm_action" => vec![("id", "999999".into()), ("action", "reboot".into())],
+        // Tags and catalogue (issue 5).
+        "list_catalogue" => vec![("kind", "vendors".into())],
+        "get_catalogue_item" | "delete_catalogue_item" => vec![("kind", "vendors".into()), ("id", "999999".into())],
+        "create_catalogue_item" | "update_catalogue_item" => {
+            vec![("kind", "vendors".into()), ("id", "999999".into()), ("name", format!("Vendor by {caller}"))]
+        }
+        "object_catalogue" | "set_catalogue_links" | "list_tags" | "tags_of" => {
+            vec![("object", "vms".into()), ("id", "999999".into()), ("ids[]", "999999".into())]
+        }
+        "add_tag" | "remove_tag" => vec![
+            ("object", "vms".into()),
+            ("id", "999999".into()),
+            ("name", "course".into()),
+            ("tag_id", "999999".into()),
+        ],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -251,6 +272,11 @@ const READ_ONLY: &[&str] = &[
     "mail_server",
     "list_sent_mails",
     "get_sent_mail",
+    "list_catalogue",
+    "get_catalogue_item",
+    "object_catalogue",
+    "list_tags",
+    "tags_of",
 ];
 /// State-changing functions whose matrix arguments never succeed (they aim at
 /// objects that do not exist, or are refused by validation); their activities
@@ -265,6 +291,12 @@ const NOT_EXERCISED_HERE: &[&str] = &[
     "retry_task",
     "cancel_task",
     "save_connection",
+    // Tags and catalogue (issue 5): activities proven in store/tests/catalogue.rs.
+    "update_catalogue_item",
+    "delete_catalogue_item",
+    "set_catalogue_links",
+    "add_tag",
+    "remove_tag",
 ];
 
 /// State-changing functions of the classroom and mail areas whose matrix
