@@ -19,6 +19,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (8, "events", include_str!("../migrations/mysql/0008_events.sql")),
     (9, "vms", include_str!("../migrations/mysql/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/mysql/0010_mail.sql")),
+    (12, "tags_catalogue", include_str!("../migrations/mysql/0012_tags_catalogue.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -31,6 +32,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "events", include_str!("../migrations/sqlite/0008_events.sql")),
     (9, "vms", include_str!("../migrations/sqlite/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/sqlite/0010_mail.sql")),
+    (12, "tags_catalogue", include_str!("../migrations/sqlite/0012_tags_catalogue.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {
