@@ -40,6 +40,7 @@ test('an administrator builds the catalogue, links and tags a template, and cann
   await page.locator('#field-node').fill('pve1');
   await page.locator('#field-cores').fill('1');
   await page.locator('#field-memory_mib').fill('1024');
+  await page.locator('#field-disk_gib').fill('8');
   await page.locator('#field-protocol').selectOption('ssh');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/templates' && url.searchParams.get('ok') === 'created');

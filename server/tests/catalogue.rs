@@ -80,6 +80,7 @@ async fn catalogue_links_tags_and_refused_deletes() {
                 ("node", "pve1"),
                 ("cores", "2"),
                 ("memory_mib", "2048"),
+                ("disk_gib", "32"),
                 ("protocol", "rdp"),
             ],
         )
