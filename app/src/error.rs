@@ -40,7 +40,7 @@ fn set_status(error: &AppError) {
         AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
         AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Conflict { .. } | AppError::InUse { .. } => StatusCode::CONFLICT,
         AppError::Unreachable | AppError::DirectoryUnreachable => StatusCode::SERVICE_UNAVAILABLE,
         AppError::CheckFailed { .. } => StatusCode::BAD_GATEWAY,
         AppError::Cluster { problem } => {

@@ -211,6 +211,36 @@ messages! {
     Cores => "Cores", "Kerne";
     Disk => "Disk", "Festplatte";
     Tags => "Tags", "Tags";
+    // --- Tags and catalogue (issue 5) ---
+    TagsFilter => "Tag", "Tag";
+    TagsFilterHint => "name or name=value", "Name oder Name=Wert";
+    TagsNone => "No tags yet.", "Noch keine Tags.";
+    TagsNoMatch => "Nothing carries this tag.", "Nichts trägt dieses Tag.";
+    TagsName => "Tag name", "Tag-Name";
+    TagsValue => "Value (optional)", "Wert (optional)";
+    TagsAdd => "Add tag", "Tag hinzufügen";
+    TagsRemove => "Remove tag", "Tag entfernen";
+    TagsSyntaxHint => "Letters a–z, digits, _ + . - (as in Proxmox); deployment copies a template's tags to its VMs.", "Buchstaben a–z, Ziffern, _ + . - (wie in Proxmox); die Bereitstellung überträgt die Tags einer Vorlage auf ihre VMs.";
+    Catalogue => "Catalogue", "Katalog";
+    CatalogueVendors => "Vendors", "Hersteller";
+    CatalogueOperatingSystems => "Operating systems", "Betriebssysteme";
+    CatalogueApplications => "Applications", "Anwendungen";
+    CatalogueVendor => "Vendor", "Hersteller";
+    CatalogueNoVendors => "No vendors yet.", "Noch keine Hersteller.";
+    CatalogueNoOperatingSystems => "No operating systems yet.", "Noch keine Betriebssysteme.";
+    CatalogueNoApplications => "No applications yet.", "Noch keine Anwendungen.";
+    CatalogueVendorFirst => "Create a vendor first:", "Legen Sie zuerst einen Hersteller an:";
+    CatalogueNew => "New entry", "Neuer Eintrag";
+    CatalogueDeleteTitle => "Delete “{name}”?", "„{name}“ löschen?";
+    CatalogueFromTemplate => "Taken from the VM's template.", "Von der Vorlage der VM übernommen.";
+    CatalogueInUse => "Nothing was deleted: it is still used by {users}. Remove these links first.", "Nichts wurde gelöscht: Es wird noch verwendet von {users}. Entfernen Sie diese Verknüpfungen zuerst.";
+    CatalogueUsedByOperatingSystems => "operating systems", "Betriebssystemen";
+    CatalogueUsedByApplications => "applications", "Anwendungen";
+    CatalogueUsedByTemplates => "templates", "Vorlagen";
+    CatalogueUsedByEnvironments => "environments", "Umgebungen";
+    CatalogueVmInherited => "A VM takes its operating system and applications from its template; change them there.", "Eine VM übernimmt Betriebssystem und Anwendungen von ihrer Vorlage; ändern Sie sie dort.";
+    CatalogueProblemTag => "may only contain letters a–z, digits and _ + . - and must not start with + . -", "darf nur Buchstaben a–z, Ziffern und _ + . - enthalten und nicht mit + . - beginnen";
+    CatalogueProblemTagReserved => "must not start with “openvle” (reserved for the VMs' owner tags)", "darf nicht mit „openvle“ beginnen (den Besitzer-Tags der VMs vorbehalten)";
     VmId => "VMID", "VMID";
     Version => "Version", "Version";
     UsageOf => "{used} of {total}", "{used} von {total}";
@@ -541,6 +571,11 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "html" => Msg::HtmlBody,
         "text" => Msg::TextBody,
         "reply_to" => Msg::ReplyTo,
+        "tag" | "tag_name" => Msg::TagsName,
+        "tag_value" => Msg::TagsValue,
+        "vendor_id" => Msg::CatalogueVendor,
+        "operating_system_id" => Msg::OperatingSystem,
+        "application_ids" => Msg::CatalogueApplications,
         "slug" => Msg::MailAction,
         "confirm" => Msg::Confirmation,
         other => return other.to_string(),
@@ -563,6 +598,8 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
             "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
             "number" => Msg::ProblemFormatNumber.text(lang).into(),
+            "tag" => Msg::CatalogueProblemTag.text(lang).into(),
+            "tag_reserved" => Msg::CatalogueProblemTagReserved.text(lang).into(),
             other => Msg::ProblemFormatOther.text(lang).replace("{expected}", other),
         },
         Problem::WeakPassword { reason } => match reason.as_str() {
@@ -641,10 +678,27 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "vm_action_failed" => Msg::ErrVmActionFailed,
             "vm_names" => Msg::ErrVmNames,
             "provisioning_not_configured" => Msg::ErrProvisioningNotConfigured,
+            "vm_catalogue_inherited" => Msg::CatalogueVmInherited,
             _ => Msg::ErrConflict,
         }
         .text(lang)
         .into(),
+        AppError::InUse { used_by } => {
+            let users: Vec<String> = used_by
+                .iter()
+                .map(|usage| {
+                    let kind = match usage.kind.as_str() {
+                        "operating_systems" => Msg::CatalogueUsedByOperatingSystems.text(lang),
+                        "applications" => Msg::CatalogueUsedByApplications.text(lang),
+                        "templates" => Msg::CatalogueUsedByTemplates.text(lang),
+                        "environments" => Msg::CatalogueUsedByEnvironments.text(lang),
+                        other => other,
+                    };
+                    format!("{kind} ({})", usage.names.join(", "))
+                })
+                .collect();
+            Msg::CatalogueInUse.text(lang).replace("{users}", &users.join("; "))
+        }
         AppError::PolicyRequired => Msg::ErrPolicyRequired.text(lang).into(),
         AppError::BadRequest { .. } => Msg::ErrBadRequest.text(lang).into(),
         AppError::Unreachable => Msg::ErrUnreachable.text(lang).into(),

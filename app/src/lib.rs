@@ -89,6 +89,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/vms") view=pages::classroom::VmsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms/:id") view=pages::classroom::VmPage ssr=SsrMode::Async/>
                     <Route path=path!("/activities") view=pages::activities::ActivitiesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalogue/:kind") view=pages::catalogue::CataloguePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalogue/:kind/:id") view=pages::catalogue::CatalogueItemPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalogue/:kind/:id/delete") view=pages::catalogue::DeleteCatalogueItemPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail/templates") view=pages::mail::MailTemplatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail/templates/new") view=pages::mail::NewMailTemplatePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail/templates/:id") view=pages::mail::MailTemplatePage ssr=SsrMode::Async/>

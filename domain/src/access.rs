@@ -23,10 +23,12 @@ pub enum ObjectType {
     Template,
     Vm,
     Node,
+    /// Vendors, operating systems and applications (granted as a whole).
+    Catalogue,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 11] = [
+    pub const ALL: [ObjectType; 12] = [
         ObjectType::User,
         ObjectType::Role,
         ObjectType::Policy,
@@ -38,6 +40,7 @@ impl ObjectType {
         ObjectType::Template,
         ObjectType::Vm,
         ObjectType::Node,
+        ObjectType::Catalogue,
     ];
 
     /// Stable key used in storage and in permission keys (`events:full`).
@@ -54,6 +57,7 @@ impl ObjectType {
             ObjectType::Template => "templates",
             ObjectType::Vm => "vms",
             ObjectType::Node => "nodes",
+            ObjectType::Catalogue => "catalogue",
         }
     }
 
@@ -62,9 +66,12 @@ impl ObjectType {
     }
 
     /// Whether single objects of this type can carry their own grants
-    /// (settings, activities, tasks and nodes are only granted as a whole).
+    /// (settings, activities, tasks, nodes and the catalogue are only granted as a whole).
     pub fn has_object_grants(self) -> bool {
-        !matches!(self, ObjectType::Setting | ObjectType::Activity | ObjectType::Task | ObjectType::Node)
+        !matches!(
+            self,
+            ObjectType::Setting | ObjectType::Activity | ObjectType::Task | ObjectType::Node | ObjectType::Catalogue
+        )
     }
 }
 
@@ -235,6 +242,7 @@ pub const DEFAULT_ROLES: &[DefaultRole] = &[
             (ObjectType::Template, AccessLevel::Full),
             (ObjectType::Vm, AccessLevel::Full),
             (ObjectType::Node, AccessLevel::Full),
+            (ObjectType::Catalogue, AccessLevel::Full),
         ],
     },
     DefaultRole {
@@ -249,6 +257,8 @@ pub const DEFAULT_ROLES: &[DefaultRole] = &[
             // Instructors build events from any environment, not only their own.
             (ObjectType::Environment, AccessLevel::Read),
             (ObjectType::Template, AccessLevel::Read),
+            // They pick operating systems and applications; administrators keep the catalogue.
+            (ObjectType::Catalogue, AccessLevel::Read),
         ],
     },
     DefaultRole {

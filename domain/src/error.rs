@@ -60,6 +60,10 @@ pub enum AppError {
     /// (`reason` is a stable key such as `role_in_use` or `last_admin`).
     #[error("conflict: {reason}")]
     Conflict { reason: String },
+    /// A catalogue entry cannot be deleted while something uses it; `used_by`
+    /// names every user, so the message can say what to unlink first.
+    #[error("in use by {used_by:?}")]
+    InUse { used_by: Vec<crate::catalogue::Usage> },
     /// The user must accept the terms of use first.
     #[error("policy acceptance required")]
     PolicyRequired,
@@ -120,6 +124,9 @@ mod tests {
             AppError::AccountDisabled { status: UserStatus::Banned },
             AppError::RateLimited { retry_after_secs: 5 },
             AppError::conflict("last_admin"),
+            AppError::InUse {
+                used_by: vec![crate::catalogue::Usage { kind: "templates".into(), names: vec!["Kali".into()] }],
+            },
             AppError::PolicyRequired,
             AppError::BadRequest { detail: "missing field".into() },
             AppError::Unreachable,

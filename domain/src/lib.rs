@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod activity;
+pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
 pub mod error;

@@ -73,6 +73,12 @@ fn allowed(name: &str) -> [bool; 4] {
         "request_password_reset" | "set_password_with_token" => [true; 4],
         // Deployment (issue 5): membership and VM ownership are checked on the object.
         "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
+        // Tags and catalogue (issue 5): administrators manage the catalogue,
+        // instructors read it; tags and links are checked on their object
+        // (the matrix aims at a VM that does not exist: "not found" for everyone).
+        "list_catalogue" | "get_catalogue_item" => USER_READERS,
+        "create_catalogue_item" | "update_catalogue_item" | "delete_catalogue_item" => ADMIN,
+        "object_catalogue" | "set_catalogue_links" | "list_tags" | "tags_of" | "add_tag" | "remove_tag" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -417,6 +423,21 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
         "vm_action" => {
             vec![("id", f.vm.to_string()), ("action", "reset_to_template".into()), ("confirm", "on".into())]
         }
+        // Tags and catalogue (issue 5).
+        "list_catalogue" => vec![("kind", "vendors".into())],
+        "get_catalogue_item" | "delete_catalogue_item" => vec![("kind", "vendors".into()), ("id", "999999".into())],
+        "create_catalogue_item" | "update_catalogue_item" => {
+            vec![("kind", "vendors".into()), ("id", "999999".into()), ("name", format!("Vendor by {caller}"))]
+        }
+        "object_catalogue" | "set_catalogue_links" | "list_tags" | "tags_of" => {
+            vec![("object", "vms".into()), ("id", "999999".into()), ("ids[]", "999999".into())]
+        }
+        "add_tag" | "remove_tag" => vec![
+            ("object", "vms".into()),
+            ("id", "999999".into()),
+            ("name", "course".into()),
+            ("tag_id", "999999".into()),
+        ],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -470,6 +491,11 @@ const READ_ONLY: &[&str] = &[
     "mail_server",
     "list_sent_mails",
     "get_sent_mail",
+    "list_catalogue",
+    "get_catalogue_item",
+    "object_catalogue",
+    "list_tags",
+    "tags_of",
 ];
 /// State-changing functions whose matrix arguments cannot succeed here, and
 /// the test that proves their activity instead.
@@ -487,6 +513,12 @@ const PROVEN_ELSEWHERE: &[(&str, &str)] = &[
     ("import_cluster_template", "tests/classroom.rs: templates_are_imported_seeded_and_synchronised_from_the_cluster"),
     // Needs a mail server.
     ("send_test_mail", "tests/mail.rs: test_mail_to_me_shows_the_servers_answer_and_the_pages_render"),
+    // Tags and catalogue (issue 5): their matrix arguments aim at objects that do not exist.
+    ("update_catalogue_item", "store/tests/catalogue.rs"),
+    ("delete_catalogue_item", "store/tests/catalogue.rs"),
+    ("set_catalogue_links", "store/tests/catalogue.rs"),
+    ("add_tag", "store/tests/catalogue.rs"),
+    ("remove_tag", "store/tests/catalogue.rs"),
 ];
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).

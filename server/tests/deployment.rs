@@ -95,6 +95,9 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     let instructor = app.signed_in("instructor").await;
     ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    // Deployment copies the template's tags to its VMs, in OpenVLE and on the cluster.
+    ok(&admin, "add_tag", &[("object", "templates"), ("id", &template), ("name", "course"), ("value", "net-101")])
+        .await;
     ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
     let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
 
@@ -138,6 +141,32 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         assert!(vm["name"].as_str().unwrap().starts_with("net1-"), "{vm}");
     }
     assert_eq!(sim.simulator().vm_count(), templates_only + 4);
+    for vm in vm_ids(&vms) {
+        let tags = json(&instructor, "list_tags", &[("object", "vms"), ("id", &vm.to_string())]).await;
+        assert_eq!(tags.as_array().map(Vec::len), Some(1), "{tags}");
+        assert_eq!((tags[0]["name"].as_str(), tags[0]["value"].as_str()), (Some("course"), Some("net-101")));
+    }
+    let tagged = json(&instructor, "list_vms", &[("event", &event), ("tag", "course=net-101")]).await;
+    assert_eq!(tagged["total"], 4);
+    let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
+    let resources: Value = reqwest::Client::new()
+        .get(format!("{base}/api2/json/cluster/resources?type=vm"))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let on_cluster: Vec<&str> = resources["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"].as_str().is_some_and(|n| n.starts_with("net1-")))
+        .filter_map(|r| r["tags"].as_str())
+        .collect();
+    assert_eq!(on_cluster.len(), 4, "{resources}");
+    assert!(on_cluster.iter().all(|tags| tags.split(';').any(|t| t == "course-net-101")), "{on_cluster:?}");
 
     // Recorded: the instructor's request, then the job's work by `system`,
     // carrying the id of the request that queued it.

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod catalogue;
 pub mod classroom;
 pub mod clock;
 pub mod cluster;
@@ -53,6 +54,9 @@ pub struct Ports {
     pub events: Arc<dyn classroom::ports::EventRepo>,
     pub groups: Arc<dyn classroom::ports::GroupRepo>,
     pub vms: Arc<dyn classroom::ports::VmRepo>,
+    // Tags and the catalogue (issue 5): vendors, operating systems, applications.
+    pub catalogue: Arc<dyn catalogue::ports::CatalogueRepo>,
+    pub tags: Arc<dyn catalogue::ports::TagRepo>,
     /// Activities waiting to be forwarded (always SQL: written with each change).
     pub outbox: Arc<dyn activities::ActivityOutbox>,
     /// Where activities are kept: MongoDB when configured, else SQL.

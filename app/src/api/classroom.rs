@@ -10,11 +10,13 @@ use crate::error::ApiResult;
 
 // ---------------------------------------------------------------- templates
 
+/// `tag`: only templates with this tag (`name` or `name=value`).
 #[server]
-pub async fn list_templates() -> ApiResult<Vec<VmTemplateView>> {
+pub async fn list_templates(tag: Option<String>) -> ApiResult<Vec<VmTemplateView>> {
     use super::context;
     let actor = context::actor().await?;
-    Ok(context::state()?.services.list_templates(&actor).await?)
+    let tag = domain::catalogue::TagFilter::parse(tag.as_deref().unwrap_or_default())?;
+    Ok(context::state()?.services.list_templates_tagged(&actor, tag.as_ref()).await?)
 }
 
 #[server]
@@ -125,11 +127,13 @@ pub async fn import_cluster_template(vmid: u32) -> ApiResult<()> {
 
 // ------------------------------------------------------------- environments
 
+/// `tag`: only environments with this tag (`name` or `name=value`).
 #[server]
-pub async fn list_environments() -> ApiResult<Vec<EnvironmentView>> {
+pub async fn list_environments(tag: Option<String>) -> ApiResult<Vec<EnvironmentView>> {
     use super::context;
     let actor = context::actor().await?;
-    Ok(context::state()?.services.list_environments(&actor).await?)
+    let tag = domain::catalogue::TagFilter::parse(tag.as_deref().unwrap_or_default())?;
+    Ok(context::state()?.services.list_environments_tagged(&actor, tag.as_ref()).await?)
 }
 
 #[server]
@@ -424,13 +428,15 @@ pub async fn remove_group_member(id: i64, user_id: i64) -> ApiResult<()> {
 
 // ---------------------------------------------------------------------- VMs
 
-/// Filters: `event` id, `user` (owner's username), `node`, `state`.
+/// Filters: `event` id, `user` (owner's username), `node`, `state`, `tag`
+/// (`name` or `name=value`).
 #[server]
 pub async fn list_vms(
     event: Option<i64>,
     user: Option<String>,
     node: Option<String>,
     state: Option<String>,
+    tag: Option<String>,
     page: Option<u32>,
 ) -> ApiResult<Page<VmView>> {
     use super::context;
@@ -441,6 +447,7 @@ pub async fn list_vms(
         owner_username: user.map(|u| u.trim().to_lowercase()).filter(|u| !u.is_empty()),
         node: node.filter(|n| !n.is_empty()),
         state: state.as_deref().and_then(domain::classroom::VmState::from_key),
+        tag: domain::catalogue::TagFilter::parse(tag.as_deref().unwrap_or_default())?,
         ..Default::default()
     };
     Ok(services.list_vms(&actor, query, domain::page::PageRequest::new(page, None)).await?)

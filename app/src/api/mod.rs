@@ -4,6 +4,7 @@
 
 pub mod activities;
 pub mod auth;
+pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
 pub mod deployment;

@@ -97,6 +97,9 @@ fn Header(info: ShellInfo) -> impl IntoView {
     if may_read(ObjectType::Template) {
         entries.push(("/templates", Msg::Templates));
     }
+    if may_read(ObjectType::Catalogue) {
+        entries.push(("/admin/catalogue/vendors", Msg::Catalogue));
+    }
     if may_create(ObjectType::User) {
         entries.push(("/groups", Msg::Groups));
     }

@@ -3,6 +3,7 @@
 pub mod forms;
 pub mod layout;
 pub mod pager;
+pub mod tags;
 
 use domain::Language;
 use leptos::prelude::*;

@@ -3,6 +3,7 @@
 //! (`/events`), user groups (`/groups`), VMs (`/vms`) and the "My VMs" block
 //! of the home page.
 
+use domain::catalogue::Taggable;
 use domain::classroom::{
     EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent, ParticipantView, Protocol,
     ROSTER_COLUMNS, VmState, VmTemplateView, VmView,
@@ -14,12 +15,14 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::api::catalogue::tags_of;
 use crate::api::classroom::*;
 use crate::components::forms::{
     ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS, Submit,
 };
 use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
+use crate::components::tags::{TagChips, TagFilterField, TagsSection, tags_for};
 use crate::components::{EmptyState, PageHeader, error_view, t, use_actor, use_lang};
 use crate::error::ApiError;
 use crate::i18n::{Msg, error_text, event_role_text, event_status_text, vm_state_text};
@@ -52,8 +55,16 @@ const LABEL: &str = "block text-sm font-medium text-slate-700";
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
     let import = ServerAction::<ImportClusterTemplate>::new();
-    let templates = Resource::new(|| (), |_| list_templates());
     let query = use_query_map();
+    let templates = Resource::new(
+        move || query.with(|q| q.get("tag")),
+        |tag| async move {
+            let list = list_templates(tag).await?;
+            let tags = tags_of(Taggable::Template.key().into(), list.iter().map(|x| x.id).collect()).await?;
+            Ok::<_, ApiError>((list, tags))
+        },
+    );
+    let tag = move || query.with_untracked(|q| q.get("tag")).unwrap_or_default();
     // The cluster is asked only on request (`?cluster=1`): it may be slow or down.
     let cluster = Resource::new(
         move || query.with(|q| q.get("cluster").is_some()),
@@ -94,11 +105,13 @@ pub fn TemplatesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <TagFilterForm current=tag()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match templates.await {
-                    Ok(list) if list.is_empty() => view! { <EmptyState message=t(Msg::NoVmTemplates)/> }.into_any(),
-                    Ok(list) => view! {
+                    Ok((list, _)) if list.is_empty() && !tag().is_empty() => view! { <EmptyState message=t(Msg::TagsNoMatch)/> }.into_any(),
+                    Ok((list, _)) if list.is_empty() => view! { <EmptyState message=t(Msg::NoVmTemplates)/> }.into_any(),
+                    Ok((list, tags)) => view! {
                         <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class=TABLE>
                                 <thead class=THEAD><tr>
@@ -108,6 +121,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                     <th scope="col" class=CELL>{t(Msg::Resources)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Connection)}</th>
                                     <th scope="col" class=CELL>{t(Msg::OnCluster)}</th>
+                                    <th scope="col" class=CELL>{t(Msg::Tags)}</th>
                                 </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {list.into_iter().map(|tpl| view! {
@@ -122,6 +136,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                                 Some(false) => t(Msg::MissingOnCluster),
                                                 None => t(Msg::NotCheckedYet),
                                             }}</td>
+                                            <td class=CELL><TagChips tags=tags_for(&tags, tpl.id)/></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -231,6 +246,7 @@ pub fn EditTemplatePage() -> impl IntoView {
                 match template.await {
                     Ok(tpl) => {
                         let editable = may_one(Action::Update, ObjectType::Template, tpl.id);
+                        let id = tpl.id;
                         view! {
                             <Title text=tpl.name.clone()/>
                             <PageHeader title=tpl.name.clone()>
@@ -248,6 +264,8 @@ pub fn EditTemplatePage() -> impl IntoView {
                                     {editable.then(|| view! { <Submit label=t(Msg::Save) pending=pending/> })}
                                 </ActionForm>
                             </section>
+                            <TagsSection object=Taggable::Template id=id editable=editable/>
+                            <crate::pages::catalogue::CatalogueSection object=Taggable::Template id=id editable=editable/>
                         }.into_any()
                     }
                     Err(e) => error_view(&e),
@@ -306,6 +324,17 @@ fn ConfirmDelete(title: String, children: Children) -> impl IntoView {
     }
 }
 
+/// The tag filter of the template and environment lists (a GET form).
+#[component]
+fn TagFilterForm(current: String) -> impl IntoView {
+    view! {
+        <Form method="GET" action="" attr:class="mb-4 flex flex-wrap items-end gap-3" attr:role="search">
+            <TagFilterField current=current/>
+            <button type="submit" class=SECONDARY_BUTTON_CLASS>{t(Msg::Filter)}</button>
+        </Form>
+    }
+}
+
 // ------------------------------------------------------------- environments
 
 /// One count input per template (`template_ids[]` + `counts[]`); 0 leaves it out.
@@ -341,24 +370,36 @@ fn TemplateCounts(templates: Vec<VmTemplateView>, current: Option<EnvironmentVie
 #[component]
 pub fn EnvironmentsPage() -> impl IntoView {
     let create = ServerAction::<CreateEnvironment>::new();
-    let environments = Resource::new(|| (), |_| list_environments());
-    let templates = Resource::new(|| (), |_| list_templates());
+    let query = use_query_map();
+    let environments = Resource::new(
+        move || query.with(|q| q.get("tag")),
+        |tag| async move {
+            let list = list_environments(tag).await?;
+            let tags = tags_of(Taggable::Environment.key().into(), list.iter().map(|x| x.id).collect()).await?;
+            Ok::<_, ApiError>((list, tags))
+        },
+    );
+    let tag = move || query.with_untracked(|q| q.get("tag")).unwrap_or_default();
+    let templates = Resource::new(|| (), |_| list_templates(None));
     let pending = Memo::new(move |_| create.pending().get());
     view! {
         <WithShell>
         <Title text=t(Msg::Environments)/>
         <PageHeader title=t(Msg::Environments).to_string()/>
+        <TagFilterForm current=tag()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match environments.await {
-                    Ok(list) if list.is_empty() => view! { <EmptyState message=t(Msg::NoEnvironments)/> }.into_any(),
-                    Ok(list) => view! {
+                    Ok((list, _)) if list.is_empty() && !tag().is_empty() => view! { <EmptyState message=t(Msg::TagsNoMatch)/> }.into_any(),
+                    Ok((list, _)) if list.is_empty() => view! { <EmptyState message=t(Msg::NoEnvironments)/> }.into_any(),
+                    Ok((list, tags)) => view! {
                         <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class=TABLE>
                                 <thead class=THEAD><tr>
                                     <th scope="col" class=CELL>{t(Msg::Name)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Templates)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Events)}</th>
+                                    <th scope="col" class=CELL>{t(Msg::Tags)}</th>
                                 </tr></thead>
                                 <tbody class="divide-y divide-slate-100">
                                     {list.into_iter().map(|env| view! {
@@ -366,6 +407,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                             <td class=CELL><a class=LINK_CLASS href=format!("/environments/{}", env.id)>{env.name.clone()}</a></td>
                                             <td class=CELL>{env.templates.iter().map(|x| format!("{} × {}", x.count, x.template_name)).collect::<Vec<_>>().join(", ")}</td>
                                             <td class=CELL>{env.event_count}</td>
+                                            <td class=CELL><TagChips tags=tags_for(&tags, env.id)/></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -412,7 +454,7 @@ pub fn EditEnvironmentPage() -> impl IntoView {
             }
         },
     );
-    let templates = Resource::new(|| (), |_| list_templates());
+    let templates = Resource::new(|| (), |_| list_templates(None));
     let pending = Memo::new(move |_| update.pending().get());
     view! {
         <WithShell>
@@ -424,6 +466,7 @@ pub fn EditEnvironmentPage() -> impl IntoView {
                 };
                 let templates = templates.await.unwrap_or_default();
                 let editable = may_one(Action::Update, ObjectType::Environment, env.id);
+                let id = env.id;
                 view! {
                     <Title text=env.name.clone()/>
                     <PageHeader title=env.name.clone()>
@@ -447,6 +490,8 @@ pub fn EditEnvironmentPage() -> impl IntoView {
                             {editable.then(|| view! { <Submit label=t(Msg::Save) pending=pending/> })}
                         </ActionForm>
                     </section>
+                    <TagsSection object=Taggable::Environment id=id editable=editable/>
+                    <crate::pages::catalogue::CatalogueSection object=Taggable::Environment id=id editable=editable/>
                 }.into_any()
             })}
         </Suspense>
@@ -613,7 +658,7 @@ fn EventInputs(event: Option<EventView>, environments: Vec<EnvironmentView>) -> 
 #[component]
 pub fn NewEventPage() -> impl IntoView {
     let create = ServerAction::<CreateEvent>::new();
-    let environments = Resource::new(|| (), |_| list_environments());
+    let environments = Resource::new(|| (), |_| list_environments(None));
     let pending = Memo::new(move |_| create.pending().get());
     view! {
         <WithShell>
@@ -690,7 +735,7 @@ pub fn EventPage() -> impl IntoView {
             }
         },
     );
-    let environments = Resource::new(|| (), |_| list_environments());
+    let environments = Resource::new(|| (), |_| list_environments(None));
     let groups = Resource::new(|| (), |_| list_groups());
     view! {
         <WithShell>
@@ -1141,11 +1186,16 @@ pub fn VmsPage() -> impl IntoView {
                     q.get("user"),
                     q.get("node"),
                     q.get("state"),
+                    q.get("tag"),
                     q.get("page").and_then(|p| p.parse().ok()),
                 )
             })
         },
-        |(event, user, node, state, page)| list_vms(event, user, node, state, page),
+        |(event, user, node, state, tag, page)| async move {
+            let page = list_vms(event, user, node, state, tag, page).await?;
+            let tags = tags_of(Taggable::Vm.key().into(), page.items.iter().map(|x| x.id).collect()).await?;
+            Ok::<_, ApiError>((page, tags))
+        },
     );
     let nodes = Resource::new(|| (), |_| vm_nodes());
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
@@ -1184,16 +1234,17 @@ pub fn VmsPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </div>
+            <TagFilterField current=current("tag")/>
             <button type="submit" class=SECONDARY_BUTTON_CLASS>{t(Msg::Filter)}</button>
         </Form>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match vms.await {
-                    Ok(page) if page.items.is_empty() => view! { <EmptyState message=t(Msg::NoVms)/> }.into_any(),
-                    Ok(page) => {
+                    Ok((page, _)) if page.items.is_empty() => view! { <EmptyState message=t(Msg::NoVms)/> }.into_any(),
+                    Ok((page, tags)) => {
                         let pages = page.page_count();
                         view! {
-                            <VmTable vms=page.items/>
+                            <VmTable vms=page.items tags=tags/>
                             <Pager page=page.page pages=pages total=page.total base="/vms"/>
                         }.into_any()
                     }
@@ -1206,7 +1257,7 @@ pub fn VmsPage() -> impl IntoView {
 }
 
 #[component]
-fn VmTable(vms: Vec<VmView>) -> impl IntoView {
+fn VmTable(vms: Vec<VmView>, tags: Vec<domain::catalogue::ObjectTags>) -> impl IntoView {
     let lang = use_lang();
     view! {
         <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
@@ -1218,6 +1269,7 @@ fn VmTable(vms: Vec<VmView>) -> impl IntoView {
                     <th scope="col" class=CELL>{t(Msg::Node)}</th>
                     <th scope="col" class=CELL>{t(Msg::Status)}</th>
                     <th scope="col" class=CELL>"IP"</th>
+                    <th scope="col" class=CELL>{t(Msg::Tags)}</th>
                 </tr></thead>
                 <tbody class="divide-y divide-slate-100">
                     {vms.into_iter().map(|vm| view! {
@@ -1228,6 +1280,7 @@ fn VmTable(vms: Vec<VmView>) -> impl IntoView {
                             <td class=CELL>{vm.node.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class=CELL>{vm_state_text(vm.state, lang)}</td>
                             <td class=format!("{CELL} font-mono")>{vm.ip.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td class=CELL><TagChips tags=tags_for(&tags, vm.id)/></td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -1277,6 +1330,8 @@ pub fn VmPage() -> impl IntoView {
                             })}
                         </dl>
                         <div class="mt-4"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=format!("/vms/{}", vm.id)/></div>
+                        <TagsSection object=Taggable::Vm id=vm.id editable=may_one(Action::Update, ObjectType::Vm, vm.id)/>
+                        <crate::pages::catalogue::CatalogueSection object=Taggable::Vm id=vm.id editable=false/>
                     }.into_any(),
                     Err(e) => error_view(&e),
                 }

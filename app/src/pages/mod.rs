@@ -1,6 +1,7 @@
 //! One module per page (or group of pages about one thing).
 
 pub mod activities;
+pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
 pub mod dashboard;

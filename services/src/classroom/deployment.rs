@@ -173,6 +173,8 @@ impl Services {
     async fn provisioning_plan(&self, event_id: i64) -> Result<Vec<PlannedVm>, AppError> {
         let plan = self.deployment_plan(event_id).await?;
         let templates: HashMap<i64, _> = plan.templates.iter().map(|t| (t.template_id, t)).collect();
+        let template_ids: Vec<i64> = templates.keys().copied().collect();
+        let template_tags = self.template_proxmox_tags(&template_ids).await?;
         let mut entries = Vec::with_capacity(plan.vms.len());
         for vm in &plan.vms {
             let template = templates.get(&vm.template_id).ok_or(AppError::NotFound)?;
@@ -186,7 +188,7 @@ impl Services {
                 linked_clone: template.linked_clone,
                 memory_mib: u64::from(template.memory_mib),
                 cores: template.cores,
-                tags: Vec::new(),
+                tags: template_tags.get(&vm.template_id).cloned().unwrap_or_default(),
                 description: format!("OpenVLE: {} ({}) for {}", plan.event.name, plan.event.short_name, vm.username),
             });
         }
@@ -206,7 +208,9 @@ impl Services {
                 name: name.clone(),
             })
             .collect();
+        let before = self.record_planned_vms(event_id, &[]).await?;
         let records = self.record_planned_vms(event_id, &new).await?;
+        self.inherit_template_tags(&before, &records).await?;
         let ids: HashMap<String, i64> =
             records.iter().map(|r| (format!("{}/{}/{}", r.owner_id, r.template_id, r.ordinal), r.id)).collect();
         for entry in &mut entries {

@@ -226,6 +226,8 @@ pub struct VmQuery {
     pub state: Option<VmState>,
     /// Only VMs of events where this user is an instructor, or their own.
     pub visible_to: Option<i64>,
+    /// Only VMs with a matching tag.
+    pub tag: Option<domain::catalogue::TagFilter>,
 }
 
 #[async_trait]

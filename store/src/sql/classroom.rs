@@ -983,6 +983,15 @@ impl VmRepo for SqlStore {
             binds.push(Bind::Int(viewer));
             binds.push(Bind::Int(viewer));
         }
+        if let Some(tag) = &query.tag {
+            filters.push(if tag.value.is_some() {
+                "EXISTS (SELECT 1 FROM vm_tags t WHERE t.vm_id = v.id AND t.name = ? AND t.value = ?)"
+            } else {
+                "EXISTS (SELECT 1 FROM vm_tags t WHERE t.vm_id = v.id AND t.name = ?)"
+            });
+            binds.push(Bind::Text(tag.name.clone()));
+            binds.extend(tag.value.clone().map(Bind::Text));
+        }
         let filter = if filters.is_empty() { String::new() } else { format!(" WHERE {}", filters.join(" AND ")) };
         let count_sql = format!("SELECT COUNT(*) FROM vms v{filter}");
         let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));

@@ -2,6 +2,7 @@
 
 mod activities;
 mod attempts;
+mod catalogue;
 mod classroom;
 mod cluster;
 mod leases;
@@ -12,6 +13,7 @@ mod provisioning;
 mod roles;
 mod sessions;
 mod settings;
+mod tags;
 mod tasks;
 mod users;
 
