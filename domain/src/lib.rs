@@ -7,6 +7,7 @@ pub mod access;
 pub mod activity;
 pub mod classroom;
 pub mod cluster;
+pub mod dashboard;
 pub mod error;
 pub mod mail;
 pub mod page;
@@ -18,6 +19,7 @@ pub mod task;
 pub mod time;
 pub mod user;
 pub mod validate;
+pub mod zone;
 
 pub use access::{AccessLevel, Action, Actor, Grant, ObjectType, Target, can};
 pub use error::{AppError, Field};

@@ -20,7 +20,9 @@ fn allowed(name: &str) -> [bool; 4] {
         | "change_own_password"
         | "own_account"
         | "pending_policies"
-        | "accept_policy" => SIGNED_IN,
+        | "accept_policy"
+        | "own_time_zone"
+        | "set_own_time_zone" => SIGNED_IN,
         "list_users" | "get_user" | "assignable_roles" | "create_user" => USER_READERS,
         "update_user" | "set_user_roles" | "set_user_status" | "set_user_password" | "delete_user" => ADMIN,
         "list_roles" | "get_role" | "list_permissions" | "create_role" | "update_role" | "copy_role"
@@ -55,7 +57,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_environment" => ADMIN,
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
-        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
+        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" | "event_overlaps" => SIGNED_IN,
         "list_mail_templates"
         | "get_mail_template"
         | "save_mail_template"
@@ -69,6 +71,13 @@ fn allowed(name: &str) -> [bool; 4] {
         "request_password_reset" | "set_password_with_token" => [true; 4],
         // Deployment (issue 5): membership and VM ownership are checked on the object.
         "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
+        // Dashboard (issue 5): everyone reads; administrators edit notifications and links.
+        "dashboard" | "active_notifications" | "list_quick_links" => SIGNED_IN,
+        "list_notifications"
+        | "save_notification"
+        | "delete_notification"
+        | "save_quick_link"
+        | "delete_quick_link" => ADMIN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -157,7 +166,7 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             ("environment_id", "999999".into()),
             ("starts_at", "2030-01-01T09:00".into()),
         ],
-        "list_participants" | "event_vms" => vec![("event_id", "999999".into())],
+        "list_participants" | "event_vms" | "event_overlaps" => vec![("event_id", "999999".into())],
         "add_participants" => {
             vec![("event_id", "999999".into()), ("usernames", "student".into()), ("role", "student".into())]
         }
@@ -199,6 +208,11 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         // Deployment (issue 5).
         "deploy_event" | "end_event" => vec![("id", "999999".into()), ("confirm", "on".into())],
         "vm_action" => vec![("id", "999999".into()), ("action", "reboot".into())],
+        // Dashboard (issue 5).
+        "save_notification" => vec![("message", format!("Maintenance by {caller}")), ("severity", "info".into())],
+        "save_quick_link" => vec![("title", format!("Wiki of {caller}")), ("url", "https://wiki.example.org".into())],
+        "delete_notification" | "delete_quick_link" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "set_own_time_zone" => vec![("time_zone", "Europe/Berlin".into())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -251,6 +265,12 @@ const READ_ONLY: &[&str] = &[
     "mail_server",
     "list_sent_mails",
     "get_sent_mail",
+    "dashboard",
+    "active_notifications",
+    "list_notifications",
+    "list_quick_links",
+    "own_time_zone",
+    "event_overlaps",
 ];
 /// State-changing functions whose matrix arguments never succeed (they aim at
 /// objects that do not exist, or are refused by validation); their activities
@@ -265,6 +285,9 @@ const NOT_EXERCISED_HERE: &[&str] = &[
     "retry_task",
     "cancel_task",
     "save_connection",
+    // Proven in tests/dashboard.rs (they aim at rows that do not exist here).
+    "delete_notification",
+    "delete_quick_link",
 ];
 
 /// State-changing functions of the classroom and mail areas whose matrix

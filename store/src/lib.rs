@@ -131,6 +131,8 @@ impl Database {
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
                 mail: sql.clone(),
+                dashboard: sql.clone(),
+                time_zones: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -157,6 +159,8 @@ impl Database {
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
                 mail: sql.clone(),
+                dashboard: sql.clone(),
+                time_zones: sql.clone(),
                 connection: sql,
             },
         }

@@ -19,6 +19,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (8, "events", include_str!("../migrations/mysql/0008_events.sql")),
     (9, "vms", include_str!("../migrations/mysql/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/mysql/0010_mail.sql")),
+    (13, "dashboard", include_str!("../migrations/mysql/0013_dashboard.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -31,6 +32,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "events", include_str!("../migrations/sqlite/0008_events.sql")),
     (9, "vms", include_str!("../migrations/sqlite/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/sqlite/0010_mail.sql")),
+    (13, "dashboard", include_str!("../migrations/sqlite/0013_dashboard.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

@@ -25,6 +25,9 @@ use ports::{Mailer, NewSentMail, OutgoingMail, SendError, SentMailFilter, Templa
 /// Password-reset mails one account gets per hour at most.
 pub const RESET_MAILS_PER_HOUR: u32 = 3;
 
+/// How much of a server's answer a `mail.failed` activity keeps.
+const MAIL_ANSWER_MAX: usize = 500;
+
 /// How long an invitation or password-reset link works.
 pub const PASSWORD_LINK_HOURS: i64 = 72;
 
@@ -235,6 +238,7 @@ impl Services {
         let Some(mailer) = self.mail.mailer.clone() else {
             let answer = "no mail server configured (SMTP_HOST is empty)";
             self.ports.mail.set_sent_status(mail_id, MailStatus::Failed, answer, now).await.map_err(store)?;
+            self.record_mail_failure(&mail, answer).await?;
             return Err(StepError::permanent(answer));
         };
         let outgoing = OutgoingMail {
@@ -262,6 +266,9 @@ impl Services {
             Err(SendError::Temporary(answer)) => {
                 let status = if last_attempt { MailStatus::Failed } else { MailStatus::Queued };
                 self.ports.mail.set_sent_status(mail_id, status, &answer, self.clock.now()).await.map_err(store)?;
+                if last_attempt {
+                    self.record_mail_failure(&mail, &answer).await?;
+                }
                 Err(StepError::retryable(answer))
             }
             Err(SendError::Permanent(answer)) => {
@@ -270,9 +277,25 @@ impl Services {
                     .set_sent_status(mail_id, MailStatus::Failed, &answer, self.clock.now())
                     .await
                     .map_err(store)?;
+                self.record_mail_failure(&mail, &answer).await?;
                 Err(StepError::permanent(answer))
             }
         }
+    }
+
+    /// A mail that failed for good shows in its recipient's activity
+    /// (`mail.failed`, target the recipient, the server's answer as the
+    /// reason), so they and the administrators see why nothing arrived.
+    async fn record_mail_failure(&self, mail: &SentMailView, answer: &str) -> Result<(), StepError> {
+        let target = match mail.recipient_user_id {
+            Some(user) => domain::activity::ActivityTarget::new("users", user, &mail.recipient_email),
+            None => domain::activity::ActivityTarget::new("sent_mails", mail.id, &mail.recipient_email),
+        };
+        let mut activity = self.system_activity(domain::activity::ActorKind::System, "mail.failed", target);
+        activity.outcome = domain::activity::Outcome::Failed;
+        activity.reason = Some(answer.chars().take(MAIL_ANSWER_MAX).collect());
+        activity.details = json!({"mail_id": mail.id, "subject": mail.subject, "template": mail.template_name});
+        self.record(&activity).await.map_err(|e| StepError::retryable(format!("activity: {e}")))
     }
 
     pub async fn list_mail_templates(&self, actor: &Actor) -> Result<Vec<MailTemplateView>, AppError> {

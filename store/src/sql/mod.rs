@@ -4,6 +4,7 @@ mod activities;
 mod attempts;
 mod classroom;
 mod cluster;
+mod dashboard;
 mod leases;
 mod mail;
 mod pending_logins;
@@ -13,6 +14,7 @@ mod roles;
 mod sessions;
 mod settings;
 mod tasks;
+mod time_zones;
 mod users;
 
 pub use provisioning::VmRecorder;
