@@ -174,7 +174,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
         .iter()
         .find(|a| a["action"] == "mail.failed")
         .unwrap_or_else(|| panic!("no mail.failed activity: {activities}"));
-    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(failed["outcome"], "Failed");
     assert_eq!(failed["target"]["name"], "gone@reject.test");
     assert!(
         failed["reason"].as_str().unwrap().contains("550 5.1.1 <gone@reject.test>: Recipient address rejected"),
