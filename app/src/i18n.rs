@@ -22,7 +22,7 @@ macro_rules! messages {
 messages! {
     // --- Activities (issue 6) ---
     NoActivities => "No activities match.", "Keine passenden Aktivitäten.";
-    ActivityTime => "Time (UTC)", "Zeit (UTC)";
+    ActivityTime => "Time", "Zeit";
     Actor => "Who", "Wer";
     ActionName => "Action", "Aktion";
     ActionHint => "e.g. vm.start, or vm for every VM action", "z. B. vm.start, oder vm für alle VM-Aktionen";
@@ -99,7 +99,6 @@ messages! {
     Welcome => "Welcome, {name}", "Willkommen, {name}";
     DashboardIntro => "This is your OpenVLE overview. Your roles:", "Das ist Ihre OpenVLE-Übersicht. Ihre Rollen:";
     NoRoles => "No roles yet.", "Noch keine Rollen.";
-    DashboardNext => "Events, environments and virtual machines appear here as they are set up.", "Veranstaltungen, Umgebungen und virtuelle Maschinen erscheinen hier, sobald sie eingerichtet sind.";
     NotFoundTitle => "Page not found", "Seite nicht gefunden";
     NotFoundText => "There is nothing at this address.", "Unter dieser Adresse gibt es nichts.";
     BackHome => "Back to the dashboard", "Zurück zur Übersicht";
@@ -387,8 +386,8 @@ messages! {
     ShortNameHint => "4–8 characters: a–z, 0–9, _ and -. Part of every VM name.", "4–8 Zeichen: a–z, 0–9, _ und -. Teil jedes VM-Namens.";
     Starts => "Starts", "Beginn";
     Ends => "Ends", "Ende";
-    StartsUtc => "Starts (UTC)", "Beginn (UTC)";
-    EndsUtc => "Ends (UTC)", "Ende (UTC)";
+    StartsInZone => "Starts, in {zone}", "Beginn, in {zone}";
+    EndsInZone => "Ends, in {zone}", "Ende, in {zone}";
     EndsHint => "Empty: runs until ended by hand.", "Leer: läuft, bis sie von Hand beendet wird.";
     FailureReason => "Why it failed", "Fehlergrund";
     Participants => "Participants", "Teilnehmende";
@@ -526,6 +525,40 @@ messages! {
     FlashResetSent => "If the account exists and has an e-mail address, a link is on its way.", "Wenn das Konto existiert und eine E-Mail-Adresse hat, ist ein Link unterwegs.";
     ErrMailNotFailed => "Only failed e-mails can be sent again.", "Nur fehlgeschlagene E-Mails können erneut gesendet werden.";
     ErrTokenUnknown => "This link is invalid, used or expired. Ask for a new one with \"Forgot password?\".", "Dieser Link ist ungültig, benutzt oder abgelaufen. Fordern Sie mit \"Passwort vergessen?\" einen neuen an.";
+    // --- Dashboard, notifications, quick links (issue 5, item 11) ---
+    DashNextEvent => "Your next event", "Ihre nächste Veranstaltung";
+    DashNoNextEvent => "No event ahead of you.", "Keine anstehende Veranstaltung.";
+    DashQuickLinks => "Quick links", "Schnellzugriffe";
+    DashNoQuickLinks => "No quick links yet.", "Noch keine Schnellzugriffe.";
+    DashManage => "Notifications and quick links", "Hinweise und Schnellzugriffe";
+    DashClusterCapacity => "Cluster capacity", "Cluster-Kapazität";
+    DashRunningVms => "VMs running", "laufende VMs";
+    DashEventsToday => "Events today", "Veranstaltungen heute";
+    DashFailedJobs => "Failed jobs", "Fehlgeschlagene Aufgaben";
+    DashMemoryFree => "Memory free", "Freier Arbeitsspeicher";
+    DashCores => "cores", "Kerne";
+    DashMyEvents => "Events I teach", "Meine Veranstaltungen als Lehrkraft";
+    DashNoEvents => "You teach no upcoming event.", "Sie leiten keine anstehende Veranstaltung.";
+    DashVmsRunning => "VMs running", "VMs laufen";
+    DashVmsFailed => "failed", "fehlgeschlagen";
+    DashNotifications => "System-wide notifications", "Systemweite Hinweise";
+    DashNoNotifications => "No notifications.", "Keine Hinweise.";
+    DashNewNotification => "New notification", "Neuer Hinweis";
+    DashMessage => "Message", "Nachricht";
+    DashSeverity => "Severity", "Wichtigkeit";
+    DashSeverityInfo => "Information", "Information";
+    DashSeverityWarning => "Warning", "Warnung";
+    DashSeverityCritical => "Critical", "Kritisch";
+    DashShownFrom => "Shown from (empty: now)", "Angezeigt ab (leer: sofort)";
+    DashShownUntil => "Shown until (empty: until deleted)", "Angezeigt bis (leer: bis gelöscht)";
+    DashNewQuickLink => "New quick link", "Neuer Schnellzugriff";
+    DashLinkTitle => "Title", "Titel";
+    DashPosition => "Position (ascending)", "Position (aufsteigend)";
+    ZoneTitle => "Time zone", "Zeitzone";
+    VmUptime => "Uptime", "Laufzeit";
+    EventOverlapWarning => "Students of this event also take part in other events at the same time (each would get VMs in both):", "Teilnehmende dieser Veranstaltung sind zur selben Zeit auch in anderen Veranstaltungen (sie bekämen in beiden VMs):";
+    ZoneSiteDefault => "The site's zone ({zone})", "Zeitzone der Installation ({zone})";
+    DashProblemHttpUrl => "must be a full address starting with http:// or https://", "muss eine vollständige Adresse sein, die mit http:// oder https:// beginnt";
 }
 
 /// The label of a form field, for error messages ("E-mail is already in use").
@@ -578,6 +611,11 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "application_ids" => Msg::CatalogueApplications,
         "slug" => Msg::MailAction,
         "confirm" => Msg::Confirmation,
+        "message" => Msg::DashMessage,
+        "severity" => Msg::DashSeverity,
+        "title" => Msg::DashLinkTitle,
+        "position" => Msg::DashPosition,
+        "time_zone" => Msg::ZoneTitle,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()
@@ -597,9 +635,10 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "short_name" => Msg::ProblemFormatShortName.text(lang).into(),
             "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
             "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
-            "number" => Msg::ProblemFormatNumber.text(lang).into(),
+            "number" | "integer" => Msg::ProblemFormatNumber.text(lang).into(),
             "tag" => Msg::CatalogueProblemTag.text(lang).into(),
             "tag_reserved" => Msg::CatalogueProblemTagReserved.text(lang).into(),
+            "http_url" => Msg::DashProblemHttpUrl.text(lang).into(),
             other => Msg::ProblemFormatOther.text(lang).replace("{expected}", other),
         },
         Problem::WeakPassword { reason } => match reason.as_str() {

@@ -132,8 +132,8 @@ impl Activity {
 pub enum ActivityScope {
     /// Administrators (read permission on activities): everything.
     All,
-    /// Everyone else: what they did themselves, plus everything in the events
-    /// they instruct.
+    /// Everyone else: what they did themselves, what was done to their
+    /// account (target: their user), plus everything in the events they instruct.
     Own { user_id: i64, instructed_events: Vec<i64> },
 }
 

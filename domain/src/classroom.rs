@@ -415,8 +415,20 @@ pub struct ParticipantView {
     pub event_admin: bool,
 }
 
+/// Another unfinished event at the same time with students in common
+/// (shown as a warning; see `services::classroom::overlaps`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventOverlap {
+    pub event_id: i64,
+    pub name: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Option<Timestamp>,
+    /// Usernames of the students in both.
+    pub shared: Vec<String>,
+}
+
 /// The event form as typed. Dates are `YYYY-MM-DDTHH:MM` (an HTML
-/// `datetime-local` value) in the zone `utc_offset_minutes` east of UTC.
+/// `datetime-local` value) in the person's time zone ([`crate::zone`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventInput {
     pub name: String,
@@ -425,7 +437,6 @@ pub struct EventInput {
     pub environment_id: Option<i64>,
     pub starts_at: String,
     pub ends_at: String,
-    pub utc_offset_minutes: i32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -456,43 +467,8 @@ pub fn short_name(raw: &str) -> Result<String, AppError> {
     Ok(value)
 }
 
-/// Parses a `datetime-local` value (`2026-11-24T08:15`, seconds optional) in
-/// the zone `utc_offset_minutes` east of UTC.
-pub fn parse_local_time(field: &str, raw: &str, utc_offset_minutes: i32) -> Result<Timestamp, AppError> {
-    let bad = || AppError::invalid(field, Problem::Format { expected: "datetime".into() });
-    let (date, clock) = raw.trim().split_once(['T', ' ']).ok_or_else(bad)?;
-    let numbers = |text: &str, sep: char| -> Option<Vec<i32>> { text.split(sep).map(|n| n.parse().ok()).collect() };
-    let (d, c) = (numbers(date, '-').ok_or_else(bad)?, numbers(clock, ':').ok_or_else(bad)?);
-    let ([year, month, day], [hour, minute, rest @ ..]) = (d.as_slice(), c.as_slice()) else {
-        return Err(bad());
-    };
-    let second = match rest {
-        [] => 0,
-        [second] => *second,
-        _ => return Err(bad()),
-    };
-    let small = |n: i32| u8::try_from(n).map_err(|_| bad());
-    let month = ::time::Month::try_from(small(*month)?).map_err(|_| bad())?;
-    let date = ::time::Date::from_calendar_date(*year, month, small(*day)?).map_err(|_| bad())?;
-    let clock = ::time::Time::from_hms(small(*hour)?, small(*minute)?, small(second)?).map_err(|_| bad())?;
-    let local = ::time::PrimitiveDateTime::new(date, clock);
-    let offset = ::time::UtcOffset::from_whole_seconds(utc_offset_minutes.saturating_mul(60)).map_err(|_| bad())?;
-    let at = local.assume_offset(offset);
-    let millis = at.unix_timestamp_nanos() / 1_000_000;
-    Ok(Timestamp(i64::try_from(millis).map_err(|_| bad())?))
-}
-
-/// The `datetime-local` value of `at` in the zone `utc_offset_minutes` east of UTC.
-pub fn format_local_time(at: Timestamp, utc_offset_minutes: i32) -> String {
-    let format = ::time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let shifted = at.millis().saturating_add(i64::from(utc_offset_minutes) * 60_000);
-    ::time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(shifted) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-pub fn validate_event(input: &EventInput) -> Result<EventFields, AppError> {
+/// Checks the form; its times are read in `time_zone` (an IANA name).
+pub fn validate_event(input: &EventInput, time_zone: &str) -> Result<EventFields, AppError> {
     let name = validate::line("name", &input.name, validate::NAME_MAX)?;
     let short_name = short_name(&input.short_name)?;
     let description = validate::text("description", &input.description, MARKDOWN_MAX)?;
@@ -500,11 +476,11 @@ pub fn validate_event(input: &EventInput) -> Result<EventFields, AppError> {
     if input.starts_at.trim().is_empty() {
         return Err(AppError::invalid("starts_at", Problem::Required));
     }
-    let starts_at = parse_local_time("starts_at", &input.starts_at, input.utc_offset_minutes)?;
+    let starts_at = crate::zone::parse_in("starts_at", &input.starts_at, time_zone)?;
     let ends_at = if input.ends_at.trim().is_empty() {
         None
     } else {
-        Some(parse_local_time("ends_at", &input.ends_at, input.utc_offset_minutes)?)
+        Some(crate::zone::parse_in("ends_at", &input.ends_at, time_zone)?)
     };
     if ends_at.is_some_and(|end| end <= starts_at) {
         return Err(AppError::invalid("ends_at", Problem::Format { expected: "after_start".into() }));
@@ -585,6 +561,20 @@ pub struct VmView {
     pub ip: Option<String>,
     pub last_error: Option<String>,
     pub updated_at: Timestamp,
+    /// Seconds since the guest started, as the cluster reports it now
+    /// (`None`: stopped, or the cluster could not be asked).
+    #[serde(default)]
+    pub uptime_secs: Option<u64>,
+}
+
+/// `3 d 4 h`, `4 h 12 min`, `12 min`: an uptime at a glance.
+pub fn format_uptime(secs: u64) -> String {
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
 }
 
 /// What decides access to one VM besides the actor's grants.
@@ -843,22 +833,21 @@ mod tests {
             environment_id: Some(4),
             starts_at: "2026-12-01T09:00".into(),
             ends_at: "2026-12-01T17:00".into(),
-            utc_offset_minutes: 60,
             ..EventInput::default()
         };
-        let event = validate_event(&input).unwrap();
+        let event = validate_event(&input, "Europe/Berlin").unwrap();
         assert_eq!(Timestamp(event.starts_at.0).format_utc(), "2026-12-01 08:00 UTC");
-        assert_eq!(format_local_time(event.starts_at, 60), "2026-12-01T09:00");
+        assert_eq!(crate::zone::input_value(event.starts_at, "Europe/Berlin"), "2026-12-01T09:00");
         let inverted = EventInput { ends_at: "2026-12-01T08:59".into(), ..input.clone() };
-        assert_eq!(validate_event(&inverted).unwrap_err().field(), Some("ends_at"));
+        assert_eq!(validate_event(&inverted, "Europe/Berlin").unwrap_err().field(), Some("ends_at"));
         let equal = EventInput { ends_at: "2026-12-01T09:00".into(), ..input.clone() };
-        assert_eq!(validate_event(&equal).unwrap_err().field(), Some("ends_at"));
+        assert_eq!(validate_event(&equal, "Europe/Berlin").unwrap_err().field(), Some("ends_at"));
         let open = EventInput { ends_at: String::new(), ..input.clone() };
-        assert_eq!(validate_event(&open).unwrap().ends_at, None);
+        assert_eq!(validate_event(&open, "Europe/Berlin").unwrap().ends_at, None);
         let no_env = EventInput { environment_id: None, ..input.clone() };
-        assert_eq!(validate_event(&no_env).unwrap_err().field(), Some("environment_id"));
+        assert_eq!(validate_event(&no_env, "Europe/Berlin").unwrap_err().field(), Some("environment_id"));
         let garbage = EventInput { starts_at: "tomorrow".into(), ..input };
-        assert_eq!(validate_event(&garbage).unwrap_err().field(), Some("starts_at"));
+        assert_eq!(validate_event(&garbage, "Europe/Berlin").unwrap_err().field(), Some("starts_at"));
     }
 
     #[test]

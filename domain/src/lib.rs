@@ -8,6 +8,7 @@ pub mod activity;
 pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod mail;
@@ -20,6 +21,7 @@ pub mod task;
 pub mod time;
 pub mod user;
 pub mod validate;
+pub mod zone;
 
 pub use access::{AccessLevel, Action, Actor, Grant, ObjectType, Target, can};
 pub use error::{AppError, Field};

@@ -75,6 +75,7 @@ pub const BRANDING_TITLE: &str = "branding.title";
 pub const LOCAL_LOGIN_FOR_NON_ADMINS: &str = "auth.local_login_non_admins";
 pub const SESSION_LIFETIME_MINUTES: &str = "auth.session_lifetime_minutes";
 pub const ACTIVITY_RETENTION_DAYS: &str = "activities.retention_days";
+pub const SITE_TIME_ZONE: &str = "site.time_zone";
 
 pub const CATALOGUE: &[SettingDef] = &[
     SettingDef {
@@ -125,11 +126,12 @@ pub const CATALOGUE: &[SettingDef] = &[
         visibility: Visibility::Admins,
         range: Some((1, 3650)),
     },
+    // Quick links are records of their own (Settings → Notifications and quick links).
     SettingDef {
-        key: "dashboard.quick_links",
-        setting_type: SettingType::Json,
-        default: "[]",
-        description: "Links shown on the dashboard: a JSON list of {\"title\", \"url\"}.",
+        key: SITE_TIME_ZONE,
+        setting_type: SettingType::String,
+        default: crate::zone::DEFAULT_ZONE,
+        description: "IANA time zone (e.g. Europe/Berlin) for people who have not chosen their own.",
         visibility: Visibility::Authenticated,
         range: None,
     },

@@ -24,7 +24,9 @@ fn allowed(name: &str) -> [bool; 4] {
         | "change_own_password"
         | "own_account"
         | "pending_policies"
-        | "accept_policy" => SIGNED_IN,
+        | "accept_policy"
+        | "own_time_zone"
+        | "set_own_time_zone" => SIGNED_IN,
         "list_users" | "get_user" | "assignable_roles" | "create_user" => USER_READERS,
         "update_user" | "set_user_roles" | "set_user_status" | "set_user_password" | "delete_user" => ADMIN,
         "list_roles" | "get_role" | "list_permissions" | "create_role" | "update_role" | "copy_role"
@@ -59,7 +61,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_environment" => ADMIN,
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
-        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
+        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" | "event_overlaps" => SIGNED_IN,
         "list_mail_templates"
         | "get_mail_template"
         | "save_mail_template"
@@ -79,6 +81,13 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_catalogue" | "get_catalogue_item" => USER_READERS,
         "create_catalogue_item" | "update_catalogue_item" | "delete_catalogue_item" => ADMIN,
         "object_catalogue" | "set_catalogue_links" | "list_tags" | "tags_of" | "add_tag" | "remove_tag" => SIGNED_IN,
+        // Dashboard (issue 5): everyone reads; administrators edit notifications and links.
+        "dashboard" | "active_notifications" | "list_quick_links" => SIGNED_IN,
+        "list_notifications"
+        | "save_notification"
+        | "delete_notification"
+        | "save_quick_link"
+        | "delete_quick_link" => ADMIN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -374,7 +383,7 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("environment_id", f.instructor_environment.to_string()),
             ("starts_at", "2030-01-01T09:00".into()),
         ],
-        "list_participants" | "event_vms" => vec![("event_id", "999999".into())],
+        "list_participants" | "event_vms" | "event_overlaps" => vec![("event_id", "999999".into())],
         "add_participants" => {
             vec![("event_id", event.clone()), ("usernames", "pupil".into()), ("role", "student".into())]
         }
@@ -438,6 +447,11 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("name", "course".into()),
             ("tag_id", "999999".into()),
         ],
+        // Dashboard (issue 5).
+        "save_notification" => vec![("message", format!("Maintenance by {caller}")), ("severity", "info".into())],
+        "save_quick_link" => vec![("title", format!("Wiki of {caller}")), ("url", "https://wiki.example.org".into())],
+        "delete_notification" | "delete_quick_link" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "set_own_time_zone" => vec![("time_zone", "Europe/Berlin".into())],
         _ => vec![],
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -496,6 +510,12 @@ const READ_ONLY: &[&str] = &[
     "object_catalogue",
     "list_tags",
     "tags_of",
+    "dashboard",
+    "active_notifications",
+    "list_notifications",
+    "list_quick_links",
+    "own_time_zone",
+    "event_overlaps",
 ];
 /// State-changing functions whose matrix arguments cannot succeed here, and
 /// the test that proves their activity instead.
@@ -519,6 +539,9 @@ const PROVEN_ELSEWHERE: &[(&str, &str)] = &[
     ("set_catalogue_links", "store/tests/catalogue.rs"),
     ("add_tag", "store/tests/catalogue.rs"),
     ("remove_tag", "store/tests/catalogue.rs"),
+    // Dashboard (issue 5): they aim at rows that do not exist here.
+    ("delete_notification", "tests/dashboard.rs"),
+    ("delete_quick_link", "tests/dashboard.rs"),
 ];
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).

@@ -203,6 +203,15 @@ async fn test_mail_to_me_shows_the_servers_answer_and_the_pages_render() {
         "the page shows the server's answer: {back}"
     );
 
+    // The Settings page has the same button, with the same answer on failure.
+    let settings = admin.get("/admin/settings").await;
+    assert!(settings.body.contains("data-mail-section"), "the mail server section is on the Settings page");
+    let refused = admin.form("send_test_mail", &[], "/admin/settings").await;
+    let back = refused.location.unwrap_or_default();
+    assert!(back.contains("/admin/settings"), "{back}");
+    let page = admin.get(back.trim_start_matches(&app.url(""))).await;
+    assert!(page.body.contains("550 5.1.1 &lt;admin@reject.test&gt;"), "the Settings page shows the server's answer");
+
     let templates = admin.get("/admin/mail/templates").await;
     assert_eq!(templates.status, 200);
     for slug in [

@@ -126,6 +126,8 @@ pub struct GuestState {
     pub tags: Vec<String>,
     pub template: bool,
     pub mem_total: u64,
+    /// Seconds since it started (running guests).
+    pub uptime_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

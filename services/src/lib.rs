@@ -9,6 +9,7 @@ pub mod classroom;
 pub mod clock;
 pub mod cluster;
 pub mod console;
+pub mod dashboard;
 pub mod directory;
 pub mod health;
 pub mod identity_provider;
@@ -26,6 +27,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in_settings;
+pub mod time_zones;
 
 use std::sync::Arc;
 
@@ -62,6 +64,10 @@ pub struct Ports {
     /// Where activities are kept: MongoDB when configured, else SQL.
     pub activity_log: Arc<dyn activities::ActivityLog>,
     pub mail: Arc<dyn mail::ports::MailRepo>,
+    /// Notifications and quick links (the dashboard).
+    pub dashboard: Arc<dyn dashboard::DashboardRepo>,
+    /// Each person's chosen time zone.
+    pub time_zones: Arc<dyn time_zones::TimeZoneRepo>,
 }
 
 /// The application's use cases; cheap to clone.

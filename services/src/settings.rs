@@ -28,7 +28,10 @@ impl Services {
             return Err(AppError::conflict("internal_setting"));
         }
         let range = domain::settings::definition(key).and_then(|d| d.range);
-        let value = normalise(current.setting_type, range, raw)?;
+        let mut value = normalise(current.setting_type, range, raw)?;
+        if key == domain::settings::SITE_TIME_ZONE {
+            value = domain::zone::check("value", &value)?;
+        }
         let mut activity = self.activity(actor, "settings.update", ActivityTarget::new("settings", key, key));
         activity.details = serde_json::json!({ "from": current.value, "to": value });
         self.ports.settings.set_value(key, &value, Some(&activity)).await?;

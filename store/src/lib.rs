@@ -133,6 +133,8 @@ impl Database {
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
                 mail: sql.clone(),
+                dashboard: sql.clone(),
+                time_zones: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -161,6 +163,8 @@ impl Database {
                 outbox: sql.clone(),
                 activity_log: sql.clone(),
                 mail: sql.clone(),
+                dashboard: sql.clone(),
+                time_zones: sql.clone(),
                 connection: sql,
             },
         }

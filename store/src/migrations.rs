@@ -20,6 +20,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (9, "vms", include_str!("../migrations/mysql/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/mysql/0010_mail.sql")),
     (12, "tags_catalogue", include_str!("../migrations/mysql/0012_tags_catalogue.sql")),
+    (13, "dashboard", include_str!("../migrations/mysql/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/mysql/0014_activity_search.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
@@ -34,6 +35,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (9, "vms", include_str!("../migrations/sqlite/0009_vms.sql")),
     (10, "mail", include_str!("../migrations/sqlite/0010_mail.sql")),
     (12, "tags_catalogue", include_str!("../migrations/sqlite/0012_tags_catalogue.sql")),
+    (13, "dashboard", include_str!("../migrations/sqlite/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/sqlite/0014_activity_search.sql")),
 ];
 

@@ -236,7 +236,9 @@ fn literal(text: &str) -> String {
 fn filter_document(scope: &ActivityScope, filter: &ActivityFilter, cursor: Option<&ActivityCursor>) -> Document {
     let mut all: Vec<Document> = Vec::new();
     if let ActivityScope::Own { user_id, instructed_events } = scope {
-        let mut own = vec![doc! { "actor_id": user_id }];
+        // What they did, and what was done to their account (a mail to them failed, ...).
+        let mut own =
+            vec![doc! { "actor_id": user_id }, doc! { "target_type": "users", "target_id": user_id.to_string() }];
         if !instructed_events.is_empty() {
             own.push(doc! { "event_id": { "$in": instructed_events.clone() } });
         }

@@ -16,6 +16,9 @@ pub struct ShellInfo {
     /// The label of the single sign-on button (`OIDC_DISPLAY_NAME`) when OIDC is enabled.
     #[serde(default)]
     pub oidc_button: Option<String>,
+    /// The zone times are shown and typed in (the person's, else the site's).
+    #[serde(default)]
+    pub time_zone: String,
 }
 
 /// Public: answers for anonymous visitors too (they get the login page).
@@ -33,7 +36,9 @@ pub async fn load_shell() -> ApiResult<ShellInfo> {
         .map(|s| s.value)
         .unwrap_or_else(|| "OpenVLE".into());
     let language = user.as_ref().map(|u| u.language).unwrap_or_else(context::browser_language);
-    Ok(ShellInfo { user, language, title, oidc_button: state.services.oidc_button() })
+    // Nobody signed in (user 0): the site's zone.
+    let time_zone = state.services.time_zone_of(user.as_ref().map_or(0, |u| u.actor.user_id)).await?;
+    Ok(ShellInfo { user, language, title, oidc_button: state.services.oidc_button(), time_zone })
 }
 
 /// Only local paths: a `next` pointing elsewhere would make the login page

@@ -216,8 +216,7 @@ pub async fn get_event(id: i64) -> ApiResult<EventView> {
     Ok(context::state()?.services.get_event(&actor, id).await?)
 }
 
-/// Dates are `datetime-local` values in the zone `utc_offset` minutes east of
-/// UTC (the form fills it from the browser; without JavaScript it is UTC).
+/// Dates are `datetime-local` values in the caller's time zone.
 #[allow(clippy::too_many_arguments)]
 #[server]
 pub async fn create_event(
@@ -227,19 +226,10 @@ pub async fn create_event(
     #[server(default)] environment_id: Option<i64>,
     starts_at: String,
     #[server(default)] ends_at: String,
-    #[server(default)] utc_offset: Option<i32>,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
-    let input = domain::classroom::EventInput {
-        name,
-        short_name,
-        description,
-        environment_id,
-        starts_at,
-        ends_at,
-        utc_offset_minutes: utc_offset.unwrap_or(0),
-    };
+    let input = domain::classroom::EventInput { name, short_name, description, environment_id, starts_at, ends_at };
     let id = context::state()?.services.create_event(&actor, &input).await?;
     context::redirect_with_flash(&format!("/events/{id}"), super::flash::CREATED);
     Ok(())
@@ -255,19 +245,10 @@ pub async fn update_event(
     #[server(default)] environment_id: Option<i64>,
     starts_at: String,
     #[server(default)] ends_at: String,
-    #[server(default)] utc_offset: Option<i32>,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
-    let input = domain::classroom::EventInput {
-        name,
-        short_name,
-        description,
-        environment_id,
-        starts_at,
-        ends_at,
-        utc_offset_minutes: utc_offset.unwrap_or(0),
-    };
+    let input = domain::classroom::EventInput { name, short_name, description, environment_id, starts_at, ends_at };
     context::state()?.services.update_event(&actor, id, &input).await?;
     context::redirect_with_flash(&format!("/events/{id}"), super::flash::SAVED);
     Ok(())
@@ -457,7 +438,7 @@ pub async fn list_vms(
 pub async fn get_vm(id: i64) -> ApiResult<VmView> {
     use super::context;
     let actor = context::actor().await?;
-    Ok(context::state()?.services.get_vm(&actor, id).await?)
+    Ok(context::state()?.services.vm_details(&actor, id).await?)
 }
 
 #[server]
@@ -481,4 +462,12 @@ pub async fn event_vms(event_id: i64) -> ApiResult<Vec<VmView>> {
     use super::context;
     let actor = context::actor().await?;
     Ok(context::state()?.services.event_vms(&actor, event_id).await?)
+}
+
+/// Unfinished events at the same time as this one with students in common.
+#[server]
+pub async fn event_overlaps(event_id: i64) -> ApiResult<Vec<domain::classroom::EventOverlap>> {
+    use super::context;
+    let actor = context::actor().await?;
+    Ok(context::state()?.services.event_overlaps(&actor, event_id).await?)
 }

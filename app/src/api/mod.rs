@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
+pub mod dashboard;
 pub mod deployment;
 pub mod health;
 pub mod mail;

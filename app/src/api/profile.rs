@@ -40,3 +40,21 @@ pub async fn own_account() -> ApiResult<domain::user::UserView> {
     let actor = context::actor_with_pending_policies().await?;
     Ok(context::state()?.services.get_user(&actor, actor.user_id).await?)
 }
+
+/// The caller's time zone choice, the site's zone and the list to choose from.
+#[server]
+pub async fn own_time_zone() -> ApiResult<domain::zone::TimeZoneChoice> {
+    use super::context;
+    let actor = context::actor_with_pending_policies().await?;
+    Ok(context::state()?.services.own_time_zone(&actor).await?)
+}
+
+/// Sets the caller's time zone (IANA name); empty: the site's.
+#[server]
+pub async fn set_own_time_zone(#[server(default)] time_zone: String) -> ApiResult<()> {
+    use super::context;
+    let actor = context::actor_with_pending_policies().await?;
+    context::state()?.services.set_own_time_zone(&actor, &time_zone).await?;
+    context::redirect_with_flash("/profile", super::flash::SAVED);
+    Ok(())
+}

@@ -68,6 +68,7 @@ pub fn WithShell(children: ChildrenFn) -> impl IntoView {
                 shell.await.ok().filter(|info| info.user.is_some()).map(|info| {
                     provide_context(info);
                     view! {
+                        <crate::pages::dashboard::NotificationBanner/>
                         <Flash/>
                         {children.with_value(|c| c())}
                     }

@@ -22,6 +22,19 @@ pub fn t(msg: Msg) -> &'static str {
     msg.text(use_lang())
 }
 
+/// The visitor's time zone (IANA name; UTC until the shell is known).
+pub fn use_zone() -> String {
+    use_context::<ShellInfo>()
+        .map(|s| s.time_zone)
+        .filter(|z| !z.is_empty())
+        .unwrap_or_else(|| domain::zone::DEFAULT_ZONE.to_string())
+}
+
+/// A time in the visitor's zone, the zone named (`2026-03-02 10:00 Europe/Berlin`).
+pub fn local_time(at: domain::time::Timestamp) -> String {
+    domain::zone::format_in(at, &use_zone())
+}
+
 /// The signed-in actor; pages under the signed-in layout always have one.
 pub fn use_actor() -> Option<domain::Actor> {
     use_context::<ShellInfo>().and_then(|s| s.user.map(|u| u.actor))

@@ -67,7 +67,7 @@ pub fn ActivitiesPage() -> impl IntoView {
                     health.await.ok().map(|h| view! {
                         <p class="mb-4 rounded bg-white p-3 text-sm text-slate-700 shadow-sm" data-outbox=h.backlog.waiting>
                             {format!("{}: {} — {} {}", t(Msg::ActivityStore), h.store, h.backlog.waiting, t(Msg::OutboxWaiting))}
-                            {h.backlog.oldest.map(|at| format!(" ({} {})", t(Msg::OutboxOldest), at.format_utc()))}
+                            {h.backlog.oldest.map(|at| format!(" ({} {})", t(Msg::OutboxOldest), crate::components::local_time(at)))}
                         </p>
                     })
                 })}
@@ -162,7 +162,7 @@ fn ActivityTable(activities: Vec<Activity>) -> impl IntoView {
                         let details = a.details_text();
                         view! {
                             <tr data-activity=a.id.clone() data-action=a.action.clone()>
-                                <td class="whitespace-nowrap px-3 py-2">{a.at.format_utc()}</td>
+                                <td class="whitespace-nowrap px-3 py-2">{crate::components::local_time(a.at)}</td>
                                 <td class="px-3 py-2">{actor}</td>
                                 <td class="px-3 py-2 font-mono" title=details>{a.action.clone()}</td>
                                 <td class="px-3 py-2">{format!("{} {} ({})", a.target.kind, a.target.name, a.target.id)}</td>

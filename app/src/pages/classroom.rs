@@ -41,7 +41,7 @@ fn not_found<T>() -> Result<T, ApiError> {
 }
 
 fn when(at: Option<Timestamp>) -> String {
-    at.map(Timestamp::format_utc).unwrap_or_else(|| "—".into())
+    at.map(crate::components::local_time).unwrap_or_else(|| "—".into())
 }
 
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-sm";
@@ -612,7 +612,7 @@ fn EventTable(events: Vec<EventView>) -> impl IntoView {
                             <td class=CELL><a class=LINK_CLASS href=format!("/events/{}", e.id)>{e.name.clone()}</a></td>
                             <td class=format!("{CELL} font-mono")>{e.short_name.clone()}</td>
                             <td class=CELL>{e.environment_name.clone()}</td>
-                            <td class=CELL>{e.starts_at.format_utc()}</td>
+                            <td class=CELL>{crate::components::local_time(e.starts_at)}</td>
                             <td class=CELL>{when(e.ends_at)}</td>
                             <td class=CELL>{event_status_text(e.status, lang)}</td>
                             <td class=CELL>{e.participant_count}</td>
@@ -624,14 +624,17 @@ fn EventTable(events: Vec<EventView>) -> impl IntoView {
     }
 }
 
-/// The event form's inputs. Times are UTC (`utc_offset` 0) until the product
-/// knows its users' zones.
+/// The event form's inputs. Times are typed in the person's time zone, named
+/// in the labels.
 #[component]
 fn EventInputs(event: Option<EventView>, environments: Vec<EnvironmentView>) -> impl IntoView {
     let selected = event.as_ref().map(|e| e.environment_id);
-    let local = |at: Timestamp| domain::classroom::format_local_time(at, 0);
+    let zone = crate::components::use_zone();
+    let local = |at: Timestamp| domain::zone::input_value(at, &zone);
+    let starts = event.as_ref().map(|e| local(e.starts_at)).unwrap_or_default();
+    let ends = event.as_ref().and_then(|e| e.ends_at).map(local).unwrap_or_default();
+    let lang = use_lang();
     view! {
-        <input type="hidden" name="utc_offset" value="0"/>
         <Field label=t(Msg::Name) name="name" value=event.as_ref().map(|e| e.name.clone()).unwrap_or_default() required=true maxlength=128/>
         <Field label=t(Msg::ShortName) name="short_name" value=event.as_ref().map(|e| e.short_name.clone()).unwrap_or_default()
             required=true maxlength=8 hint=t(Msg::ShortNameHint)/>
@@ -649,8 +652,15 @@ fn EventInputs(event: Option<EventView>, environments: Vec<EnvironmentView>) -> 
             </select>
         </div>
         <div class="grid gap-x-4 sm:grid-cols-2">
-            <Field label=t(Msg::StartsUtc) name="starts_at" kind="datetime-local" value=event.as_ref().map(|e| local(e.starts_at)).unwrap_or_default() required=true/>
-            <Field label=t(Msg::EndsUtc) name="ends_at" kind="datetime-local" value=event.as_ref().and_then(|e| e.ends_at).map(local).unwrap_or_default() hint=t(Msg::EndsHint)/>
+            <div class="mb-4">
+                <label for="field-starts_at" class=LABEL>{Msg::StartsInZone.text(lang).replace("{zone}", &zone)}</label>
+                <input id="field-starts_at" name="starts_at" type="datetime-local" value=starts required class=INPUT_CLASS/>
+            </div>
+            <div class="mb-4">
+                <label for="field-ends_at" class=LABEL>{Msg::EndsInZone.text(lang).replace("{zone}", &zone)}</label>
+                <input id="field-ends_at" name="ends_at" type="datetime-local" value=ends class=INPUT_CLASS/>
+                <p class="mt-1 text-xs text-slate-500">{t(Msg::EndsHint)}</p>
+            </div>
         </div>
     }
 }
@@ -695,11 +705,13 @@ pub fn EventPage() -> impl IntoView {
     // Deployment (issue 5): deploy / end, and a tick per live VM change.
     let deploy = ServerAction::<crate::api::deployment::DeployEvent>::new();
     let end = ServerAction::<crate::api::deployment::EndEvent>::new();
+    // Power actions from the VM grid, with the VM page's confirmation.
+    let act = ServerAction::<crate::api::deployment::VmAction>::new();
     let live = RwSignal::new(0u32);
     crate::pages::deployment::follow_event_vms(id, move || live.update(|n| *n += 1));
     let version = move || {
         (
-            (deploy.version().get(), end.version().get(), live.get()),
+            (deploy.version().get(), end.version().get(), live.get(), act.version().get()),
             update.version().get(),
             add.version().get(),
             create_user.version().get(),
@@ -735,12 +747,22 @@ pub fn EventPage() -> impl IntoView {
             }
         },
     );
+    let overlaps = Resource::new(
+        move || (id.get(), version()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => event_overlaps(id).await,
+                None => not_found(),
+            }
+        },
+    );
     let environments = Resource::new(|| (), |_| list_environments(None));
     let groups = Resource::new(|| (), |_| list_groups());
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
+                let overlaps = overlaps.await.unwrap_or_default();
                 let event = match event.await {
                     Ok(event) => event,
                     Err(e) => return error_view(&e),
@@ -764,17 +786,31 @@ pub fn EventPage() -> impl IntoView {
                         <div><dt class="text-slate-500">{t(Msg::Status)}</dt><dd data-testid="event-status">{event_status_text(event.status, lang)}</dd></div>
                         <div><dt class="text-slate-500">{t(Msg::ShortName)}</dt><dd class="font-mono">{event.short_name.clone()}</dd></div>
                         <div><dt class="text-slate-500">{t(Msg::Environment)}</dt><dd>{event.environment_name.clone()}</dd></div>
-                        <div><dt class="text-slate-500">{t(Msg::Starts)}</dt><dd>{event.starts_at.format_utc()}</dd></div>
+                        <div><dt class="text-slate-500">{t(Msg::Starts)}</dt><dd>{crate::components::local_time(event.starts_at)}</dd></div>
                         <div><dt class="text-slate-500">{t(Msg::Ends)}</dt><dd>{when(event.ends_at)}</dd></div>
                         {event.failure_reason.clone().map(|reason| view! {
                             <div class="sm:col-span-3 text-red-800"><dt class="font-medium">{t(Msg::FailureReason)}</dt><dd>{reason}</dd></div>
                         })}
                     </dl>
+                    {(!overlaps.is_empty()).then(|| view! {
+                        <div role="status" class="mb-6 rounded border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="event-overlaps">
+                            <p class="font-medium">{t(Msg::EventOverlapWarning)}</p>
+                            <ul class="mt-1 list-disc pl-5">
+                                {overlaps.into_iter().map(|o| view! {
+                                    <li>
+                                        <a class=LINK_CLASS href=format!("/events/{}", o.event_id)>{o.name.clone()}</a>
+                                        " (" {crate::components::local_time(o.starts_at)} " – " {when(o.ends_at)} "): "
+                                        {o.shared.join(", ")}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    })}
                     {(!event.description.is_empty()).then(|| view! {
                         <p class="mb-6 whitespace-pre-line text-sm text-slate-700">{event.description.clone()}</p>
                     })}
                     {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end/> })}
-                    <VmGrid participants=participants.clone() vms=vms/>
+                    <VmGrid participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>
                         <div class="mt-6 grid gap-6 md:grid-cols-2">
@@ -914,7 +950,12 @@ fn ParticipantsSection(
 
 /// Participants × VMs: one row per participant, their VMs with state and IP.
 #[component]
-fn VmGrid(participants: Vec<ParticipantView>, vms: Vec<VmView>) -> impl IntoView {
+fn VmGrid(
+    participants: Vec<ParticipantView>,
+    vms: Vec<VmView>,
+    act: ServerAction<crate::api::deployment::VmAction>,
+    back: String,
+) -> impl IntoView {
     let lang = use_lang();
     if vms.is_empty() {
         return view! { <p class="mb-6 rounded border border-dashed border-slate-300 p-4 text-sm text-slate-500" data-testid="vm-grid-empty">{t(Msg::NoVmsYet)}</p> }.into_any();
@@ -927,6 +968,7 @@ fn VmGrid(participants: Vec<ParticipantView>, vms: Vec<VmView>) -> impl IntoView
     view! {
         <section class="mb-6">
             <h2 class="mb-3 text-lg font-semibold">{t(Msg::Vms)}</h2>
+            <ActionError value=act.value()/>
             <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
                 <table class=TABLE data-testid="vm-grid">
                     <thead class=THEAD><tr>
@@ -945,6 +987,7 @@ fn VmGrid(participants: Vec<ParticipantView>, vms: Vec<VmView>) -> impl IntoView
                                                 " · " {vm_state_text(vm.state, lang)}
                                                 " · " <span class="font-mono">{vm.ip.clone().unwrap_or_else(|| "—".into())}</span>
                                                 {vm.last_error.clone().map(|e| view! { <span class="block text-xs text-red-700">{e}</span> })}
+                                                <div class="mt-1"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=back.clone() errors_shown_above=true/></div>
                                             </li>
                                         }).collect_view()}
                                     </ul>
@@ -1270,6 +1313,7 @@ fn VmTable(vms: Vec<VmView>, tags: Vec<domain::catalogue::ObjectTags>) -> impl I
                     <th scope="col" class=CELL>{t(Msg::Status)}</th>
                     <th scope="col" class=CELL>"IP"</th>
                     <th scope="col" class=CELL>{t(Msg::Tags)}</th>
+                    <th scope="col" class=CELL>{t(Msg::VmUptime)}</th>
                 </tr></thead>
                 <tbody class="divide-y divide-slate-100">
                     {vms.into_iter().map(|vm| view! {
@@ -1281,6 +1325,7 @@ fn VmTable(vms: Vec<VmView>, tags: Vec<domain::catalogue::ObjectTags>) -> impl I
                             <td class=CELL>{vm_state_text(vm.state, lang)}</td>
                             <td class=format!("{CELL} font-mono")>{vm.ip.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class=CELL><TagChips tags=tags_for(&tags, vm.id)/></td>
+                            <td class=CELL data-uptime="">{vm.uptime_secs.map(domain::classroom::format_uptime).unwrap_or_else(|| "—".into())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -1324,7 +1369,8 @@ pub fn VmPage() -> impl IntoView {
                             }}</dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Event)}</dt><dd><a class=LINK_CLASS href=format!("/events/{}", vm.event_id)>{vm.event_name.clone()}</a></dd></div>
                             <div><dt class="text-slate-500">{t(Msg::Participant)}</dt><dd>{vm.owner_username.clone()}</dd></div>
-                            <div><dt class="text-slate-500">{t(Msg::UpdatedAt)}</dt><dd>{vm.updated_at.format_utc()}</dd></div>
+                            <div><dt class="text-slate-500">{t(Msg::UpdatedAt)}</dt><dd>{crate::components::local_time(vm.updated_at)}</dd></div>
+                            <div><dt class="text-slate-500">{t(Msg::VmUptime)}</dt><dd data-uptime="">{vm.uptime_secs.map(domain::classroom::format_uptime).unwrap_or_else(|| "—".into())}</dd></div>
                             {vm.last_error.clone().map(|e| view! {
                                 <div class="sm:col-span-2 text-red-800"><dt class="font-medium">{t(Msg::LastError)}</dt><dd>{e}</dd></div>
                             })}
@@ -1354,14 +1400,14 @@ pub fn MyVms(events: Vec<MyEvent>, action: ServerAction<crate::api::deployment::
         <div class="space-y-4" data-testid="my-vms">
             {events.into_iter().map(|MyEvent { event, vms, note }| {
                 let note = note.map(|n| match n {
-                    EventNote::NotStarted => Msg::EventNotStarted.text(lang).replace("{at}", &event.starts_at.format_utc()),
+                    EventNote::NotStarted => Msg::EventNotStarted.text(lang).replace("{at}", &crate::components::local_time(event.starts_at)),
                     EventNote::Preparing => Msg::EventPreparing.text(lang).to_string(),
                     EventNote::Ended => Msg::EventEnded.text(lang).to_string(),
                 });
                 view! {
                     <section class=CARD>
                         <h3 class="font-semibold"><a class=LINK_CLASS href=format!("/events/{}", event.id)>{event.name.clone()}</a></h3>
-                        <p class="text-sm text-slate-600">{event.starts_at.format_utc()} " – " {when(event.ends_at)} " · " {event_status_text(event.status, lang)}</p>
+                        <p class="text-sm text-slate-600">{crate::components::local_time(event.starts_at)} " – " {when(event.ends_at)} " · " {event_status_text(event.status, lang)}</p>
                         {note.map(|n| view! { <p class="mt-2 rounded bg-amber-50 px-3 py-2 text-sm text-amber-900">{n}</p> })}
                         {(!vms.is_empty()).then(|| view! {
                             <ul class="mt-3 divide-y divide-slate-100 text-sm">

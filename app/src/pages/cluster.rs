@@ -76,7 +76,7 @@ fn ConnectionForm(
     let source = match connection.source {
         Some(ConnectionSource::Saved) => Msg::SourceSaved
             .text(lang)
-            .replace("{at}", &connection.updated_at.map(|at| at.format_utc()).unwrap_or_default())
+            .replace("{at}", &connection.updated_at.map(crate::components::local_time).unwrap_or_default())
             .replace("{by}", connection.updated_by.as_deref().unwrap_or("?")),
         Some(ConnectionSource::Environment) => Msg::SourceEnvironment.text(lang).to_string(),
         None => Msg::SourceNone.text(lang).to_string(),

@@ -105,9 +105,15 @@ fn actions_for(state: VmState) -> Vec<(&'static str, Msg, bool)> {
 }
 
 /// Power actions on one VM; destructive ones carry a confirmation box.
-/// `back`: the page to return to after the action.
+/// `back`: the page to return to after the action. `errors_shown_above`:
+/// a list of many VMs shows the action's error once, not under each VM.
 #[component]
-pub fn VmActions(vm: VmView, action: ServerAction<VmAction>, back: String) -> impl IntoView {
+pub fn VmActions(
+    vm: VmView,
+    action: ServerAction<VmAction>,
+    back: String,
+    #[prop(optional)] errors_shown_above: bool,
+) -> impl IntoView {
     if vm.vmid.is_none() {
         return ().into_any();
     }
@@ -136,6 +142,6 @@ pub fn VmActions(vm: VmView, action: ServerAction<VmAction>, back: String) -> im
                 }
             }).collect_view()}
         </div>
-        <ActionError value=action.value()/>
+        {(!errors_shown_above).then(|| view! { <ActionError value=action.value()/> })}
     }.into_any()
 }

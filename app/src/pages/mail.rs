@@ -55,10 +55,7 @@ fn MailTabs() -> impl IntoView {
 
 #[component]
 pub fn MailTemplatesPage() -> impl IntoView {
-    let test = ServerAction::<SendTestMail>::new();
     let templates = Resource::new(|| (), |_| list_mail_templates());
-    let server = Resource::new(|| (), |_| mail_server());
-    let pending = Memo::new(move |_| test.pending().get());
     view! {
         <WithShell>
         <Title text=t(Msg::MailTemplates)/>
@@ -66,7 +63,29 @@ pub fn MailTemplatesPage() -> impl IntoView {
             <a href="/admin/mail/templates/new" class=BUTTON_CLASS>{t(Msg::NewMailTemplate)}</a>
         </PageHeader>
         <MailTabs/>
-        <section class="mb-6 rounded-lg bg-white p-4 shadow-sm">
+        <MailServerSection/>
+        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            {move || Suspend::new(async move {
+                match templates.await {
+                    Ok(list) if list.is_empty() => view! { <EmptyState message=t(Msg::NoMailTemplates)/> }.into_any(),
+                    Ok(list) => view! { <TemplateTable templates=list/> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        </WithShell>
+    }
+}
+
+/// Where mail goes and "Send test mail to me" with the server's answer
+/// (shown on the mail templates page and the Settings page).
+#[component]
+pub fn MailServerSection() -> impl IntoView {
+    let test = ServerAction::<SendTestMail>::new();
+    let server = Resource::new(|| (), |_| mail_server());
+    let pending = Memo::new(move |_| test.pending().get());
+    view! {
+        <section class="mb-6 rounded-lg bg-white p-4 shadow-sm" data-mail-section="">
             <h2 class="font-semibold">{t(Msg::MailServer)}</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -78,20 +97,15 @@ pub fn MailTemplatesPage() -> impl IntoView {
                 })}
             </Suspense>
             <ActionError value=test.value()/>
+            {move || test.value().get().and_then(Result::ok).map(|answer| view! {
+                <p role="status" class="mt-2 text-sm text-emerald-800" data-mail-answer="">
+                    {t(Msg::FlashTestMailSent)} " " <code>{answer}</code>
+                </p>
+            })}
             <ActionForm action=test attr:class="mt-2">
                 <Submit label=t(Msg::SendTestMail) pending=pending class=SECONDARY_BUTTON_CLASS/>
             </ActionForm>
         </section>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match templates.await {
-                    Ok(list) if list.is_empty() => view! { <EmptyState message=t(Msg::NoMailTemplates)/> }.into_any(),
-                    Ok(list) => view! { <TemplateTable templates=list/> }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-        </WithShell>
     }
 }
 
@@ -314,7 +328,7 @@ fn SentTable(mails: Vec<SentMailView>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-100">
                     {mails.into_iter().map(|m| view! {
                         <tr data-mail=m.id>
-                            <td class="px-4 py-2">{m.created_at.format_utc()}</td>
+                            <td class="px-4 py-2">{crate::components::local_time(m.created_at)}</td>
                             <td class="px-4 py-2">{m.recipient_email.clone()}</td>
                             <td class="px-4 py-2"><a class=LINK_CLASS href=format!("/admin/mail/sent/{}", m.id)>{m.subject.clone()}</a></td>
                             <td class="px-4 py-2">{m.template_name.clone()}</td>
@@ -363,7 +377,7 @@ pub fn SentMailPage() -> impl IntoView {
                             <dt class="font-medium">{t(Msg::Task)}</dt>
                             <dd>{m.task_id.map(|task| view! { <a class=LINK_CLASS href=format!("/admin/tasks/{task}")>{format!("#{task}")}</a> })}</dd>
                             <dt class="font-medium">{t(Msg::ReplyTo)}</dt><dd>{m.reply_to.clone()}</dd>
-                            <dt class="font-medium">{t(Msg::Created)}</dt><dd>{m.created_at.format_utc()}</dd>
+                            <dt class="font-medium">{t(Msg::Created)}</dt><dd>{crate::components::local_time(m.created_at)}</dd>
                         </dl>
                         <HtmlFrame html=m.html.clone()/>
                         <pre class="mt-2 whitespace-pre-wrap rounded bg-white p-3 text-xs shadow-sm">{m.text.clone()}</pre>

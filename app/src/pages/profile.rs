@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::profile::{ChangeOwnPassword, UpdateOwnProfile, own_account};
-use crate::components::forms::{ActionError, Field, LanguageSelect, Submit};
+use crate::api::profile::{ChangeOwnPassword, SetOwnTimeZone, UpdateOwnProfile, own_account, own_time_zone};
+use crate::components::forms::{ActionError, Field, INPUT_CLASS, LanguageSelect, SECONDARY_BUTTON_CLASS, Submit};
 use crate::components::layout::WithShell;
 use crate::components::{PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text};
@@ -11,6 +11,8 @@ use crate::i18n::{Msg, error_text};
 pub fn ProfilePage() -> impl IntoView {
     let update = ServerAction::<UpdateOwnProfile>::new();
     let password = ServerAction::<ChangeOwnPassword>::new();
+    let zone = ServerAction::<SetOwnTimeZone>::new();
+    let zones = Resource::new(move || zone.version().get(), |_| own_time_zone());
     let account = Resource::new(move || update.version().get(), |_| own_account());
     let update_pending = Memo::new(move |_| update.pending().get());
     let password_pending = Memo::new(move |_| password.pending().get());
@@ -47,6 +49,32 @@ pub fn ProfilePage() -> impl IntoView {
                     <Field label=t(Msg::ConfirmPassword) name="confirm_password" kind="password" required=true autocomplete="new-password" maxlength=256/>
                     <Submit label=t(Msg::ChangePassword) pending=password_pending/>
                 </ActionForm>
+            </section>
+            <section class="rounded-lg bg-white p-6 shadow-sm" aria-labelledby="zone-heading">
+                <h2 id="zone-heading" class="mb-4 text-lg font-semibold">{t(Msg::ZoneTitle)}</h2>
+                <ActionError value=zone.value()/>
+                <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match zones.await {
+                            Ok(choice) => view! {
+                                <ActionForm action=zone>
+                                    <label for="field-time_zone" class="block text-sm font-medium text-slate-700">{t(Msg::ZoneTitle)}</label>
+                                    <select id="field-time_zone" name="time_zone" class=INPUT_CLASS data-effective=choice.effective.clone()>
+                                        <option value="" selected=choice.own.is_empty()>
+                                            {Msg::ZoneSiteDefault.text(use_lang()).replace("{zone}", &choice.site)}
+                                        </option>
+                                        {choice.available.into_iter().map(|name| {
+                                            let selected = name == choice.own;
+                                            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <button type="submit" class=format!("mt-3 {SECONDARY_BUTTON_CLASS}")>{t(Msg::Save)}</button>
+                                </ActionForm>
+                            }.into_any(),
+                            Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                        }
+                    })}
+                </Suspense>
             </section>
         </div>
         </WithShell>

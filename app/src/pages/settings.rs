@@ -9,6 +9,7 @@ use crate::components::forms::{ActionError, INPUT_CLASS, SECONDARY_BUTTON_CLASS}
 use crate::components::layout::WithShell;
 use crate::components::{PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text};
+use crate::pages::mail::MailServerSection;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -21,7 +22,9 @@ pub fn SettingsPage() -> impl IntoView {
             <a href="/admin/sign-in" class=SECONDARY_BUTTON_CLASS>{t(Msg::SignInMethods)}</a>
             <a href="/admin/proxmox" class=SECONDARY_BUTTON_CLASS>{t(Msg::ProxmoxConnection)}</a>
             <a href="/admin/health" class=SECONDARY_BUTTON_CLASS>{t(Msg::HealthTitle)}</a>
+            <a href="/admin/dashboard" class=SECONDARY_BUTTON_CLASS>{t(Msg::DashManage)}</a>
         </PageHeader>
+        <MailServerSection/>
         <ActionError value=update.value()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {

@@ -192,7 +192,7 @@ fn TaskTable(tasks: Vec<TaskView>) -> impl IntoView {
                             <td class="px-4 py-2"><ProgressBar task=task.clone()/></td>
                             <td class="px-4 py-2">{format!("{} / {}", task.attempts, task.max_attempts)}</td>
                             <td class="px-4 py-2">{task.created_by.clone().unwrap_or_else(|| t(Msg::SystemActor).to_string())}</td>
-                            <td class="px-4 py-2">{task.created_at.format_utc()}</td>
+                            <td class="px-4 py-2">{crate::components::local_time(task.created_at)}</td>
                             <td class="max-w-xs truncate px-4 py-2 text-red-700" title=task.last_error.clone()>{task.last_error.clone()}</td>
                         </tr>
                     }).collect_view()}
@@ -250,9 +250,9 @@ pub fn TaskPage() -> impl IntoView {
                             <div class="flex gap-2">{t(Msg::Progress)}": " <ProgressBar task=task.clone()/></div>
                             <p>{t(Msg::Attempts)}": " {format!("{} / {}", task.attempts, task.max_attempts)}</p>
                             <p>{t(Msg::CreatedBy)}": " {task.created_by.clone().unwrap_or_else(|| t(Msg::SystemActor).to_string())}</p>
-                            <p>{t(Msg::Created)}": " {task.created_at.format_utc()}</p>
-                            <p>{t(Msg::Updated)}": " {task.updated_at.format_utc()}</p>
-                            {task.next_run_at.map(|at| view! { <p>{t(Msg::NextRun)}": " {at.format_utc()}</p> })}
+                            <p>{t(Msg::Created)}": " {crate::components::local_time(task.created_at)}</p>
+                            <p>{t(Msg::Updated)}": " {crate::components::local_time(task.updated_at)}</p>
+                            {task.next_run_at.map(|at| view! { <p>{t(Msg::NextRun)}": " {crate::components::local_time(at)}</p> })}
                             {task.last_error.clone().map(|e| view! {
                                 <p class="sm:col-span-2 text-red-700" data-testid="task-error">{t(Msg::LastError)}": " {e}</p>
                             })}

@@ -93,7 +93,7 @@ fn UserTable(users: Vec<UserView>) -> impl IntoView {
                             <td class="px-4 py-2">{u.email.clone()}</td>
                             <td class="px-4 py-2">{u.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ")}</td>
                             <td class="px-4 py-2">{status_text(u.status, lang)}</td>
-                            <td class="px-4 py-2">{u.last_login_at.map(|t| t.format_utc()).unwrap_or_else(|| Msg::Never.text(lang).to_string())}</td>
+                            <td class="px-4 py-2">{u.last_login_at.map(crate::components::local_time).unwrap_or_else(|| Msg::Never.text(lang).to_string())}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

@@ -241,6 +241,7 @@ impl Cluster for PveCluster {
                         tags: split_tags(r.tags.as_deref()),
                         template: r.template,
                         mem_total: r.maxmem.unwrap_or(0),
+                        uptime_secs: r.uptime.filter(|_| r.status.as_deref() == Some("running")),
                     });
                 }
                 _ => {}

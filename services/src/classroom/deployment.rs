@@ -13,9 +13,11 @@
 use std::collections::HashMap;
 
 use domain::activity::{ActivityTarget, ActorKind};
-use domain::classroom::{EventStatus, VmFacts, VmState, VmView, can_on_vm};
+use domain::classroom::{EventStatus, EventView, VmFacts, VmState, VmView, can_on_vm};
+use domain::mail::MailAction;
 use domain::{Action, Actor, AppError};
 
+use super::event_mails::Recipients;
 use super::ports::{EventQuery, NewVm, VmUpdate};
 use crate::Services;
 use crate::jobs::worker::StepError;
@@ -35,6 +37,9 @@ pub fn event_of_owner(owner: &str) -> Option<i64> {
 /// How often the scheduler compares an active event's VMs with the cluster.
 const RECONCILE_EVERY_SECS: i64 = 300;
 const TRANSITION_PERIOD_HOURS: &str = "events.transition_period_hours";
+/// How long before an event's start ("starting") and end ("ending soon")
+/// its participants are mailed.
+const NOTICE_AHEAD_SECS: i64 = 3600;
 
 /// What a power action did, for the page to say so.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,9 +228,11 @@ impl Services {
     /// The `DeployEvent` job: deploys what the event's plan is missing and
     /// moves the event to `running`, or to `failed` with the reason once no
     /// retry is left (at once for a capacity refusal, which needs the
-    /// instructor's decision).
+    /// instructor's decision). The mails announcing either are queued first
+    /// (see [`super::event_mails`]); `task_id` keys the failure mails.
     pub(crate) async fn run_event_deployment(
         &self,
+        task_id: i64,
         event_id: i64,
         allow_partial: bool,
         last_attempt: bool,
@@ -237,32 +244,47 @@ impl Services {
             // Ended meanwhile, or a twin of this job finished it.
             return Ok(());
         }
-        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
-            (Ok(plan), Ok(engine)) => (plan, engine),
-            (Err(e), _) | (_, Err(e)) => {
-                let failure = Some((e.to_string(), true));
-                return self
-                    .settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt)
-                    .await;
-            }
+        let failure = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
+                Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
+                Err(e) => Some((e.to_string(), e.is_retryable())),
+                Ok(report) => {
+                    let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
+                    failed.first().map(|first| {
+                        let message = format!(
+                            "{} of {} VMs failed; first {}: {}",
+                            failed.len(),
+                            plan.len(),
+                            first.last.name,
+                            first.last.message.as_deref().unwrap_or("unknown error")
+                        );
+                        (message, failed.iter().any(|v| v.retryable))
+                    })
+                }
+            },
+            (Err(e), _) | (_, Err(e)) => Some((e.to_string(), true)),
         };
-        let failure = match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
-            Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
-            Err(e) => Some((e.to_string(), e.is_retryable())),
-            Ok(report) => {
-                let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
-                failed.first().map(|first| {
-                    let message = format!(
-                        "{} of {} VMs failed; first {}: {}",
-                        failed.len(),
-                        plan.len(),
-                        first.last.name,
-                        first.last.message.as_deref().unwrap_or("unknown error")
-                    );
-                    (message, failed.iter().any(|v| v.retryable))
-                })
+        match &failure {
+            None => {
+                let occasion = format!("event-{event_id}");
+                self.mail_event(MailAction::EventDeployed, &event, Recipients::Everyone, &occasion, None)
+                    .await
+                    .map_err(retry)?;
             }
-        };
+            Some((message, retryable)) if !retryable || last_attempt => {
+                let occasion = format!("task-{task_id}");
+                self.mail_event(
+                    MailAction::EventDeploymentFailed,
+                    &event,
+                    Recipients::EventAdmins,
+                    &occasion,
+                    Some(message),
+                )
+                .await
+                .map_err(retry)?;
+            }
+            Some(_) => {}
+        }
         self.settle(event_id, EventStatus::Deploying, EventStatus::Running, failure, last_attempt).await
     }
 
@@ -293,38 +315,80 @@ impl Services {
     /// The `DecommissionEvent` job: stops and deletes every VM of the event
     /// (also ones no record names, found by the event's tag), forgets the
     /// records and moves the event to `finished`; `failed` with what is left
-    /// once no retry is left.
-    pub(crate) async fn run_event_decommission(&self, event_id: i64, last_attempt: bool) -> Result<(), StepError> {
+    /// once no retry is left. Participants are told it began, event admins
+    /// when it failed for good (`task_id` keys that mail).
+    pub(crate) async fn run_event_decommission(
+        &self,
+        task_id: i64,
+        event_id: i64,
+        last_attempt: bool,
+    ) -> Result<(), StepError> {
         let Some(event) = self.ports.events.by_id(event_id, 0).await.map_err(retry)? else {
             return Ok(());
         };
         if event.status != EventStatus::Decommissioning {
             return Ok(());
         }
+        let occasion = format!("event-{event_id}");
+        self.mail_event(MailAction::EventDecommissionStarted, &event, Recipients::Everyone, &occasion, None)
+            .await
+            .map_err(retry)?;
         let (from, done) = (EventStatus::Decommissioning, EventStatus::Finished);
-        let (plan, engine) = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
-            (Ok(plan), Ok(engine)) => (plan, engine),
-            (Err(e), _) | (_, Err(e)) => {
-                return self.settle(event_id, from, done, Some((e.to_string(), true)), last_attempt).await;
-            }
-        };
-        let failure = match engine.decommission(&event_owner(event_id), &plan).await {
-            Ok(_) => {
-                // Nothing of the event is on the cluster any more: forget its VMs.
-                for vm in self.record_planned_vms(event_id, &[]).await.map_err(retry)? {
-                    self.forget_vm(vm.id).await.map_err(retry)?;
+        let failure = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
+            (Ok(plan), Ok(engine)) => match engine.decommission(&event_owner(event_id), &plan).await {
+                Ok(_) => {
+                    // Nothing of the event is on the cluster any more: forget its VMs.
+                    for vm in self.record_planned_vms(event_id, &[]).await.map_err(retry)? {
+                        self.forget_vm(vm.id).await.map_err(retry)?;
+                    }
+                    None
                 }
-                None
-            }
-            Err(e) => Some((e.to_string(), e.is_retryable())),
+                Err(e) => Some((e.to_string(), e.is_retryable())),
+            },
+            (Err(e), _) | (_, Err(e)) => Some((e.to_string(), true)),
         };
+        if let Some((message, retryable)) = &failure
+            && (!retryable || last_attempt)
+        {
+            let occasion = format!("task-{task_id}");
+            self.mail_event(
+                MailAction::EventDecommissionFailed,
+                &event,
+                Recipients::EventAdmins,
+                &occasion,
+                Some(message),
+            )
+            .await
+            .map_err(retry)?;
+        }
         self.settle(event_id, from, done, failure, last_attempt).await
+    }
+
+    /// The scheduler's notices: "starting" within [`NOTICE_AHEAD_SECS`]
+    /// before a planned event's start (not for an event whose start passed
+    /// long ago: it was created late, and "deployed" follows at once), and
+    /// "ending soon" within that time before a running event's end. Once per
+    /// event and person (the keys); queued before the round moves the event.
+    async fn announce_soon(&self, event: &EventView, now: domain::time::Timestamp) -> Result<(), AppError> {
+        let occasion = format!("event-{}", event.id);
+        let near = |at: domain::time::Timestamp| at.plus_secs(-NOTICE_AHEAD_SECS) <= now;
+        match event.status {
+            EventStatus::Planned if near(event.starts_at) && now <= event.starts_at.plus_secs(NOTICE_AHEAD_SECS) => {
+                self.mail_event(MailAction::EventStarting, event, Recipients::Everyone, &occasion, None).await
+            }
+            EventStatus::Running if event.ends_at.is_some_and(|end| near(end) && now < end) => {
+                self.mail_event(MailAction::EventEndingSoon, event, Recipients::Everyone, &occasion, None).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The scheduler's classroom round: deploys events whose start has come,
     /// moves events past their end to `ending`, decommissions them after the
-    /// transition period (setting `events.transition_period_hours`), and
-    /// compares active events' VMs with the cluster every few minutes. Each
+    /// transition period (setting `events.transition_period_hours`), compares
+    /// active events' VMs with the cluster every few minutes, mails the
+    /// "starting" and "ending soon" notices, and recovers events whose job is
+    /// gone. Each
     /// move is conditional, so two rounds never queue the same work twice.
     pub async fn schedule_events(&self) -> Result<(), AppError> {
         let now = self.clock.now();
@@ -335,7 +399,13 @@ impl Services {
             .await?
             .and_then(|s| s.value.parse::<i64>().ok())
             .unwrap_or(24);
-        let statuses = vec![EventStatus::Planned, EventStatus::Running, EventStatus::Ending];
+        let statuses = vec![
+            EventStatus::Planned,
+            EventStatus::Running,
+            EventStatus::Ending,
+            EventStatus::Deploying,
+            EventStatus::Decommissioning,
+        ];
         let events = self
             .ports
             .events
@@ -350,6 +420,7 @@ impl Services {
                 self.move_event_recorded(event.id, from, to, None, &activity).await
             };
             let ended = event.ends_at.is_some_and(|end| end <= now);
+            self.announce_soon(&event, now).await?;
             let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(hours * 3600) <= now);
             match event.status {
                 // Conditional moves: only the round that makes one queues its job.
@@ -375,6 +446,8 @@ impl Services {
                     let key = format!("reconcile:event-{}:{period}", event.id);
                     self.enqueue(&Job::ReconcileVms { owner: event_owner(event.id) }, system(Some(key))).await?;
                 }
+                // Their job may be gone (a crash): see `super::recovery`.
+                EventStatus::Deploying | EventStatus::Decommissioning => self.recover_stuck_event(&event).await?,
                 _ => {}
             }
         }

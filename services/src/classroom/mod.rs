@@ -13,8 +13,11 @@
 
 pub mod deployment;
 pub mod environments;
+mod event_mails;
 pub mod events;
+mod overlaps;
 pub mod ports;
+mod recovery;
 pub mod templates;
 pub mod vms;
 

@@ -19,7 +19,38 @@ impl Services {
     ) -> Result<Page<VmView>, AppError> {
         query.visible_to =
             if can(actor, Action::Read, Target::All(ObjectType::Vm)) { None } else { Some(actor.user_id) };
-        Ok(self.ports.vms.list(&query, page).await?)
+        let mut page = self.ports.vms.list(&query, page).await?;
+        self.fill_uptimes(&mut page.items).await;
+        Ok(page)
+    }
+
+    /// One VM for its page: as [`Services::get_vm`], with its uptime.
+    pub async fn vm_details(&self, actor: &Actor, id: i64) -> Result<VmView, AppError> {
+        let mut vm = [self.get_vm(actor, id).await?];
+        self.fill_uptimes(&mut vm).await;
+        let [vm] = vm;
+        Ok(vm)
+    }
+
+    /// Uptimes from one bulk `/cluster/resources` read. Best effort: a
+    /// cluster that cannot be asked leaves them empty (the page still shows
+    /// the recorded state).
+    async fn fill_uptimes(&self, vms: &mut [VmView]) {
+        if vms.iter().all(|vm| vm.vmid.is_none()) {
+            return;
+        }
+        let inventory = match self.current_cluster().await {
+            Ok(cluster) => cluster.inventory().await,
+            Err(e) => {
+                tracing::debug!(error = %e, "no uptimes: no cluster");
+                return;
+            }
+        };
+        let Ok(inventory) = inventory else { return };
+        for vm in vms.iter_mut() {
+            let guest = inventory.guests.iter().find(|g| Some(g.vmid) == vm.vmid);
+            vm.uptime_secs = guest.and_then(|g| g.uptime_secs);
+        }
     }
 
     /// One VM; `NotFound` also when the actor may not see it, so guessing ids

@@ -69,10 +69,10 @@ impl StepRunner for ProductSteps {
                 self.services.deliver_mail(*mail_id, task.attempts >= task.max_attempts).await
             }
             (Job::DeployEvent { event_id, allow_partial }, "deploy") => {
-                self.services.run_event_deployment(*event_id, *allow_partial, last_attempt(task)).await
+                self.services.run_event_deployment(task.id, *event_id, *allow_partial, last_attempt(task)).await
             }
             (Job::DecommissionEvent { event_id }, "decommission") => {
-                self.services.run_event_decommission(*event_id, last_attempt(task)).await
+                self.services.run_event_decommission(task.id, *event_id, last_attempt(task)).await
             }
             (Job::ScheduleEvents, "schedule") => {
                 self.services.schedule_events().await.map_err(|e| StepError::retryable(e.to_string()))

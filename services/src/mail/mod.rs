@@ -26,6 +26,9 @@ use ports::{Mailer, NewSentMail, OutgoingMail, SendError, SentMailFilter, Templa
 /// Password-reset mails one account gets per hour at most.
 pub const RESET_MAILS_PER_HOUR: u32 = 3;
 
+/// How much of a server's answer a `mail.failed` activity keeps.
+const MAIL_ANSWER_MAX: usize = 500;
+
 /// How long an invitation or password-reset link works.
 pub const PASSWORD_LINK_HOURS: i64 = 72;
 
@@ -244,14 +247,24 @@ impl Services {
         // The delivery's end (sent, or failed for good) is recorded with its status;
         // a temporary failure that will be retried is not an end.
         let finished = |status: MailStatus, answer: &str| {
-            let target = ActivityTarget::new("sent_mails", mail.id, &mail.subject);
-            let action = if status == MailStatus::Sent { "mail.sent" } else { "mail.failed" };
-            let mut activity = self.system_activity(ActorKind::System, action, target);
-            activity.details = json!({ "to": mail.recipient_email, "answer": answer });
-            if status == MailStatus::Failed {
-                activity.outcome = Outcome::Failed;
-                activity.reason = Some("mail_not_delivered".into());
+            if status == MailStatus::Sent {
+                let target = ActivityTarget::new("sent_mails", mail.id, &mail.subject);
+                let mut activity = self.system_activity(ActorKind::System, "mail.sent", target);
+                activity.details = json!({ "to": mail.recipient_email, "answer": answer });
+                return activity;
             }
+            // A mail that failed for good belongs to its recipient's timeline,
+            // with the server's exact answer as the reason.
+            let target = match mail.recipient_user_id {
+                Some(user) => ActivityTarget::new("users", user, &mail.recipient_email),
+                None => ActivityTarget::new("sent_mails", mail.id, &mail.recipient_email),
+            };
+            let mut activity = self.system_activity(ActorKind::System, "mail.failed", target);
+            activity.outcome = Outcome::Failed;
+            activity.reason = Some(answer.chars().take(MAIL_ANSWER_MAX).collect());
+            activity.details = json!({
+                "mail_id": mail.id, "subject": mail.subject, "template": mail.template_name, "to": mail.recipient_email,
+            });
             activity
         };
         let Some(mailer) = self.mail.mailer.clone() else {

@@ -116,8 +116,10 @@ fn conditions(
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     if let ActivityScope::Own { user_id, instructed_events } = scope {
-        let mut own = String::from("(actor_id = ?");
+        // What they did, and what was done to their account (a mail to them failed, ...).
+        let mut own = String::from("(actor_id = ? OR (target_type = 'users' AND target_id = ?)");
         binds.push(Bind::Int(*user_id));
+        binds.push(Bind::Text(user_id.to_string()));
         if !instructed_events.is_empty() {
             own.push_str(&format!(" OR event_id IN ({})", vec!["?"; instructed_events.len()].join(", ")));
             binds.extend(instructed_events.iter().map(|e| Bind::Int(*e)));

@@ -904,6 +904,8 @@ fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
         ip: get(row, "ip")?,
         last_error: get(row, "last_error")?,
         updated_at: Timestamp(get(row, "updated_at")?),
+        // Live from the cluster, filled in by the VM use cases.
+        uptime_secs: None,
     })
 }
 

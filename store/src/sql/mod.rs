@@ -5,6 +5,7 @@ mod attempts;
 mod catalogue;
 mod classroom;
 mod cluster;
+mod dashboard;
 mod leases;
 mod mail;
 mod pending_logins;
@@ -15,6 +16,7 @@ mod sessions;
 mod settings;
 mod tags;
 mod tasks;
+mod time_zones;
 mod users;
 
 pub use provisioning::VmRecorder;
