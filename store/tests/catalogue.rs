@@ -120,8 +120,8 @@ async fn catalogue_names_are_unique_and_used_entries_stay(db: Database) {
     services.update_catalogue_item(&admin, CatalogueKind::Vendor, other, &input("canonical ltd", None)).await.unwrap();
 
     // Links: a template gets one OS and applications, an environment applications.
-    let kali = ports.templates.insert(&template("Win lab"), Timestamp(1)).await.unwrap();
-    let env = ports.environments.insert("Office course", "", &[(kali, 1)], Timestamp(1)).await.unwrap();
+    let kali = ports.templates.insert(&template("Win lab"), Timestamp(1), None).await.unwrap();
+    let env = ports.environments.insert("Office course", "", &[(kali, 1)], Timestamp(1), None).await.unwrap();
     services.set_catalogue_links(&admin, Taggable::Template, kali, Some(win), &[office, office]).await.unwrap();
     services.set_catalogue_links(&admin, Taggable::Environment, env, None, &[office]).await.unwrap();
     let links = services.object_catalogue(&admin, Taggable::Template, kali).await.unwrap();
@@ -166,8 +166,8 @@ async fn catalogue_names_are_unique_and_used_entries_stay(db: Database) {
     // Unlinking frees the OS; deleting the template frees its links too.
     services.set_catalogue_links(&admin, Taggable::Template, kali, None, &[office]).await.unwrap();
     services.delete_catalogue_item(&admin, CatalogueKind::OperatingSystem, win).await.unwrap();
-    ports.environments.delete(env).await.unwrap();
-    ports.templates.delete(kali).await.unwrap();
+    ports.environments.delete(env, None).await.unwrap();
+    ports.templates.delete(kali, None).await.unwrap();
     services.delete_catalogue_item(&admin, CatalogueKind::Application, office).await.unwrap();
     services.delete_catalogue_item(&admin, CatalogueKind::Vendor, vendor).await.unwrap();
     let recorded = actions(&services).await;
@@ -206,8 +206,8 @@ async fn tags_filter_lists_and_go_with_their_object(db: Database) {
     let services = services(db.ports(None), TestClock::new());
     let ports = services.ports().clone();
     let admin = admin();
-    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
-    let win = ports.templates.insert(&template("Windows"), Timestamp(1)).await.unwrap();
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1), None).await.unwrap();
+    let win = ports.templates.insert(&template("Windows"), Timestamp(1), None).await.unwrap();
     services.add_tag(&admin, Taggable::Template, kali, "Course", "net-101").await.unwrap();
     services.add_tag(&admin, Taggable::Template, kali, "linux", "").await.unwrap();
     services.add_tag(&admin, Taggable::Template, win, "course", "office").await.unwrap();
@@ -251,7 +251,7 @@ async fn tags_filter_lists_and_go_with_their_object(db: Database) {
     assert!(names("linux").await.is_empty());
 
     // Environments: the instructor tags the one they may edit.
-    let env = ports.environments.insert("Lab", "", &[(kali, 1)], Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Lab", "", &[(kali, 1)], Timestamp(1), None).await.unwrap();
     assert_eq!(env, 1, "the instructor's object grant names environment 1");
     services.add_tag(&instructor(), Taggable::Environment, env, "term", "2026w").await.unwrap();
     let filter = TagFilter::parse("term=2026w").unwrap();
@@ -269,9 +269,9 @@ async fn tags_filter_lists_and_go_with_their_object(db: Database) {
         starts_at: Timestamp(1),
         ends_at: None,
     };
-    let event = ports.events.insert(&fields, teacher, Timestamp(1)).await.unwrap();
-    ports.events.put_participants(event, &[(alice, EventRole::Student)]).await.unwrap();
-    ports.events.begin_deployment(event).await.unwrap();
+    let event = ports.events.insert(&fields, teacher, Timestamp(1), None).await.unwrap();
+    ports.events.put_participants(event, &[(alice, EventRole::Student)], None).await.unwrap();
+    ports.events.begin_deployment(event, None).await.unwrap();
     let plan: Vec<NewVm> = (1..=2)
         .map(|ordinal| NewVm {
             event_id: event,
@@ -316,7 +316,7 @@ async fn tags_filter_lists_and_go_with_their_object(db: Database) {
     // Tags go with their object.
     ports.vms.delete(vms[1].id).await.unwrap();
     assert_eq!(count("broken").await, 0);
-    ports.templates.delete(win).await.unwrap();
+    ports.templates.delete(win, None).await.unwrap();
     assert_eq!(names("course").await, ["Kali"]);
     let tag_actions: Vec<String> = actions(&services).await.into_iter().filter(|a| a.starts_with("tag.")).collect();
     assert_eq!(tag_actions, ["tag.add", "tag.add", "tag.add", "tag.remove", "tag.add", "tag.add"]);

@@ -44,8 +44,8 @@ async fn a_stuck_deployment_is_queued_again_once_then_failed(db: Database) {
     let clock = TestClock::new();
     let services = common::services(db.ports(None), clock.clone());
     let ports = db.ports(None);
-    let template = ports.templates.insert(&template(), Timestamp(1)).await.unwrap();
-    let environment = ports.environments.insert("Lab", "", &[(template, 1)], Timestamp(1)).await.unwrap();
+    let template = ports.templates.insert(&template(), Timestamp(1), None).await.unwrap();
+    let environment = ports.environments.insert("Lab", "", &[(template, 1)], Timestamp(1), None).await.unwrap();
     let new_user = NewUser {
         username: "teacher".into(),
         name: "Teacher".into(),
@@ -66,7 +66,7 @@ async fn a_stuck_deployment_is_queued_again_once_then_failed(db: Database) {
         starts_at: clock.now().plus_secs(86_400 * 365),
         ends_at: None,
     };
-    let event = ports.events.insert(&fields, teacher, Timestamp(1)).await.unwrap();
+    let event = ports.events.insert(&fields, teacher, Timestamp(1), None).await.unwrap();
     // The process died right after moving the event: no job was queued.
     assert!(services.move_event(event, EventStatus::Planned, EventStatus::Deploying, None).await.unwrap());
     assert!(deploy_tasks(&db, event).await.is_empty());
