@@ -69,6 +69,12 @@ fn allowed(name: &str) -> [bool; 4] {
         "request_password_reset" | "set_password_with_token" => [true; 4],
         // Deployment (issue 5): membership and VM ownership are checked on the object.
         "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
+        // Guacamole (issue 9): settings are the administrators'; connection
+        // templates follow their template (Update) or VM (membership, checked on the VM).
+        "guacamole_settings" | "test_guacamole" => ADMIN,
+        "list_connection_templates" => USER_READERS,
+        "create_connection_template" => ADMIN,
+        "delete_connection_template" | "vm_connections" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -144,9 +150,14 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
             ("node", "pve1".into()),
             ("cores", "2".into()),
             ("memory_mib", "2048".into()),
-            ("protocol", "ssh".into()),
         ],
         "import_cluster_template" => vec![("vmid", "9000".into())],
+        "list_connection_templates" => vec![("template_id", "999999".into())],
+        "create_connection_template" => {
+            vec![("template_id", "999999".into()), ("protocol", "ssh".into()), ("conn_username", "student".into())]
+        }
+        "delete_connection_template" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "vm_connections" => vec![("vm_id", "999999".into())],
         "create_environment" | "update_environment" => {
             vec![("id", "999999".into()), ("name", format!("Environment by {caller}"))]
         }
@@ -251,6 +262,10 @@ const READ_ONLY: &[&str] = &[
     "mail_server",
     "list_sent_mails",
     "get_sent_mail",
+    "guacamole_settings",
+    "test_guacamole",
+    "list_connection_templates",
+    "vm_connections",
 ];
 /// State-changing functions whose matrix arguments never succeed (they aim at
 /// objects that do not exist, or are refused by validation); their activities
@@ -265,6 +280,9 @@ const NOT_EXERCISED_HERE: &[&str] = &[
     "retry_task",
     "cancel_task",
     "save_connection",
+    // Proven in tests/guacamole.rs (one activity per create and delete).
+    "create_connection_template",
+    "delete_connection_template",
 ];
 
 /// State-changing functions of the classroom and mail areas whose matrix

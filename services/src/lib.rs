@@ -52,6 +52,8 @@ pub struct Ports {
     pub events: Arc<dyn classroom::ports::EventRepo>,
     pub groups: Arc<dyn classroom::ports::GroupRepo>,
     pub vms: Arc<dyn classroom::ports::VmRepo>,
+    /// Connection templates and the Guacamole connections made of them (issue 9).
+    pub connection_templates: Arc<dyn classroom::ports::ConnectionTemplateRepo>,
     /// Activities waiting to be forwarded (always SQL: written with each change).
     pub outbox: Arc<dyn activities::ActivityOutbox>,
     /// Where activities are kept: MongoDB when configured, else SQL.
@@ -77,6 +79,8 @@ pub struct Services {
     provisioning: Option<provisioning::ProvisioningSetup>,
     /// The mail server and the site address for links in mails.
     mail: mail::MailSetup,
+    /// Apache Guacamole when configured (see [`classroom::guacamole`]).
+    remote_access: Option<classroom::guacamole::RemoteAccessSetup>,
 }
 
 impl Services {
@@ -92,6 +96,7 @@ impl Services {
             identity_provider: None,
             provisioning: None,
             mail: mail::MailSetup::default(),
+            remote_access: None,
         }
     }
 

@@ -37,10 +37,7 @@ pub async fn create_template(
     memory_mib: String,
     #[server(default)] disk_gib: String,
     #[server(default)] linked_clone: Option<String>,
-    protocol: String,
-    #[server(default)] port: String,
-    #[server(default)] conn_username: String,
-    #[server(default)] conn_password: String,
+    #[server(default)] console: String,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
@@ -54,10 +51,7 @@ pub async fn create_template(
         memory_mib,
         disk_gib,
         linked_clone: linked_clone.is_some(),
-        protocol,
-        port,
-        username: conn_username,
-        password: conn_password,
+        console,
     };
     context::state()?.services.create_template(&actor, &input).await?;
     context::redirect_with_flash("/templates", super::flash::CREATED);
@@ -77,10 +71,7 @@ pub async fn update_template(
     memory_mib: String,
     #[server(default)] disk_gib: String,
     #[server(default)] linked_clone: Option<String>,
-    protocol: String,
-    #[server(default)] port: String,
-    #[server(default)] conn_username: String,
-    #[server(default)] conn_password: String,
+    #[server(default)] console: String,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
@@ -94,10 +85,7 @@ pub async fn update_template(
         memory_mib,
         disk_gib,
         linked_clone: linked_clone.is_some(),
-        protocol,
-        port,
-        username: conn_username,
-        password: conn_password,
+        console,
     };
     context::state()?.services.update_template(&actor, id, &input).await?;
     context::redirect_with_flash(&format!("/templates/{id}"), super::flash::SAVED);

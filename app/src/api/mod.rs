@@ -7,6 +7,7 @@ pub mod auth;
 pub mod classroom;
 pub mod cluster;
 pub mod deployment;
+pub mod guacamole;
 pub mod mail;
 pub mod policies;
 pub mod profile;

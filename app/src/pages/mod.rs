@@ -5,6 +5,7 @@ pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
 pub mod deployment;
+pub mod guacamole;
 pub mod login;
 pub mod mail;
 pub mod not_found;

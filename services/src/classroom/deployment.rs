@@ -248,7 +248,12 @@ impl Services {
                     .await;
             }
         };
-        let failure = match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
+        let deployed = engine.deploy(&event_owner(event_id), &plan, allow_partial).await;
+        // Whatever came up gets its connections now, independently of the VMs that failed.
+        if deployed.is_ok() {
+            self.queue_connection_sync(event_id).await.map_err(retry)?;
+        }
+        let failure = match deployed {
             Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
             Err(e) => Some((e.to_string(), e.is_retryable())),
             Ok(report) => {
@@ -358,7 +363,10 @@ impl Services {
                     }
                 }
                 EventStatus::Running if ended => {
-                    self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await?;
+                    // Deactivation: the sync revokes the participants' READ.
+                    if self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await? {
+                        self.queue_connection_sync(event.id).await?;
+                    }
                 }
                 EventStatus::Ending if transition_over => {
                     let moved =

@@ -11,9 +11,11 @@
 //! [`Services::record_planned_vms`], [`Services::record_vm_state`] and
 //! [`Services::forget_vm`] (one method per state change, for the activity log).
 
+pub mod connection_templates;
 pub mod deployment;
 pub mod environments;
 pub mod events;
+pub mod guacamole;
 pub mod ports;
 pub mod templates;
 pub mod vms;

@@ -4,6 +4,7 @@ mod activities;
 mod attempts;
 mod classroom;
 mod cluster;
+mod connection_templates;
 mod leases;
 mod mail;
 mod pending_logins;
