@@ -240,11 +240,11 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     let student = &app.signed_in("student").await;
     let activities = || async move { services.ports().outbox.backlog().await.unwrap().waiting };
     let before = activities().await;
-    let event = prepare_event(&admin, &instructor).await;
+    let event = prepare_event(admin, instructor).await;
     assert!(activities().await > before);
 
     ok(instructor, "deploy_event", &[("id", &event)]).await;
-    wait_for_status(&instructor, &event, "running").await;
+    wait_for_status(instructor, &event, "running").await;
     let vms = json(instructor, "event_vms", &[("event_id", &event)]).await;
     let vms = vms.as_array().unwrap().clone();
     // The instructor and two students, one VM each; every one gets its connection.
@@ -282,7 +282,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     let event_id: i64 = event.parse().unwrap();
     services.enqueue(&Job::SyncConnections { event_id }, requester()).await.unwrap();
     ok(instructor, "deploy_event", &[("id", &event)]).await;
-    wait_for_status(&instructor, &event, "running").await;
+    wait_for_status(instructor, &event, "running").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let again = sim.inventory();
     assert_eq!((again.users, again.connection_groups, again.connections), (4, 1, 3));
@@ -311,7 +311,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     let hand_off = student.get(&format!("/vms/{my_vm}/guacamole")).await;
     assert_eq!(hand_off.status, 303, "{}", hand_off.body);
     let location = hand_off.location.unwrap();
-    let client = guacamole_connector::client_identifier(&id, "mysql");
+    let client = guacamole_connector::client_identifier(id, "mysql");
     assert!(location.starts_with(&format!("{}#/client/{client}?data=", guacamole.base_url())), "{location}");
     assert_eq!(activities().await, before + 1, "the hand-off is recorded");
     let data = data_of(&location);
@@ -341,7 +341,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
 
     // "End now": the group and every connection in it are gone.
     ok(instructor, "end_event", &[("id", &event), ("confirm", "on")]).await;
-    wait_for_status(&instructor, &event, "finished").await;
+    wait_for_status(instructor, &event, "finished").await;
     eventually("the event's connections removed", || async move {
         let inventory = sim.inventory();
         (inventory.connection_groups == 0 && inventory.connections == 0).then_some(())
@@ -373,10 +373,10 @@ async fn guacamole_down_never_blocks_the_vms_and_the_failure_shows_per_vm() {
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
-    let event = prepare_event(&admin, &instructor).await;
+    let event = prepare_event(admin, instructor).await;
 
     ok(instructor, "deploy_event", &[("id", &event)]).await;
-    wait_for_status(&instructor, &event, "running").await;
+    wait_for_status(instructor, &event, "running").await;
     let vms = json(instructor, "event_vms", &[("event_id", &event)]).await;
     assert!(vms.as_array().unwrap().iter().all(|vm| vm["state"] == "running"), "{vms}");
     let my_vm = &json(student, "my_vms", &[]).await[0]["vms"][0]["id"].as_i64().unwrap().to_string();

@@ -364,7 +364,8 @@ impl Services {
                 }
                 EventStatus::Running if ended => {
                     // Deactivation: the sync revokes the participants' READ.
-                    if self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await? {
+                    let moved = self.move_event(event.id, EventStatus::Running, EventStatus::Ending, None).await?;
+                    if moved {
                         self.queue_connection_sync(event.id).await?;
                     }
                 }
