@@ -2,7 +2,7 @@
 //! "Test connection", connection templates (of a VM template or one VM), and
 //! the Guacamole connections deployment made for a VM.
 
-use domain::classroom::{ConnectionBinding, ConnectionTemplateView, GuacamoleOverview, VmConnectionView};
+use domain::classroom::{ConnectionTemplateView, GuacamoleOverview, VmConnectionView};
 use leptos::prelude::*;
 
 use crate::error::ApiResult;
@@ -25,20 +25,23 @@ pub async fn test_guacamole() -> ApiResult<String> {
 
 /// `template_id` or `vm_id` names what the connection templates belong to.
 #[cfg(feature = "ssr")]
-fn binding(template_id: Option<i64>, vm_id: Option<i64>) -> Result<ConnectionBinding, domain::AppError> {
+fn binding(
+    template_id: Option<i64>,
+    vm_id: Option<i64>,
+) -> Result<domain::classroom::ConnectionBinding, domain::AppError> {
     match (template_id, vm_id) {
-        (Some(id), None) => Ok(ConnectionBinding::Template(id)),
-        (None, Some(id)) => Ok(ConnectionBinding::Vm(id)),
+        (Some(id), None) => Ok(domain::classroom::ConnectionBinding::Template(id)),
+        (None, Some(id)) => Ok(domain::classroom::ConnectionBinding::Vm(id)),
         _ => Err(domain::AppError::invalid("template_id", domain::error::Problem::Required)),
     }
 }
 
 /// Where a connection template form returns to.
 #[cfg(feature = "ssr")]
-fn page_of(binding: ConnectionBinding) -> String {
+fn page_of(binding: domain::classroom::ConnectionBinding) -> String {
     match binding {
-        ConnectionBinding::Template(id) => format!("/templates/{id}"),
-        ConnectionBinding::Vm(id) => format!("/vms/{id}"),
+        domain::classroom::ConnectionBinding::Template(id) => format!("/templates/{id}"),
+        domain::classroom::ConnectionBinding::Vm(id) => format!("/vms/{id}"),
     }
 }
 
