@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/health") view=pages::health::HealthPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/dashboard") view=pages::dashboard::DashboardAdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/sign-in") view=pages::sign_in_settings::SignInSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/guacamole") view=pages::guacamole::GuacamoleSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/proxmox") view=pages::cluster::ConnectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/nodes") view=pages::cluster::NodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tasks") view=pages::tasks::TasksPage ssr=SsrMode::Async/>

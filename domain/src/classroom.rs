@@ -12,7 +12,7 @@ use crate::validate;
 
 // ---------------------------------------------------------------- templates
 
-/// How a participant reaches a VM (through Guacamole).
+/// How a participant reaches a VM through Guacamole (a connection template's protocol).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
@@ -70,18 +70,15 @@ pub struct VmTemplateView {
     pub memory_mib: u32,
     pub disk_gib: u32,
     pub linked_clone: bool,
-    pub protocol: Protocol,
-    pub port: u16,
-    pub username: String,
-    pub password_set: bool,
+    /// What Connect opens for VMs of this template.
+    pub console: Console,
     /// Whether the last sync found the template VM in the cluster's pool
     /// (`None`: not checked yet), and when.
     pub on_cluster: Option<bool>,
     pub synced_at: Option<Timestamp>,
 }
 
-/// A template's fields after validation (the password still in clear text;
-/// the service seals it before storing).
+/// A template's fields after validation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TemplateFields {
     pub name: String,
@@ -93,11 +90,7 @@ pub struct TemplateFields {
     pub memory_mib: u32,
     pub disk_gib: u32,
     pub linked_clone: bool,
-    pub protocol: Protocol,
-    pub port: u16,
-    pub username: String,
-    /// Empty: keep the stored password (or none).
-    pub password: String,
+    pub console: Console,
 }
 
 /// The template form as typed (numbers still text).
@@ -112,11 +105,8 @@ pub struct TemplateInput {
     pub memory_mib: String,
     pub disk_gib: String,
     pub linked_clone: bool,
-    pub protocol: String,
-    /// Empty: the protocol's default port.
-    pub port: String,
-    pub username: String,
-    pub password: String,
+    /// `builtin` or `guacamole`.
+    pub console: String,
 }
 
 pub const MARKDOWN_MAX: usize = 20_000;
@@ -150,20 +140,8 @@ pub fn node_name(raw: &str) -> Result<String, AppError> {
 }
 
 pub fn validate_template(input: &TemplateInput) -> Result<TemplateFields, AppError> {
-    let protocol =
-        Protocol::from_key(input.protocol.trim()).ok_or_else(|| AppError::invalid("protocol", Problem::Unknown))?;
-    let port = if input.port.trim().is_empty() {
-        protocol.default_port()
-    } else {
-        u16::try_from(number("port", &input.port, 1, 65_535)?).unwrap_or(protocol.default_port())
-    };
-    let username = input.username.trim().to_string();
-    if username.chars().count() > validate::USERNAME_MAX || username.chars().any(char::is_control) {
-        return Err(AppError::invalid("conn_username", Problem::TooLong { max: validate::USERNAME_MAX }));
-    }
-    if input.password.chars().count() > validate::PASSWORD_MAX {
-        return Err(AppError::invalid("conn_password", Problem::TooLong { max: validate::PASSWORD_MAX }));
-    }
+    let console =
+        Console::from_key(input.console.trim()).ok_or_else(|| AppError::invalid("console", Problem::Unknown))?;
     let in_range = |field, raw: &str, min, max| number(field, raw, min, max).map(|v| u32::try_from(v).unwrap_or(0));
     Ok(TemplateFields {
         name: validate::line("name", &input.name, validate::NAME_MAX)?,
@@ -175,11 +153,182 @@ pub fn validate_template(input: &TemplateInput) -> Result<TemplateFields, AppErr
         memory_mib: in_range("memory_mib", &input.memory_mib, 16, 4_194_304)?,
         disk_gib: in_range("disk_gib", &input.disk_gib, 0, 65_536)?,
         linked_clone: input.linked_clone,
+        console,
+    })
+}
+
+/// What the Connect button of a VM opens.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Console {
+    /// The built-in noVNC console relayed through OpenVLE (needs no Guacamole).
+    Builtin,
+    /// The VM's connection in Apache Guacamole, signed in by OpenVLE.
+    Guacamole,
+}
+
+impl Console {
+    pub const ALL: [Console; 2] = [Console::Builtin, Console::Guacamole];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Console::Builtin => "builtin",
+            Console::Guacamole => "guacamole",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Console> {
+        Console::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+// ----------------------------------------------------- connection templates
+
+/// How Guacamole negotiates RDP security with the VM (Guacamole's `security`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RdpSecurity {
+    /// Server and client agree.
+    #[default]
+    Any,
+    Nla,
+    Tls,
+    Rdp,
+}
+
+impl RdpSecurity {
+    pub const ALL: [RdpSecurity; 4] = [RdpSecurity::Any, RdpSecurity::Nla, RdpSecurity::Tls, RdpSecurity::Rdp];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            RdpSecurity::Any => "any",
+            RdpSecurity::Nla => "nla",
+            RdpSecurity::Tls => "tls",
+            RdpSecurity::Rdp => "rdp",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<RdpSecurity> {
+        RdpSecurity::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// What a connection template belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionBinding {
+    /// Every VM cloned from this template (taken into an event's snapshot when it deploys).
+    Template(i64),
+    /// One deployed VM; used instead of its template's connection templates.
+    Vm(i64),
+}
+
+/// A connection template as lists show it: the password is never part of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTemplateView {
+    pub id: i64,
+    pub binding: ConnectionBinding,
+    pub protocol: Protocol,
+    pub port: u16,
+    pub username: String,
+    pub password_set: bool,
+    pub rdp_security: RdpSecurity,
+    pub ignore_cert: bool,
+    pub created_at: Timestamp,
+}
+
+/// The connection template form as typed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTemplateInput {
+    pub protocol: String,
+    /// Empty: the protocol's default port.
+    pub port: String,
+    pub username: String,
+    pub password: String,
+    /// Empty: `any`. Only used by RDP.
+    pub rdp_security: String,
+    pub ignore_cert: bool,
+}
+
+/// A connection template after validation (the password still in clear
+/// text; the service seals it before storing).
+#[derive(Clone, PartialEq)]
+pub struct ConnectionTemplateFields {
+    pub protocol: Protocol,
+    pub port: u16,
+    pub username: String,
+    /// Empty: none (VNC servers and key-based SSH may need none).
+    pub password: String,
+    pub rdp_security: RdpSecurity,
+    pub ignore_cert: bool,
+}
+
+impl std::fmt::Debug for ConnectionTemplateFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionTemplateFields")
+            .field("protocol", &self.protocol)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("rdp_security", &self.rdp_security)
+            .field("ignore_cert", &self.ignore_cert)
+            .finish()
+    }
+}
+
+pub fn validate_connection_template(input: &ConnectionTemplateInput) -> Result<ConnectionTemplateFields, AppError> {
+    let protocol =
+        Protocol::from_key(input.protocol.trim()).ok_or_else(|| AppError::invalid("protocol", Problem::Unknown))?;
+    let port = if input.port.trim().is_empty() {
+        protocol.default_port()
+    } else {
+        u16::try_from(number("port", &input.port, 1, 65_535)?).unwrap_or(protocol.default_port())
+    };
+    let username = input.username.trim().to_string();
+    if username.chars().count() > validate::USERNAME_MAX {
+        return Err(AppError::invalid("conn_username", Problem::TooLong { max: validate::USERNAME_MAX }));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(AppError::invalid("conn_username", Problem::Format { expected: "single_line".into() }));
+    }
+    if input.password.chars().count() > validate::PASSWORD_MAX {
+        return Err(AppError::invalid("conn_password", Problem::TooLong { max: validate::PASSWORD_MAX }));
+    }
+    let rdp_security = match input.rdp_security.trim() {
+        "" => RdpSecurity::Any,
+        key => RdpSecurity::from_key(key).ok_or_else(|| AppError::invalid("rdp_security", Problem::Unknown))?,
+    };
+    Ok(ConnectionTemplateFields {
         protocol,
         port,
         username,
         password: input.password.clone(),
+        rdp_security,
+        ignore_cert: input.ignore_cert,
     })
+}
+
+/// One Guacamole connection deployment made for a VM, as the VM page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VmConnectionView {
+    /// The connection's name in Guacamole (contains the event's name).
+    pub name: String,
+    /// Guacamole's identifier once created.
+    pub remote_id: Option<String>,
+    /// The VM address the connection points at.
+    pub hostname: Option<String>,
+    /// Whether the VM's owner may open it (the event is active).
+    pub granted: bool,
+    /// Guacamole's answer to the last failed attempt (retried by the job).
+    pub last_error: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// The administrator's Guacamole page: the effective `GUACAMOLE_*` values
+/// (secrets only said to be set); `None` settings when Guacamole is not configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuacamoleOverview {
+    pub settings: Option<Vec<crate::sign_in::ConfigEntry>>,
 }
 
 // ------------------------------------------------------------- environments
@@ -548,6 +697,8 @@ pub struct VmView {
     /// The template (as snapshotted in the event) the VM was cloned from.
     pub template_id: i64,
     pub template_name: String,
+    /// What Connect opens (the template's choice, as snapshotted).
+    pub console: Console,
     /// `<shortname>-<username>-<template>`, sanitised by the engine.
     pub name: String,
     /// Which of the participant's copies of the template (1-based).
@@ -781,21 +932,19 @@ mod tests {
             cores: "2".into(),
             memory_mib: "2048".into(),
             disk_gib: "32".into(),
-            protocol: "ssh".into(),
+            console: "builtin".into(),
             ..TemplateInput::default()
         }
     }
 
+    fn connection_input(protocol: &str) -> ConnectionTemplateInput {
+        ConnectionTemplateInput { protocol: protocol.into(), username: "student".into(), ..Default::default() }
+    }
+
     #[test]
-    fn templates_get_the_protocols_default_port_and_refuse_nonsense() {
+    fn templates_refuse_nonsense() {
         let t = validate_template(&template_input()).unwrap();
-        assert_eq!((t.port, t.protocol, t.proxmox_vmid), (22, Protocol::Ssh, 9000));
-        for (protocol, port) in [("rdp", 3389), ("vnc", 5900)] {
-            let t = validate_template(&TemplateInput { protocol: protocol.into(), ..template_input() }).unwrap();
-            assert_eq!(t.port, port);
-        }
-        let custom = validate_template(&TemplateInput { port: "2222".into(), ..template_input() }).unwrap();
-        assert_eq!(custom.port, 2222);
+        assert_eq!((t.console, t.proxmox_vmid), (Console::Builtin, 9000));
         let field = |input: TemplateInput| validate_template(&input).unwrap_err().field().map(str::to_string);
         assert_eq!(
             field(TemplateInput { proxmox_vmid: "99".into(), ..template_input() }).as_deref(),
@@ -803,9 +952,38 @@ mod tests {
         );
         assert_eq!(field(TemplateInput { cores: "zwei".into(), ..template_input() }).as_deref(), Some("cores"));
         assert_eq!(field(TemplateInput { node: "pve 1".into(), ..template_input() }).as_deref(), Some("node"));
-        assert_eq!(field(TemplateInput { protocol: "telnet".into(), ..template_input() }).as_deref(), Some("protocol"));
-        assert_eq!(field(TemplateInput { port: "70000".into(), ..template_input() }).as_deref(), Some("port"));
+        assert_eq!(field(TemplateInput { console: "rdp".into(), ..template_input() }).as_deref(), Some("console"));
         assert_eq!(field(TemplateInput { name: " ".into(), ..template_input() }).as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn connection_templates_get_the_protocols_default_port_and_refuse_nonsense() {
+        let ssh = validate_connection_template(&connection_input("ssh")).unwrap();
+        assert_eq!((ssh.protocol, ssh.port, ssh.username.as_str()), (Protocol::Ssh, 22, "student"));
+        for (protocol, port) in [("rdp", 3389), ("vnc", 5900)] {
+            assert_eq!(validate_connection_template(&connection_input(protocol)).unwrap().port, port);
+        }
+        let custom =
+            ConnectionTemplateInput { port: "2222".into(), rdp_security: "nla".into(), ..connection_input("rdp") };
+        let custom = validate_connection_template(&custom).unwrap();
+        assert_eq!((custom.port, custom.rdp_security), (2222, RdpSecurity::Nla));
+        let field = |input: ConnectionTemplateInput| {
+            validate_connection_template(&input).unwrap_err().field().map(str::to_string)
+        };
+        assert_eq!(field(connection_input("telnet")).as_deref(), Some("protocol"));
+        assert_eq!(
+            field(ConnectionTemplateInput { port: "70000".into(), ..connection_input("ssh") }).as_deref(),
+            Some("port")
+        );
+        let long = "x".repeat(65);
+        assert_eq!(
+            field(ConnectionTemplateInput { username: long, ..connection_input("ssh") }).as_deref(),
+            Some("conn_username")
+        );
+        assert_eq!(
+            field(ConnectionTemplateInput { rdp_security: "weak".into(), ..connection_input("rdp") }).as_deref(),
+            Some("rdp_security")
+        );
     }
 
     #[test]

@@ -23,21 +23,26 @@ test('an administrator creates a template and an environment', async ({ page }) 
   await page.locator('#field-cores').fill('2');
   await page.locator('#field-memory_mib').fill('2048');
   await page.locator('#field-disk_gib').fill('20');
-  await page.locator('#field-protocol').selectOption('rdp');
-  await page.locator('#field-conn_username').fill('student');
-  await page.locator('#field-conn_password').fill('Desk-top-Pass-1');
+  await page.locator('#field-console').selectOption('builtin');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/templates' && url.searchParams.get('ok') === 'created');
   await expect(page.getByRole('status')).toHaveText('Created.');
   const row = page.locator('tbody tr', { hasText: name });
-  await expect(row).toContainText('RDP :3389');
+  await expect(row).toContainText('Built-in console');
   await expect(row).toContainText('9001 @ pve1');
 
-  // The password is never shown back, only that one is set.
+  // How its VMs are reached: a connection template; the password is never shown back.
   await row.getByRole('link', { name }).click();
   await page.waitForURL(/\/templates\/\d+$/);
+  const connections = page.getByTestId('connection-templates');
+  await expect(connections).toContainText('No connection templates yet.');
+  await connections.locator('#field-protocol').selectOption('rdp');
+  await connections.locator('#field-conn_username').fill('student');
+  await connections.locator('#field-conn_password').fill('Desk-top-Pass-1');
+  await connections.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(page.getByTestId('connection-template')).toContainText('RDP :3389 · student · password stored');
   await expect(page.locator('#field-conn_password')).toHaveValue('');
-  await expect(page.getByTestId('password-state')).toContainText('A password is stored');
+  await expect(page.locator('body')).not.toContainText('Desk-top-Pass-1');
 
   // An environment with two VMs of the new template per participant.
   const envName = uniqueName('env');

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use guacamole_connector::{GuacamoleConfig, JsonSecretKey, Secret};
 use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
 use oidc_connector::{OidcConfig, OidcConfigError, vars as oidc};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
@@ -283,6 +284,28 @@ pub const VARIABLES: &[EnvVar] = &[
         help: "Do not check the mail server certificate (test setups only; warned).",
     },
     EnvVar { name: "SMTP_TIMEOUT_SECS", default: "30", help: "Connect and command timeout in seconds." },
+    // --- Apache Guacamole (issue 9): optional ---
+    EnvVar {
+        name: "GUACAMOLE_URL",
+        default: "",
+        help: "Guacamole's web application, e.g. https://guac.example.org/guacamole/; unset: no Guacamole (the built-in console only).",
+    },
+    EnvVar {
+        name: "GUACAMOLE_USERNAME",
+        default: "",
+        help: "Guacamole administrator that manages users, connections and permissions (required with GUACAMOLE_URL).",
+    },
+    EnvVar { name: "GUACAMOLE_PASSWORD", default: "", help: "Password of GUACAMOLE_USERNAME." },
+    EnvVar {
+        name: "GUACAMOLE_DATA_SOURCE",
+        default: "",
+        help: "Guacamole data source to manage (mysql, postgresql, ...); unset: the one Guacamole names at sign-in.",
+    },
+    EnvVar {
+        name: "GUACAMOLE_JSON_SECRET_KEY",
+        default: "",
+        help: "Guacamole's json-secret-key (32 hex digits, guacamole-auth-json) for signing participants in; unset: Connect cannot open Guacamole.",
+    },
     EnvVar {
         name: "TRUST_PROXY_HEADERS",
         default: "False",
@@ -432,6 +455,8 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// The mail server, when `SMTP_HOST` is set.
     pub smtp: Option<SmtpConfig>,
+    /// Apache Guacamole, when `GUACAMOLE_URL` is set.
+    pub guacamole: Option<GuacamoleConfig>,
     pub jobs: JobsConfig,
     pub trust_proxy_headers: bool,
     pub log_format: LogFormat,
@@ -457,6 +482,7 @@ impl std::fmt::Debug for Config {
             .field("ldap", &self.ldap.as_ref().map(|l| l.config.url.to_string()))
             .field("oidc", &self.oidc.as_ref().map(|o| o.config.issuer.clone()))
             .field("smtp", &self.smtp.as_ref().map(|m| format!("{}:{}", m.host, m.port)))
+            .field("guacamole", &self.guacamole.as_ref().map(|g| g.base_url.to_string()))
             .finish_non_exhaustive()
     }
 }
@@ -650,6 +676,36 @@ impl Config {
             }
         };
 
+        let guacamole = match get("GUACAMOLE_URL") {
+            None => None,
+            Some(url) => {
+                let required = |var: &'static str| {
+                    get(var).ok_or_else(|| problem(var, "missing: required when GUACAMOLE_URL is set"))
+                };
+                let username = required("GUACAMOLE_USERNAME")?;
+                let password = required("GUACAMOLE_PASSWORD")?;
+                let mut config = GuacamoleConfig::new(url.trim(), username.trim(), Secret::new(password))
+                    .map_err(|e| problem("GUACAMOLE_URL", e.to_string()))?;
+                config.data_source = get("GUACAMOLE_DATA_SOURCE")
+                    .map(|raw| {
+                        let name = raw.trim().to_string();
+                        let fine = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                        if fine {
+                            Ok(name)
+                        } else {
+                            Err(problem("GUACAMOLE_DATA_SOURCE", format!("expected a name such as mysql, got {raw:?}")))
+                        }
+                    })
+                    .transpose()?;
+                config.json_secret_key = get("GUACAMOLE_JSON_SECRET_KEY")
+                    .map(|raw| {
+                        JsonSecretKey::from_hex(&raw).map_err(|e| problem("GUACAMOLE_JSON_SECRET_KEY", e.to_string()))
+                    })
+                    .transpose()?;
+                Some(config)
+            }
+        };
+
         let log_format = match or("LOG_FORMAT", "text").trim().to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -672,6 +728,7 @@ impl Config {
             ldap,
             oidc,
             smtp,
+            guacamole,
             jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
             log_format,
@@ -873,6 +930,36 @@ mod tests {
     }
 
     #[test]
+    fn guacamole_settings_and_bad_values_named() {
+        const URL: (&str, &str) = ("GUACAMOLE_URL", "https://guac.example.org/guacamole");
+        const ADMIN: [(&str, &str); 2] = [("GUACAMOLE_USERNAME", "guacadmin"), ("GUACAMOLE_PASSWORD", "pw")];
+        assert!(config(&[SECRET]).unwrap().guacamole.is_none());
+        let full = [
+            SECRET,
+            URL,
+            ADMIN[0],
+            ADMIN[1],
+            ("GUACAMOLE_DATA_SOURCE", "mysql"),
+            ("GUACAMOLE_JSON_SECRET_KEY", "4c0b569e4c96df157eee1b65dd0e4d41"),
+        ];
+        let guacamole = config(&full).unwrap().guacamole.unwrap();
+        assert_eq!(guacamole.base_url.as_str(), "https://guac.example.org/guacamole/");
+        assert_eq!((guacamole.admin_username.as_str(), guacamole.data_source.as_deref()), ("guacadmin", Some("mysql")));
+        assert!(guacamole.json_secret_key.is_some());
+        assert!(!format!("{:?}", config(&full).unwrap()).contains("4c0b569e"));
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[SECRET, URL], "GUACAMOLE_USERNAME"),
+            (&[SECRET, URL, ADMIN[0]], "GUACAMOLE_PASSWORD"),
+            (&[SECRET, ("GUACAMOLE_URL", "ftp://guac"), ADMIN[0], ADMIN[1]], "GUACAMOLE_URL"),
+            (&[SECRET, URL, ADMIN[0], ADMIN[1], ("GUACAMOLE_DATA_SOURCE", "my sql")], "GUACAMOLE_DATA_SOURCE"),
+            (&[SECRET, URL, ADMIN[0], ADMIN[1], ("GUACAMOLE_JSON_SECRET_KEY", "abc")], "GUACAMOLE_JSON_SECRET_KEY"),
+        ];
+        for (vars, var) in cases {
+            assert_eq!(config(vars).err().map(|e| e.var), Some(*var), "{vars:?}");
+        }
+    }
+
+    #[test]
     fn every_variable_read_is_documented() {
         let read = RefCell::new(Vec::new());
         // Two passes turn on both alternatives of the optional sections (search vs. DN
@@ -896,6 +983,8 @@ mod tests {
                     "LDAP_USER_DN_TEMPLATE" if alternative => Some("uid={username},dc=h".to_string()),
                     "LDAP_GROUP_BASE" if alternative => Some("dc=h".to_string()),
                     "SMTP_HOST" => Some("mail.example.org".to_string()),
+                    "GUACAMOLE_URL" => Some("https://guac.example.org/guacamole/".to_string()),
+                    "GUACAMOLE_USERNAME" | "GUACAMOLE_PASSWORD" => Some("guacadmin".to_string()),
                     _ => None,
                 }
             };

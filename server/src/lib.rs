@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod events;
+pub mod guacamole;
 pub mod health;
 pub mod logging;
 pub mod oidc;

@@ -71,6 +71,7 @@ pub fn router(config: &Config, system: System) -> Router {
         .route("/events/event-vms/{id}", get(crate::events::event_vm_events))
         .route("/auth/oidc/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
+        .route("/vms/{id}/guacamole", get(crate::guacamole::hand_off))
         .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<WebState, _>(context, app::shell))
         .layer(middleware::from_fn_with_state(guard, guard_request))

@@ -88,6 +88,12 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_notification"
         | "save_quick_link"
         | "delete_quick_link" => ADMIN,
+        // Guacamole (issue 9): settings are the administrators'; connection
+        // templates follow their template (Update) or VM (membership, checked on the VM).
+        "guacamole_settings" | "test_guacamole" => ADMIN,
+        "list_connection_templates" => USER_READERS,
+        "create_connection_template" => ADMIN,
+        "delete_connection_template" | "vm_connections" => SIGNED_IN,
         other => panic!("server function {other} is not in the authorization matrix of tests/access.rs"),
     }
 }
@@ -366,9 +372,14 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("cores", "2".into()),
             ("memory_mib", "2048".into()),
             ("disk_gib", "8".into()),
-            ("protocol", "ssh".into()),
         ],
         "import_cluster_template" => vec![("vmid", "9000".into())],
+        "list_connection_templates" => vec![("template_id", "999999".into())],
+        "create_connection_template" => {
+            vec![("template_id", "999999".into()), ("protocol", "ssh".into()), ("conn_username", "student".into())]
+        }
+        "delete_connection_template" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        "vm_connections" => vec![("vm_id", "999999".into())],
         "create_environment" | "update_environment" => vec![
             ("id", f.environment.to_string()),
             ("name", format!("{name} by {caller}")),
@@ -516,6 +527,10 @@ const READ_ONLY: &[&str] = &[
     "list_quick_links",
     "own_time_zone",
     "event_overlaps",
+    "guacamole_settings",
+    "test_guacamole",
+    "list_connection_templates",
+    "vm_connections",
 ];
 /// State-changing functions whose matrix arguments cannot succeed here, and
 /// the test that proves their activity instead.
@@ -542,6 +557,9 @@ const PROVEN_ELSEWHERE: &[(&str, &str)] = &[
     // Dashboard (issue 5): they aim at rows that do not exist here.
     ("delete_notification", "tests/dashboard.rs"),
     ("delete_quick_link", "tests/dashboard.rs"),
+    // Guacamole (issue 9): proven in tests/guacamole.rs (one activity per create and delete).
+    ("create_connection_template", "tests/guacamole.rs"),
+    ("delete_connection_template", "tests/guacamole.rs"),
 ];
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).

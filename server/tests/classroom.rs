@@ -1,5 +1,5 @@
-//! The classroom over HTTP: templates (password never shown back),
-//! environments, events with bad input, roster import (preview, all or
+//! The classroom over HTTP: templates and their connection templates
+//! (password never shown back, recreated rather than edited), environments, events with bad input, roster import (preview, all or
 //! nothing, idempotent), and who sees which VM — including a participant
 //! guessing another participant's VM id.
 
@@ -37,7 +37,7 @@ async fn call_event(client: &Client, v: Vec<(&'static str, String)>) -> common::
     client.call("create_event", &form).await
 }
 
-fn template_form<'a>(name: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+fn template_form(name: &str) -> Vec<(&str, &str)> {
     vec![
         ("name", name),
         ("description", "**Kali** for the lab"),
@@ -48,10 +48,7 @@ fn template_form<'a>(name: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)
         ("memory_mib", "2048"),
         ("disk_gib", "32"),
         ("linked_clone", "true"),
-        ("protocol", "ssh"),
-        ("port", ""),
-        ("conn_username", "kali"),
-        ("conn_password", password),
+        ("console", "builtin"),
     ]
 }
 
@@ -62,24 +59,66 @@ async fn templates_environments_events_and_rosters() {
     let instructor = app.signed_in("instructor").await;
     let student = app.signed_in("student").await;
 
-    // Templates: admins manage them; the password is stored sealed and never returned.
-    ok(&admin, "create_template", &template_form("Kali", "s3cret-Pass")).await;
+    // Templates: admins manage them.
+    ok(&admin, "create_template", &template_form("Kali")).await;
     let templates = json(&instructor, "list_templates", &[]).await;
     let kali = &templates[0];
-    assert_eq!((kali["port"].as_u64(), kali["password_set"].as_bool()), (Some(22), Some(true)));
-    assert!(!templates.to_string().contains("s3cret"), "password leaked: {templates}");
+    assert_eq!(kali["console"], "builtin");
     let kali_id = kali["id"].as_i64().unwrap().to_string();
-    assert_eq!(refused(&admin, "create_template", &template_form("Kali", "")).await, ("invalid".into(), "name".into()));
-    let mut bad = template_form("Bad", "");
+
+    // Connection templates: the password is stored sealed and never returned;
+    // there is no edit, only delete (confirmed) and create.
+    let ssh = [
+        ("template_id", kali_id.as_str()),
+        ("protocol", "ssh"),
+        ("port", ""),
+        ("conn_username", "kali"),
+        ("conn_password", "s3cret-Pass"),
+    ];
+    ok(&admin, "create_connection_template", &ssh).await;
+    let listed = json(&instructor, "list_connection_templates", &[("template_id", &kali_id)]).await;
+    assert_eq!((listed[0]["port"].as_u64(), listed[0]["password_set"].as_bool()), (Some(22), Some(true)));
+    assert_eq!(listed[0]["binding"]["template"].as_i64(), kali["id"].as_i64());
+    assert!(!listed.to_string().contains("s3cret"), "password leaked: {listed}");
+    let duplicate = refused(&admin, "create_connection_template", &ssh).await;
+    assert_eq!(duplicate, ("conflict".into(), "connection_template_duplicate".into()));
+    let mut bad_port = ssh.to_vec();
+    bad_port[2] = ("port", "70000");
+    assert_eq!(refused(&admin, "create_connection_template", &bad_port).await, ("invalid".into(), "port".into()));
+    let mut telnet = ssh.to_vec();
+    telnet[1] = ("protocol", "telnet");
+    assert_eq!(refused(&admin, "create_connection_template", &telnet).await, ("invalid".into(), "protocol".into()));
+    assert_eq!(refused(&instructor, "create_connection_template", &ssh).await.0, "forbidden");
+    let rdp = [("template_id", kali_id.as_str()), ("protocol", "rdp"), ("rdp_security", "nla"), ("ignore_cert", "on")];
+    ok(&admin, "create_connection_template", &rdp).await;
+    let listed = json(&admin, "list_connection_templates", &[("template_id", &kali_id)]).await;
+    let rdp_id = listed[1]["id"].as_i64().unwrap().to_string();
+    assert_eq!((listed[1]["port"].as_u64(), listed[1]["rdp_security"].as_str()), (Some(3389), Some("nla")));
+    let unconfirmed = refused(&admin, "delete_connection_template", &[("id", &rdp_id)]).await;
+    assert_eq!(unconfirmed, ("invalid".into(), "confirm".into()));
+    assert_eq!(
+        refused(&instructor, "delete_connection_template", &[("id", &rdp_id), ("confirm", "on")]).await.0,
+        "forbidden"
+    );
+    ok(&admin, "delete_connection_template", &[("id", &rdp_id), ("confirm", "on")]).await;
+    assert_eq!(
+        json(&admin, "list_connection_templates", &[("template_id", &kali_id)]).await.as_array().unwrap().len(),
+        1
+    );
+
+    assert_eq!(refused(&admin, "create_template", &template_form("Kali")).await, ("invalid".into(), "name".into()));
+    let mut bad = template_form("Bad");
     bad[3] = ("proxmox_vmid", "12");
     assert_eq!(refused(&admin, "create_template", &bad).await, ("invalid".into(), "proxmox_vmid".into()));
-    assert_eq!(refused(&instructor, "create_template", &template_form("Mine", "")).await.0, "forbidden");
-    // Editing without a password keeps the stored one.
-    let mut edit = template_form("Kali", "");
+    assert_eq!(refused(&instructor, "create_template", &template_form("Mine")).await.0, "forbidden");
+    let mut edit = template_form("Kali");
+    edit[9] = ("console", "guacamole");
     edit.push(("id", &kali_id));
     ok(&admin, "update_template", &edit).await;
     let kali = json(&admin, "get_template", &[("id", &kali_id)]).await;
-    assert_eq!(kali["password_set"].as_bool(), Some(true));
+    assert_eq!(kali["console"], "guacamole");
+    edit[9] = ("console", "telnet");
+    assert_eq!(refused(&admin, "update_template", &edit).await, ("invalid".into(), "console".into()));
 
     // Environments: instructors create them with counts per template.
     ok(&instructor, "create_environment", &[("name", "Linux lab"), ("template_ids[]", &kali_id), ("counts[]", "2")])
@@ -174,8 +213,6 @@ async fn templates_environments_events_and_rosters() {
     let plan = services.deployment_plan(id).await.unwrap();
     assert_eq!(plan.templates[0].count, 2, "the snapshot keeps the count it was deployed with");
     assert_eq!(plan.vms.len(), 4 * 2);
-    let sealed = plan.templates[0].password_sealed.clone().expect("password kept in the snapshot");
-    assert!(sealed.starts_with("v1:") && !sealed.contains("s3cret"), "stored sealed: {sealed}");
     assert!(services.move_event(id, EventStatus::Deploying, EventStatus::Finished, None).await.is_err());
     assert_eq!(
         refused(&instructor, "delete_event", &[("id", &event_id)]).await,
@@ -293,7 +330,7 @@ async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
         ("invalid".into(), "vmid".into())
     );
 
-    let mut gone = template_form("Gone", "");
+    let mut gone = template_form("Gone");
     gone[3] = ("proxmox_vmid", "4242");
     ok(&admin, "create_template", &gone).await;
     assert_eq!(services.sync_templates().await.unwrap(), (cluster.as_array().unwrap().len() as u32, 1));

@@ -233,7 +233,6 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         ("cores", "1"),
         ("memory_mib", "102400"),
         ("disk_gib", "8"),
-        ("protocol", "ssh"),
     ];
     ok(&admin, "create_template", &huge).await;
     let templates = json(&admin, "list_templates", &[]).await;

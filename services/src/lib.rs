@@ -59,6 +59,8 @@ pub struct Ports {
     // Tags and the catalogue (issue 5): vendors, operating systems, applications.
     pub catalogue: Arc<dyn catalogue::ports::CatalogueRepo>,
     pub tags: Arc<dyn catalogue::ports::TagRepo>,
+    /// Connection templates and the Guacamole connections made of them (issue 9).
+    pub connection_templates: Arc<dyn classroom::ports::ConnectionTemplateRepo>,
     /// Activities waiting to be forwarded (always SQL: written with each change).
     pub outbox: Arc<dyn activities::ActivityOutbox>,
     /// Where activities are kept: MongoDB when configured, else SQL.
@@ -92,6 +94,8 @@ pub struct Services {
     probe: Option<Arc<dyn health::DependencyProbe>>,
     /// The activity forwarder's last error, for the Health page.
     forwarding: health::ForwardingStatus,
+    /// Apache Guacamole when configured (see [`classroom::guacamole`]).
+    remote_access: Option<classroom::guacamole::RemoteAccessSetup>,
 }
 
 impl Services {
@@ -109,6 +113,7 @@ impl Services {
             mail: mail::MailSetup::default(),
             probe: None,
             forwarding: health::ForwardingStatus::default(),
+            remote_access: None,
         }
     }
 

@@ -101,7 +101,7 @@ pub enum Outcome {
 /// Where to send the browser so that it arrives signed in (see ARCHITECTURE.md,
 /// "Guacamole single sign-on"). The URL carries a short-lived, signed and
 /// encrypted assertion, never a password or a reusable session token; serve it
-/// with a redirect from a POST (not a link in a page) and never log it.
+/// with a redirect (never as a link in a page) and never log it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignInLink {
     pub url: String,

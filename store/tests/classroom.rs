@@ -3,12 +3,15 @@
 
 mod common;
 
-use domain::classroom::{EventFields, EventRole, EventStatus, Protocol, RosterRow, VmState};
+use domain::classroom::{
+    ConnectionBinding, Console, EventFields, EventRole, EventStatus, Protocol, RdpSecurity, RosterRow,
+    VmConnectionView, VmState,
+};
 use domain::page::PageRequest;
 use domain::time::Timestamp;
 use domain::{AuthBackend, Language, UserStatus};
 use services::StoreError;
-use services::classroom::ports::{EventQuery, NewVm, TemplateRecord, VmQuery, VmUpdate};
+use services::classroom::ports::{EventQuery, NewVm, SealedConnection, TemplateRecord, VmQuery, VmUpdate};
 use services::ports::NewUser;
 use store::Database;
 
@@ -23,10 +26,29 @@ fn template(name: &str) -> TemplateRecord {
         memory_mib: 2048,
         disk_gib: 32,
         linked_clone: true,
+        console: Console::Guacamole,
+    }
+}
+
+fn ssh(password_sealed: Option<&str>) -> SealedConnection {
+    SealedConnection {
         protocol: Protocol::Ssh,
         port: 22,
         username: "student".into(),
-        password_sealed: Some("v1:sealed".into()),
+        password_sealed: password_sealed.map(str::to_string),
+        rdp_security: RdpSecurity::Any,
+        ignore_cert: false,
+    }
+}
+
+fn rdp() -> SealedConnection {
+    SealedConnection {
+        protocol: Protocol::Rdp,
+        port: 3389,
+        username: "Administrator".into(),
+        password_sealed: Some("v1:rdp".into()),
+        rdp_security: RdpSecurity::Nla,
+        ignore_cert: true,
     }
 }
 
@@ -61,23 +83,18 @@ async fn user(db: &Database, username: &str) -> i64 {
         .unwrap()
 }
 
-async fn templates_round_trip_keep_passwords_and_refuse_duplicates(db: Database) {
+async fn templates_round_trip_and_refuse_duplicates(db: Database) {
     let ports = db.ports(None);
     let id = ports.templates.insert(&template("Kali"), Timestamp(5), None).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
-    assert_eq!(
-        (t.name.as_str(), t.proxmox_vmid, t.protocol, t.port, t.password_set),
-        ("Kali", 9000, Protocol::Ssh, 22, true)
-    );
+    assert_eq!((t.name.as_str(), t.proxmox_vmid, t.console), ("Kali", 9000, Console::Guacamole));
     let dup = ports.templates.insert(&template("Kali"), Timestamp(5), None).await;
     assert!(matches!(dup, Err(StoreError::Duplicate(ref f)) if f == "name"), "{dup:?}");
 
-    // No new password: the stored one stays.
-    let edited =
-        TemplateRecord { cores: 4, protocol: Protocol::Rdp, port: 3389, password_sealed: None, ..template("Kali") };
+    let edited = TemplateRecord { cores: 4, console: Console::Builtin, ..template("Kali") };
     ports.templates.update(id, &edited, Timestamp(6), None).await.unwrap();
     let t = ports.templates.by_id(id).await.unwrap().unwrap();
-    assert_eq!((t.cores, t.protocol, t.password_set), (4, Protocol::Rdp, true));
+    assert_eq!((t.cores, t.console), (4, Console::Builtin));
 
     let env = ports.environments.insert("Linux lab", "", &[(id, 2)], Timestamp(7), None).await.unwrap();
     assert_eq!(ports.templates.environments_using(id).await.unwrap(), 1);
@@ -91,7 +108,7 @@ async fn templates_round_trip_keep_passwords_and_refuse_duplicates(db: Database)
     assert!(matches!(ports.templates.delete(id, None).await, Err(StoreError::NotFound)));
     assert_eq!(ports.environments.list().await.unwrap()[0].name, "Linux lab 2");
 }
-on_both_dialects!(templates_round_trip_keep_passwords_and_refuse_duplicates);
+on_both_dialects!(templates_round_trip_and_refuse_duplicates);
 
 async fn short_names_are_unique_among_unfinished_events(db: Database) {
     let ports = db.ports(None);
@@ -147,8 +164,8 @@ async fn deployment_snapshots_the_environment(db: Database) {
     assert!(ports.events.begin_deployment(planned, None).await.unwrap());
     assert!(!ports.events.begin_deployment(planned, None).await.unwrap(), "only once");
     let snapshot = ports.events.snapshot(planned).await.unwrap();
-    let names: Vec<_> = snapshot.iter().map(|t| (t.name.as_str(), t.count, t.password_sealed.is_some())).collect();
-    assert_eq!(names, vec![("Kali", 1, true), ("Windows", 2, true)]);
+    let names: Vec<_> = snapshot.iter().map(|t| (t.name.as_str(), t.count, t.console)).collect();
+    assert_eq!(names, vec![("Kali", 1, Console::Guacamole), ("Windows", 2, Console::Guacamole)]);
 
     // Later edits of the environment and its templates do not reach the deployed event.
     ports.environments.update(env, "Env", "", &[(kali, 5)], None).await.unwrap();
@@ -161,6 +178,59 @@ async fn deployment_snapshots_the_environment(db: Database) {
     assert_eq!(ports.environments.by_id(env).await.unwrap().unwrap().event_count, 1);
 }
 on_both_dialects!(deployment_snapshots_the_environment);
+
+async fn connection_templates_are_snapshotted_and_vms_may_have_their_own(db: Database) {
+    let ports = db.ports(None);
+    let repo = &ports.connection_templates;
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
+    let first = repo.insert(ConnectionBinding::Template(kali), &ssh(Some("v1:ssh")), Timestamp(2)).await.unwrap();
+    repo.insert(ConnectionBinding::Template(kali), &rdp(), Timestamp(3)).await.unwrap();
+    let listed = repo.list(ConnectionBinding::Template(kali)).await.unwrap();
+    let summary: Vec<_> = listed.iter().map(|c| (c.protocol, c.port, c.password_set, c.rdp_security)).collect();
+    assert_eq!(
+        summary,
+        vec![(Protocol::Ssh, 22, true, RdpSecurity::Any), (Protocol::Rdp, 3389, true, RdpSecurity::Nla)]
+    );
+    assert_eq!(repo.by_id(first).await.unwrap().unwrap().binding, ConnectionBinding::Template(kali));
+
+    let env = ports.environments.insert("Env", "", &[(kali, 1)], Timestamp(1)).await.unwrap();
+    let owner = user(&db, "alice").await;
+    let event = ports.events.insert(&event("conn", env), owner, Timestamp(1)).await.unwrap();
+    assert!(ports.events.begin_deployment(event).await.unwrap());
+    let new = NewVm { event_id: event, owner_id: owner, template_id: kali, ordinal: 1, name: "conn-alice-kali".into() };
+    let vm = ports.vms.plan(event, &[new], Timestamp(4)).await.unwrap()[0].id;
+    assert_eq!(ports.vms.by_id(vm).await.unwrap().unwrap().console, Console::Guacamole);
+    assert_eq!(repo.for_vm(vm).await.unwrap(), vec![ssh(Some("v1:ssh")), rdp()]);
+
+    // Recreated on the template after the deployment: the event keeps its snapshot.
+    repo.delete(first).await.unwrap();
+    assert!(matches!(repo.delete(first).await, Err(StoreError::NotFound)));
+    repo.insert(ConnectionBinding::Template(kali), &ssh(None), Timestamp(5)).await.unwrap();
+    assert_eq!(repo.for_vm(vm).await.unwrap(), vec![ssh(Some("v1:ssh")), rdp()]);
+
+    // A VM's own connection template replaces its template's.
+    let own = SealedConnection { port: 2222, ..ssh(None) };
+    repo.insert(ConnectionBinding::Vm(vm), &own, Timestamp(6)).await.unwrap();
+    assert_eq!(repo.for_vm(vm).await.unwrap(), vec![own]);
+    assert_eq!(repo.list(ConnectionBinding::Vm(vm)).await.unwrap().len(), 1);
+
+    // What deployment made in Guacamole: replaced by name, removed by name.
+    let made = VmConnectionView {
+        name: "Event conn – conn-alice-kali (SSH 22)".into(),
+        remote_id: Some("7".into()),
+        hostname: Some("10.0.0.7".into()),
+        granted: true,
+        last_error: None,
+        updated_at: Timestamp(7),
+    };
+    repo.put_vm_connection(vm, &made).await.unwrap();
+    let failed = VmConnectionView { last_error: Some("down".into()), updated_at: Timestamp(8), ..made.clone() };
+    repo.put_vm_connection(vm, &failed).await.unwrap();
+    assert_eq!(repo.vm_connections(vm).await.unwrap(), vec![failed]);
+    repo.delete_vm_connection(vm, &made.name).await.unwrap();
+    assert!(repo.vm_connections(vm).await.unwrap().is_empty());
+}
+on_both_dialects!(connection_templates_are_snapshotted_and_vms_may_have_their_own);
 
 async fn participants_rosters_and_lists(db: Database) {
     let ports = db.ports(None);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use domain::classroom::{EventFields, EventRole, Protocol, VmState};
+use domain::classroom::{Console, EventFields, EventRole, VmState};
 use domain::time::Timestamp;
 use domain::{AuthBackend, Language, UserStatus};
 use services::classroom::ports::{NewVm, TemplateRecord};
@@ -38,10 +38,7 @@ async fn event_with_vm(db: &Database, short: &str, username: &str) -> (i64, i64)
         memory_mib: 1024,
         disk_gib: 8,
         linked_clone: true,
-        protocol: Protocol::Ssh,
-        port: 22,
-        username: "student".into(),
-        password_sealed: None,
+        console: Console::Builtin,
     };
     let template = ports.templates.insert(&template, Timestamp(1), None).await.unwrap();
     let env =

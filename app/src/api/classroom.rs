@@ -39,10 +39,7 @@ pub async fn create_template(
     memory_mib: String,
     #[server(default)] disk_gib: String,
     #[server(default)] linked_clone: Option<String>,
-    protocol: String,
-    #[server(default)] port: String,
-    #[server(default)] conn_username: String,
-    #[server(default)] conn_password: String,
+    #[server(default)] console: String,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
@@ -56,10 +53,7 @@ pub async fn create_template(
         memory_mib,
         disk_gib,
         linked_clone: linked_clone.is_some(),
-        protocol,
-        port,
-        username: conn_username,
-        password: conn_password,
+        console,
     };
     context::state()?.services.create_template(&actor, &input).await?;
     context::redirect_with_flash("/templates", super::flash::CREATED);
@@ -79,10 +73,7 @@ pub async fn update_template(
     memory_mib: String,
     #[server(default)] disk_gib: String,
     #[server(default)] linked_clone: Option<String>,
-    protocol: String,
-    #[server(default)] port: String,
-    #[server(default)] conn_username: String,
-    #[server(default)] conn_password: String,
+    #[server(default)] console: String,
 ) -> ApiResult<()> {
     use super::context;
     let actor = context::actor().await?;
@@ -96,10 +87,7 @@ pub async fn update_template(
         memory_mib,
         disk_gib,
         linked_clone: linked_clone.is_some(),
-        protocol,
-        port,
-        username: conn_username,
-        password: conn_password,
+        console,
     };
     context::state()?.services.update_template(&actor, id, &input).await?;
     context::redirect_with_flash(&format!("/templates/{id}"), super::flash::SAVED);

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod deployment;
 pub mod health;
+pub mod guacamole;
 pub mod mail;
 pub mod policies;
 pub mod profile;

@@ -5,8 +5,8 @@
 
 use domain::catalogue::Taggable;
 use domain::classroom::{
-    EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent, ParticipantView, Protocol,
-    ROSTER_COLUMNS, VmState, VmTemplateView, VmView,
+    ConnectionBinding, Console, EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent,
+    ParticipantView, ROSTER_COLUMNS, VmState, VmTemplateView, VmView,
 };
 use domain::time::Timestamp;
 use domain::{Action, ObjectType, Target, can};
@@ -119,7 +119,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                     <th scope="col" class=CELL>{t(Msg::OperatingSystem)}</th>
                                     <th scope="col" class=CELL>{t(Msg::ProxmoxTemplate)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Resources)}</th>
-                                    <th scope="col" class=CELL>{t(Msg::Connection)}</th>
+                                    <th scope="col" class=CELL>{t(Msg::ConsoleKind)}</th>
                                     <th scope="col" class=CELL>{t(Msg::OnCluster)}</th>
                                     <th scope="col" class=CELL>{t(Msg::Tags)}</th>
                                 </tr></thead>
@@ -130,7 +130,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                             <td class=CELL>{tpl.operating_system.clone()}</td>
                                             <td class=CELL>{format!("{} @ {}", tpl.proxmox_vmid, tpl.node)}</td>
                                             <td class=CELL>{format!("{} CPU · {} MiB · {} GiB", tpl.cores, tpl.memory_mib, tpl.disk_gib)}</td>
-                                            <td class=CELL>{format!("{} :{}", tpl.protocol.label(), tpl.port)}</td>
+                                            <td class=CELL>{console_text(tpl.console)}</td>
                                             <td class=CELL>{match tpl.on_cluster {
                                                 Some(true) => t(Msg::Yes),
                                                 Some(false) => t(Msg::MissingOnCluster),
@@ -151,14 +151,21 @@ pub fn TemplatesPage() -> impl IntoView {
     }
 }
 
-/// The template form's inputs (inside a create or update form).
+fn console_text(console: Console) -> &'static str {
+    match console {
+        Console::Builtin => t(Msg::ConsoleBuiltin),
+        Console::Guacamole => t(Msg::ConsoleGuacamole),
+    }
+}
+
+/// The template form's inputs (inside a create or update form). How VMs are
+/// reached is not here: see the template's connection templates.
 #[component]
 fn TemplateInputs(template: Option<VmTemplateView>) -> impl IntoView {
     let v = template.clone();
     let text = move |f: fn(&VmTemplateView) -> String| v.as_ref().map(f).unwrap_or_default();
-    let protocol = template.as_ref().map(|t| t.protocol).unwrap_or(Protocol::Ssh);
+    let console = template.as_ref().map(|t| t.console);
     let linked = template.as_ref().is_none_or(|t| t.linked_clone);
-    let password_set = template.as_ref().is_some_and(|t| t.password_set);
     view! {
         <Field label=t(Msg::Name) name="name" value=text(|t| t.name.clone()) required=true maxlength=128/>
         <div class="mb-4">
@@ -179,26 +186,15 @@ fn TemplateInputs(template: Option<VmTemplateView>) -> impl IntoView {
                 {t(Msg::LinkedCloneAllowed)}
             </label>
         </div>
-        <div class="grid gap-x-4 sm:grid-cols-2">
-            <div class="mb-4">
-                <label for="field-protocol" class=LABEL>{t(Msg::Protocol)}</label>
-                <select id="field-protocol" name="protocol" class=INPUT_CLASS>
-                    {Protocol::ALL.into_iter().map(|p| view! {
-                        <option value=p.key() selected=p == protocol>{format!("{} ({})", p.label(), p.default_port())}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <Field label=t(Msg::Port) name="port" kind="number" value=text(|t| t.port.to_string()) hint=t(Msg::PortHint)/>
-            <Field label=t(Msg::ConnectionUsername) name="conn_username" value=text(|t| t.username.clone()) maxlength=64 autocomplete="off"/>
-            <div class="mb-4">
-                <label for="field-conn_password" class=LABEL>{t(Msg::ConnectionPassword)}</label>
-                // Never filled in: the password is write-only.
-                <input id="field-conn_password" name="conn_password" type="password" value="" autocomplete="new-password"
-                    placeholder=if password_set { "•••" } else { "" } maxlength="256" class=INPUT_CLASS/>
-                <p class="mt-1 text-xs text-slate-500" data-testid="password-state">
-                    {if password_set { t(Msg::PasswordSetHint) } else { t(Msg::PasswordNotSetHint) }}
-                </p>
-            </div>
+        <div class="mb-4">
+            <label for="field-console" class=LABEL>{t(Msg::ConsoleKind)}</label>
+            <select id="field-console" name="console" class=INPUT_CLASS>
+                // A new template takes the server's default (Guacamole when configured).
+                {console.is_none().then(|| view! { <option value="" selected=true>{t(Msg::ConsoleDefault)}</option> })}
+                {Console::ALL.into_iter().map(|c| view! {
+                    <option value=c.key() selected=console == Some(c)>{console_text(c)}</option>
+                }).collect_view()}
+            </select>
         </div>
     }
 }
@@ -247,6 +243,7 @@ pub fn EditTemplatePage() -> impl IntoView {
                     Ok(tpl) => {
                         let editable = may_one(Action::Update, ObjectType::Template, tpl.id);
                         let id = tpl.id;
+                        let binding = ConnectionBinding::Template(tpl.id);
                         view! {
                             <Title text=tpl.name.clone()/>
                             <PageHeader title=tpl.name.clone()>
@@ -266,6 +263,9 @@ pub fn EditTemplatePage() -> impl IntoView {
                             </section>
                             <TagsSection object=Taggable::Template id=id editable=editable/>
                             <crate::pages::catalogue::CatalogueSection object=Taggable::Template id=id editable=editable/>
+                            <div class="mt-6">
+                                <crate::pages::guacamole::ConnectionTemplates binding=binding editable=editable/>
+                            </div>
                         }.into_any()
                     }
                     Err(e) => error_view(&e),
@@ -1354,7 +1354,12 @@ pub fn VmPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let lang = use_lang();
                 match vm.await {
-                    Ok(vm) => view! {
+                    Ok(vm) => {
+                        // Owners only read their VM's own connection templates; the event's
+                        // instructors and administrators change them (the server decides).
+                        let connections_editable = may_one(Action::Update, ObjectType::Vm, vm.id)
+                            || use_actor().is_some_and(|a| a.user_id != vm.owner_id);
+                        view! {
                         <Title text=vm.name.clone()/>
                         <PageHeader title=vm.name.clone()/>
                         <dl class="grid gap-3 rounded-lg bg-white p-6 text-sm shadow-sm sm:grid-cols-2" data-testid="vm-detail">
@@ -1378,7 +1383,12 @@ pub fn VmPage() -> impl IntoView {
                         <div class="mt-4"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=format!("/vms/{}", vm.id)/></div>
                         <TagsSection object=Taggable::Vm id=vm.id editable=may_one(Action::Update, ObjectType::Vm, vm.id)/>
                         <crate::pages::catalogue::CatalogueSection object=Taggable::Vm id=vm.id editable=false/>
-                    }.into_any(),
+                        <div class="mt-6">
+                            <crate::pages::guacamole::VmConnections vm_id=vm.id/>
+                            <crate::pages::guacamole::ConnectionTemplates binding=ConnectionBinding::Vm(vm.id) editable=connections_editable/>
+                        </div>
+                    }.into_any()
+                    }
                     Err(e) => error_view(&e),
                 }
             })}

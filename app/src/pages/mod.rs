@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod dashboard;
 pub mod deployment;
 pub mod health;
+pub mod guacamole;
 pub mod login;
 pub mod mail;
 pub mod not_found;

@@ -20,6 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text=t(Msg::Settings)/>
         <PageHeader title=t(Msg::Settings).to_string()>
             <a href="/admin/sign-in" class=SECONDARY_BUTTON_CLASS>{t(Msg::SignInMethods)}</a>
+            <a href="/admin/guacamole" class=SECONDARY_BUTTON_CLASS>{t(Msg::GuacTitle)}</a>
             <a href="/admin/proxmox" class=SECONDARY_BUTTON_CLASS>{t(Msg::ProxmoxConnection)}</a>
             <a href="/admin/health" class=SECONDARY_BUTTON_CLASS>{t(Msg::HealthTitle)}</a>
             <a href="/admin/dashboard" class=SECONDARY_BUTTON_CLASS>{t(Msg::DashManage)}</a>

@@ -245,7 +245,13 @@ impl Services {
             return Ok(());
         }
         let failure = match (self.provisioning_plan(event_id).await, self.provisioner().await) {
-            (Ok(plan), Ok(engine)) => match engine.deploy(&event_owner(event_id), &plan, allow_partial).await {
+            (Ok(plan), Ok(engine)) => {
+                let deployed = engine.deploy(&event_owner(event_id), &plan, allow_partial).await;
+                // Whatever came up gets its connections now, independently of the VMs that failed.
+                if deployed.is_ok() {
+                    self.queue_connection_sync(event_id).await.map_err(retry)?;
+                }
+                match deployed {
                 Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
                 Err(e) => Some((e.to_string(), e.is_retryable())),
                 Ok(report) => {
@@ -261,7 +267,8 @@ impl Services {
                         (message, failed.iter().any(|v| v.retryable))
                     })
                 }
-            },
+                }
+            }
             (Err(e), _) | (_, Err(e)) => Some((e.to_string(), true)),
         };
         match &failure {
@@ -432,7 +439,10 @@ impl Services {
                     }
                 }
                 EventStatus::Running if ended => {
-                    scheduled(EventStatus::Running, EventStatus::Ending).await?;
+                    // Deactivation: the sync revokes the participants' READ.
+                    if scheduled(EventStatus::Running, EventStatus::Ending).await? {
+                        self.queue_connection_sync(event.id).await?;
+                    }
                 }
                 EventStatus::Ending if transition_over => {
                     let moved = scheduled(EventStatus::Ending, EventStatus::Decommissioning).await?;

@@ -11,11 +11,13 @@
 //! [`Services::record_planned_vms`], [`Services::record_vm_state`] and
 //! [`Services::forget_vm`] (one method per state change, for the activity log).
 
+pub mod connection_templates;
 pub mod deployment;
 pub mod environments;
 mod event_mails;
 pub mod events;
 mod overlaps;
+pub mod guacamole;
 pub mod ports;
 mod recovery;
 pub mod templates;

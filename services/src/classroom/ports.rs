@@ -4,15 +4,16 @@
 use async_trait::async_trait;
 use domain::activity::Activity;
 use domain::classroom::{
-    EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView, Protocol, RosterRow,
-    VmState, VmTemplateView, VmView,
+    ConnectionBinding, ConnectionTemplateView, Console, EnvironmentView, EventFields, EventRole, EventStatus,
+    EventView, GroupView, ParticipantView, Protocol, RdpSecurity, RosterRow, VmConnectionView, VmState, VmTemplateView,
+    VmView,
 };
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
 
 use crate::StoreError;
 
-/// A template as stored: validated fields, the connection password sealed.
+/// A template as stored (how VMs are reached is in its connection templates).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TemplateRecord {
     pub name: String,
@@ -24,11 +25,7 @@ pub struct TemplateRecord {
     pub memory_mib: u32,
     pub disk_gib: u32,
     pub linked_clone: bool,
-    pub protocol: Protocol,
-    pub port: u16,
-    pub username: String,
-    /// Sealed with [`crate::secrets::SecretKey`]; on update `None` keeps the stored one.
-    pub password_sealed: Option<String>,
+    pub console: Console,
 }
 
 #[async_trait]
@@ -97,10 +94,7 @@ pub struct SnapshotTemplate {
     pub memory_mib: u32,
     pub disk_gib: u32,
     pub linked_clone: bool,
-    pub protocol: Protocol,
-    pub port: u16,
-    pub username: String,
-    pub password_sealed: Option<String>,
+    pub console: Console,
     /// VMs of this template per participant.
     pub count: u32,
 }
@@ -149,8 +143,14 @@ pub trait EventRepo: Send + Sync {
         activity: Option<&Activity>,
     ) -> Result<bool, StoreError>;
     /// `planned` → `deploying` together with copying the environment's templates
+<<<<<<< HEAD
     /// into the event's snapshot, in one transaction (false: not planned any more).
     async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError>;
+=======
+    /// and their connection templates into the event's snapshot, in one
+    /// transaction (false: not planned any more).
+    async fn begin_deployment(&self, id: i64) -> Result<bool, StoreError>;
+>>>>>>> issue-9-guacamole
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError>;
     async fn participants(&self, id: i64) -> Result<Vec<ParticipantView>, StoreError>;
     async fn role_of(&self, id: i64, user_id: i64) -> Result<Option<EventRole>, StoreError>;
@@ -249,4 +249,53 @@ pub trait VmRepo: Send + Sync {
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
     /// Distinct nodes VMs are on (for the list's filter).
     async fn nodes(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// How to reach a VM through Guacamole, as stored: the password sealed with
+/// [`crate::secrets::SecretKey`] under
+/// [`super::templates::PASSWORD_PURPOSE`].
+#[derive(Clone, PartialEq)]
+pub struct SealedConnection {
+    pub protocol: Protocol,
+    pub port: u16,
+    pub username: String,
+    pub password_sealed: Option<String>,
+    pub rdp_security: RdpSecurity,
+    pub ignore_cert: bool,
+}
+
+impl std::fmt::Debug for SealedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedConnection")
+            .field("protocol", &self.protocol)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password_set", &self.password_sealed.is_some())
+            .field("rdp_security", &self.rdp_security)
+            .field("ignore_cert", &self.ignore_cert)
+            .finish()
+    }
+}
+
+/// Connection templates (bound to a VM template or one VM; created and
+/// deleted, never edited) and what deployment made of them in Guacamole.
+#[async_trait]
+pub trait ConnectionTemplateRepo: Send + Sync {
+    async fn list(&self, binding: ConnectionBinding) -> Result<Vec<ConnectionTemplateView>, StoreError>;
+    async fn by_id(&self, id: i64) -> Result<Option<ConnectionTemplateView>, StoreError>;
+    async fn insert(
+        &self,
+        binding: ConnectionBinding,
+        connection: &SealedConnection,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    /// What a deployed VM is reached with: its own connection templates when
+    /// it has any, else those its event's snapshot keeps for its template.
+    async fn for_vm(&self, vm_id: i64) -> Result<Vec<SealedConnection>, StoreError>;
+    /// The Guacamole connections recorded for a VM, by name.
+    async fn vm_connections(&self, vm_id: i64) -> Result<Vec<VmConnectionView>, StoreError>;
+    /// Inserts or replaces the record of one of a VM's Guacamole connections.
+    async fn put_vm_connection(&self, vm_id: i64, connection: &VmConnectionView) -> Result<(), StoreError>;
+    async fn delete_vm_connection(&self, vm_id: i64, name: &str) -> Result<(), StoreError>;
 }

@@ -2,7 +2,7 @@
 
 use domain::access::ObjectType;
 use domain::activity::{ActivityTarget, ActorKind};
-use domain::classroom::{Protocol, TemplateInput, VmTemplateView, validate_template};
+use domain::classroom::{Console, TemplateInput, VmTemplateView, validate_template};
 use domain::cluster::ClusterProblem;
 use domain::error::Problem;
 use domain::{Action, Actor, AppError, Target};
@@ -10,7 +10,9 @@ use domain::{Action, Actor, AppError, Target};
 use super::ports::TemplateRecord;
 use crate::{Services, authorize};
 
-/// What the connection password is sealed for (bound to the ciphertext).
+/// What connection passwords are sealed for (bound to the ciphertext). The
+/// name predates connection templates: migration 0011 moved the templates'
+/// sealed passwords into them unchanged.
 pub const PASSWORD_PURPOSE: &str = "openvle/template-connection-password";
 
 impl Services {
@@ -24,15 +26,12 @@ impl Services {
         self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)
     }
 
-    /// Validates and seals the password (an empty one stays `None`).
+    /// Validates; a form without a console choice gets [`Services::default_console`].
     fn template_record(&self, input: &TemplateInput) -> Result<TemplateRecord, AppError> {
-        let fields = validate_template(input)?;
-        let password_sealed = if fields.password.is_empty() {
-            None
+        let fields = if input.console.trim().is_empty() {
+            validate_template(&TemplateInput { console: self.default_console().key().into(), ..input.clone() })?
         } else {
-            let key =
-                self.cluster.secret_key().ok_or(AppError::Cluster { problem: ClusterProblem::SecretKeyMissing })?;
-            Some(key.seal(PASSWORD_PURPOSE, &fields.password))
+            validate_template(input)?
         };
         Ok(TemplateRecord {
             name: fields.name,
@@ -44,10 +43,7 @@ impl Services {
             memory_mib: fields.memory_mib,
             disk_gib: fields.disk_gib,
             linked_clone: fields.linked_clone,
-            protocol: fields.protocol,
-            port: fields.port,
-            username: fields.username,
-            password_sealed,
+            console: fields.console,
         })
     }
 
@@ -58,7 +54,6 @@ impl Services {
         Ok(self.ports.templates.insert(&record, self.clock.now(), Some(&activity)).await?)
     }
 
-    /// An empty password keeps the stored one: it is never shown back.
     pub async fn update_template(&self, actor: &Actor, id: i64, input: &TemplateInput) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::Template, id))?;
         let record = self.template_record(input)?;
@@ -97,7 +92,7 @@ impl Services {
         let (mut found, mut missing) = (0, 0);
         for template in stored {
             let seen = on_cluster.iter().find(|c| c.vmid == template.proxmox_vmid).map(|c| {
-                let fields = cluster_template_input(c);
+                let fields = cluster_template_input(c, Console::Builtin);
                 let number = |raw: &str, fallback: u32| raw.parse().unwrap_or(fallback);
                 (
                     c.node.clone(),
@@ -129,7 +124,7 @@ impl Services {
         let now = self.clock.now();
         let mut entries = Vec::new();
         for t in found {
-            let input = cluster_template_input(&t);
+            let input = cluster_template_input(&t, self.default_console());
             let fields = validate_template(&input)?;
             let record = TemplateRecord {
                 name: fields.name,
@@ -141,17 +136,16 @@ impl Services {
                 memory_mib: fields.memory_mib,
                 disk_gib: fields.disk_gib,
                 linked_clone: fields.linked_clone,
-                protocol: fields.protocol,
-                port: fields.port,
-                username: fields.username,
-                password_sealed: None,
+                console: fields.console,
             };
             let activity = self.system_activity(
                 ActorKind::System,
                 "template.create",
                 ActivityTarget::created("templates", &record.name),
             );
-            entries.push((self.ports.templates.insert(&record, now, Some(&activity)).await?, 1));
+            let id = self.ports.templates.insert(&record, now, Some(&activity)).await?;
+            self.seed_connection_template(id, &t.name, now).await?;
+            entries.push((id, 1));
         }
         let (name, description) = ("Demo lab", "One VM of each template of the demo cluster.");
         let activity = self.system_activity(
@@ -173,17 +167,17 @@ impl Services {
             .into_iter()
             .find(|t| t.vmid == vmid)
             .ok_or_else(|| AppError::invalid("vmid", Problem::Unknown))?;
-        let input = cluster_template_input(&found);
-        self.create_template(actor, &input).await
+        let input = cluster_template_input(&found, self.default_console());
+        let id = self.create_template(actor, &input).await?;
+        // Part of the import recorded by create_template.
+        self.seed_connection_template(id, &found.name, self.clock.now()).await?;
+        Ok(id)
     }
 }
 
-/// A template form filled from what Proxmox reports about a template VM;
-/// Windows templates are reached over RDP, the others over SSH.
-fn cluster_template_input(found: &domain::cluster::TemplateView) -> TemplateInput {
+/// A template form filled from what Proxmox reports about a template VM.
+fn cluster_template_input(found: &domain::cluster::TemplateView, console: Console) -> TemplateInput {
     const GIB: u64 = 1024 * 1024 * 1024;
-    let windows = found.name.to_lowercase().contains("win");
-    let protocol = if windows { Protocol::Rdp } else { Protocol::Ssh };
     TemplateInput {
         name: found.name.clone(),
         description: found.description.clone(),
@@ -194,9 +188,6 @@ fn cluster_template_input(found: &domain::cluster::TemplateView) -> TemplateInpu
         memory_mib: found.memory_mib.unwrap_or(1024).to_string(),
         disk_gib: found.disk_bytes.map(|b| b.div_ceil(GIB)).unwrap_or(0).to_string(),
         linked_clone: true,
-        protocol: protocol.key().to_string(),
-        port: String::new(),
-        username: String::new(),
-        password: String::new(),
+        console: console.key().to_string(),
     }
 }

@@ -76,6 +76,9 @@ pub enum Job {
     DecommissionEvent { event_id: i64 },
     /// Starts and ends events on time and reconciles active ones (periodic).
     ScheduleEvents,
+    /// Makes Guacamole hold the connections an event's VMs need now (created,
+    /// at the VMs' current addresses, READ granted while the event is active).
+    SyncConnections { event_id: i64 },
 }
 
 impl Job {
@@ -93,6 +96,7 @@ impl Job {
             Job::DeployEvent { .. } => "deploy_event",
             Job::DecommissionEvent { .. } => "decommission_event",
             Job::ScheduleEvents => "schedule_events",
+            Job::SyncConnections { .. } => "sync_connections",
         }
     }
 
@@ -113,6 +117,7 @@ impl Job {
             Job::DeployEvent { event_id, allow_partial: true } => format!("Deploy what fits of event {event_id}"),
             Job::DecommissionEvent { event_id } => format!("End event {event_id}: remove its VMs"),
             Job::ScheduleEvents => "Start and end events on time".into(),
+            Job::SyncConnections { event_id } => format!("Guacamole connections of event {event_id}"),
         }
     }
 
@@ -123,6 +128,7 @@ impl Job {
             Job::DecommissionVms { .. } | Job::VmAction { .. } | Job::DecommissionEvent { .. } => Queue::PveVmActions,
             Job::ReconcileVms { .. } | Job::SyncTemplates => Queue::PvePeriodic,
             Job::SendMail { .. } => Queue::Mails,
+            Job::SyncConnections { .. } => Queue::Guacamole,
         }
     }
 
@@ -138,8 +144,10 @@ impl Job {
             Job::VmAction { .. } => &["act"],
             Job::SendMail { .. } => &["send"],
             Job::DeployEvent { .. } => &["deploy"],
-            Job::DecommissionEvent { .. } => &["decommission"],
+            // Connections go last: the VMs' removal never waits for Guacamole.
+            Job::DecommissionEvent { .. } => &["decommission", "connections"],
             Job::ScheduleEvents => &["schedule"],
+            Job::SyncConnections { .. } => &["sync"],
         }
     }
 
@@ -157,7 +165,8 @@ impl Job {
             | Job::SendMail { .. }
             | Job::DeployEvent { .. }
             | Job::DecommissionEvent { .. }
-            | Job::ScheduleEvents => None,
+            | Job::ScheduleEvents
+            | Job::SyncConnections { .. } => None,
             Job::Ping { node, .. } => node.as_deref(),
         }
     }

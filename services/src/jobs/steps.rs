@@ -74,6 +74,12 @@ impl StepRunner for ProductSteps {
             (Job::DecommissionEvent { event_id }, "decommission") => {
                 self.services.run_event_decommission(task.id, *event_id, last_attempt(task)).await
             }
+            (Job::DecommissionEvent { event_id }, "connections") => {
+                self.services.run_connection_removal(*event_id).await
+            }
+            (Job::SyncConnections { event_id }, "sync") => {
+                self.services.run_connection_sync(*event_id, last_attempt(task)).await
+            }
             (Job::ScheduleEvents, "schedule") => {
                 self.services.schedule_events().await.map_err(|e| StepError::retryable(e.to_string()))
             }
@@ -120,7 +126,16 @@ impl ProductSteps {
                 engine.decommission(owner, plan).await.map(|_| ()).map_err(provision_error)
             }
             (Job::ReconcileVms { owner }, "reconcile") => {
-                engine.reconcile(owner).await.map(|_| ()).map_err(provision_error)
+                engine.reconcile(owner).await.map_err(provision_error)?;
+                // An address the reconcile corrected reaches Guacamole's connections.
+                match crate::classroom::deployment::event_of_owner(owner) {
+                    Some(event_id) => self
+                        .services
+                        .queue_connection_sync(event_id)
+                        .await
+                        .map_err(|e| StepError::retryable(e.to_string())),
+                    None => Ok(()),
+                }
             }
             (Job::VmAction { owner, vmid, action: VmAction::ResetToTemplate, reset }, "act") => {
                 let reset =

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use domain::activity::Activity;
 use domain::classroom::{
-    EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView, ParticipantView,
-    Protocol, RosterRow, VmState, VmTemplateView, VmView,
+    Console, EnvironmentEntry, EnvironmentView, EventFields, EventRole, EventStatus, EventView, GroupView,
+    ParticipantView, RosterRow, VmState, VmTemplateView, VmView,
 };
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
@@ -41,24 +41,18 @@ fn ensure_changed(result: sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
     if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
-fn protocol(row: &AnyRow) -> Result<Protocol, StoreError> {
-    let key: String = get(row, "protocol")?;
-    Protocol::from_key(&key).ok_or_else(|| corrupt("protocol", &key))
-}
-
-fn port(row: &AnyRow) -> Result<u16, StoreError> {
-    let value: i64 = get(row, "port")?;
-    u16::try_from(value).map_err(|_| corrupt("port", &value.to_string()))
+fn console(row: &AnyRow) -> Result<Console, StoreError> {
+    let key: String = get(row, "console")?;
+    Console::from_key(&key).ok_or_else(|| corrupt("console", &key))
 }
 
 // ---------------------------------------------------------------- templates
 
 const TEMPLATE_COLUMNS: &str = "id, name, description, operating_system, proxmox_vmid, node, cores, memory_mib, \
-     disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, on_cluster, synced_at";
+     disk_gib, linked_clone, console, on_cluster, synced_at";
 
 fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
     let linked: i64 = get(row, "linked_clone")?;
-    let sealed: Option<String> = get(row, "conn_password_sealed")?;
     let on_cluster: Option<i64> = get(row, "on_cluster")?;
     let synced_at: Option<i64> = get(row, "synced_at")?;
     Ok(VmTemplateView {
@@ -72,10 +66,7 @@ fn template_from_row(row: &AnyRow) -> Result<VmTemplateView, StoreError> {
         memory_mib: get_u32(row, "memory_mib")?,
         disk_gib: get_u32(row, "disk_gib")?,
         linked_clone: linked != 0,
-        protocol: protocol(row)?,
-        port: port(row)?,
-        username: get(row, "conn_username")?,
-        password_set: sealed.is_some(),
+        console: console(row)?,
         on_cluster: on_cluster.map(|v| v != 0),
         synced_at: synced_at.map(Timestamp),
     })
@@ -99,8 +90,8 @@ impl TemplateRepo for SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO vm_templates (name, description, operating_system, proxmox_vmid, node, cores, memory_mib, \
-             disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             disk_gib, linked_clone, console, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(t.name.clone())
         .bind(t.description.clone())
@@ -111,10 +102,7 @@ impl TemplateRepo for SqlStore {
         .bind(i64::from(t.memory_mib))
         .bind(i64::from(t.disk_gib))
         .bind(i64::from(t.linked_clone))
-        .bind(t.protocol.key())
-        .bind(i64::from(t.port))
-        .bind(t.username.clone())
-        .bind(t.password_sealed.clone())
+        .bind(t.console.key())
         .bind(at.millis())
         .bind(at.millis())
         .fetch_one(tx.conn()?)
@@ -135,8 +123,7 @@ impl TemplateRepo for SqlStore {
         let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query(
             "UPDATE vm_templates SET name = ?, description = ?, operating_system = ?, proxmox_vmid = ?, node = ?, \
-             cores = ?, memory_mib = ?, disk_gib = ?, linked_clone = ?, protocol = ?, port = ?, conn_username = ?, \
-             conn_password_sealed = COALESCE(?, conn_password_sealed), updated_at = ? WHERE id = ?",
+             cores = ?, memory_mib = ?, disk_gib = ?, linked_clone = ?, console = ?, updated_at = ? WHERE id = ?",
         )
         .bind(t.name.clone())
         .bind(t.description.clone())
@@ -147,10 +134,7 @@ impl TemplateRepo for SqlStore {
         .bind(i64::from(t.memory_mib))
         .bind(i64::from(t.disk_gib))
         .bind(i64::from(t.linked_clone))
-        .bind(t.protocol.key())
-        .bind(i64::from(t.port))
-        .bind(t.username.clone())
-        .bind(t.password_sealed.clone())
+        .bind(t.console.key())
         .bind(at.millis())
         .bind(id)
         .execute(tx.conn()?)
@@ -597,11 +581,27 @@ impl EventRepo for SqlStore {
             .map_err(store_error)?;
         sqlx::query(
             "INSERT INTO event_templates (event_id, template_id, name, operating_system, proxmox_vmid, node, cores, \
-             memory_mib, disk_gib, linked_clone, protocol, port, conn_username, conn_password_sealed, vm_count) \
+             memory_mib, disk_gib, linked_clone, console, vm_count) \
              SELECT ev.id, t.id, t.name, t.operating_system, t.proxmox_vmid, t.node, t.cores, t.memory_mib, \
-             t.disk_gib, t.linked_clone, t.protocol, t.port, t.conn_username, t.conn_password_sealed, et.vm_count \
+             t.disk_gib, t.linked_clone, t.console, et.vm_count \
              FROM events ev JOIN environment_templates et ON et.environment_id = ev.environment_id \
              JOIN vm_templates t ON t.id = et.template_id WHERE ev.id = ?",
+        )
+        .bind(id)
+        .execute(tx.conn()?)
+        .await
+        .map_err(store_error)?;
+        sqlx::query("DELETE FROM event_connection_templates WHERE event_id = ?")
+            .bind(id)
+            .execute(tx.conn()?)
+            .await
+            .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO event_connection_templates (event_id, template_id, protocol, port, username, \
+             password_sealed, rdp_security, ignore_cert) \
+             SELECT ev.id, c.template_id, c.protocol, c.port, c.username, c.password_sealed, c.rdp_security, \
+             c.ignore_cert FROM events ev JOIN environment_templates et ON et.environment_id = ev.environment_id \
+             JOIN connection_templates c ON c.template_id = et.template_id WHERE ev.id = ? ORDER BY c.id",
         )
         .bind(id)
         .execute(tx.conn()?)
@@ -615,8 +615,7 @@ impl EventRepo for SqlStore {
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError> {
         let rows = sqlx::query(
             "SELECT template_id, name, operating_system, proxmox_vmid, node, cores, memory_mib, disk_gib, \
-             linked_clone, protocol, port, conn_username, conn_password_sealed, vm_count \
-             FROM event_templates WHERE event_id = ? ORDER BY name",
+             linked_clone, console, vm_count FROM event_templates WHERE event_id = ? ORDER BY name",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -635,10 +634,7 @@ impl EventRepo for SqlStore {
                     memory_mib: get_u32(row, "memory_mib")?,
                     disk_gib: get_u32(row, "disk_gib")?,
                     linked_clone: linked != 0,
-                    protocol: protocol(row)?,
-                    port: port(row)?,
-                    username: get(row, "conn_username")?,
-                    password_sealed: get(row, "conn_password_sealed")?,
+                    console: console(row)?,
                     count: get_u32(row, "vm_count")?,
                 })
             })
@@ -877,6 +873,8 @@ const VM_SELECT: &str = "SELECT v.id, v.event_id, e.name AS event_name, e.short_
      v.owner_id, u.username AS owner_username, v.template_id, \
      COALESCE((SELECT s.name FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id), \
      '') AS template_name, \
+     COALESCE((SELECT s.console FROM event_templates s WHERE s.event_id = v.event_id \
+     AND s.template_id = v.template_id), 'builtin') AS console, \
      (SELECT s.cores FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) AS cores, \
      (SELECT s.memory_mib FROM event_templates s WHERE s.event_id = v.event_id AND s.template_id = v.template_id) \
      AS memory_mib, v.ordinal, v.name, v.vmid, v.node, v.state, v.ip, v.last_error, v.updated_at \
@@ -894,6 +892,7 @@ fn vm_from_row(row: &AnyRow) -> Result<VmView, StoreError> {
         owner_username: get(row, "owner_username")?,
         template_id: get(row, "template_id")?,
         template_name: get(row, "template_name")?,
+        console: console(row)?,
         name: get(row, "name")?,
         ordinal: get_u32(row, "ordinal")?,
         cores: get::<Option<i64>>(row, "cores")?.and_then(|v| u32::try_from(v).ok()),

@@ -6,6 +6,7 @@ mod catalogue;
 mod classroom;
 mod cluster;
 mod dashboard;
+mod connection_templates;
 mod leases;
 mod mail;
 mod pending_logins;
