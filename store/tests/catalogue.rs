@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestClock, services};
 use domain::catalogue::{CatalogueKind, TagFilter, Taggable, Usage};
-use domain::classroom::{EventFields, EventRole, Protocol};
+use domain::classroom::{EventFields, EventRole, Console};
 use domain::error::Problem;
 use domain::page::PageRequest;
 use domain::time::Timestamp;
@@ -48,10 +48,7 @@ fn template(name: &str) -> TemplateRecord {
         memory_mib: 2048,
         disk_gib: 32,
         linked_clone: true,
-        protocol: Protocol::Ssh,
-        port: 22,
-        username: String::new(),
-        password_sealed: None,
+        console: Console::Builtin,
     }
 }
 

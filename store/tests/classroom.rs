@@ -182,9 +182,9 @@ on_both_dialects!(deployment_snapshots_the_environment);
 async fn connection_templates_are_snapshotted_and_vms_may_have_their_own(db: Database) {
     let ports = db.ports(None);
     let repo = &ports.connection_templates;
-    let kali = ports.templates.insert(&template("Kali"), Timestamp(1)).await.unwrap();
-    let first = repo.insert(ConnectionBinding::Template(kali), &ssh(Some("v1:ssh")), Timestamp(2)).await.unwrap();
-    repo.insert(ConnectionBinding::Template(kali), &rdp(), Timestamp(3)).await.unwrap();
+    let kali = ports.templates.insert(&template("Kali"), Timestamp(1), None).await.unwrap();
+    let first = repo.insert(ConnectionBinding::Template(kali), &ssh(Some("v1:ssh")), Timestamp(2), None).await.unwrap();
+    repo.insert(ConnectionBinding::Template(kali), &rdp(), Timestamp(3), None).await.unwrap();
     let listed = repo.list(ConnectionBinding::Template(kali)).await.unwrap();
     let summary: Vec<_> = listed.iter().map(|c| (c.protocol, c.port, c.password_set, c.rdp_security)).collect();
     assert_eq!(
@@ -193,24 +193,24 @@ async fn connection_templates_are_snapshotted_and_vms_may_have_their_own(db: Dat
     );
     assert_eq!(repo.by_id(first).await.unwrap().unwrap().binding, ConnectionBinding::Template(kali));
 
-    let env = ports.environments.insert("Env", "", &[(kali, 1)], Timestamp(1)).await.unwrap();
+    let env = ports.environments.insert("Env", "", &[(kali, 1)], Timestamp(1), None).await.unwrap();
     let owner = user(&db, "alice").await;
-    let event = ports.events.insert(&event("conn", env), owner, Timestamp(1)).await.unwrap();
-    assert!(ports.events.begin_deployment(event).await.unwrap());
+    let event = ports.events.insert(&event("conn", env), owner, Timestamp(1), None).await.unwrap();
+    assert!(ports.events.begin_deployment(event, None).await.unwrap());
     let new = NewVm { event_id: event, owner_id: owner, template_id: kali, ordinal: 1, name: "conn-alice-kali".into() };
     let vm = ports.vms.plan(event, &[new], Timestamp(4)).await.unwrap()[0].id;
     assert_eq!(ports.vms.by_id(vm).await.unwrap().unwrap().console, Console::Guacamole);
     assert_eq!(repo.for_vm(vm).await.unwrap(), vec![ssh(Some("v1:ssh")), rdp()]);
 
     // Recreated on the template after the deployment: the event keeps its snapshot.
-    repo.delete(first).await.unwrap();
-    assert!(matches!(repo.delete(first).await, Err(StoreError::NotFound)));
-    repo.insert(ConnectionBinding::Template(kali), &ssh(None), Timestamp(5)).await.unwrap();
+    repo.delete(first, None).await.unwrap();
+    assert!(matches!(repo.delete(first, None).await, Err(StoreError::NotFound)));
+    repo.insert(ConnectionBinding::Template(kali), &ssh(None), Timestamp(5), None).await.unwrap();
     assert_eq!(repo.for_vm(vm).await.unwrap(), vec![ssh(Some("v1:ssh")), rdp()]);
 
     // A VM's own connection template replaces its template's.
     let own = SealedConnection { port: 2222, ..ssh(None) };
-    repo.insert(ConnectionBinding::Vm(vm), &own, Timestamp(6)).await.unwrap();
+    repo.insert(ConnectionBinding::Vm(vm), &own, Timestamp(6), None).await.unwrap();
     assert_eq!(repo.for_vm(vm).await.unwrap(), vec![own]);
     assert_eq!(repo.list(ConnectionBinding::Vm(vm)).await.unwrap().len(), 1);
 

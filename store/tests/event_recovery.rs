@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestClock;
-use domain::classroom::{EventFields, EventStatus, Protocol};
+use domain::classroom::{EventFields, Console, EventStatus};
 use domain::page::PageRequest;
 use domain::task::TaskStatus;
 use domain::time::Timestamp;
@@ -27,10 +27,7 @@ fn template() -> TemplateRecord {
         memory_mib: 1024,
         disk_gib: 8,
         linked_clone: true,
-        protocol: Protocol::Ssh,
-        port: 22,
-        username: "student".into(),
-        password_sealed: None,
+        console: Console::Builtin,
     }
 }
 

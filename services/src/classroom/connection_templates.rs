@@ -95,8 +95,9 @@ impl Services {
             rdp_security: fields.rdp_security,
             ignore_cert: fields.ignore_cert,
         };
-        let id = self.ports.connection_templates.insert(binding, &connection, self.clock.now()).await?;
-        self.record_after(actor, "connection_template.create", target, event_id).await?;
+        let mut activity = self.activity(actor, "connection_template.create", target);
+        activity.event_id = event_id;
+        let id = self.ports.connection_templates.insert(binding, &connection, self.clock.now(), Some(&activity)).await?;
         if let Some(event_id) = event_id {
             // A VM's own connection template reaches Guacamole at once.
             self.queue_connection_sync(event_id).await?;
@@ -113,8 +114,9 @@ impl Services {
             return Err(AppError::NotFound);
         };
         let (target, event_id) = self.connection_binding_access(actor, found.binding, true).await?;
-        self.ports.connection_templates.delete(id).await?;
-        self.record_after(actor, "connection_template.delete", target, event_id).await?;
+        let mut activity = self.activity(actor, "connection_template.delete", target);
+        activity.event_id = event_id;
+        self.ports.connection_templates.delete(id, Some(&activity)).await?;
         if let Some(event_id) = event_id {
             self.queue_connection_sync(event_id).await?;
         }
@@ -139,7 +141,7 @@ impl Services {
             rdp_security: RdpSecurity::Any,
             ignore_cert: true,
         };
-        self.ports.connection_templates.insert(ConnectionBinding::Template(template_id), &connection, at).await?;
+        self.ports.connection_templates.insert(ConnectionBinding::Template(template_id), &connection, at, None).await?;
         Ok(())
     }
 }

@@ -352,13 +352,10 @@ impl Services {
             tracing::warn!(vm_id, error = %e, "Guacamole sign-in link refused");
             AppError::CheckFailed { system: "Guacamole".into(), message: e.to_string() }
         })?;
-        self.record_after(
-            actor,
-            "vm.guacamole_sign_in",
-            ActivityTarget::new("vms", vm.id, &vm.name),
-            Some(vm.event_id),
-        )
-        .await?;
+        // Nothing of OpenVLE's changes here, so the activity is the only write.
+        let mut activity = self.activity(actor, "vm.guacamole_sign_in", ActivityTarget::new("vms", vm.id, &vm.name));
+        activity.event_id = Some(vm.event_id);
+        self.record(&activity).await?;
         Ok(Some(link))
     }
 }

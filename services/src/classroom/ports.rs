@@ -143,14 +143,9 @@ pub trait EventRepo: Send + Sync {
         activity: Option<&Activity>,
     ) -> Result<bool, StoreError>;
     /// `planned` → `deploying` together with copying the environment's templates
-<<<<<<< HEAD
-    /// into the event's snapshot, in one transaction (false: not planned any more).
-    async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError>;
-=======
     /// and their connection templates into the event's snapshot, in one
     /// transaction (false: not planned any more).
-    async fn begin_deployment(&self, id: i64) -> Result<bool, StoreError>;
->>>>>>> issue-9-guacamole
+    async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError>;
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError>;
     async fn participants(&self, id: i64) -> Result<Vec<ParticipantView>, StoreError>;
     async fn role_of(&self, id: i64, user_id: i64) -> Result<Option<EventRole>, StoreError>;
@@ -288,8 +283,9 @@ pub trait ConnectionTemplateRepo: Send + Sync {
         binding: ConnectionBinding,
         connection: &SealedConnection,
         at: Timestamp,
+        activity: Option<&Activity>,
     ) -> Result<i64, StoreError>;
-    async fn delete(&self, id: i64) -> Result<(), StoreError>;
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// What a deployed VM is reached with: its own connection templates when
     /// it has any, else those its event's snapshot keeps for its template.
     async fn for_vm(&self, vm_id: i64) -> Result<Vec<SealedConnection>, StoreError>;

@@ -2,6 +2,7 @@
 //! snapshot's copies of them, and the Guacamole connections made for VMs.
 
 use async_trait::async_trait;
+use domain::activity::Activity;
 use domain::classroom::{ConnectionBinding, ConnectionTemplateView, Protocol, RdpSecurity, VmConnectionView};
 use domain::time::Timestamp;
 use services::StoreError;
@@ -9,7 +10,7 @@ use services::classroom::ports::{ConnectionTemplateRepo, SealedConnection};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{SqlStore, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error};
 
 fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
 where
@@ -92,12 +93,19 @@ impl ConnectionTemplateRepo for SqlStore {
         row.as_ref().map(view_from_row).transpose()
     }
 
-    async fn insert(&self, binding: ConnectionBinding, c: &SealedConnection, at: Timestamp) -> Result<i64, StoreError> {
+    async fn insert(
+        &self,
+        binding: ConnectionBinding,
+        c: &SealedConnection,
+        at: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError> {
         let (template_id, vm_id) = match binding {
             ConnectionBinding::Template(id) => (Some(id), None),
             ConnectionBinding::Vm(id) => (None, Some(id)),
         };
-        sqlx::query_scalar(
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO connection_templates (template_id, vm_id, protocol, port, username, password_sealed, \
              rdp_security, ignore_cert, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
@@ -110,18 +118,27 @@ impl ConnectionTemplateRepo for SqlStore {
         .bind(c.rdp_security.key())
         .bind(i64::from(c.ignore_cert))
         .bind(at.millis())
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn()?)
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+    async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         let result = sqlx::query("DELETE FROM connection_templates WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        if result.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn for_vm(&self, vm_id: i64) -> Result<Vec<SealedConnection>, StoreError> {
