@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups") view=pages::classroom::GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms") view=pages::classroom::VmsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms/:id") view=pages::classroom::VmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/vms/:id/console") view=pages::console::ConsolePage ssr=SsrMode::Async/>
                     <Route path=path!("/activities") view=pages::activities::ActivitiesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail/templates") view=pages::mail::MailTemplatesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/mail/templates/new") view=pages::mail::NewMailTemplatePage ssr=SsrMode::Async/>

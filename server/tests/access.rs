@@ -56,6 +56,8 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
         | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" => SIGNED_IN,
+        // The built-in console (issue 9): the rule of the VM's power actions.
+        "vm_console" => SIGNED_IN,
         "list_mail_templates"
         | "get_mail_template"
         | "save_mail_template"
@@ -136,7 +138,7 @@ fn args(name: &str, caller: &str, admin_id: i64, student_id: i64, participant_ro
         ],
         // Classroom (issue 5).
         "get_template" | "delete_template" | "get_environment" | "delete_environment" | "get_event"
-        | "delete_event" | "get_vm" | "group_members" | "delete_group" => vec![("id", "999999".into())],
+        | "delete_event" | "get_vm" | "vm_console" | "group_members" | "delete_group" => vec![("id", "999999".into())],
         "create_template" | "update_template" => vec![
             ("id", "999999".into()),
             ("name", format!("Template by {caller}")),
@@ -243,6 +245,7 @@ const READ_ONLY: &[&str] = &[
     "group_members",
     "list_vms",
     "get_vm",
+    "vm_console",
     "vm_nodes",
     "my_vms",
     "event_vms",

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod auth;
 pub mod classroom;
 pub mod cluster;
+pub mod console;
 pub mod deployment;
 pub mod mail;
 pub mod policies;

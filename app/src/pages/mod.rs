@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod classroom;
 pub mod cluster;
+pub mod console;
 pub mod dashboard;
 pub mod deployment;
 pub mod login;

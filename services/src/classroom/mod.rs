@@ -11,6 +11,7 @@
 //! [`Services::record_planned_vms`], [`Services::record_vm_state`] and
 //! [`Services::forget_vm`] (one method per state change, for the activity log).
 
+pub mod console;
 pub mod deployment;
 pub mod environments;
 pub mod events;
