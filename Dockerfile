@@ -16,8 +16,9 @@ ARG RUST_VERSION=1.95
 ARG NODE_VERSION=22
 ARG DEBIAN_RELEASE=bookworm
 
-# Tailwind's npm packages. Its native parts need Node 20 or later, newer than
-# Debian bookworm's, so they come from the official Node image.
+# Tailwind's npm packages (and noVNC, served by the site). Tailwind's native
+# parts need Node 20 or later, newer than Debian bookworm's, so they come from
+# the official Node image.
 FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS style-deps
 WORKDIR /src/style
 COPY style/package.json style/package-lock.json ./
@@ -54,7 +55,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     && test -f /out/site/pkg/openvle.js \
     && test -f /out/site/pkg/openvle_bg.wasm \
     && test -f /out/site/pkg/openvle.css \
-    && test -f /out/site/favicon.svg
+    && test -f /out/site/favicon.svg \
+    && test -f /out/site/novnc/core/rfb.js
 
 # Optional static host (docker-compose.yml profile "static-host"): Nginx
 # serving the site directory and passing everything else to openvle:8000. Its

@@ -585,6 +585,29 @@ messages! {
     EventOverlapWarning => "Students of this event also take part in other events at the same time (each would get VMs in both):", "Teilnehmende dieser Veranstaltung sind zur selben Zeit auch in anderen Veranstaltungen (sie bekämen in beiden VMs):";
     ZoneSiteDefault => "The site's zone ({zone})", "Zeitzone der Installation ({zone})";
     DashProblemHttpUrl => "must be a full address starting with http:// or https://", "muss eine vollständige Adresse sein, die mit http:// oder https:// beginnt";
+    // --- Built-in console (issue 9) ---
+    ConsoleConnect => "Connect", "Verbinden";
+    ConsoleTitle => "Console", "Konsole";
+    ConsoleNeedsJs => "The console needs JavaScript: turn it on in your browser to see and use the VM's screen here.", "Die Konsole braucht JavaScript: Schalten Sie es im Browser ein, um den Bildschirm der VM hier zu sehen und zu bedienen.";
+    ConsoleBackToVm => "Back to the VM", "Zurück zur VM";
+    ConsoleToolbar => "Console controls", "Konsolensteuerung";
+    ConsoleCtrlAltDel => "Send Ctrl-Alt-Del", "Strg-Alt-Entf senden";
+    ConsoleFullScreen => "Full screen", "Vollbild";
+    ConsoleScaling => "Scaling", "Skalierung";
+    ConsoleScaleFit => "Fit to the window", "An das Fenster anpassen";
+    ConsoleScaleRemote => "The VM's size (scroll)", "Größe der VM (scrollen)";
+    ConsoleReconnect => "Reconnect", "Neu verbinden";
+    ConsolePaste => "Paste text into the VM", "Text in die VM einfügen";
+    ConsolePasteText => "Text to send", "Zu sendender Text";
+    ConsoleTypeText => "Type it into the VM", "In die VM tippen";
+    ConsoleSendClipboard => "Put it on the VM's clipboard", "In die Zwischenablage der VM legen";
+    ConsoleScreen => "Screen of the VM; click it to type into the VM.", "Bildschirm der VM; klicken Sie darauf, um in der VM zu tippen.";
+    ConsoleConnecting => "Connecting…", "Verbinde …";
+    ConsoleConnected => "Connected.", "Verbunden.";
+    ConsoleReconnecting => "The connection dropped. Reconnecting in {s} s (attempt {n})…", "Die Verbindung ist abgebrochen. Neuer Versuch in {s} s ({n}. Versuch) …";
+    ConsoleDisconnected => "Disconnected.", "Getrennt.";
+    ConsoleVmNotRunning => "The VM is not running, so it has no console. Start it, then reconnect.", "Die VM läuft nicht und hat daher keine Konsole. Starten Sie sie und verbinden Sie dann neu.";
+    ConsoleRefused => "You may not use this VM's console (or the VM no longer exists).", "Sie dürfen die Konsole dieser VM nicht benutzen (oder die VM gibt es nicht mehr).";
 }
 
 /// The label of a form field, for error messages ("E-mail is already in use").
@@ -742,6 +765,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "event_ending" => Msg::ErrEventEnding,
             "event_not_running" => Msg::ErrEventNotRunning,
             "vm_not_on_cluster" => Msg::ErrVmNotOnCluster,
+            "vm_not_running" => Msg::ConsoleVmNotRunning,
             "vm_not_planned" => Msg::ErrVmNotOnCluster,
             "vm_locked" => Msg::ErrVmLocked,
             "node_offline" => Msg::ErrNodeOffline,

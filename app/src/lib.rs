@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/groups") view=pages::classroom::GroupsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms") view=pages::classroom::VmsPage ssr=SsrMode::Async/>
                     <Route path=path!("/vms/:id") view=pages::classroom::VmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/vms/:id/console") view=pages::console::ConsolePage ssr=SsrMode::Async/>
                     <Route path=path!("/activities") view=pages::activities::ActivitiesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalogue/:kind") view=pages::catalogue::CataloguePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalogue/:kind/:id") view=pages::catalogue::CatalogueItemPage ssr=SsrMode::Async/>

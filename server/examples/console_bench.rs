@@ -33,6 +33,10 @@ impl ConsoleAccess for Anyone {
     async fn console_target(&self, _: &domain::Actor, _: &str) -> Result<ConsoleTarget, domain::AppError> {
         Ok(ConsoleTarget { node: self.0.clone(), vmid: 4242 })
     }
+
+    async fn opened(&self, _: &domain::Actor, _: &str) -> Result<(), domain::AppError> {
+        Ok(())
+    }
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
@@ -235,7 +239,7 @@ async fn main() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, router::<()>(state)).await });
     let http = reqwest::Client::new();
 
     // (b) first: it starts the VM's Xvnc, whose port (a) then uses.

@@ -1,19 +1,22 @@
 //! `GET /console/{vm}/websocket`: the built-in console's WebSocket. The caller is
 //! the signed-in session; [`ConsoleAccess`] decides which Proxmox VM (if any) that
 //! is, and only then is the Proxmox side opened and the upgrade accepted, so a
-//! refused caller gets 401/403/404 and not a single byte. Bytes are relayed as they
+//! refused caller gets 401/403/404 (409 when the VM does not run) and not a single
+//! byte; an accepted one is recorded as `vm.console_open`. Bytes are relayed as they
 //! come, both ways, until either side closes (the VM stopping closes Proxmox's side).
 //! The browser never sees a Proxmox ticket or token.
 
 use std::sync::Arc;
 
-use app::api::context::{SESSION_COOKIE, cookie_value};
-use axum::Router;
+use app::api::context::{ClientIp, SESSION_COOKIE, cookie_value, request_id};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
+use domain::activity::Origin;
+use domain::{Actor, AppError};
 use services::Services;
 use services::console::{ConsoleAccess, ConsoleBackend, ConsoleChannel};
 
@@ -24,7 +27,8 @@ pub struct ConsoleState {
     pub backend: Arc<dyn ConsoleBackend>,
 }
 
-pub fn router(state: ConsoleState) -> Router {
+/// Generic over the state of the router it is merged into (the site's `WebState`).
+pub fn router<S: Clone + Send + Sync + 'static>(state: ConsoleState) -> Router<S> {
     Router::new().route("/console/{vm}/websocket", get(console_socket)).with_state(state)
 }
 
@@ -43,6 +47,7 @@ async fn console_socket(
     State(state): State<ConsoleState>,
     Path(vm): Path<String>,
     headers: HeaderMap,
+    client_ip: Option<Extension<ClientIp>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !same_origin(&headers) {
@@ -55,9 +60,14 @@ async fn console_socket(
     let Some(user) = user.filter(|u| u.pending_policies.is_empty()) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    let target = match state.access.console_target(&user.actor, &vm).await {
+    // The activity log gets the request id and address, as for server functions.
+    let origin = Origin { request_id: request_id(&headers), client_ip: client_ip.map(|Extension(ip)| ip.0) };
+    let actor = Actor { origin, ..user.actor };
+    let target = match state.access.console_target(&actor, &vm).await {
         Ok(target) => target,
-        Err(domain::AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+        // The VM does not run (any more): nothing to connect to.
+        Err(AppError::Conflict { .. }) => return StatusCode::CONFLICT.into_response(),
         Err(_) => return StatusCode::FORBIDDEN.into_response(),
     };
     let channel = match state.backend.open(&target).await {
@@ -67,6 +77,10 @@ async fn console_socket(
             return (StatusCode::BAD_GATEWAY, "the VM's console is unavailable").into_response();
         }
     };
+    if let Err(e) = state.access.opened(&actor, &vm).await {
+        tracing::warn!(target: "console", vm = %vm, error = %e, "console opening not recorded");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
     upgrade.protocols(["binary"]).on_upgrade(move |socket| relay(socket, channel))
 }
 
@@ -76,7 +90,7 @@ async fn relay(mut browser: WebSocket, channel: ConsoleChannel) {
         tokio::select! {
             bytes = from_vm.recv() => match bytes {
                 Some(bytes) => {
-                    if browser.send(Message::Binary(bytes.into())).await.is_err() {
+                    if browser.send(Message::Binary(bytes)).await.is_err() {
                         break;
                     }
                 }
@@ -87,7 +101,7 @@ async fn relay(mut browser: WebSocket, channel: ConsoleChannel) {
             },
             message = browser.recv() => match message {
                 Some(Ok(Message::Binary(bytes))) => {
-                    if to_vm.send(bytes.to_vec()).await.is_err() {
+                    if to_vm.send(bytes).await.is_err() {
                         let _ = browser.send(Message::Close(None)).await;
                         break;
                     }

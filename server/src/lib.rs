@@ -5,6 +5,7 @@ pub mod activities;
 pub mod background;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod console;
 pub mod demo;
 pub mod events;

@@ -20,6 +20,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::console::ConsoleState;
 use crate::health;
 use crate::wiring::{StartError, System};
 
@@ -57,6 +58,12 @@ pub fn router(config: &Config, system: System) -> Router {
         allowed_origins: config.allowed_origins(),
         trust_proxy_headers: config.trust_proxy_headers,
     });
+    // The built-in console: access by the VM records, channels through the cluster connection in use.
+    let console = ConsoleState {
+        services: system.services.clone(),
+        access: Arc::new(system.services.clone()),
+        backend: Arc::new(system.services.clone()),
+    };
     let state = WebState { leptos: leptos.clone(), server: server.clone(), system, guard: guard.clone() };
     let context = move || provide_context(server.clone());
     let routes = generate_route_list(app::App);
@@ -72,6 +79,8 @@ pub fn router(config: &Config, system: System) -> Router {
         .route("/auth/oidc/start", get(crate::oidc::start))
         .route("/auth/oidc/callback", get(crate::oidc::callback))
         .route("/vms/{id}/guacamole", get(crate::guacamole::hand_off))
+        .route("/vms/{id}/connect", get(crate::connect::connect))
+        .merge(crate::console::router(console))
         .leptos_routes_with_context(&state, routes, context.clone(), move || app::shell(shell_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<WebState, _>(context, app::shell))
         .layer(middleware::from_fn_with_state(guard, guard_request))

@@ -62,6 +62,8 @@ fn allowed(name: &str) -> [bool; 4] {
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
         | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" | "event_overlaps" => SIGNED_IN,
+        // The built-in console (issue 9): the rule of the VM's power actions.
+        "vm_console" => SIGNED_IN,
         "list_mail_templates"
         | "get_mail_template"
         | "save_mail_template"
@@ -356,7 +358,7 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("content", "Be kind.".into()),
         ],
         // Classroom (issue 5).
-        "get_template" | "get_environment" | "get_event" | "get_vm" | "group_members" => {
+        "get_template" | "get_environment" | "get_event" | "get_vm" | "vm_console" | "group_members" => {
             vec![("id", "999999".into())]
         }
         "delete_template" => vec![("id", f.spare_template.to_string())],
@@ -508,6 +510,7 @@ const READ_ONLY: &[&str] = &[
     "group_members",
     "list_vms",
     "get_vm",
+    "vm_console",
     "vm_nodes",
     "my_vms",
     "event_vms",

@@ -32,6 +32,10 @@ impl ConsoleAccess for StudentOwnsWeb01 {
             _ => Err(domain::AppError::NotFound),
         }
     }
+
+    async fn opened(&self, _: &domain::Actor, _: &str) -> Result<(), domain::AppError> {
+        Ok(())
+    }
 }
 
 fn vm(vmid: u32, name: &str, node: &str, storage: &str) -> VmSpec {
@@ -100,7 +104,7 @@ async fn relays_xvnc_to_the_owner_only_and_closes_when_the_vm_stops() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, router::<()>(state)).await });
     let student = app
         .system
         .services

@@ -22,6 +22,7 @@ use domain::error::Problem;
 use domain::time::Timestamp;
 use domain::{Action, Actor, AppError, Target};
 
+use crate::console::{ConsoleChannel, ConsoleError, ConsoleTarget};
 use crate::ports::StoreError;
 use crate::secrets::{SecretError, SecretKey};
 use crate::{Services, authorize};
@@ -79,6 +80,11 @@ pub trait Cluster: Send + Sync {
     /// The guest agent's view of the VM's address.
     async fn guest_ip(&self, _node: &str, _vmid: u32) -> Result<GuestIp, VmError> {
         Err(VmError::unsupported())
+    }
+
+    /// A byte channel to the VM's console (`crate::console`).
+    async fn open_console(&self, _target: &ConsoleTarget) -> Result<ConsoleChannel, ConsoleError> {
+        Err(ConsoleError::Unavailable { reason: "this cluster client has no console".into() })
     }
 
     /// Version and nodes: proves address, TLS and token in one go.

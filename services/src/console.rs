@@ -4,7 +4,10 @@
 //! ticket and credentials stay inside the [`ConsoleBackend`].
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use domain::{Actor, AppError};
+
+use crate::Services;
 
 /// The Proxmox VM behind an OpenVLE VM.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,11 +17,14 @@ pub struct ConsoleTarget {
 }
 
 /// The authorization hook: given the signed-in actor and an OpenVLE VM id, the
-/// Proxmox node and VMID, or `AppError::Forbidden` / `AppError::NotFound`.
-/// Implemented by the VM records (classroom flow).
+/// Proxmox node and VMID, or `AppError::Forbidden` / `AppError::NotFound`
+/// (`AppError::Conflict` while the VM does not run). Implemented by the VM
+/// records (`crate::classroom::console`).
 #[async_trait]
 pub trait ConsoleAccess: Send + Sync {
     async fn console_target(&self, actor: &Actor, vm_id: &str) -> Result<ConsoleTarget, AppError>;
+    /// A console session on the VM started (the channel is open): the activity log's `vm.console_open`.
+    async fn opened(&self, actor: &Actor, vm_id: &str) -> Result<(), AppError>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -27,17 +33,18 @@ pub enum ConsoleError {
     Unavailable { reason: String },
 }
 
-/// Bytes towards the VM's VNC server.
+/// Bytes towards the VM's VNC server. [`Bytes`] because WebSocket libraries hand
+/// frames over as such: the relay passes them on without copying.
 #[async_trait]
 pub trait ConsoleSink: Send {
-    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), ConsoleError>;
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ConsoleError>;
     async fn close(&mut self);
 }
 
 /// Bytes from the VM's VNC server; `None` once the VM side closed.
 #[async_trait]
 pub trait ConsoleSource: Send {
-    async fn recv(&mut self) -> Option<Vec<u8>>;
+    async fn recv(&mut self) -> Option<Bytes>;
 }
 
 pub struct ConsoleChannel {
@@ -49,4 +56,14 @@ pub struct ConsoleChannel {
 #[async_trait]
 pub trait ConsoleBackend: Send + Sync {
     async fn open(&self, target: &ConsoleTarget) -> Result<ConsoleChannel, ConsoleError>;
+}
+
+/// Through the cluster connection in use at the moment of opening, so a
+/// connection changed in Settings (on any replica) is the one consoles use next.
+#[async_trait]
+impl ConsoleBackend for Services {
+    async fn open(&self, target: &ConsoleTarget) -> Result<ConsoleChannel, ConsoleError> {
+        let cluster = self.current_cluster().await.map_err(|e| ConsoleError::Unavailable { reason: e.to_string() })?;
+        cluster.open_console(target).await
+    }
 }

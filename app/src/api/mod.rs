@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
+pub mod console;
 pub mod deployment;
 pub mod health;
 pub mod guacamole;

@@ -1380,7 +1380,10 @@ pub fn VmPage() -> impl IntoView {
                                 <div class="sm:col-span-2 text-red-800"><dt class="font-medium">{t(Msg::LastError)}</dt><dd>{e}</dd></div>
                             })}
                         </dl>
-                        <div class="mt-4"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=format!("/vms/{}", vm.id)/></div>
+                        <div class="mt-4 flex flex-wrap items-start gap-4">
+                            <crate::pages::deployment::ConnectButton vm=vm.clone()/>
+                            <crate::pages::deployment::VmActions vm=vm.clone() action=act back=format!("/vms/{}", vm.id)/>
+                        </div>
                         <TagsSection object=Taggable::Vm id=vm.id editable=may_one(Action::Update, ObjectType::Vm, vm.id)/>
                         <crate::pages::catalogue::CatalogueSection object=Taggable::Vm id=vm.id editable=false/>
                         <div class="mt-6">
@@ -1425,6 +1428,7 @@ pub fn MyVms(events: Vec<MyEvent>, action: ServerAction<crate::api::deployment::
                                     <li class="flex flex-wrap items-center justify-between gap-2 py-2">
                                         <a class=LINK_CLASS href=format!("/vms/{}", vm.id)>{vm.name.clone()}</a>
                                         <span>{vm_state_text(vm.state, lang)} " · " <span class="font-mono">{vm.ip.clone().unwrap_or_else(|| "—".into())}</span></span>
+                                        <crate::pages::deployment::ConnectButton vm=vm.clone()/>
                                         <crate::pages::deployment::VmActions vm=vm.clone() action=action back="/".to_string()/>
                                     </li>
                                 }).collect_view()}

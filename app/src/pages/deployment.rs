@@ -104,6 +104,23 @@ fn actions_for(state: VmState) -> Vec<(&'static str, Msg, bool)> {
     }
 }
 
+/// "Connect" for a running VM: `/vms/{id}/connect` checks access on the server
+/// and sends the browser on to the console. A full page load (`rel=external`):
+/// the route is the server's, not the app's.
+#[component]
+pub fn ConnectButton(vm: VmView) -> impl IntoView {
+    (vm.state == VmState::Running).then(|| {
+        view! {
+            <a
+                class=BUTTON_CLASS
+                href=format!("/vms/{}/connect", vm.id)
+                rel="external"
+                data-testid=format!("vm-connect-{}", vm.name)
+            >{t(Msg::ConsoleConnect)}</a>
+        }
+    })
+}
+
 /// Power actions on one VM; destructive ones carry a confirmation box.
 /// `back`: the page to return to after the action. `errors_shown_above`:
 /// a list of many VMs shows the action's error once, not under each VM.

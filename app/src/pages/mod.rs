@@ -4,6 +4,7 @@ pub mod activities;
 pub mod catalogue;
 pub mod classroom;
 pub mod cluster;
+pub mod console;
 pub mod dashboard;
 pub mod deployment;
 pub mod health;

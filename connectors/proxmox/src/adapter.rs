@@ -14,9 +14,11 @@ use services::cluster::{
     CloneSpec, Cluster, ClusterConnector, ClusterSettings, ClusterVersion, GuestIp, GuestState, Inventory, NodeState,
     PowerOp, StorageState, VmError, VmSettings,
 };
+use services::console::{ConsoleBackend, ConsoleChannel, ConsoleError, ConsoleTarget};
 
 use crate::PveClient;
 use crate::config::{PveConfig, TlsVerification};
+use crate::console::ProxmoxConsole;
 use crate::error::PveError;
 use crate::tls::{MISMATCH, colon_hex};
 use crate::types::{CloneOptions, Upid, VmConfigUpdate, guest_ipv4_addresses};
@@ -83,11 +85,14 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(60);
 pub struct PveCluster {
     client: PveClient,
     task_timeout: Duration,
+    /// VM consoles over the same client (token, TLS verification).
+    console: Arc<ProxmoxConsole>,
 }
 
 impl PveCluster {
     pub fn new(client: PveClient) -> PveCluster {
-        PveCluster { client, task_timeout: TASK_TIMEOUT }
+        let console = Arc::new(ProxmoxConsole::new(Arc::new(client.clone())));
+        PveCluster { client, task_timeout: TASK_TIMEOUT, console }
     }
 
     async fn finish(&self, node: &str, upid: Result<Upid, PveError>) -> Result<(), VmError> {
@@ -135,6 +140,10 @@ pub fn vm_error(error: &PveError, node: &str) -> VmError {
 
 #[async_trait]
 impl Cluster for PveCluster {
+    async fn open_console(&self, target: &ConsoleTarget) -> Result<ConsoleChannel, ConsoleError> {
+        self.console.open(target).await
+    }
+
     async fn version(&self) -> Result<ClusterVersion, ClusterProblem> {
         let v = self.client.version().await.map_err(|e| classify(&e))?;
         Ok(ClusterVersion { version: v.version, release: v.release })

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
@@ -30,6 +31,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 type Socket = WebSocketStream<Box<dyn Io>>;
 
+#[derive(Debug)]
 pub struct ProxmoxConsole {
     client: Arc<PveClient>,
 }
@@ -80,11 +82,11 @@ struct Reader {
 }
 
 impl Reader {
-    async fn frame(&mut self) -> Option<Vec<u8>> {
+    async fn frame(&mut self) -> Option<Bytes> {
         loop {
             match self.frames.next().await? {
-                Ok(Message::Binary(bytes)) => return Some(bytes.to_vec()),
-                Ok(Message::Text(text)) => return Some(text.as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => return Some(bytes),
+                Ok(Message::Text(text)) => return Some(Bytes::copy_from_slice(text.as_bytes())),
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
                 Ok(Message::Close(_)) | Err(_) => return None,
             }
@@ -191,8 +193,11 @@ fn unavailable(reason: impl Into<String>) -> ConsoleError {
 
 #[async_trait]
 impl ConsoleSink for Sink {
-    async fn send(&mut self, bytes: Vec<u8>) -> Result<(), ConsoleError> {
-        let mut rest = bytes.as_slice();
+    async fn send(&mut self, bytes: Bytes) -> Result<(), ConsoleError> {
+        if self.stage == Stage::Relay {
+            return self.socket.send(Message::Binary(bytes)).await.map_err(|e| unavailable(e.to_string()));
+        }
+        let mut rest = bytes.as_ref();
         while self.stage != Stage::Relay && !rest.is_empty() {
             if self.stage == Stage::Version {
                 let take = (12 - self.version.len()).min(rest.len());
@@ -219,7 +224,9 @@ impl ConsoleSink for Sink {
         if rest.is_empty() {
             return Ok(());
         }
-        self.socket.send(Message::binary(rest.to_vec())).await.map_err(|e| unavailable(e.to_string()))
+        // What followed the handshake in the same frame.
+        let tail = bytes.slice(bytes.len() - rest.len()..);
+        self.socket.send(Message::Binary(tail)).await.map_err(|e| unavailable(e.to_string()))
     }
 
     async fn close(&mut self) {
@@ -229,13 +236,13 @@ impl ConsoleSink for Sink {
 
 #[async_trait]
 impl ConsoleSource for Source {
-    async fn recv(&mut self) -> Option<Vec<u8>> {
+    async fn recv(&mut self) -> Option<Bytes> {
         if !self.reader.buffer.is_empty() {
-            return Some(std::mem::take(&mut self.reader.buffer));
+            return Some(Bytes::from(std::mem::take(&mut self.reader.buffer)));
         }
         tokio::select! {
             biased;
-            Some(local) = self.local.recv() => Some(local),
+            Some(local) = self.local.recv() => Some(Bytes::from(local)),
             frame = self.reader.frame() => frame,
         }
     }

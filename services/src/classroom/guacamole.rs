@@ -99,6 +99,11 @@ impl Services {
         self
     }
 
+    /// Whether Apache Guacamole is configured (`GUACAMOLE_URL`).
+    pub fn guacamole_configured(&self) -> bool {
+        self.remote_access.is_some()
+    }
+
     fn gateway(&self) -> Option<Arc<dyn RemoteAccess>> {
         self.remote_access.as_ref().map(|r| r.gateway.clone())
     }

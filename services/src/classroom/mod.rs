@@ -12,6 +12,7 @@
 //! [`Services::forget_vm`] (one method per state change, for the activity log).
 
 pub mod connection_templates;
+pub mod console;
 pub mod deployment;
 pub mod environments;
 mod event_mails;

@@ -160,6 +160,9 @@ async fn start_xvnc(binary: &Path, name: &str) -> Result<XvncServer, String> {
             .args(["-geometry", "1024x768", "-depth", "24", "-rfbport", &port.to_string()])
             .args(["-localhost", "-interface", "127.0.0.1", "-SecurityTypes", "None", "-AlwaysShared"])
             .args(["-nolisten", "tcp", "-desktop", name])
+            // X's classic grey stipple instead of a black root window: with no
+            // desktop running, a connected console still shows visible pixels.
+            .arg("-retro")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
