@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestClock, services};
 use domain::catalogue::{CatalogueKind, TagFilter, Taggable, Usage};
-use domain::classroom::{EventFields, EventRole, Console};
+use domain::classroom::{Console, EventFields, EventRole};
 use domain::error::Problem;
 use domain::page::PageRequest;
 use domain::time::Timestamp;

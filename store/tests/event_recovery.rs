@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestClock;
-use domain::classroom::{EventFields, Console, EventStatus};
+use domain::classroom::{Console, EventFields, EventStatus};
 use domain::page::PageRequest;
 use domain::task::TaskStatus;
 use domain::time::Timestamp;

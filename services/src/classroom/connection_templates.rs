@@ -97,7 +97,8 @@ impl Services {
         };
         let mut activity = self.activity(actor, "connection_template.create", target);
         activity.event_id = event_id;
-        let id = self.ports.connection_templates.insert(binding, &connection, self.clock.now(), Some(&activity)).await?;
+        let id =
+            self.ports.connection_templates.insert(binding, &connection, self.clock.now(), Some(&activity)).await?;
         if let Some(event_id) = event_id {
             // A VM's own connection template reaches Guacamole at once.
             self.queue_connection_sync(event_id).await?;

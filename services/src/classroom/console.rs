@@ -49,7 +49,9 @@ impl ConsoleAccess for Services {
 
     async fn opened(&self, actor: &Actor, vm_id_text: &str) -> Result<(), AppError> {
         let vm = self.get_vm(actor, vm_id(vm_id_text)?).await?;
-        self.record_after(actor, "vm.console_open", ActivityTarget::new("vms", vm.id, &vm.name), Some(vm.event_id))
-            .await
+        // Opening a console changes nothing of OpenVLE's: the activity is the only write.
+        let mut activity = self.activity(actor, "vm.console_open", ActivityTarget::new("vms", vm.id, &vm.name));
+        activity.event_id = Some(vm.event_id);
+        self.record(&activity).await
     }
 }

@@ -252,21 +252,21 @@ impl Services {
                     self.queue_connection_sync(event_id).await.map_err(retry)?;
                 }
                 match deployed {
-                Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
-                Err(e) => Some((e.to_string(), e.is_retryable())),
-                Ok(report) => {
-                    let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
-                    failed.first().map(|first| {
-                        let message = format!(
-                            "{} of {} VMs failed; first {}: {}",
-                            failed.len(),
-                            plan.len(),
-                            first.last.name,
-                            first.last.message.as_deref().unwrap_or("unknown error")
-                        );
-                        (message, failed.iter().any(|v| v.retryable))
-                    })
-                }
+                    Err(e @ ProvisionError::InsufficientCapacity { .. }) => Some((e.to_string(), false)),
+                    Err(e) => Some((e.to_string(), e.is_retryable())),
+                    Ok(report) => {
+                        let failed: Vec<_> = report.vms.iter().filter(|v| v.last.stage == VmStage::Failed).collect();
+                        failed.first().map(|first| {
+                            let message = format!(
+                                "{} of {} VMs failed; first {}: {}",
+                                failed.len(),
+                                plan.len(),
+                                first.last.name,
+                                first.last.message.as_deref().unwrap_or("unknown error")
+                            );
+                            (message, failed.iter().any(|v| v.retryable))
+                        })
+                    }
                 }
             }
             (Err(e), _) | (_, Err(e)) => Some((e.to_string(), true)),
@@ -440,7 +440,8 @@ impl Services {
                 }
                 EventStatus::Running if ended => {
                     // Deactivation: the sync revokes the participants' READ.
-                    if scheduled(EventStatus::Running, EventStatus::Ending).await? {
+                    let moved = scheduled(EventStatus::Running, EventStatus::Ending).await?;
+                    if moved {
                         self.queue_connection_sync(event.id).await?;
                     }
                 }
