@@ -1,6 +1,7 @@
 //! The mails of an event's life, delivered by the job worker to a real SMTP
 //! server (aiosmtpd, implicit TLS) while the event is deployed and ended in
-//! the Proxmox VE simulator: "deployed" to every participant once (also when
+//! the Proxmox VE simulator: "deployed" to the event admins and "your machines
+//! are ready" to the students, once (also when
 //! the deployment runs again), "could not be deployed" with the reason to
 //! the event admins only, "being archived" to everyone; a mail the server
 //! refuses for good shows in its recipient's activity; "starting" and
@@ -134,13 +135,15 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
         .to_string();
     ok(&instructor, "set_event_admin", &[("event_id", &event), ("user_id", &helper), ("admin", "true")]).await;
 
-    // Deployed: every participant is told once, with a link to the event.
+    // Deployed: the event's admins hear the event is ready, the students
+    // that their machines are, each once, with a link to the event.
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(&instructor, &event, "running").await;
-    let mails = settled(&smtp, 3).await;
+    let mails = settled(&smtp, 4).await;
+    assert_eq!(to_of(&mails, "Networks 1 is ready"), ["helper@example.org", "instructor@example.org"]);
     assert_eq!(
-        to_of(&mails, "Networks 1 is ready"),
-        ["helper@example.org", "instructor@example.org", "student@example.org"]
+        to_of(&mails, "Your machines for Networks 1 are ready"),
+        ["helper@example.org", "student@example.org"]
     );
     let deployed = mails.iter().find(|m| m.rcpt_tos == ["student@example.org"]).unwrap();
     assert!(deployed.text.starts_with("Hello Test student,"), "{}", deployed.text);
@@ -161,7 +164,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     // Deploying again (nothing missing) mails nobody a second time.
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(&instructor, &event, "running").await;
-    settled(&smtp, 3).await;
+    settled(&smtp, 4).await;
 
     // The refused address: the failure is in that person's own activity, with the server's answer.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -188,7 +191,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     // Ending: everyone hears that the event is being archived, once.
     ok(&instructor, "end_event", &[("id", &event), ("confirm", "on")]).await;
     wait_for_status(&instructor, &event, "finished").await;
-    let mails = settled(&smtp, 6).await;
+    let mails = settled(&smtp, 7).await;
     assert_eq!(
         to_of(&mails, "Networks 1 is being archived"),
         ["helper@example.org", "instructor@example.org", "student@example.org"]
@@ -221,13 +224,13 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     ok(&instructor, "set_event_admin", &[("event_id", &big), ("user_id", &helper), ("admin", "true")]).await;
     ok(&instructor, "deploy_event", &[("id", &big)]).await;
     wait_for_status(&instructor, &big, "failed").await;
-    let mails = settled(&smtp, 8).await;
+    let mails = settled(&smtp, 9).await;
     assert_eq!(to_of(&mails, "Big could not be deployed"), ["helper@example.org", "instructor@example.org"]);
     let failure = mails.iter().find(|m| m.subject == "Big could not be deployed").unwrap();
     assert!(failure.text.contains("not enough memory for"), "the reason is in the mail: {}", failure.text);
     ok(&instructor, "deploy_event", &[("id", &big)]).await;
     wait_for_status(&instructor, &big, "failed").await;
-    settled(&smtp, 10).await;
+    settled(&smtp, 11).await;
 
     stop.send_replace(true);
     running.await.unwrap();

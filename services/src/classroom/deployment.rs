@@ -274,7 +274,12 @@ impl Services {
         match &failure {
             None => {
                 let occasion = format!("event-{event_id}");
-                self.mail_event(MailAction::EventDeployed, &event, Recipients::Everyone, &occasion, None)
+                // The event's admins hear that the event is ready; students
+                // that their own machines are.
+                self.mail_event(MailAction::EventDeployed, &event, Recipients::EventAdmins, &occasion, None)
+                    .await
+                    .map_err(retry)?;
+                self.mail_event(MailAction::VmsReady, &event, Recipients::Students, &occasion, None)
                     .await
                     .map_err(retry)?;
             }

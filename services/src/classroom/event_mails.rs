@@ -28,6 +28,8 @@ pub(crate) enum Recipients {
     Everyone,
     /// Instructors and flagged event admins.
     EventAdmins,
+    /// Those who work on VMs of their own (role student).
+    Students,
 }
 
 impl Recipients {
@@ -35,6 +37,7 @@ impl Recipients {
         match self {
             Recipients::Everyone => true,
             Recipients::EventAdmins => participant.event_admin || participant.role == EventRole::Instructor,
+            Recipients::Students => participant.role == EventRole::Student,
         }
     }
 }

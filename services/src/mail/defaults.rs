@@ -23,14 +23,14 @@ pub const DEFAULTS: &[DefaultTemplate] = &[
         language: En,
         name: "Event deployed",
         subject: "{event.name} is ready",
-        text: "Hello {user.name},\n\nthe event {event.name} has been deployed; your machines are ready.\n\n{event.url}",
+        text: "Hello {user.name},\n\nthe event {event.name} has been deployed: all its machines are ready.\n\n{event.url}",
     },
     DefaultTemplate {
         action: EventDeployed,
         language: De,
         name: "Veranstaltung bereitgestellt",
         subject: "{event.name} ist bereit",
-        text: "Hallo {user.name},\n\ndie Veranstaltung {event.name} wurde bereitgestellt; Ihre Maschinen sind bereit.\n\n{event.url}",
+        text: "Hallo {user.name},\n\ndie Veranstaltung {event.name} wurde bereitgestellt: alle ihre Maschinen sind bereit.\n\n{event.url}",
     },
     DefaultTemplate {
         action: EventDeploymentFailed,
