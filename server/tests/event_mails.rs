@@ -141,10 +141,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     wait_for_status(&instructor, &event, "running").await;
     let mails = settled(&smtp, 4).await;
     assert_eq!(to_of(&mails, "Networks 1 is ready"), ["helper@example.org", "instructor@example.org"]);
-    assert_eq!(
-        to_of(&mails, "Your machines for Networks 1 are ready"),
-        ["helper@example.org", "student@example.org"]
-    );
+    assert_eq!(to_of(&mails, "Your machines for Networks 1 are ready"), ["helper@example.org", "student@example.org"]);
     let deployed = mails.iter().find(|m| m.rcpt_tos == ["student@example.org"]).unwrap();
     assert!(deployed.text.starts_with("Hello Test student,"), "{}", deployed.text);
     assert!(deployed.text.contains(&format!("https://vle.example.org/events/{event}")), "{}", deployed.text);

@@ -238,8 +238,12 @@ async fn two_engines_racing_for_vmids_and_the_storage_lock_all_end_ready() {
     assert_eq!(a.count(VmStage::Ready), 4, "{a:#?}");
     assert_eq!(b.count(VmStage::Ready), 8, "{b:#?}");
     let (a, b) = (a.hiccups, b.hiccups);
+    // The shared VMID is certain (both ask /cluster/nextid before either
+    // clone arrives); whether a full clone also waits out the storage lock
+    // depends on how the two engines interleave on a loaded machine, so it
+    // is not asserted here: `injected_lock_timeouts_and_busy_answers_are_retried`
+    // proves those retries deterministically.
     assert!(a.vmid_collisions + b.vmid_collisions >= 1, "{a:?} {b:?}");
-    assert!(a.clone_retries + b.clone_retries >= 1, "storage lock timeouts: {a:?} {b:?}");
     assert_eq!(cluster_vms(&running).await.len(), 12);
     running.stop().await.unwrap();
 }
