@@ -41,7 +41,6 @@ test('an administrator builds the catalogue, links and tags a template, and cann
   await page.locator('#field-cores').fill('1');
   await page.locator('#field-memory_mib').fill('1024');
   await page.locator('#field-disk_gib').fill('8');
-  await page.locator('#field-protocol').selectOption('ssh');
   await page.getByRole('button', { name: 'Create', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/templates' && url.searchParams.get('ok') === 'created');
   await page.locator('tbody tr', { hasText: template }).getByRole('link', { name: template }).click();

@@ -35,7 +35,6 @@ test('a student connects to their running VM; classmates cannot; stopping the VM
   await admin.locator('#field-cores').fill('1');
   await admin.locator('#field-memory_mib').fill('1024');
   await admin.locator('#field-disk_gib').fill('8');
-  await admin.locator('#field-protocol').selectOption('ssh');
   await admin.getByRole('button', { name: 'Create', exact: true }).click();
   await admin.waitForURL((url) => url.pathname === '/templates' && url.searchParams.get('ok') === 'created');
   const envName = uniqueName('env');
