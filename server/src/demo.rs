@@ -56,6 +56,8 @@ fn demo_secret_key(config: &Config) -> Result<SecretKey, StartError> {
 async fn start_cluster(config: &Config) -> Result<(RunningSimulator, PveConfig), StartError> {
     let mut sim_config = SimConfig::demo();
     sim_config.state_file = Some(config.data_dir.join("proxmox-simulator.json"));
+    // A few VMs: each gets its VNC server when it starts, like a real cluster's.
+    sim_config.consoles_at_start = true;
     let simulator = Simulator::new(sim_config).map_err(|e| StartError::Simulator(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

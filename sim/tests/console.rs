@@ -14,8 +14,12 @@ fn auth() -> String {
 }
 
 async fn start() -> (sim::proxmox::RunningSimulator, reqwest::Client) {
+    start_with(SimConfig::demo(), true).await
+}
+
+/// A simulator with VM 4242 (`running` or not).
+async fn start_with(mut config: SimConfig, running: bool) -> (sim::proxmox::RunningSimulator, reqwest::Client) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut config = SimConfig::demo();
     config.time_scale = 0.01;
     let sim = Simulator::new(config).unwrap();
     let node = sim.config().nodes[0].name.clone();
@@ -33,7 +37,7 @@ async fn start() -> (sim::proxmox::RunningSimulator, reqwest::Client) {
         description: String::new(),
         tags: String::new(),
         agent: true,
-        running: true,
+        running,
     })
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -190,5 +194,76 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     })
     .await;
     assert!(closed.is_ok(), "the console socket stays open after the VM stopped");
+    running.stop().await.unwrap();
+}
+
+/// Posts a power action and waits for its task to end.
+async fn power(running: &sim::proxmox::RunningSimulator, http: &reqwest::Client, node: &str, action: &str) {
+    let answer: Value = http
+        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/{action}", running.base_url()))
+        .header("Authorization", auth())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let upid = answer["data"].as_str().unwrap_or_else(|| panic!("{action}: {answer}")).to_owned();
+    for _ in 0..200 {
+        let status: Value = http
+            .get(format!("{}/api2/json/nodes/{node}/tasks/{upid}/status", running.base_url()))
+            .header("Authorization", auth())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if status["data"]["status"] == "stopped" {
+            assert_eq!(status["data"]["exitstatus"], "OK", "{action}: {status}");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{action} did not finish");
+}
+
+/// Waits until `count` VNC servers run (they start and stop asynchronously).
+async fn wait_for_servers(running: &sim::proxmox::RunningSimulator, count: usize) -> usize {
+    for _ in 0..250 {
+        let now = running.simulator().console_servers().await;
+        if now == count {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.simulator().console_servers().await
+}
+
+#[tokio::test]
+async fn with_consoles_at_start_a_vm_start_starts_its_vnc_server_and_a_stop_stops_it() {
+    let mut config = SimConfig::demo();
+    config.consoles_at_start = true;
+    let (running, http) = start_with(config, false).await;
+    let xvnc = sim::proxmox::console::xvnc_binary();
+    assert!(xvnc.is_some(), "Xvnc is needed: apt-get install tigervnc-standalone-server (scripts/setup --test)");
+    running.simulator().set_vnc_server_binary(xvnc);
+    let node = running.simulator().config().nodes[0].name.clone();
+    assert_eq!(running.simulator().console_servers().await, 0, "a stopped VM has no VNC server");
+    power(&running, &http, &node, "start").await;
+    assert_eq!(wait_for_servers(&running, 1).await, 1, "the VM's start started its VNC server");
+    power(&running, &http, &node, "stop").await;
+    assert_eq!(wait_for_servers(&running, 0).await, 0, "the VM's stop stopped its VNC server");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_consoles_at_start_the_vnc_server_waits_for_the_first_console() {
+    let (running, http) = start_with(SimConfig::demo(), false).await;
+    running.simulator().set_vnc_server_binary(sim::proxmox::console::xvnc_binary());
+    let node = running.simulator().config().nodes[0].name.clone();
+    power(&running, &http, &node, "start").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(running.simulator().console_servers().await, 0, "no console opened, no X server");
     running.stop().await.unwrap();
 }

@@ -4,10 +4,11 @@
 //! stopped when the VM stops (or the simulator ends), which closes every socket
 //! relayed to it.
 //!
-//! Servers start at the first `vncproxy` of a running VM rather than at every VM
-//! start: a 500-VM class would otherwise run 500 X servers nobody looks at. Without
-//! `Xvnc` the simulator works as before; only `vncwebsocket` answers with a message
-//! naming the missing package.
+//! With `consoles_at_start` (the demo) a VM's server starts with the VM, as
+//! Proxmox's QEMU VNC server does; otherwise at the first `vncproxy` of a running
+//! VM, since a 500-VM benchmark class would run 500 X servers nobody looks at.
+//! Without `Xvnc` the simulator works as before; only `vncwebsocket` answers with
+//! a message naming the missing package.
 //!
 //! `vncproxy` tickets (`PVEVNC:...`) are remembered with their VM, port and user,
 //! valid for the proxy's lifetime and usable once, as Proxmox's proxy accepts one
@@ -109,6 +110,12 @@ impl Consoles {
         let sim = sim.clone();
         tokio::spawn(async move { watch_vm(sim, vmid).await });
         Ok(port)
+    }
+
+    /// VNC servers still running (an exited one does not count).
+    pub async fn running(&self) -> usize {
+        let mut servers = self.servers.lock().await;
+        servers.values_mut().map(|s| matches!(s.child.try_wait(), Ok(None))).filter(|alive| *alive).count()
     }
 
     async fn stop(&self, vmid: u32) {

@@ -224,6 +224,11 @@ impl Simulator {
         lock(&self.inner.cluster).vms.len()
     }
 
+    /// How many VMs have a VNC server (Xvnc) running for their console.
+    pub async fn console_servers(&self) -> usize {
+        self.inner.consoles.running().await
+    }
+
     /// Takes a node down (requests for it fail with 595, it shows `offline`) or up.
     pub fn set_node_online(&self, node: &str, online: bool) -> Result<(), SimError> {
         let mut cluster = lock(&self.inner.cluster);

@@ -894,6 +894,11 @@ async fn vm_action(
                 }
                 vm.power = Power::Running;
                 vm.agent_ready_at = Some(now + agent_delay);
+                if action == "start" && ctx.sim.inner.config.consoles_at_start {
+                    // Without Xvnc the console's `vncwebsocket` reports it; the start still succeeds.
+                    let (sim, name) = (ctx.sim.clone(), vm.name.clone());
+                    tokio::spawn(async move { sim.inner.consoles.server_port(&sim, vmid, &name).await });
+                }
             }
             "stop" => stop(vm),
             "shutdown" => {
