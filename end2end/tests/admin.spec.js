@@ -205,7 +205,7 @@ test.describe('settings', () => {
     const before = await page.locator(LIFETIME_INPUT).inputValue();
     expect(before).toBe('480');
     await saveSetting(page, LIFETIME_INPUT, 'soon');
-    await expect(page.getByRole('alert')).toHaveText('Value has the wrong format (expected integer).');
+    await expect(page.getByRole('alert')).toHaveText('Value must be a whole number.');
     await saveSetting(page, LIFETIME_INPUT, '1');
     await expect(page.getByRole('alert')).toHaveText('Value must be between 5 and 43200.');
     // Nothing was stored: leave and come back.

@@ -43,6 +43,11 @@ async function profileOfFreshUser(page, browser, baseURL) {
   return user;
 }
 
+/** The account form (the time zone has a form of its own on the same page). */
+function profileForm(page) {
+  return page.locator('form', { has: page.locator('#field-name') });
+}
+
 test('saving the profile happens in place, without a page load', async ({ page, browser, baseURL }) => {
   const user = await profileOfFreshUser(page, browser, baseURL);
   // Anything stored on `window` survives only if the document is not reloaded.
@@ -52,7 +57,7 @@ test('saving the profile happens in place, without a page load', async ({ page, 
 
   const newName = `Renamed ${user.username}`;
   await page.locator('#field-name').fill(newName);
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await profileForm(page).getByRole('button', { name: 'Save', exact: true }).click();
   await page.waitForURL(/\/profile\?ok=saved$/);
   await expect(page.getByRole('status')).toHaveText('Saved.');
   await expect(page.locator('#field-name')).toHaveValue(newName);
@@ -71,7 +76,7 @@ test('saving the profile updates the header name in place', async ({ page, brows
   const user = await profileOfFreshUser(page, browser, baseURL);
   const newName = `Renamed ${user.username}`;
   await page.locator('#field-name').fill(newName);
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await profileForm(page).getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText('Saved.');
   await expect(currentUser(page)).toHaveText(newName);
 });

@@ -10,7 +10,9 @@ const {
 async function saveLanguage(page, code, saveLabel) {
   await page.locator('#field-language').selectOption(code);
   const reloaded = page.waitForResponse((r) => new URL(r.url()).pathname.startsWith('/api/own_account'));
-  await page.getByRole('button', { name: saveLabel, exact: true }).click();
+  // The account form; the time zone section has a Save button of its own.
+  const form = page.locator('form', { has: page.locator('#field-language') });
+  await form.getByRole('button', { name: saveLabel, exact: true }).click();
   await page.waitForURL(/\/profile\?ok=saved$/);
   await reloaded;
 }

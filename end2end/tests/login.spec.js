@@ -4,18 +4,18 @@ const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers')
 // What the main navigation shows each demo role (app/src/components/layout.rs).
 const NAV = {
   admin: {
-    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups',
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Catalogue', 'Groups',
       'Users', 'Roles', 'Terms of use', 'Tasks', 'Activities', 'Settings', 'E-mail', 'Cluster'],
     hidden: [],
   },
   instructor: {
-    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Groups', 'Users', 'Activities',
-      'Templates in the cluster'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Catalogue', 'Groups', 'Users',
+      'Activities', 'Templates in the cluster'],
     hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
   },
   student: {
     visible: ['Dashboard', 'Events', 'VMs', 'Activities'],
-    hidden: ['Environments', 'Templates', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster',
+    hidden: ['Environments', 'Templates', 'Catalogue', 'Groups', 'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster',
       'Templates in the cluster'],
   },
 };
