@@ -40,7 +40,7 @@ test('a user switches to German on the profile page and back', async ({ page, br
   await currentUser(page).click();
   await page.waitForURL((url) => url.pathname === '/profile');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mein Konto');
-  await expect(page.getByRole('button', { name: 'Speichern', exact: true })).toBeVisible();
+  await expect(page.locator('form', { has: page.locator('#field-language') }).getByRole('button', { name: 'Speichern', exact: true })).toBeVisible();
 
   // Stored: another session of the same user starts in German.
   const other = await signedInPage(browser, baseURL, user, '/');
