@@ -175,9 +175,12 @@ pub fn guacamole_url(raw: &str) -> Result<String, AppError> {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    let host = authority.rsplit_once(':').map_or(authority, |(host, port)| {
-        if port.parse::<u16>().is_ok() { host } else { "" }
-    });
+    let host = authority.rsplit_once(':').map_or(
+        authority,
+        |(host, port)| {
+            if port.parse::<u16>().is_ok() { host } else { "" }
+        },
+    );
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':');
     if host.is_empty() || !host.chars().all(allowed) || path.contains(['?', '#', ' ', '\\']) {
         return Err(format_problem("guacamole_url", EXPECTED));
@@ -268,8 +271,12 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        for url in ["", "guac.example.org", "ftp://g.example/", "https://user:pw@g.example/", "https://g.example/?x=1"] {
-            assert_eq!(field(validate_guacamole(&GuacamoleInput { url: url.into(), ..input() })), Some("guacamole_url".into()));
+        for url in ["", "guac.example.org", "ftp://g.example/", "https://user:pw@g.example/", "https://g.example/?x=1"]
+        {
+            assert_eq!(
+                field(validate_guacamole(&GuacamoleInput { url: url.into(), ..input() })),
+                Some("guacamole_url".into())
+            );
         }
         let bad = GuacamoleInput { admin_username: " ".into(), ..input() };
         assert_eq!(field(validate_guacamole(&bad)), Some("admin_username".into()));

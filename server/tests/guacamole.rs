@@ -28,8 +28,8 @@ use services::clock::SystemClock;
 use services::cluster::ClusterHandle;
 use services::guacamole_connection::GuacamoleHandle;
 use services::jobs::worker::{Worker, WorkerConfig};
-use services::secrets::SecretKey;
 use services::jobs::{Job, ProductSteps, Requester};
+use services::secrets::SecretKey;
 use sim::guacamole::{
     DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY, GuacSimConfig, GuacamoleSim, RunningGuacamole,
 };
@@ -601,9 +601,10 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
         let vm = vm.to_string();
         async move { json(student, "vm_connections", &[("vm_id", &vm)]).await[0].clone() }
     };
-    let recorded =
-        eventually("the connection recorded", || async move { Some(connection(my_vm).await).filter(|c| c["remote_id"].is_string()) })
-            .await;
+    let recorded = eventually("the connection recorded", || async move {
+        Some(connection(my_vm).await).filter(|c| c["remote_id"].is_string())
+    })
+    .await;
     assert_eq!(recorded["granted"], false, "{recorded}");
     let guac = &inspector(&guacamole);
     assert!(guac.permissions("student").await.unwrap().connection_permissions.is_empty());
@@ -613,7 +614,9 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
     // and the sync that queues grants READ.
     set_event_times(app, event_id, now_ms() - 60_000, Some(now_ms() + DAY)).await;
     services.schedule_events().await.unwrap();
-    let granted = eventually("READ granted", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == true) }).await;
+    let granted =
+        eventually("READ granted", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == true) })
+            .await;
     let id = granted["remote_id"].as_str().unwrap().to_string();
     let permissions = guac.permissions("student").await.unwrap();
     assert_eq!(permissions.connection_permissions.get(id.as_str()).map(Vec::as_slice), Some(&["READ".to_string()][..]));

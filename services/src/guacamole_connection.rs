@@ -336,8 +336,11 @@ impl Services {
             updated_at: self.clock.now(),
             updated_by: Some(actor.username.clone()),
         };
-        let mut activity =
-            self.activity(actor, "guacamole.settings_save", ActivityTarget::new("settings", "guacamole", &settings.url));
+        let mut activity = self.activity(
+            actor,
+            "guacamole.settings_save",
+            ActivityTarget::new("settings", "guacamole", &settings.url),
+        );
         // Never a secret: only whether a new one was entered.
         activity.details = serde_json::json!({
             "url": settings.url, "admin_username": settings.admin_username,

@@ -22,9 +22,9 @@ use domain::{Actor, AppError};
 
 use super::ports::SealedConnection;
 use super::templates::PASSWORD_PURPOSE;
+use crate::Services;
 use crate::jobs::worker::StepError;
 use crate::jobs::{Job, Requester};
-use crate::Services;
 use crate::remote_access::{self, RemoteAccess, RemoteAccessError, RemoteAccount, RemoteConnection, SignInLink};
 
 /// The connection group of an event. The short name keeps two events of
