@@ -283,7 +283,11 @@ async fn saved_settings_win_over_the_environment_on_mariadb() {
 /// this replica and on one started before the save; secrets never come back.
 async fn saved_settings_win_over_the_environment(backend: Backend) {
     let proxmox = start_proxmox().await;
-    let guacamole = start_guacamole().await;
+    // An admin password other than the demo's (which equals the username).
+    const SIM_PASSWORD: &str = "sim-admin-password-3";
+    let config = GuacSimConfig { admin_password: SIM_PASSWORD.into(), ..GuacSimConfig::demo() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let guacamole = GuacamoleSim::new(config).start(listener).unwrap();
     // The environment names a Guacamole nobody runs.
     let env_url = format!("http://{}/guacamole/", closed_address().await);
     const ENV_PASSWORD: &str = "env-admin-password-7";
@@ -294,7 +298,7 @@ async fn saved_settings_win_over_the_environment(backend: Backend) {
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
-    let secrets = [ENV_PASSWORD, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY];
+    let secrets = [ENV_PASSWORD, SIM_PASSWORD, DEMO_JSON_SECRET_KEY];
     let no_secret = |text: &str, what: &str| {
         for secret in secrets {
             assert!(!text.contains(secret), "{what} shows a secret: {text}");
@@ -334,7 +338,7 @@ async fn saved_settings_win_over_the_environment(backend: Backend) {
     let (replica, replica_admin) = replica(app).await;
     let refused = replica.test_guacamole(&replica_admin).await.unwrap_err();
     assert_eq!(refused, domain::AppError::conflict("guacamole_not_configured"));
-    let form = settings_form(&sim_url, DEMO_ADMIN_PASSWORD, "guacamole-auth-json", DEMO_JSON_SECRET_KEY);
+    let form = settings_form(&sim_url, SIM_PASSWORD, "guacamole-auth-json", DEMO_JSON_SECRET_KEY);
     let reply = admin.call("save_guacamole", &form).await;
     assert!(reply.status < 400 && reply.error().is_none(), "{} {}", reply.status, reply.body);
     no_secret(&reply.body, "the save's answer");
