@@ -324,13 +324,6 @@ pub struct VmConnectionView {
     pub updated_at: Timestamp,
 }
 
-/// The administrator's Guacamole page: the effective `GUACAMOLE_*` values
-/// (secrets only said to be set); `None` settings when Guacamole is not configured.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GuacamoleOverview {
-    pub settings: Option<Vec<crate::sign_in::ConfigEntry>>,
-}
-
 // ------------------------------------------------------------- environments
 
 /// One template of an environment and how many VMs of it each participant gets.

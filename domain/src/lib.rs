@@ -10,6 +10,7 @@ pub mod classroom;
 pub mod cluster;
 pub mod dashboard;
 pub mod error;
+pub mod guacamole;
 pub mod health;
 pub mod mail;
 pub mod page;

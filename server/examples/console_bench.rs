@@ -1,8 +1,10 @@
 //! Console relay benchmark (printed, not a test): full-screen raw framebuffer
 //! updates from a real Xvnc (1024x768, 32 bpp), read (a) directly over TCP,
 //! (b) through the Proxmox simulator's vncwebsocket (standing in for Proxmox) and
-//! (c) through OpenVLE's `/console/{vm}/websocket` in front of (b). OpenVLE's cost
-//! is (c) against (b); targets: >= 90 % of the throughput, <= 1 ms added p99 per frame.
+//! (c) through OpenVLE's `/console/{vm}/websocket` in front of (b). The issue's
+//! targets on loopback: >= 90 % of the throughput, <= 1 ms added p99 per frame;
+//! checked for (c) against the direct connection (a), the whole path as a user
+//! sees it, and against (b), OpenVLE's own share of it. Each says PASS or MISS.
 //!
 //! `cargo run --release -p server --example console_bench` (needs Xvnc).
 
@@ -264,13 +266,29 @@ async fn main() {
     {
         println!("  {name:<34} {:>8.1} MiB/s   p50 {:>7.2} ms   p99 {:>7.2} ms", f.mib_per_s, ms(f.p50), ms(f.p99));
     }
-    let share = c.mib_per_s / b.mib_per_s * 100.0;
-    let added = ms(c.p99) - ms(b.p99);
-    println!(
-        "  OpenVLE: {share:.0} % of the throughput without it (target >= 90 %), p99 {added:+.2} ms per frame (target <= 1 ms)"
-    );
+    for (baseline, base) in [("direct TCP", &a), ("the Proxmox-side socket alone", &b)] {
+        let share = c.mib_per_s / base.mib_per_s * 100.0;
+        let added = ms(c.p99) - ms(base.p99);
+        println!("  OpenVLE against {baseline}:");
+        println!(
+            "    throughput {share:>5.0} % (target >= {MIN_SHARE:.0} %)            {}",
+            verdict(share >= MIN_SHARE)
+        );
+        println!(
+            "    p99 per frame {added:+7.2} ms (target <= {MAX_ADDED_P99_MS:.0} ms added)  {}",
+            verdict(added <= MAX_ADDED_P99_MS)
+        );
+    }
     pve.stop().await.expect("stop");
     let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// The targets for the relay on loopback.
+const MIN_SHARE: f64 = 90.0;
+const MAX_ADDED_P99_MS: f64 = 1.0;
+
+fn verdict(met: bool) -> &'static str {
+    if met { "PASS" } else { "MISS" }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -288,7 +288,7 @@ pub const VARIABLES: &[EnvVar] = &[
     EnvVar {
         name: "GUACAMOLE_URL",
         default: "",
-        help: "Guacamole's web application, e.g. https://guac.example.org/guacamole/; unset: no Guacamole (the built-in console only).",
+        help: "Guacamole's web application, e.g. https://guac.example.org/guacamole/; the GUACAMOLE_* values apply until a connection is saved at /admin/guacamole. Unset and nothing saved: no Guacamole (the built-in console only).",
     },
     EnvVar {
         name: "GUACAMOLE_USERNAME",
@@ -304,7 +304,7 @@ pub const VARIABLES: &[EnvVar] = &[
     EnvVar {
         name: "GUACAMOLE_JSON_SECRET_KEY",
         default: "",
-        help: "Guacamole's json-secret-key (32 hex digits, guacamole-auth-json) for signing participants in; unset: Connect cannot open Guacamole.",
+        help: "Guacamole's json-secret-key (32 hex digits, guacamole-auth-json) for signing participants in; unset: Connect opens Guacamole's own sign-in page.",
     },
     EnvVar {
         name: "TRUST_PROXY_HEADERS",

@@ -18,7 +18,7 @@ use crate::web::WebState;
 /// built-in console page.
 async fn destination(services: &Services, actor: &Actor, vm_id: i64) -> Result<String, AppError> {
     let vm = services.get_vm(actor, vm_id).await?;
-    if vm.console == Console::Guacamole && services.guacamole_configured() && vm.owner_id == actor.user_id {
+    if vm.console == Console::Guacamole && vm.owner_id == actor.user_id && services.guacamole_configured().await? {
         return Ok(format!("/vms/{vm_id}/guacamole"));
     }
     services.console_vm(actor, vm_id).await?;

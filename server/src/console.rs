@@ -1,8 +1,10 @@
 //! `GET /console/{vm}/websocket`: the built-in console's WebSocket. The caller is
 //! the signed-in session; [`ConsoleAccess`] decides which Proxmox VM (if any) that
 //! is, and only then is the Proxmox side opened and the upgrade accepted, so a
-//! refused caller gets 401/403/404 (409 when the VM does not run) and not a single
-//! byte; an accepted one is recorded as `vm.console_open`. Bytes are relayed as they
+//! refused caller gets 401 (no session) or 403 (anyone who may not use the VM,
+//! including a VM that does not exist or that they cannot see: the same answer,
+//! so guessed ids reveal nothing) and not a single byte; 409 when the VM does not
+//! run; an accepted one is recorded as `vm.console_open`. Bytes are relayed as they
 //! come, both ways, until either side closes (the VM stopping closes Proxmox's side).
 //! The browser never sees a Proxmox ticket or token.
 
@@ -65,9 +67,10 @@ async fn console_socket(
     let actor = Actor { origin, ..user.actor };
     let target = match state.access.console_target(&actor, &vm).await {
         Ok(target) => target,
-        Err(AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
-        // The VM does not run (any more): nothing to connect to.
+        // The VM does not run (any more): nothing to connect to. Only a caller
+        // who may use the VM gets this far (`console_target` checks access first).
         Err(AppError::Conflict { .. }) => return StatusCode::CONFLICT.into_response(),
+        // Not found, not visible or not allowed: one answer for all of them.
         Err(_) => return StatusCode::FORBIDDEN.into_response(),
     };
     let channel = match state.backend.open(&target).await {

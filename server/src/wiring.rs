@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use guacamole_connector::adapter::GuacamoleRemoteAccess;
-use guacamole_connector::{GuacamoleClient, GuacamoleConfig};
+use guacamole_connector::GuacamoleClient;
+use guacamole_connector::adapter::{GuacamoleConnector, GuacamoleRemoteAccess};
 use ldap_connector::LdapDirectory;
 use ldap_connector::adapter::LdapSignIn;
 use oidc_connector::adapter::OidcSignIn;
 use proxmox_connector::PveClient;
 use proxmox_connector::adapter::{PveCluster, PveConnector, settings_from_config};
 use services::Services;
-use services::classroom::guacamole::RemoteAccessSetup;
 use services::clock::SystemClock;
 use services::cluster::{ClusterHandle, EnvironmentCluster};
+use services::guacamole_connection::{EnvironmentGuacamole, GuacamoleHandle};
 use services::mail::MailSetup;
 use services::provisioning::ProvisioningConfig;
 use services::role_rules::RoleRules;
@@ -133,13 +133,20 @@ impl System {
             mail.description = format!("{}:{} ({:?})", smtp.host, smtp.port, smtp.security);
         }
         services = services.with_mail(mail);
-        if let Some(guacamole) = &config.guacamole {
-            // Does not connect: Guacamole may be down at start; its jobs retry.
-            let client = GuacamoleClient::new(guacamole.clone()).map_err(|e| StartError::Input(e.to_string()))?;
-            let gateway = Arc::new(GuacamoleRemoteAccess::new(client));
-            services =
-                services.with_remote_access(RemoteAccessSetup { gateway, settings: guacamole_settings(guacamole) });
-        }
+        // Guacamole: the connection saved in the UI wins; until one is saved,
+        // the environment's. Nothing connects yet: Guacamole may be down at
+        // start; its jobs retry.
+        let environment = match &config.guacamole {
+            Some(guacamole) => {
+                let client = GuacamoleClient::new(guacamole.clone()).map_err(|e| StartError::Input(e.to_string()))?;
+                Some(EnvironmentGuacamole {
+                    settings: guacamole_connector::adapter::settings_from_config(guacamole),
+                    gateway: Arc::new(GuacamoleRemoteAccess::new(client)),
+                })
+            }
+            None => None,
+        };
+        services = services.with_guacamole(GuacamoleHandle::new(Arc::new(GuacamoleConnector), environment));
         if redis.is_none() {
             recover_in_process_queue(&services).await?;
         }
@@ -167,21 +174,6 @@ async fn mongo_log(db: &Database, mongo: &crate::config::MongoConfig) -> Result<
         retention_days,
     };
     MongoActivityLog::new(&settings).await.map_err(|e| StartError::Input(format!("MONGODB_*: {e}")))
-}
-
-/// What the admin's Guacamole page shows: effective values, secrets only as set.
-fn guacamole_settings(config: &GuacamoleConfig) -> Vec<(String, String)> {
-    let set = |present: bool| if present { "(set)" } else { "(not set)" }.to_string();
-    vec![
-        ("GUACAMOLE_URL".into(), config.base_url.to_string()),
-        ("GUACAMOLE_USERNAME".into(), config.admin_username.clone()),
-        ("GUACAMOLE_PASSWORD".into(), set(!config.admin_password.expose().is_empty())),
-        (
-            "GUACAMOLE_DATA_SOURCE".into(),
-            config.data_source.clone().unwrap_or_else(|| "(the one Guacamole names)".into()),
-        ),
-        ("GUACAMOLE_JSON_SECRET_KEY".into(), set(config.json_secret_key.is_some())),
-    ]
 }
 
 /// Every role the rules name must exist.

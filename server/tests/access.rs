@@ -92,7 +92,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_quick_link" => ADMIN,
         // Guacamole (issue 9): settings are the administrators'; connection
         // templates follow their template (Update) or VM (membership, checked on the VM).
-        "guacamole_settings" | "test_guacamole" => ADMIN,
+        "guacamole_settings" | "save_guacamole" | "test_guacamole" => ADMIN,
         "list_connection_templates" => USER_READERS,
         "create_connection_template" => ADMIN,
         "delete_connection_template" | "vm_connections" => SIGNED_IN,
@@ -345,6 +345,15 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
         }
         "update_setting" => vec![("key", "contact.mail".into()), ("value", "help@example.org".into())],
         "test_directory" => vec![("username", "alice".into())],
+        // Saving needs OPENVLE_SECRET_KEY (set for this test) and connects to nothing.
+        "save_guacamole" => vec![
+            ("guacamole_url", "http://127.0.0.1:9/guacamole/".into()),
+            ("admin_username", "guacadmin".into()),
+            ("admin_password", "not-a-real-password".into()),
+            ("data_source", String::new()),
+            ("sso_method", "none".into()),
+            ("json_secret_key", String::new()),
+        ],
         "save_connection" => vec![
             ("url", "http://127.0.0.1:9".into()),
             ("token_id", "openvle@pve!demo".into()),
@@ -576,7 +585,9 @@ async fn client_for(app: &TestApp, caller: &str) -> Client {
 
 #[tokio::test]
 async fn every_server_function_checks_its_caller() {
-    let app = TestApp::start(Backend::Sqlite).await;
+    // The key lets settings with secrets (Guacamole's) be saved, so their save records its activity here.
+    let key = ("OPENVLE_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    let app = TestApp::start_with(Backend::Sqlite, &[key]).await;
     let fixtures = fixtures(&app).await;
 
     let names = common::all_server_fns();

@@ -152,8 +152,10 @@ async fn console_of_a_deployed_vm_for_its_owner_only() {
     // The WebSocket: a classmate guessing the id gets a refusal and not one byte.
     let student_token = session(&app, "student").await;
     let classmate_token = session(&app, "classmate").await;
-    assert_eq!(open(&app, &my_vm, &classmate_token).await.err(), Some(404));
-    assert_eq!(open(&app, "not-a-number", &student_token).await.err(), Some(404));
+    // One answer (403) whether the VM is someone else's or does not exist at all.
+    assert_eq!(open(&app, &my_vm, &classmate_token).await.err(), Some(403));
+    assert_eq!(open(&app, "999999", &student_token).await.err(), Some(403));
+    assert_eq!(open(&app, "not-a-number", &student_token).await.err(), Some(403));
     assert!(console_opens(&app).await.is_empty(), "refusals open no console");
     // The owner gets the VM's console (Xvnc behind the simulator's vncwebsocket); recorded once.
     let mut socket = open(&app, &my_vm, &student_token).await.expect("the owner's console");

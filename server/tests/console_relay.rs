@@ -124,7 +124,7 @@ async fn relays_xvnc_to_the_owner_only_and_closes_when_the_vm_stops() {
     assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "web01", None)).await), 401);
     assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "web02", Some(&student))).await), 403);
     assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "web01", Some(&instructor))).await), 403);
-    assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "nope", Some(&student))).await), 404);
+    assert_eq!(http_status(tokio_tungstenite::connect_async(request(addr, "nope", Some(&student))).await), 403);
     let mut cross_site = request(addr, "web01", Some(&student));
     cross_site.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
     assert_eq!(http_status(tokio_tungstenite::connect_async(cross_site).await), 403);

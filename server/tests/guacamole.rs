@@ -1,11 +1,15 @@
 //! Apache Guacamole over HTTP, against the Proxmox VE and Guacamole
-//! simulators with a real worker: the admin page and "Test connection";
-//! deployment creating one group per event, one connection per VM at its
-//! address with the connection template's credentials, an account and READ
-//! per participant; a re-run creating nothing twice; an address change
-//! reaching the connection; the sign-in hand-off (the right user, single use,
-//! expiry, nobody else's VM); decommission removing everything; and Guacamole
-//! down leaving the VMs deployed with the failure visible per VM.
+//! simulators with a real worker: the settings (environment by default, a
+//! saved connection winning over it on every replica, secrets write-only,
+//! invalid forms changing nothing) and "Test connection"; deployment creating
+//! one group per event, one connection per VM at its address with the
+//! connection template's credentials, an account and READ per participant; a
+//! re-run creating nothing twice; a reconcile's address change reaching the
+//! connection; READ only between the event's start and end; the sign-in
+//! hand-off (the right user, single use, expiry, nobody else's VM; Guacamole's
+//! own sign-in page with the method `none`); decommission removing
+//! everything; and Guacamole down leaving the VMs deployed with the failure
+//! visible per VM.
 
 mod common;
 
@@ -13,12 +17,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Backend, Client, TestApp};
-use domain::classroom::VmState;
+use domain::classroom::{EventStatus, VmState};
+use guacamole_connector::adapter::GuacamoleConnector;
 use guacamole_connector::{GuacamoleClient, GuacamoleConfig, JsonSecretKey, Secret, SignInAssertion};
+use proxmox_connector::adapter::PveConnector;
 use serde_json::Value;
+use services::Services;
 use services::classroom::ports::VmUpdate;
+use services::clock::SystemClock;
+use services::cluster::ClusterHandle;
+use services::guacamole_connection::GuacamoleHandle;
 use services::jobs::worker::{Worker, WorkerConfig};
 use services::jobs::{Job, ProductSteps, Requester};
+use services::secrets::SecretKey;
 use sim::guacamole::{
     DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY, GuacSimConfig, GuacamoleSim, RunningGuacamole,
 };
@@ -59,9 +70,71 @@ fn guacamole_env(url: &str, password: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// The key, and the Proxmox simulator as the environment's cluster.
+fn proxmox_env(proxmox: &RunningSimulator) -> Vec<(String, String)> {
+    vec![
+        ("OPENVLE_SECRET_KEY".into(), KEY.into()),
+        ("PVE_HOSTNAME".into(), proxmox.base_url()),
+        ("PVE_USER".into(), DEMO_USER.into()),
+        ("PVE_TOKEN_NAME".into(), DEMO_TOKEN_NAME.into()),
+        ("PVE_TOKEN_VALUE".into(), DEMO_TOKEN_SECRET.into()),
+    ]
+}
+
 async fn app_with(vars: Vec<(String, String)>) -> TestApp {
+    app_on(Backend::Sqlite, vars).await
+}
+
+async fn app_on(backend: Backend, vars: Vec<(String, String)>) -> TestApp {
     let borrowed: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    TestApp::start_with(Backend::Sqlite, &borrowed).await
+    TestApp::start_with(backend, &borrowed).await
+}
+
+/// An address nobody listens on.
+async fn closed_address() -> std::net::SocketAddr {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap()
+}
+
+/// Another replica on the same database, started before anything is saved,
+/// with no Guacamole in its environment; signed in as the administrator.
+async fn replica(app: &TestApp) -> (Services, domain::Actor) {
+    let key = SecretKey::from_hex(KEY).unwrap();
+    let services = Services::new(app.system.db.ports(None), Arc::new(SystemClock), "replica-auth-secret")
+        .with_cluster(ClusterHandle::new(Arc::new(PveConnector), None, Some(key)))
+        .with_guacamole(GuacamoleHandle::new(Arc::new(GuacamoleConnector), None));
+    let origin = domain::activity::Origin::client("127.0.0.1");
+    let token = services.login("admin", PASSWORD, &origin).await.unwrap().token;
+    let actor = services.session_user(&token).await.unwrap().unwrap().actor;
+    (services, actor)
+}
+
+/// Makes time pass for an event: the app runs on the system clock, so the
+/// stored start and end move instead.
+async fn set_event_times(app: &TestApp, event_id: i64, starts_at: i64, ends_at: Option<i64>) {
+    sqlx::query("UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?")
+        .bind(starts_at)
+        .bind(ends_at)
+        .bind(event_id)
+        .execute(app.system.db.pool())
+        .await
+        .unwrap();
+}
+
+fn now_ms() -> i64 {
+    use services::clock::Clock;
+    SystemClock.now().millis()
+}
+
+/// The Guacamole settings form.
+fn settings_form<'a>(url: &'a str, password: &'a str, method: &'a str, key: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("guacamole_url", url),
+        ("admin_username", DEMO_ADMIN),
+        ("admin_password", password),
+        ("data_source", ""),
+        ("sso_method", method),
+        ("json_secret_key", key),
+    ]
 }
 
 /// A worker for the app, stopped by the returned sender.
@@ -178,46 +251,148 @@ async fn prepare_event(admin: &Client, instructor: &Client) -> String {
 }
 
 #[tokio::test]
-async fn settings_page_shows_the_configuration_and_tests_it() {
-    // Not configured: the page says so, the test refuses with a reason.
+async fn without_guacamole_the_settings_say_so_and_the_test_refuses() {
     let plain = TestApp::start(Backend::Sqlite).await;
     let admin = &plain.signed_in("admin").await;
-    assert!(json(admin, "guacamole_settings", &[]).await["settings"].is_null());
+    let view = json(admin, "guacamole_settings", &[]).await;
+    assert!(view["source"].is_null(), "{view}");
+    assert_eq!(view["can_save"], false, "no OPENVLE_SECRET_KEY: {view}");
     let refused = admin.call("test_guacamole", &[]).await;
     assert!(refused.body.contains("guacamole_not_configured"), "{}", refused.body);
-    drop(plain);
-
-    let guacamole = start_guacamole().await;
-    let app = app_with(guacamole_env(&guacamole.base_url(), DEMO_ADMIN_PASSWORD)).await;
-    let admin = &app.signed_in("admin").await;
-    let settings = json(admin, "guacamole_settings", &[]).await["settings"].clone();
-    let value = |name: &str| {
-        settings.as_array().unwrap().iter().find(|e| e["variable"] == name).unwrap()["value"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(value("GUACAMOLE_URL"), guacamole.base_url());
-    assert_eq!((value("GUACAMOLE_PASSWORD"), value("GUACAMOLE_JSON_SECRET_KEY")), ("(set)".into(), "(set)".into()));
-    assert!(!settings.to_string().contains(DEMO_JSON_SECRET_KEY));
-    assert_eq!(json(admin, "test_guacamole", &[]).await, "mysql");
-    // The page, without JavaScript: the values and the test's answer.
-    let page = admin.get("/admin/guacamole?test=1").await;
-    assert_eq!(page.status, 200);
-    assert!(page.body.contains("GUACAMOLE_URL") && page.body.contains("mysql"), "{}", page.body);
-    let student = &app.signed_in("student").await;
+    // Without the key nothing with secrets can be saved, and nothing is.
+    let form = settings_form("http://127.0.0.1:9/guacamole/", "pw", "none", "");
+    let reply = admin.call("save_guacamole", &form).await;
+    assert!(reply.body.contains("secret_key_missing"), "{}", reply.body);
+    assert!(json(admin, "guacamole_settings", &[]).await["source"].is_null());
+    let student = &plain.signed_in("student").await;
     assert_eq!(student.call("test_guacamole", &[]).await.error().as_deref(), Some("forbidden"));
-    drop(app);
+}
 
-    // Refused credentials: the test fails naming Guacamole's answer.
-    let wrong = app_with(guacamole_env(&guacamole.base_url(), "wrong")).await;
-    let admin = &wrong.signed_in("admin").await;
-    let reply = admin.call("test_guacamole", &[]).await;
-    let body: Value = serde_json::from_str(&reply.body).unwrap();
-    assert_eq!((reply.status, body["error"].as_str()), (502, Some("check_failed")), "{body}");
-    assert_eq!(body["system"], "Guacamole");
-    assert!(body["message"].as_str().unwrap().to_lowercase().contains("refused"), "{body}");
+#[tokio::test]
+async fn saved_settings_win_over_the_environment_on_sqlite() {
+    saved_settings_win_over_the_environment(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn saved_settings_win_over_the_environment_on_mariadb() {
+    saved_settings_win_over_the_environment(Backend::MariaDb).await;
+}
+
+/// The environment's connection is the default until one is saved; a saved
+/// one is used by "Test connection", the next sync and the next hand-off, on
+/// this replica and on one started before the save; secrets never come back.
+async fn saved_settings_win_over_the_environment(backend: Backend) {
+    let proxmox = start_proxmox().await;
+    // An admin password other than the demo's (which equals the username).
+    const SIM_PASSWORD: &str = "sim-admin-password-3";
+    let config = GuacSimConfig { admin_password: SIM_PASSWORD.into(), ..GuacSimConfig::demo() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let guacamole = GuacamoleSim::new(config).start(listener).unwrap();
+    // The environment names a Guacamole nobody runs.
+    let env_url = format!("http://{}/guacamole/", closed_address().await);
+    const ENV_PASSWORD: &str = "env-admin-password-7";
+    let mut vars = guacamole_env(&env_url, ENV_PASSWORD);
+    vars.extend(proxmox_env(&proxmox));
+    let app = &app_on(backend, vars).await;
+    let (stop, running) = worker(app);
+    let admin = &app.signed_in("admin").await;
+    let instructor = &app.signed_in("instructor").await;
+    let student = &app.signed_in("student").await;
+    let secrets = [ENV_PASSWORD, SIM_PASSWORD, DEMO_JSON_SECRET_KEY];
+    let no_secret = |text: &str, what: &str| {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{what} shows a secret: {text}");
+        }
+    };
+
+    // The environment's values are shown (secrets only as set) and tested.
+    let env_view = json(admin, "guacamole_settings", &[]).await;
+    assert_eq!((env_view["source"].as_str(), env_view["url"].as_str()), (Some("environment"), Some(env_url.as_str())));
+    assert_eq!((env_view["password_set"].as_bool(), env_view["json_secret_set"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(env_view["sso_method"], "encrypted_json");
+    no_secret(&env_view.to_string(), "the settings");
+    let page = admin.get("/admin/guacamole").await;
+    assert!(page.body.contains("GUACAMOLE_* environment variables") && page.body.contains(&env_url), "{}", page.body);
+    no_secret(&page.body, "the page");
+    let failed = admin.call("test_guacamole", &[]).await;
+    assert_eq!((failed.status, failed.error().as_deref()), (502, Some("check_failed")), "{}", failed.body);
+
+    // Forms that fail validation name the field and change nothing.
+    let saves = || async move { app.activities("guacamole.settings_save").await.len() };
+    let sim_url = guacamole.base_url();
+    for (field, form) in [
+        ("guacamole_url", settings_form("guacamole.example.org", "pw", "none", "")),
+        ("guacamole_url", settings_form("ftp://g.example/guacamole/", "pw", "none", "")),
+        ("json_secret_key", settings_form(&sim_url, "pw", "guacamole-auth-json", "not-32-hex-digits")),
+        ("json_secret_key", settings_form(&sim_url, "pw", "guacamole-auth-json", "4c0b569e4c96df157eee1b65dd0e4d")),
+        ("sso_method", settings_form(&sim_url, "pw", "saml", "")),
+    ] {
+        let reply = admin.call("save_guacamole", &form).await;
+        let body: Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!((reply.status, body["error"].as_str(), body["field"].as_str()), (422, Some("invalid"), Some(field)));
+    }
+    assert_eq!(json(admin, "guacamole_settings", &[]).await, env_view);
+    assert_eq!(saves().await, 0);
+
+    // Saved: the simulator, with the demo secrets; one activity without them.
+    let (replica, replica_admin) = replica(app).await;
+    let refused = replica.test_guacamole(&replica_admin).await.unwrap_err();
+    assert_eq!(refused, domain::AppError::conflict("guacamole_not_configured"));
+    let form = settings_form(&sim_url, SIM_PASSWORD, "guacamole-auth-json", DEMO_JSON_SECRET_KEY);
+    let reply = admin.call("save_guacamole", &form).await;
+    assert!(reply.status < 400 && reply.error().is_none(), "{} {}", reply.status, reply.body);
+    no_secret(&reply.body, "the save's answer");
+    let saved = app.activities("guacamole.settings_save").await;
+    assert_eq!(saved.len(), 1);
+    no_secret(&serde_json::to_string(&saved[0]).unwrap(), "the activity");
+    let view = json(admin, "guacamole_settings", &[]).await;
+    assert_eq!((view["source"].as_str(), view["url"].as_str()), (Some("saved"), Some(sim_url.as_str())));
+    assert_eq!((view["updated_by"].as_str(), view["json_secret_set"].as_bool()), (Some("admin"), Some(true)));
+    no_secret(&view.to_string(), "the saved settings");
+    let page = admin.get("/admin/guacamole?test=1").await;
+    assert!(page.body.contains("the connection saved here") && page.body.contains("mysql"), "{}", page.body);
+    no_secret(&page.body, "the page");
+    assert_eq!(json(admin, "test_guacamole", &[]).await, "mysql");
+    // The other replica rebuilds its gateway from the stored revision.
+    assert_eq!(replica.test_guacamole(&replica_admin).await.unwrap(), "mysql");
+    // Empty secret fields keep the stored ones.
+    ok(admin, "save_guacamole", &settings_form(&sim_url, "", "guacamole-auth-json", "")).await;
+    assert_eq!(json(admin, "test_guacamole", &[]).await, "mysql");
+    assert_eq!(saves().await, 2);
+
+    // The next sync uses the saved connection: the VMs appear in the simulator.
+    let event = prepare_event(admin, instructor).await;
+    ok(instructor, "deploy_event", &[("id", &event)]).await;
+    wait_for_status(instructor, &event, "running").await;
+    let sim = guacamole.sim();
+    eventually("one connection per VM", || async move { (sim.inventory().connections == 3).then_some(()) }).await;
+    let my_vm = &json(student, "my_vms", &[]).await[0]["vms"][0]["id"].as_i64().unwrap().to_string();
+    let id = eventually("the student's connection granted", || async move {
+        let list = json(student, "vm_connections", &[("vm_id", my_vm)]).await;
+        (list[0]["granted"] == true).then(|| list[0]["remote_id"].as_str().unwrap().to_string())
+    })
+    .await;
+    let client = guacamole_connector::client_identifier(&id, "mysql");
+    let hand_off = student.get(&format!("/vms/{my_vm}/guacamole")).await;
+    let location = hand_off.location.unwrap_or_default();
+    assert!(location.starts_with(&format!("{sim_url}#/client/{client}?data=")), "{location}");
+    assert_eq!(redeem(&guacamole, &data_of(&location)).await, (200, Some("student".to_string())));
+
+    // The method `none`: Connect opens Guacamole's own sign-in page, straight
+    // on to the connection afterwards, with no assertion at all.
+    ok(admin, "save_guacamole", &settings_form(&sim_url, "", "none", "")).await;
+    let view = json(admin, "guacamole_settings", &[]).await;
+    assert_eq!((view["sso_method"].as_str(), view["json_secret_set"].as_bool()), (Some("none"), Some(true)));
+    let hand_off = student.get(&format!("/vms/{my_vm}/guacamole")).await;
+    assert_eq!(hand_off.status, 303, "{}", hand_off.body);
+    assert_eq!(hand_off.location.as_deref(), Some(format!("{sim_url}#/client/{client}").as_str()));
+    let recorded = app.activities("vm.guacamole_sign_in").await;
+    assert_eq!(recorded.last().map(|a| a.details["sso_method"].clone()), Some(Value::from("none")));
+
+    stop.send_replace(true);
+    running.await.unwrap();
     guacamole.stop().await.unwrap();
+    proxmox.stop().await.unwrap();
 }
 
 #[tokio::test]
@@ -225,13 +400,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     let proxmox = start_proxmox().await;
     let guacamole = start_guacamole().await;
     let mut vars = guacamole_env(&guacamole.base_url(), DEMO_ADMIN_PASSWORD);
-    vars.extend([
-        ("OPENVLE_SECRET_KEY".to_string(), KEY.to_string()),
-        ("PVE_HOSTNAME".into(), proxmox.base_url()),
-        ("PVE_USER".into(), DEMO_USER.into()),
-        ("PVE_TOKEN_NAME".into(), DEMO_TOKEN_NAME.into()),
-        ("PVE_TOKEN_VALUE".into(), DEMO_TOKEN_SECRET.into()),
-    ]);
+    vars.extend(proxmox_env(&proxmox));
     let app = app_with(vars).await;
     let services = &app.system.services;
     let (stop, running) = worker(&app);
@@ -305,6 +474,16 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     })
     .await;
     assert_eq!(sim.inventory().connections, 3);
+    // The scheduler's next reconcile finds the address the guest agent reports
+    // (not the recorded one) and queues the sync itself: nobody enqueues it.
+    services.schedule_events().await.unwrap();
+    let ip = my_ip.as_str();
+    eventually("the reconciled address in Guacamole", || async move {
+        let params = guac.connection_parameters(id).await.unwrap();
+        (params["hostname"] == ip).then_some(())
+    })
+    .await;
+    assert_eq!(json(student, "get_vm", &[("id", my_vm)]).await["ip"], ip);
 
     // Connect: straight into the connection, signed in as the student.
     let before = activities().await;
@@ -358,16 +537,8 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
 #[tokio::test]
 async fn guacamole_down_never_blocks_the_vms_and_the_failure_shows_per_vm() {
     let proxmox = start_proxmox().await;
-    // A port nobody listens on.
-    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
-    let mut vars = guacamole_env(&format!("http://{closed}/guacamole/"), DEMO_ADMIN_PASSWORD);
-    vars.extend([
-        ("OPENVLE_SECRET_KEY".to_string(), KEY.to_string()),
-        ("PVE_HOSTNAME".into(), proxmox.base_url()),
-        ("PVE_USER".into(), DEMO_USER.into()),
-        ("PVE_TOKEN_NAME".into(), DEMO_TOKEN_NAME.into()),
-        ("PVE_TOKEN_VALUE".into(), DEMO_TOKEN_SECRET.into()),
-    ]);
+    let mut vars = guacamole_env(&format!("http://{}/guacamole/", closed_address().await), DEMO_ADMIN_PASSWORD);
+    vars.extend(proxmox_env(&proxmox));
     let app = app_with(vars).await;
     let (stop, running) = worker(&app);
     let admin = &app.signed_in("admin").await;
@@ -401,5 +572,72 @@ async fn guacamole_down_never_blocks_the_vms_and_the_failure_shows_per_vm() {
 
     stop.send_replace(true);
     running.await.unwrap();
+    proxmox.stop().await.unwrap();
+}
+
+/// Activation and deactivation: an event deployed before its start has its
+/// connections but opens none; the first sync after the start (queued by the
+/// scheduler's reconcile) grants READ; the move to `ending` once the end has
+/// passed queues the sync that revokes it, and the connections stay.
+#[tokio::test]
+async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
+    let proxmox = start_proxmox().await;
+    let guacamole = start_guacamole().await;
+    let mut vars = guacamole_env(&guacamole.base_url(), DEMO_ADMIN_PASSWORD);
+    vars.extend(proxmox_env(&proxmox));
+    let app = &app_with(vars).await;
+    let services = &app.system.services;
+    let (stop, running) = worker(app);
+    let admin = &app.signed_in("admin").await;
+    let instructor = &app.signed_in("instructor").await;
+    let student = &app.signed_in("student").await;
+    let event = prepare_event(admin, instructor).await;
+    let event_id: i64 = event.parse().unwrap();
+    const DAY: i64 = 24 * 3600 * 1000;
+    // Tomorrow's event, deployed now ("Deploy now" before the start).
+    set_event_times(app, event_id, now_ms() + DAY, Some(now_ms() + 2 * DAY)).await;
+    ok(instructor, "deploy_event", &[("id", &event)]).await;
+    wait_for_status(instructor, &event, "running").await;
+    let sim = guacamole.sim();
+    eventually("one connection per VM", || async move { (sim.inventory().connections == 3).then_some(()) }).await;
+    let my_vm = &json(student, "my_vms", &[]).await[0]["vms"][0]["id"].as_i64().unwrap().to_string();
+    let connection = |vm: &str| {
+        let vm = vm.to_string();
+        async move { json(student, "vm_connections", &[("vm_id", &vm)]).await[0].clone() }
+    };
+    let recorded = eventually("the connection recorded", || async move {
+        Some(connection(my_vm).await).filter(|c| c["remote_id"].is_string())
+    })
+    .await;
+    assert_eq!(recorded["granted"], false, "{recorded}");
+    let guac = &inspector(&guacamole);
+    assert!(guac.permissions("student").await.unwrap().connection_permissions.is_empty());
+    assert_eq!(student.get(&format!("/vms/{my_vm}/guacamole")).await.status, 409, "not open before the start");
+
+    // The start passes: the scheduler's round reconciles the running event,
+    // and the sync that queues grants READ.
+    set_event_times(app, event_id, now_ms() - 60_000, Some(now_ms() + DAY)).await;
+    services.schedule_events().await.unwrap();
+    let granted =
+        eventually("READ granted", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == true) })
+            .await;
+    let id = granted["remote_id"].as_str().unwrap().to_string();
+    let permissions = guac.permissions("student").await.unwrap();
+    assert_eq!(permissions.connection_permissions.get(id.as_str()).map(Vec::as_slice), Some(&["READ".to_string()][..]));
+    assert_eq!(student.get(&format!("/vms/{my_vm}/guacamole")).await.status, 303);
+
+    // The end passes: the round moves the event to `ending`, and that move
+    // queues the sync that revokes READ. The connections stay until decommission.
+    set_event_times(app, event_id, now_ms() - 120_000, Some(now_ms() - 60_000)).await;
+    services.schedule_events().await.unwrap();
+    assert_eq!(services.ports().events.by_id(event_id, 0).await.unwrap().unwrap().status, EventStatus::Ending);
+    eventually("READ revoked", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == false) }).await;
+    assert!(guac.permissions("student").await.unwrap().connection_permissions.is_empty());
+    assert_eq!(sim.inventory().connections, 3);
+    assert_eq!(student.get(&format!("/vms/{my_vm}/guacamole")).await.status, 409);
+
+    stop.send_replace(true);
+    running.await.unwrap();
+    guacamole.stop().await.unwrap();
     proxmox.stop().await.unwrap();
 }

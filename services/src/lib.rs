@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod console;
 pub mod dashboard;
 pub mod directory;
+pub mod guacamole_connection;
 pub mod health;
 pub mod identity_provider;
 pub mod jobs;
@@ -50,6 +51,8 @@ pub struct Ports {
     pub queue: Arc<dyn jobs::JobQueue>,
     pub leases: Arc<dyn jobs::LeaseStore>,
     pub connection: Arc<dyn cluster::ConnectionRepo>,
+    /// The Apache Guacamole connection saved in the UI (issue 9).
+    pub guacamole: Arc<dyn guacamole_connection::GuacamoleSettingsRepo>,
     // Classroom (issue 5): templates, environments, events and their VMs.
     pub templates: Arc<dyn classroom::ports::TemplateRepo>,
     pub environments: Arc<dyn classroom::ports::EnvironmentRepo>,
@@ -94,8 +97,8 @@ pub struct Services {
     probe: Option<Arc<dyn health::DependencyProbe>>,
     /// The activity forwarder's last error, for the Health page.
     forwarding: health::ForwardingStatus,
-    /// Apache Guacamole when configured (see [`classroom::guacamole`]).
-    remote_access: Option<classroom::guacamole::RemoteAccessSetup>,
+    /// The Apache Guacamole gateway in use (see [`guacamole_connection`]).
+    guacamole: guacamole_connection::GuacamoleHandle,
 }
 
 impl Services {
@@ -113,7 +116,7 @@ impl Services {
             mail: mail::MailSetup::default(),
             probe: None,
             forwarding: health::ForwardingStatus::default(),
-            remote_access: None,
+            guacamole: guacamole_connection::GuacamoleHandle::default(),
         }
     }
 

@@ -99,14 +99,16 @@ pub enum Outcome {
 }
 
 /// Where to send the browser so that it arrives signed in (see ARCHITECTURE.md,
-/// "Guacamole single sign-on"). The URL carries a short-lived, signed and
-/// encrypted assertion, never a password or a reusable session token; serve it
-/// with a redirect (never as a link in a page) and never log it.
+/// "Guacamole single sign-on"), or at the gateway's own sign-in page. The URL
+/// carries at most a short-lived, signed and encrypted assertion, never a
+/// password or a reusable session token; serve it with a redirect (never as a
+/// link in a page) and never log it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignInLink {
     pub url: String,
-    /// Milliseconds since the epoch after which the gateway refuses the link.
-    pub expires_at_ms: u64,
+    /// Milliseconds since the epoch after which the gateway refuses the link;
+    /// `None` for a link without an assertion (nothing in it expires).
+    pub expires_at_ms: Option<u64>,
 }
 
 impl fmt::Debug for SignInLink {
@@ -164,4 +166,7 @@ pub trait RemoteAccess: Send + Sync {
     /// A link that opens the gateway signed in as `username`; straight into the
     /// connection when one is given (a participant with one VM).
     async fn sign_in_link(&self, username: &str, connection_id: Option<&str>) -> Result<SignInLink, RemoteAccessError>;
+    /// The same place without an assertion: the gateway asks the visitor to
+    /// sign in there first (single sign-on method `none`).
+    async fn login_link(&self, connection_id: Option<&str>) -> Result<SignInLink, RemoteAccessError>;
 }

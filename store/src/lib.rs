@@ -136,6 +136,7 @@ impl Database {
                 mail: sql.clone(),
                 dashboard: sql.clone(),
                 time_zones: sql.clone(),
+                guacamole: sql.clone(),
                 connection: sql,
                 sessions: Arc::new(redis.clone()),
                 pending_logins: Arc::new(redis.clone()),
@@ -167,6 +168,7 @@ impl Database {
                 mail: sql.clone(),
                 dashboard: sql.clone(),
                 time_zones: sql.clone(),
+                guacamole: sql.clone(),
                 connection: sql,
             },
         }

@@ -23,6 +23,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (12, "tags_catalogue", include_str!("../migrations/mysql/0012_tags_catalogue.sql")),
     (13, "dashboard", include_str!("../migrations/mysql/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/mysql/0014_activity_search.sql")),
+    (15, "guacamole_connection", include_str!("../migrations/mysql/0015_guacamole_connection.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -39,6 +40,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (12, "tags_catalogue", include_str!("../migrations/sqlite/0012_tags_catalogue.sql")),
     (13, "dashboard", include_str!("../migrations/sqlite/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/sqlite/0014_activity_search.sql")),
+    (15, "guacamole_connection", include_str!("../migrations/sqlite/0015_guacamole_connection.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

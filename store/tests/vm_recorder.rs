@@ -95,9 +95,13 @@ async fn progress_drift_and_foreign_keys(db: Database) {
     let recorded = recorder.recorded(&owner).await.unwrap();
     assert_eq!(recorded.len(), 1);
     assert_eq!(
-        (recorded[0].key.clone(), recorded[0].vmid, recorded[0].status.as_deref()),
-        (vm.to_string(), Some(120), Some("running"))
+        (recorded[0].key.clone(), recorded[0].vmid, recorded[0].status.as_deref(), recorded[0].ip.as_deref()),
+        (vm.to_string(), Some(120), Some("running"), Some("10.0.0.5"))
     );
+    // Reconcile: the guest agent reports another address.
+    let address = Drift::Address { key: vm.to_string(), vmid: 120, recorded: None, actual: "10.0.0.9".into() };
+    recorder.drift(&owner, &[address]).await.unwrap();
+    assert_eq!(state(vm).await.3.as_deref(), Some("10.0.0.9"));
 
     // Reconcile: another power state, another node, then gone.
     let status = Drift::Status { key: vm.to_string(), vmid: 120, recorded: None, actual: "stopped".into() };

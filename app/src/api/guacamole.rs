@@ -1,21 +1,49 @@
-//! Apache Guacamole: the administrator's view of the configuration with
-//! "Test connection", connection templates (of a VM template or one VM), and
-//! the Guacamole connections deployment made for a VM.
+//! Apache Guacamole: the connection administrators edit (secrets write-only)
+//! with "Test connection", connection templates (of a VM template or one VM),
+//! and the Guacamole connections deployment made for a VM.
 
-use domain::classroom::{ConnectionTemplateView, GuacamoleOverview, VmConnectionView};
+use domain::SecretText;
+use domain::classroom::{ConnectionTemplateView, VmConnectionView};
+use domain::guacamole::GuacamoleView;
 use leptos::prelude::*;
 
 use crate::error::ApiResult;
 
+/// The connection in use, without its secrets.
 #[server]
-pub async fn guacamole_settings() -> ApiResult<GuacamoleOverview> {
+pub async fn guacamole_settings() -> ApiResult<GuacamoleView> {
     use super::context;
     let actor = context::actor().await?;
-    Ok(context::state()?.services.guacamole_overview(&actor).await?)
+    Ok(context::state()?.services.guacamole_settings(&actor).await?)
 }
 
-/// Signs in with the admin account and lists the data source; changes nothing.
-/// Answers the data source's name.
+/// Saves the connection; empty secret fields keep the ones in use.
+#[server]
+pub async fn save_guacamole(
+    guacamole_url: String,
+    admin_username: String,
+    #[server(default)] admin_password: SecretText,
+    #[server(default)] data_source: String,
+    sso_method: String,
+    #[server(default)] json_secret_key: SecretText,
+) -> ApiResult<()> {
+    use super::context;
+    let actor = context::actor().await?;
+    let input = domain::guacamole::GuacamoleInput {
+        url: guacamole_url,
+        admin_username,
+        admin_password: admin_password.0,
+        data_source,
+        sso_method,
+        json_secret_key: json_secret_key.0,
+    };
+    context::state()?.services.save_guacamole(&actor, &input).await?;
+    context::redirect_with_flash("/admin/guacamole", super::flash::SAVED);
+    Ok(())
+}
+
+/// Signs in with the admin account of the connection in use and lists the
+/// data source; changes nothing. Answers the data source's name.
 #[server]
 pub async fn test_guacamole() -> ApiResult<String> {
     use super::context;

@@ -1,14 +1,15 @@
-//! `/admin/guacamole`: the effective Apache Guacamole configuration (from
-//! `GUACAMOLE_*`, secrets only said to be set) and "Test connection", a GET
-//! (`?test=1`) that signs in with the admin account and lists the data
-//! source: it changes nothing and works without JavaScript.
+//! `/admin/guacamole`: the Apache Guacamole connection in use (saved here, or
+//! from `GUACAMOLE_*` until something is saved) as a form whose secrets are
+//! write-only (an empty field keeps the stored one), and "Test connection", a
+//! GET (`?test=1`) that signs in with the admin account of the connection in
+//! use and lists the data source: it changes nothing and works without
+//! JavaScript.
 //!
 //! Also the connection templates block of the template and VM pages, and the
 //! VM's Guacamole connections.
 
-use domain::classroom::{
-    ConnectionBinding, ConnectionTemplateView, GuacamoleOverview, Protocol, RdpSecurity, VmConnectionView,
-};
+use domain::classroom::{ConnectionBinding, ConnectionTemplateView, Protocol, RdpSecurity, VmConnectionView};
+use domain::guacamole::{GuacamoleProblem, GuacamoleSource, GuacamoleView, SsoMethod};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -19,92 +20,135 @@ use crate::components::forms::{
     ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, SECONDARY_BUTTON_CLASS, Submit,
 };
 use crate::components::layout::WithShell;
-use crate::components::{EmptyState, PageHeader, error_view, t};
+use crate::components::{EmptyState, PageHeader, error_view, t, use_lang};
 use crate::i18n::Msg;
 
 const SECTION_CLASS: &str = "mb-6 max-w-4xl rounded-lg bg-white p-6 shadow-sm";
 const LABEL: &str = "block text-sm font-medium text-slate-700";
+const WARNING_CLASS: &str = "mb-4 rounded border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900";
 
 #[component]
 pub fn GuacamoleSettingsPage() -> impl IntoView {
     let query = use_query_map();
-    let overview = Resource::new(|| (), |_| guacamole_settings());
+    let save = ServerAction::<SaveGuacamole>::new();
+    let settings = Resource::new(move || save.version().get(), |_| guacamole_settings());
     let test = Resource::new(
         move || query.with(|q| q.get("test").is_some()),
         |wanted| async move { if wanted { Some(test_guacamole().await) } else { None } },
     );
+    let pending = Memo::new(move |_| save.pending().get());
     view! {
         <WithShell>
             <Title text=t(Msg::GuacTitle)/>
             <PageHeader title=t(Msg::GuacTitle).to_string()>
                 <a href="/admin/settings" class=SECONDARY_BUTTON_CLASS>{t(Msg::Settings)}</a>
             </PageHeader>
+            <ActionError value=save.value()/>
             <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
                 {move || Suspend::new(async move {
-                    match overview.await {
-                        Ok(overview) => view! { <GuacamoleDetails overview=overview test=test/> }.into_any(),
+                    match settings.await {
+                        Ok(view) => view! { <GuacamoleForm connection=view action=save pending=pending/> }.into_any(),
                         Err(e) => error_view(&e),
                     }
                 })}
             </Suspense>
+            <section class=SECTION_CLASS aria-labelledby="guacamole-test-heading">
+                <h2 id="guacamole-test-heading" class="mb-3 text-lg font-semibold">{t(Msg::TestConnection)}</h2>
+                <Form method="GET" action="">
+                    <input type="hidden" name="test" value="1"/>
+                    <button type="submit" class=BUTTON_CLASS>{t(Msg::TestConnection)}</button>
+                </Form>
+                <Suspense fallback=|| view! { <p class="mt-3">{t(Msg::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match test.await {
+                            None => ().into_any(),
+                            Some(Ok(data_source)) => view! {
+                                <p role="status" data-testid="guacamole-result"
+                                    class="mt-3 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-800">
+                                    {t(Msg::GuacTestOk).replace("{name}", &data_source)}
+                                </p>
+                            }.into_any(),
+                            Some(Err(e)) => view! { <div class="mt-3" data-testid="guacamole-result">{error_view(&e)}</div> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
         </WithShell>
     }
 }
 
+fn problem_text(problem: &GuacamoleProblem, lang: domain::Language) -> String {
+    match problem {
+        GuacamoleProblem::SecretKeyMissing => Msg::GuacProblemKeyMissing.text(lang).into(),
+        GuacamoleProblem::SecretUnreadable => Msg::GuacProblemUnreadable.text(lang).into(),
+        GuacamoleProblem::Setup { message } => Msg::GuacProblemSetup.text(lang).replace("{message}", message),
+    }
+}
+
+/// A write-only secret: never filled in, the hint says whether one is stored.
 #[component]
-fn GuacamoleDetails(
-    overview: GuacamoleOverview,
-    test: Resource<Option<Result<String, crate::error::ApiError>>>,
-) -> impl IntoView {
-    let Some(settings) = overview.settings else {
-        return view! {
-            <section class=SECTION_CLASS data-testid="guacamole">
-                <p class="text-sm font-medium">{t(Msg::NotConfigured)}</p>
-                <p class="text-sm text-slate-600">{t(Msg::GuacHowTo)}</p>
-            </section>
-        }
-        .into_any();
+fn SecretField(label: Msg, name: &'static str, set: bool, hint: Option<Msg>, maxlength: usize) -> impl IntoView {
+    let id = format!("field-{name}");
+    let hint_id = format!("hint-{name}");
+    let state = if set { t(Msg::SecretSetHint) } else { t(Msg::SecretNotSetHint) };
+    view! {
+        <div class="mb-4">
+            <label for=id.clone() class=LABEL>{t(label)}</label>
+            <input id=id name=name type="password" value="" autocomplete="new-password"
+                placeholder=if set { "•••" } else { "" } maxlength=maxlength.to_string()
+                aria-describedby=hint_id.clone() class=INPUT_CLASS/>
+            <p id=hint_id class="mt-1 text-xs text-slate-500" data-testid=format!("{name}-state")>
+                {hint.map(|h| format!("{} ", t(h)))}{state}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn GuacamoleForm(connection: GuacamoleView, action: ServerAction<SaveGuacamole>, pending: Memo<bool>) -> impl IntoView {
+    let lang = use_lang();
+    let source = match connection.source {
+        Some(GuacamoleSource::Saved) => Msg::GuacSourceSaved
+            .text(lang)
+            .replace("{at}", &connection.updated_at.map(crate::components::local_time).unwrap_or_default())
+            .replace("{by}", connection.updated_by.as_deref().unwrap_or("?")),
+        Some(GuacamoleSource::Environment) => Msg::GuacSourceEnvironment.text(lang).to_string(),
+        None => Msg::GuacSourceNone.text(lang).to_string(),
+    };
+    let current = connection.sso_method;
+    let sso_text = |method: SsoMethod| match method {
+        SsoMethod::EncryptedJson => t(Msg::GuacSsoJson),
+        SsoMethod::None => t(Msg::GuacSsoNone),
     };
     view! {
         <section class=SECTION_CLASS data-testid="guacamole">
-            <p class="mb-3 text-sm text-slate-600">{t(Msg::GuacHint)}</p>
-            <table class="w-full text-left text-sm">
-                <thead>
-                    <tr class="border-b border-slate-200 text-slate-600">
-                        <th scope="col" class="py-1 pr-4 font-medium">{t(Msg::Variable)}</th>
-                        <th scope="col" class="py-1 font-medium">{t(Msg::Value)}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {settings.into_iter().map(|entry| view! {
-                        <tr class="border-b border-slate-100 align-top">
-                            <td class="py-1 pr-4 font-mono text-xs">{entry.variable}</td>
-                            <td class="py-1 font-mono text-xs break-all">{entry.value}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            <Form method="GET" action="" attr:class="mt-4">
-                <input type="hidden" name="test" value="1"/>
-                <button type="submit" class=BUTTON_CLASS>{t(Msg::TestConnection)}</button>
-            </Form>
-            <Suspense fallback=|| view! { <p class="mt-3">{t(Msg::Loading)}</p> }>
-                {move || Suspend::new(async move {
-                    match test.await {
-                        None => ().into_any(),
-                        Some(Ok(data_source)) => view! {
-                            <p role="status" data-testid="guacamole-result"
-                                class="mt-3 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-800">
-                                {t(Msg::GuacTestOk).replace("{name}", &data_source)}
-                            </p>
-                        }.into_any(),
-                        Some(Err(e)) => view! { <div class="mt-3" data-testid="guacamole-result">{error_view(&e)}</div> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <p class="mb-4 text-sm text-slate-700" data-testid="guacamole-source">{source}</p>
+            {connection.problem.as_ref().map(|p| view! { <p role="alert" class=WARNING_CLASS>{problem_text(p, lang)}</p> })}
+            {(!connection.can_save).then(|| view! { <p role="alert" class=WARNING_CLASS>{t(Msg::GuacSecretKeyHint)}</p> })}
+            <ActionForm action=action>
+                <Field label=t(Msg::GuacUrl) name="guacamole_url" value=connection.url.clone() required=true
+                    hint=t(Msg::GuacUrlHint) maxlength=domain::guacamole::URL_MAX/>
+                <Field label=t(Msg::GuacAdminUsername) name="admin_username" value=connection.admin_username.clone()
+                    required=true hint=t(Msg::GuacAdminUsernameHint) autocomplete="off" maxlength=domain::guacamole::USERNAME_MAX/>
+                <SecretField label=Msg::GuacAdminPassword name="admin_password" set=connection.password_set hint=None
+                    maxlength=domain::guacamole::PASSWORD_MAX/>
+                <Field label=t(Msg::GuacDataSource) name="data_source" value=connection.data_source.clone()
+                    hint=t(Msg::GuacDataSourceHint) maxlength=domain::guacamole::DATA_SOURCE_MAX/>
+                <div class="mb-4">
+                    <label for="field-sso_method" class=LABEL>{t(Msg::GuacSsoMethod)}</label>
+                    <select id="field-sso_method" name="sso_method" aria-describedby="hint-sso_method" class=INPUT_CLASS>
+                        {SsoMethod::ALL.into_iter().map(|m| view! {
+                            <option value=m.key() selected=m == current>{sso_text(m)}</option>
+                        }).collect_view()}
+                    </select>
+                    <p id="hint-sso_method" class="mt-1 text-xs text-slate-500">{t(Msg::GuacSsoHint)}</p>
+                </div>
+                <SecretField label=Msg::GuacJsonSecret name="json_secret_key" set=connection.json_secret_set
+                    hint=Some(Msg::GuacJsonSecretHint) maxlength=32/>
+                <Submit label=t(Msg::Save) pending=pending/>
+            </ActionForm>
         </section>
     }
-    .into_any()
 }
 
 /// The connection templates of a VM template or of one VM: the list with a

@@ -1,18 +1,23 @@
-//! `services::remote_access::RemoteAccess` on Guacamole.
+//! `services::remote_access::RemoteAccess` on Guacamole, and the
+//! `services::guacamole_connection::GatewayConnector` that builds it from the
+//! settings in use.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use base64::Engine;
+use domain::guacamole::SsoMethod;
+use services::guacamole_connection::{GatewayConnector, GuacamoleSettings};
 use services::remote_access::{
     Outcome, RdpSecurity, RemoteAccess, RemoteAccessError, RemoteAccount, RemoteConnection, RemoteConnectionRef,
     RemoteProtocol, SignInLink,
 };
 
 use crate::client::{Change, ConnectionParams, ConnectionSpec, GuacamoleClient, UserSpec};
-use crate::config::Secret;
+use crate::config::{GuacamoleConfig, JsonSecretKey, Secret};
 use crate::error::GuacError;
-use crate::sso::{SignInAssertion, client_identifier, sign_in_url};
+use crate::sso::{SignInAssertion, client_identifier, login_url, sign_in_url};
 
 pub struct GuacamoleRemoteAccess {
     client: GuacamoleClient,
@@ -25,6 +30,14 @@ impl GuacamoleRemoteAccess {
 
     pub fn client(&self) -> &GuacamoleClient {
         &self.client
+    }
+
+    /// The web application's identifier of a connection, when one is given.
+    async fn client_route(&self, connection_id: Option<&str>) -> Result<Option<String>, RemoteAccessError> {
+        match connection_id {
+            Some(id) => Ok(Some(client_identifier(id, &self.client.data_source().await.map_err(problem)?))),
+            None => Ok(None),
+        }
     }
 
     async fn group_id(&self, name: &str) -> Result<String, RemoteAccessError> {
@@ -177,11 +190,51 @@ impl RemoteAccess for GuacamoleRemoteAccess {
         };
         let expires_at_ms = now_ms() + config.sign_in_link_ttl.as_millis() as u64;
         let data = SignInAssertion { username: username.to_owned(), expires_ms: expires_at_ms }.seal(key);
-        let client = match connection_id {
-            Some(id) => Some(client_identifier(id, &self.client.data_source().await.map_err(problem)?)),
-            None => None,
+        let client = self.client_route(connection_id).await?;
+        Ok(SignInLink {
+            url: sign_in_url(&config.base_url, &data, client.as_deref()),
+            expires_at_ms: Some(expires_at_ms),
+        })
+    }
+
+    async fn login_link(&self, connection_id: Option<&str>) -> Result<SignInLink, RemoteAccessError> {
+        let client = self.client_route(connection_id).await?;
+        Ok(SignInLink { url: login_url(&self.client.config().base_url, client.as_deref()), expires_at_ms: None })
+    }
+}
+
+/// Builds a client from the settings in use (saved in the UI or from the
+/// environment); connects to nothing yet.
+pub struct GuacamoleConnector;
+
+impl GatewayConnector for GuacamoleConnector {
+    fn connect(&self, settings: &GuacamoleSettings) -> Result<Arc<dyn RemoteAccess>, RemoteAccessError> {
+        let mut config =
+            GuacamoleConfig::new(&settings.url, &settings.admin_username, Secret::new(&settings.admin_password))
+                .map_err(problem)?;
+        config.data_source = settings.data_source.clone();
+        // Only the assertion method signs with the key; with `none` the
+        // adapter is never asked for an assertion.
+        config.json_secret_key = match (settings.sso_method, &settings.json_secret_key) {
+            (SsoMethod::EncryptedJson, Some(key)) => Some(JsonSecretKey::from_hex(key).map_err(problem)?),
+            _ => None,
         };
-        Ok(SignInLink { url: sign_in_url(&config.base_url, &data, client.as_deref()), expires_at_ms })
+        let client = GuacamoleClient::new(config).map_err(problem)?;
+        Ok(Arc::new(GuacamoleRemoteAccess::new(client)))
+    }
+}
+
+/// The environment's configuration as the settings the UI shows and saves:
+/// with a JSON secret key participants are signed in by assertion, without
+/// one Connect opens Guacamole's sign-in page.
+pub fn settings_from_config(config: &GuacamoleConfig) -> GuacamoleSettings {
+    GuacamoleSettings {
+        url: config.base_url.to_string(),
+        admin_username: config.admin_username.clone(),
+        admin_password: config.admin_password.expose().to_owned(),
+        data_source: config.data_source.clone(),
+        sso_method: if config.json_secret_key.is_some() { SsoMethod::EncryptedJson } else { SsoMethod::None },
+        json_secret_key: config.json_secret_key.as_ref().map(JsonSecretKey::to_hex),
     }
 }
 

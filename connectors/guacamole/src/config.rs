@@ -40,6 +40,12 @@ impl JsonSecretKey {
         })?;
         Ok(JsonSecretKey(key))
     }
+
+    /// The key as Guacamole's configuration writes it (for sealing it in
+    /// OpenVLE's database; never for logs).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
 }
 
 impl fmt::Debug for JsonSecretKey {
@@ -105,5 +111,7 @@ mod tests {
         assert!(GuacamoleConfig::new("ftp://x", "a", Secret::new("b")).is_err());
         assert!(JsonSecretKey::from_hex("4c0b569e4c96df157eee1b65dd0e4d41").is_ok());
         assert!(JsonSecretKey::from_hex("4c0b").is_err());
+        let key = JsonSecretKey::from_hex("4C0B569E4C96DF157EEE1B65DD0E4D41").unwrap();
+        assert_eq!(key.to_hex(), "4c0b569e4c96df157eee1b65dd0e4d41");
     }
 }

@@ -60,6 +60,15 @@ pub(crate) fn sign_in_url(base: &Url, data: &str, client: Option<&str>) -> Strin
     }
 }
 
+/// The same place without an assertion: Guacamole shows its sign-in page
+/// and continues to the connection (the route in the fragment) afterwards.
+pub(crate) fn login_url(base: &Url, client: Option<&str>) -> String {
+    match client {
+        Some(client) => format!("{base}#/client/{client}"),
+        None => base.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aes::cipher::BlockDecryptMut;
@@ -90,5 +99,7 @@ mod tests {
         let base = Url::parse("https://g.example/guacamole/").unwrap();
         let url = sign_in_url(&base, "a+b/c=", Some("MQBjAG15c3Fs"));
         assert_eq!(url, "https://g.example/guacamole/#/client/MQBjAG15c3Fs?data=a%2Bb%2Fc%3D");
+        assert_eq!(login_url(&base, Some("MQBjAG15c3Fs")), "https://g.example/guacamole/#/client/MQBjAG15c3Fs");
+        assert_eq!(login_url(&base, None), "https://g.example/guacamole/");
     }
 }

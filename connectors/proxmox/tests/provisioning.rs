@@ -462,6 +462,7 @@ async fn reconcile_reports_drift_between_records_and_cluster() {
         vmid: p.vmid,
         node: p.node.clone(),
         status: Some("running".into()),
+        ip: p.ip.clone(),
     };
     let mut records: Vec<RecordedVm> = report.vms.iter().map(|v| record(&v.last)).collect();
     let nothing_recorded = engine.reconcile("event-9").await.unwrap();

@@ -21,8 +21,8 @@ use crate::{Services, authorize};
 impl Services {
     /// What new templates use when nobody chooses: Guacamole when it is
     /// configured, else the built-in console (which needs nothing else).
-    pub fn default_console(&self) -> Console {
-        if self.remote_access.is_some() { Console::Guacamole } else { Console::Builtin }
+    pub async fn default_console(&self) -> Result<Console, AppError> {
+        Ok(if self.guacamole_configured().await? { Console::Guacamole } else { Console::Builtin })
     }
 
     /// Checks that the actor may read (`change` false) or change the

@@ -444,11 +444,8 @@ impl Services {
                     }
                 }
                 EventStatus::Running if ended => {
-                    // Deactivation: the sync revokes the participants' READ.
-                    let moved = scheduled(EventStatus::Running, EventStatus::Ending).await?;
-                    if moved {
-                        self.queue_connection_sync(event.id).await?;
-                    }
+                    // Deactivation: the move queues the sync that revokes READ.
+                    scheduled(EventStatus::Running, EventStatus::Ending).await?;
                 }
                 EventStatus::Ending if transition_over => {
                     let moved = scheduled(EventStatus::Ending, EventStatus::Decommissioning).await?;

@@ -1,6 +1,6 @@
-//! Apache Guacamole for events: the administrator's view and "Test
-//! connection", the job that mirrors an event's VMs as Guacamole connections,
-//! and the single sign-on hand-off behind Connect.
+//! Apache Guacamole for events: the job that mirrors an event's VMs as
+//! Guacamole connections, and the hand-off behind Connect. Both use the
+//! connection in use at that moment ([`crate::guacamole_connection`]).
 //!
 //! Per event one connection group (`<event name> [<short name>]`), per VM one
 //! connection per connection template (`<event name> – <VM> (<PROTO> <port>)`,
@@ -14,30 +14,18 @@
 //! ever blocks the VMs' own deployment: it is a job of its own.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use domain::access::ObjectType;
 use domain::activity::ActivityTarget;
-use domain::classroom::{
-    Console, EventStatus, EventView, GuacamoleOverview, Protocol, RdpSecurity, VmConnectionView, VmView,
-};
-use domain::sign_in::ConfigEntry;
-use domain::{Action, Actor, AppError, Target};
+use domain::classroom::{Console, EventStatus, EventView, Protocol, RdpSecurity, VmConnectionView, VmView};
+use domain::guacamole::SsoMethod;
+use domain::{Actor, AppError};
 
 use super::ports::SealedConnection;
 use super::templates::PASSWORD_PURPOSE;
+use crate::Services;
 use crate::jobs::worker::StepError;
 use crate::jobs::{Job, Requester};
 use crate::remote_access::{self, RemoteAccess, RemoteAccessError, RemoteAccount, RemoteConnection, SignInLink};
-use crate::{Services, authorize};
-
-/// The gateway and what the admin page shows of its configuration.
-#[derive(Clone)]
-pub struct RemoteAccessSetup {
-    pub gateway: Arc<dyn RemoteAccess>,
-    /// (variable, effective value), secrets only as "(set)".
-    pub settings: Vec<(String, String)>,
-}
 
 /// The connection group of an event. The short name keeps two events of
 /// the same name apart (it is unique among unfinished events).
@@ -92,41 +80,9 @@ impl From<RemoteAccessError> for VmFailure {
 }
 
 impl Services {
-    /// Enables Guacamole: deployment mirrors VMs as connections and Connect
-    /// can sign participants in.
-    pub fn with_remote_access(mut self, setup: RemoteAccessSetup) -> Services {
-        self.remote_access = Some(setup);
-        self
-    }
-
-    /// Whether Apache Guacamole is configured (`GUACAMOLE_URL`).
-    pub fn guacamole_configured(&self) -> bool {
-        self.remote_access.is_some()
-    }
-
-    fn gateway(&self) -> Option<Arc<dyn RemoteAccess>> {
-        self.remote_access.as_ref().map(|r| r.gateway.clone())
-    }
-
-    pub async fn guacamole_overview(&self, actor: &Actor) -> Result<GuacamoleOverview, AppError> {
-        authorize(actor, Action::Read, Target::All(ObjectType::Setting))?;
-        let settings = self.remote_access.as_ref().map(|r| {
-            r.settings.iter().map(|(variable, value)| ConfigEntry { variable: variable.clone(), value: value.clone() })
-        });
-        Ok(GuacamoleOverview { settings: settings.map(Iterator::collect) })
-    }
-
-    /// "Test connection": signs in with the admin account and lists the
-    /// connection groups of the data source, which it returns. Changes nothing.
-    pub async fn test_guacamole(&self, actor: &Actor) -> Result<String, AppError> {
-        authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
-        let gateway = self.gateway().ok_or_else(|| AppError::conflict("guacamole_not_configured"))?;
-        gateway.check().await.map_err(|e| AppError::CheckFailed { system: "Guacamole".into(), message: e.to_string() })
-    }
-
     /// Queues the connection sync of an event when Guacamole is configured.
     pub(crate) async fn queue_connection_sync(&self, event_id: i64) -> Result<(), AppError> {
-        if self.remote_access.is_some() {
+        if self.guacamole_configured().await? {
             let requester = Requester { event_id: Some(event_id), ..Requester::system(None) };
             self.enqueue(&Job::SyncConnections { event_id }, requester).await?;
         }
@@ -145,7 +101,8 @@ impl Services {
     /// written; each such VM's record says why.
     pub(crate) async fn run_connection_sync(&self, event_id: i64, last_attempt: bool) -> Result<(), StepError> {
         let retry = |e: AppError| StepError::retryable(e.to_string());
-        let Some(gateway) = self.gateway() else { return Ok(()) };
+        let Some(gateway) = self.current_gateway().await.map_err(retry)? else { return Ok(()) };
+        let gateway = gateway.remote;
         let Some(event) = self.ports.events.by_id(event_id, 0).await.map_err(|e| retry(e.into()))? else {
             return Ok(());
         };
@@ -310,7 +267,8 @@ impl Services {
     /// and with it every connection in it. Accounts stay (a participant may
     /// be in other events); without permissions they open nothing.
     pub(crate) async fn run_connection_removal(&self, event_id: i64) -> Result<(), StepError> {
-        let Some(gateway) = self.gateway() else { return Ok(()) };
+        let gateway = self.current_gateway().await.map_err(|e| StepError::retryable(e.to_string()))?;
+        let Some(gateway) = gateway.map(|g| g.remote) else { return Ok(()) };
         let Some(event) =
             self.ports.events.by_id(event_id, 0).await.map_err(|e| StepError::retryable(e.to_string()))?
         else {
@@ -322,18 +280,20 @@ impl Services {
         })
     }
 
-    /// Connect through Guacamole: a link that signs the VM's owner in to
-    /// Guacamole (a one-time assertion, valid 60 s; see ARCHITECTURE.md,
-    /// "Guacamole single sign-on") and opens the VM's connection, or the
-    /// connection list when the VM has several. `None` when the VM's template
-    /// uses the built-in console or Guacamole is not configured.
+    /// Connect through Guacamole: a link that opens the VM's connection, or
+    /// the connection list when the VM has several. With the single sign-on
+    /// method `guacamole-auth-json` it signs the VM's owner in (a one-time
+    /// assertion, valid 60 s; see ARCHITECTURE.md, "Guacamole single
+    /// sign-on"); with `none` it carries no assertion and Guacamole shows its
+    /// own sign-in page first. `None` when the VM's template uses the
+    /// built-in console or Guacamole is not configured.
     ///
     /// Only the owner: Guacamole's permissions are the owner's, so an
     /// instructor would land in an empty list (they use the built-in console
     /// or Guacamole's administration).
     pub async fn guacamole_hand_off(&self, actor: &Actor, vm_id: i64) -> Result<Option<SignInLink>, AppError> {
         let vm = self.get_vm(actor, vm_id).await?;
-        let Some(gateway) = self.gateway() else { return Ok(None) };
+        let Some(gateway) = self.current_gateway().await? else { return Ok(None) };
         if vm.console != Console::Guacamole {
             return Ok(None);
         }
@@ -353,13 +313,18 @@ impl Services {
             return Err(AppError::conflict("guacamole_not_ready"));
         }
         let target = if ready.len() == 1 { ready.first().map(String::as_str) } else { None };
-        let link = gateway.sign_in_link(&actor.username, target).await.map_err(|e| {
+        let link = match gateway.sso_method {
+            SsoMethod::EncryptedJson => gateway.remote.sign_in_link(&actor.username, target).await,
+            SsoMethod::None => gateway.remote.login_link(target).await,
+        };
+        let link = link.map_err(|e| {
             tracing::warn!(vm_id, error = %e, "Guacamole sign-in link refused");
             AppError::CheckFailed { system: "Guacamole".into(), message: e.to_string() }
         })?;
         // Nothing of OpenVLE's changes here, so the activity is the only write.
         let mut activity = self.activity(actor, "vm.guacamole_sign_in", ActivityTarget::new("vms", vm.id, &vm.name));
         activity.event_id = Some(vm.event_id);
+        activity.details = serde_json::json!({ "sso_method": gateway.sso_method.key() });
         self.record(&activity).await?;
         Ok(Some(link))
     }

@@ -131,6 +131,12 @@ impl Services {
             return Ok(self.ports.events.begin_deployment(event_id, Some(activity)).await?);
         }
         let reason = if to == EventStatus::Failed { failure_reason } else { None };
-        Ok(self.ports.events.set_status(event_id, from, to, reason, Some(activity)).await?)
+        let moved = self.ports.events.set_status(event_id, from, to, reason, Some(activity)).await?;
+        if moved && to == EventStatus::Ending {
+            // Deactivation: the sync revokes the participants' READ, whoever
+            // made the move (the schedule's round, a job, an administrator).
+            self.queue_connection_sync(event_id).await?;
+        }
+        Ok(moved)
     }
 }

@@ -27,9 +27,9 @@ impl Services {
     }
 
     /// Validates; a form without a console choice gets [`Services::default_console`].
-    fn template_record(&self, input: &TemplateInput) -> Result<TemplateRecord, AppError> {
+    async fn template_record(&self, input: &TemplateInput) -> Result<TemplateRecord, AppError> {
         let fields = if input.console.trim().is_empty() {
-            validate_template(&TemplateInput { console: self.default_console().key().into(), ..input.clone() })?
+            validate_template(&TemplateInput { console: self.default_console().await?.key().into(), ..input.clone() })?
         } else {
             validate_template(input)?
         };
@@ -49,14 +49,14 @@ impl Services {
 
     pub async fn create_template(&self, actor: &Actor, input: &TemplateInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Template))?;
-        let record = self.template_record(input)?;
+        let record = self.template_record(input).await?;
         let activity = self.activity(actor, "template.create", ActivityTarget::created("templates", &record.name));
         Ok(self.ports.templates.insert(&record, self.clock.now(), Some(&activity)).await?)
     }
 
     pub async fn update_template(&self, actor: &Actor, id: i64, input: &TemplateInput) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::Template, id))?;
-        let record = self.template_record(input)?;
+        let record = self.template_record(input).await?;
         self.ports.templates.by_id(id).await?.ok_or(AppError::NotFound)?;
         let activity = self.activity(actor, "template.update", ActivityTarget::new("templates", id, &record.name));
         Ok(self.ports.templates.update(id, &record, self.clock.now(), Some(&activity)).await?)
@@ -122,9 +122,10 @@ impl Services {
         let cluster = self.current_cluster().await?;
         let found = cluster.templates().await.map_err(|problem| AppError::Cluster { problem })?;
         let now = self.clock.now();
+        let console = self.default_console().await?;
         let mut entries = Vec::new();
         for t in found {
-            let input = cluster_template_input(&t, self.default_console());
+            let input = cluster_template_input(&t, console);
             let fields = validate_template(&input)?;
             let record = TemplateRecord {
                 name: fields.name,
@@ -167,7 +168,7 @@ impl Services {
             .into_iter()
             .find(|t| t.vmid == vmid)
             .ok_or_else(|| AppError::invalid("vmid", Problem::Unknown))?;
-        let input = cluster_template_input(&found, self.default_console());
+        let input = cluster_template_input(&found, self.default_console().await?);
         let id = self.create_template(actor, &input).await?;
         // Part of the import recorded by create_template.
         self.seed_connection_template(id, &found.name, self.clock.now()).await?;

@@ -861,11 +861,19 @@ impl Provisioner {
                         }
                         if !record.status.as_deref().is_some_and(|s| same_status(s, &guest.status)) {
                             drift.push(Drift::Status {
-                                key,
+                                key: key.clone(),
                                 vmid,
                                 recorded: record.status.clone(),
                                 actual: guest.status.clone(),
                             });
+                        }
+                        // Only the guest agent knows the address, one call per
+                        // running VM; an agent that does not answer changes nothing.
+                        if guest.status == "running"
+                            && let Ok(GuestIp::Address(actual)) = self.cluster.guest_ip(&guest.node, vmid).await
+                            && record.ip.as_deref() != Some(actual.as_str())
+                        {
+                            drift.push(Drift::Address { key, vmid, recorded: record.ip.clone(), actual });
                         }
                     }
                 },

@@ -147,6 +147,8 @@ pub struct RecordedVm {
     pub node: Option<String>,
     /// What the record says: `running`, `stopped`, ... (`None`: unknown).
     pub status: Option<String>,
+    /// The recorded address (what Guacamole's connections point at).
+    pub ip: Option<String>,
 }
 
 /// A difference between the records and the cluster.
@@ -159,6 +161,9 @@ pub enum Drift {
     Moved { key: String, vmid: u32, recorded: Option<String>, actual: String },
     /// Another power state than recorded.
     Status { key: String, vmid: u32, recorded: Option<String>, actual: String },
+    /// A running VM's guest agent reports another address than recorded
+    /// (a new DHCP lease, a changed network).
+    Address { key: String, vmid: u32, recorded: Option<String>, actual: String },
     /// Recorded without a VMID, but a VM of that name exists.
     Found { key: String, vmid: u32, node: String, status: String },
     /// Carries the owner's tag but no record names it.

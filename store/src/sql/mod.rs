@@ -7,6 +7,7 @@ mod classroom;
 mod cluster;
 mod connection_templates;
 mod dashboard;
+mod guacamole;
 mod leases;
 mod mail;
 mod pending_logins;

@@ -119,6 +119,9 @@ impl VmRecorder {
                     .bind(state.key())
                     .bind(now)
             }
+            Change::Address { ip } => {
+                sqlx::query("UPDATE vms SET ip = ?, updated_at = ? WHERE id = ? AND event_id = ?").bind(ip).bind(now)
+            }
             Change::Found { vmid, node, state } => sqlx::query(
                 "UPDATE vms SET vmid = ?, node = ?, state = ?, updated_at = ? WHERE id = ? AND event_id = ?",
             )
@@ -173,6 +176,9 @@ enum Change {
     },
     State {
         state: VmState,
+    },
+    Address {
+        ip: String,
     },
     Found {
         vmid: u32,
@@ -229,7 +235,7 @@ impl ProvisioningRecorder for VmRecorder {
         let Some(event_id) = services::classroom::deployment::event_of_owner(owner) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query("SELECT id, name, vmid, node, state FROM vms WHERE event_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT id, name, vmid, node, state, ip FROM vms WHERE event_id = ? ORDER BY id")
             .bind(event_id)
             .fetch_all(&self.pool)
             .await
@@ -251,6 +257,7 @@ impl ProvisioningRecorder for VmRecorder {
                 vmid: vmid.and_then(|v| u32::try_from(v).ok()),
                 node: row.try_get("node").map_err(store_error)?,
                 status,
+                ip: row.try_get("ip").map_err(store_error)?,
             });
         }
         Ok(out)
@@ -270,6 +277,11 @@ impl ProvisioningRecorder for VmRecorder {
                     if let Some(state) = state_of_status(actual) {
                         self.write(owner, key, Change::State { state }).await?;
                     }
+                }
+                // The reconcile job then queues the connection sync, which
+                // points Guacamole's connections at the new address.
+                Drift::Address { key, actual, .. } => {
+                    self.write(owner, key, Change::Address { ip: actual.clone() }).await?;
                 }
                 Drift::Found { key, vmid, node, status } => {
                     let state = state_of_status(status).unwrap_or(VmState::Stopped);
