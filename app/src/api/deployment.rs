@@ -54,8 +54,8 @@ pub async fn vm_action(
         return Err(domain::AppError::invalid("confirm", domain::error::Problem::Required).into());
     }
     let outcome = context::state()?.services.vm_action(&actor, id, action).await?;
-    // Only local paths: an open redirect would send users anywhere.
-    let back = back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| format!("/vms/{id}"));
+    // Only paths on this site: an open redirect would send users anywhere.
+    let back =
     let flash = match outcome {
         ActionOutcome::Done(_) => super::flash::DONE,
         ActionOutcome::Queued(_) => super::flash::QUEUED,
