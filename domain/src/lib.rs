@@ -14,6 +14,7 @@ pub mod health;
 pub mod mail;
 pub mod page;
 pub mod policy;
+pub mod reconcile;
 pub mod redirect;
 pub mod secret;
 pub mod settings;
