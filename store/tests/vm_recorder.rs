@@ -138,7 +138,12 @@ async fn progress_drift_and_foreign_keys(db: Database) {
     assert_eq!(first.untracked, vec![UntrackedVm { vmid: 999, name: "stray".into(), node: "pve1".into() }]);
     let missing: DriftReport = serde_json::from_value(passes[1].details.clone()).unwrap();
     assert_eq!(
-        (missing.vms[0].kind, missing.vms[0].vmid, missing.vms[0].recorded.as_deref(), missing.vms[0].cluster.as_deref()),
+        (
+            missing.vms[0].kind,
+            missing.vms[0].vmid,
+            missing.vms[0].recorded.as_deref(),
+            missing.vms[0].cluster.as_deref()
+        ),
         (DriftKind::Missing, Some(120), Some("stopped"), None),
         "recorded as stopped, gone from the cluster"
     );
