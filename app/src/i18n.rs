@@ -600,6 +600,14 @@ messages! {
     DashPosition => "Position (ascending)", "Position (aufsteigend)";
     ZoneTitle => "Time zone", "Zeitzone";
     VmUptime => "Uptime", "Laufzeit";
+    DriftFound => "The comparison with the cluster at {time} found differences; the records now match the cluster:", "Der Abgleich mit dem Cluster um {time} fand Abweichungen; die Einträge entsprechen jetzt dem Cluster:";
+    DriftVmMissing => "{name} (VM {vmid}): recorded as {recorded}, no longer on the cluster (deleted outside OpenVLE)", "{name} (VM {vmid}): eingetragen als {recorded}, nicht mehr auf dem Cluster (außerhalb von OpenVLE gelöscht)";
+    DriftVmMoved => "{name} (VM {vmid}): recorded on node {recorded}, on the cluster on node {cluster}", "{name} (VM {vmid}): eingetragen auf Knoten {recorded}, auf dem Cluster auf Knoten {cluster}";
+    DriftVmStatus => "{name} (VM {vmid}): recorded as {recorded}, on the cluster {cluster}", "{name} (VM {vmid}): eingetragen als {recorded}, auf dem Cluster {cluster}";
+    DriftVmAddress => "{name} (VM {vmid}): recorded at address {recorded}, its guest agent reports {cluster}", "{name} (VM {vmid}): eingetragen mit Adresse {recorded}, der Gast-Agent meldet {cluster}";
+    DriftVmFound => "{name}: recorded without a VM, found on the cluster as VM {vmid} ({cluster} on node {node})", "{name}: ohne VM eingetragen, auf dem Cluster als VM {vmid} gefunden ({cluster} auf Knoten {node})";
+    DriftUntracked => "{name} (VM {vmid} on node {node}) carries this event's tag but no record names it; it is removed when the event ends", "{name} (VM {vmid} auf Knoten {node}) trägt die Markierung dieser Veranstaltung, ist aber nicht eingetragen; sie wird beim Ende der Veranstaltung entfernt";
+    DriftNothing => "(none)", "(keine)";
     EventOverlapWarning => "Students of this event also take part in other events at the same time (each would get VMs in both):", "Teilnehmende dieser Veranstaltung sind zur selben Zeit auch in anderen Veranstaltungen (sie bekämen in beiden VMs):";
     ZoneSiteDefault => "The site's zone ({zone})", "Zeitzone der Installation ({zone})";
     DashProblemHttpUrl => "must be a full address starting with http:// or https://", "muss eine vollständige Adresse sein, die mit http:// oder https:// beginnt";

@@ -15,6 +15,8 @@ pub mod health;
 pub mod mail;
 pub mod page;
 pub mod policy;
+pub mod reconcile;
+pub mod redirect;
 pub mod secret;
 pub mod settings;
 pub mod sign_in;

@@ -61,7 +61,8 @@ fn allowed(name: &str) -> [bool; 4] {
         | "delete_environment" => ADMIN,
         "list_events" | "get_event" | "update_event" | "delete_event" | "list_participants" | "add_participants"
         | "create_participant" | "remove_participant" | "set_event_admin" | "add_group_to_event" | "preview_roster"
-        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" | "event_overlaps" => SIGNED_IN,
+        | "import_roster" | "list_vms" | "get_vm" | "vm_nodes" | "my_vms" | "event_vms" | "event_overlaps"
+        | "event_drift" => SIGNED_IN,
         // The built-in console (issue 9): the rule of the VM's power actions.
         "vm_console" => SIGNED_IN,
         "list_mail_templates"
@@ -405,7 +406,7 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("environment_id", f.instructor_environment.to_string()),
             ("starts_at", "2030-01-01T09:00".into()),
         ],
-        "list_participants" | "event_vms" | "event_overlaps" => vec![("event_id", "999999".into())],
+        "list_participants" | "event_vms" | "event_overlaps" | "event_drift" => vec![("event_id", "999999".into())],
         "add_participants" => {
             vec![("event_id", event.clone()), ("usernames", "pupil".into()), ("role", "student".into())]
         }
@@ -539,6 +540,7 @@ const READ_ONLY: &[&str] = &[
     "list_quick_links",
     "own_time_zone",
     "event_overlaps",
+    "event_drift",
     "guacamole_settings",
     "test_guacamole",
     "list_connection_templates",

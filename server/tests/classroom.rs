@@ -191,6 +191,47 @@ async fn templates_environments_events_and_rosters() {
     let names: Vec<&str> = participants.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["instructor", "ann", "bo", "student"], "re-import adds nobody twice");
 
+    // A user group joins an event as the members it has at that moment.
+    ok(&instructor, "create_group", &[("name", "Lab group")]).await;
+    let groups = json(&instructor, "list_groups", &[]).await;
+    let group = groups.as_array().unwrap().iter().find(|g| g["name"] == "Lab group").unwrap()["id"].to_string();
+    for member in ["ann", "bo", "student"] {
+        ok(&instructor, "add_group_member", &[("id", &group), ("username", member)]).await;
+    }
+    let members = json(&instructor, "group_members", &[("id", &group)]).await;
+    let bo_id = members.as_array().unwrap().iter().find(|m| m[1] == "bo").unwrap()[0].to_string();
+    ok(&instructor, "remove_group_member", &[("id", &group), ("user_id", &bo_id)]).await;
+    ok(
+        &instructor,
+        "create_event",
+        &borrow(&event("grp1", &env_id, "2030-05-01T09:00", ""))
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let grp_event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["short_name"] == "grp1")
+        .unwrap()["id"]
+        .to_string();
+    ok(&instructor, "add_group_to_event", &[("event_id", &grp_event), ("group_id", &group), ("role", "student")]).await;
+    // Joining the group later does not make one a participant.
+    ok(&instructor, "add_group_member", &[("id", &group), ("username", "bo")]).await;
+    let participants = json(&instructor, "list_participants", &[("event_id", &grp_event)]).await;
+    let mut joined: Vec<(&str, &str)> = participants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["username"].as_str().unwrap(), p["role"].as_str().unwrap()))
+        .collect();
+    joined.sort_unstable();
+    assert_eq!(joined, vec![("ann", "student"), ("instructor", "instructor"), ("student", "student")]);
+    let added = app.activities("event.group_add").await;
+    assert_eq!(added.len(), 1, "{added:?}");
+
     // A student of the event reads it but cannot change it.
     assert_eq!(json(&student, "get_event", &[("id", &event_id)]).await["my_role"].as_str(), Some("student"));
     assert_eq!(
@@ -267,9 +308,19 @@ async fn templates_environments_events_and_rosters() {
 
     // The student's home groups their VMs by event.
     let mine = json(&student, "my_vms", &[]).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
+    let starts: Vec<&str> =
+        mine.as_array().unwrap().iter().map(|e| e["event"]["short_name"].as_str().unwrap()).collect();
+    assert_eq!(starts, ["lin1", "grp1"], "soonest first (the student joined grp1 with the group)");
     assert_eq!(mine[0]["vms"].as_array().unwrap().len(), 2);
     assert_eq!(mine[0]["note"].as_str(), Some("preparing"), "deploying: not ready yet");
+
+    // Once the event has ended, the student is told the VMs are going.
+    assert!(services.move_event(id, EventStatus::Deploying, EventStatus::Running, None).await.unwrap());
+    assert_eq!(json(&student, "my_vms", &[]).await[0]["note"], Value::Null, "running: nothing to say");
+    assert!(services.move_event(id, EventStatus::Running, EventStatus::Ending, None).await.unwrap());
+    assert_eq!(json(&student, "my_vms", &[]).await[0]["note"].as_str(), Some("ended"));
+    let home = student.get("/").await;
+    assert!(home.body.contains("This event has ended; its VMs are being removed."), "the note on My VMs");
 
     // The engine deleted one of the student's VMs on the cluster.
     services.forget_vm(own.id).await.unwrap();

@@ -5,7 +5,12 @@
 mod common;
 
 use common::{Backend, Client, TestApp};
+use domain::classroom::{EventStatus, VmState};
+use domain::task::TaskStatus;
 use serde_json::Value;
+use services::classroom::ports::{NewVm, VmUpdate};
+use services::jobs::{Job, Requester};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
 
 async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
     let reply = client.call(name, form).await;
@@ -281,4 +286,111 @@ async fn times_are_typed_and_shown_in_the_persons_zone() {
     // Going back to the site's zone.
     ok(&instructor, "set_own_time_zone", &[("time_zone", "")]).await;
     assert_eq!(json(&instructor, "own_time_zone", &[]).await["effective"], "America/New_York");
+}
+
+#[tokio::test]
+async fn admin_overview_on_sqlite() {
+    the_admin_overview_counts_the_cluster_vms_events_and_failed_jobs(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn admin_overview_on_mariadb() {
+    the_admin_overview_counts_the_cluster_vms_events_and_failed_jobs(Backend::MariaDb).await;
+}
+
+/// The administrator's part with something to count: the simulator's
+/// nodes, VMs recorded running, an event today and one later, a failed job.
+async fn the_admin_overview_counts_the_cluster_vms_events_and_failed_jobs(backend: Backend) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig::demo()).unwrap().start(listener).unwrap();
+    let base = sim.base_url();
+    let app = TestApp::start_with(
+        backend,
+        &[
+            ("OPENVLE_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+            ("PVE_HOSTNAME", base.as_str()),
+            ("PVE_USER", DEMO_USER),
+            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
+            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
+        ],
+    )
+    .await;
+    let services = app.system.services.clone();
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    // Started long ago without an end: it has time today. The other starts in years.
+    for (name, short, start) in [("Ongoing", "ongo1", "2020-01-01T09:00"), ("Later", "late1", "2099-01-01T09:00")] {
+        let form = [("name", name), ("short_name", short), ("environment_id", &environment), ("starts_at", start)];
+        ok(&instructor, "create_event", &form).await;
+    }
+    let planned = json(&instructor, "list_events", &[("tab", "planned")]).await;
+    let ongoing = planned["items"].as_array().unwrap().iter().find(|e| e["name"] == "Ongoing").unwrap()["id"].clone();
+    let ongoing = ongoing.as_i64().unwrap();
+    ok(
+        &instructor,
+        "add_participants",
+        &[("event_id", &ongoing.to_string()), ("usernames", "student"), ("role", "student")],
+    )
+    .await;
+
+    // Its two VMs as the engine would record them: one running, one failed.
+    assert!(services.move_event(ongoing, EventStatus::Planned, EventStatus::Deploying, None).await.unwrap());
+    let plan = services.deployment_plan(ongoing).await.unwrap();
+    let new: Vec<NewVm> = plan
+        .vms
+        .iter()
+        .map(|p| NewVm {
+            event_id: ongoing,
+            owner_id: p.owner_id,
+            template_id: p.template_id,
+            ordinal: p.ordinal,
+            name: format!("ongo1-{}", p.username),
+        })
+        .collect();
+    let recorded = services.record_planned_vms(ongoing, &new).await.unwrap();
+    assert_eq!(recorded.len(), 2);
+    for (vm, state) in recorded.iter().zip([VmState::Running, VmState::Failed]) {
+        let update = VmUpdate {
+            vmid: Some(700 + u32::try_from(vm.id).unwrap()),
+            node: Some("pve1".into()),
+            state,
+            ip: None,
+            last_error: None,
+        };
+        services.record_vm_state(vm.id, &update).await.unwrap();
+    }
+
+    // A job that failed for good.
+    let ports = services.ports();
+    let task =
+        services.enqueue(&Job::Ping { sleep_ms: 0, node: None }, Requester::system(None)).await.unwrap().unwrap();
+    let now = services.clock().now();
+    assert!(ports.tasks.claim(task, "dashboard-test", now, now.plus_secs(60)).await.unwrap());
+    ports.tasks.finish(task, "dashboard-test", TaskStatus::Failed, Some("no answer"), now).await.unwrap();
+
+    let view = json(&admin, "dashboard", &[]).await;
+    let overview = &view["admin"];
+    assert!(overview["cluster_problem"].is_null(), "{overview}");
+    let nodes = overview["nodes"].as_array().unwrap();
+    let names: Vec<&str> = nodes.iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["pve1", "pve2"], "{overview}");
+    for node in nodes {
+        assert_eq!((node["online"].as_bool(), node["cpus"].as_u64()), (Some(true), Some(32)), "{node}");
+        assert_eq!(node["mem_total"].as_u64(), Some(128 * 1024 * 1024 * 1024), "{node}");
+    }
+    assert_eq!(overview["running_vms"], 1, "{overview}");
+    assert_eq!(overview["events_today"], 1, "{overview}");
+    assert_eq!(overview["failed_jobs"], 1, "{overview}");
+    let page = admin.get("/").await;
+    assert!(page.body.contains("data-node=\"pve1\"") && page.body.contains("data-node=\"pve2\""), "nodes on the page");
+    for (count, value) in [("running-vms", 1), ("events-today", 1), ("failed-jobs", 1)] {
+        let at = page.body.find(&format!("data-count=\"{count}\"")).unwrap_or_else(|| panic!("no {count}"));
+        let shown = &page.body[at..at + 200];
+        assert!(shown.contains(&format!(">{value}<")), "{count}: {shown}");
+    }
+    sim.stop().await.unwrap();
 }

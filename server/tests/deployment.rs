@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use common::{Backend, Client, TestApp};
 use domain::activity::{ActorKind, Outcome};
+use domain::classroom::EventStatus;
+use domain::reconcile::{DriftKind, DriftReport, RECONCILE_ACTION};
 use serde_json::Value;
-use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
-use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
+use services::jobs::{Job, ProductSteps, Requester};
+use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio::sync::watch;
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -253,6 +255,10 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     assert!(reason.starts_with("not enough memory for"), "{reason}");
     assert!(reason.contains("pve1") && reason.contains("pve2"), "per node: {reason}");
     assert_eq!(sim.simulator().vm_count(), templates_only, "nothing was cloned");
+    // The event page says why, node by node, and offers "deploy what fits".
+    let page = instructor.get(&format!("/events/{big}")).await;
+    assert!(page.body.contains("not enough memory for") && page.body.contains("pve2"), "the shortfall is shown");
+    assert!(page.body.contains("data-testid=\"allow-partial\""), "deploy what fits is offered");
     ok(&instructor, "deploy_event", &[("id", &big), ("allow_partial", "on")]).await;
     wait_for_status(&instructor, &big, "running").await;
     let vms = json(&instructor, "event_vms", &[("event_id", &big)]).await;
@@ -319,6 +325,232 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         (ActorKind::System, "finished"),
     ];
     assert_eq!(moves, expected.map(|(k, to)| (k, to.to_string())), "one activity per move");
+
+    stop.send_replace(true);
+    running.await.unwrap();
+    sim.stop().await.unwrap();
+}
+
+/// A Proxmox API call with the simulator's token, behind OpenVLE's back.
+async fn pve(base: &str, method: reqwest::Method, path: &str) -> Value {
+    let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
+    let reply = reqwest::Client::new()
+        .request(method, format!("{base}/api2/json{path}"))
+        .header("Authorization", auth)
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success(), "{path}: {}", reply.status());
+    reply.json().await.unwrap()
+}
+
+/// Waits until the cluster shows VM `vmid` in `status` (`None`: gone).
+async fn wait_on_cluster(base: &str, vmid: u64, status: Option<&str>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let resources = pve(base, reqwest::Method::GET, "/cluster/resources?type=vm").await;
+        let found = resources["data"].as_array().unwrap().iter().find(|r| r["vmid"].as_u64() == Some(vmid)).cloned();
+        if found.as_ref().and_then(|r| r["status"].as_str()) == status {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "VM {vmid} is not {status:?}: {found:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `check` holds for the VM record `id` (read over HTTP), answering it.
+async fn wait_for_vm(client: &Client, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let vm = json(client, "get_vm", &[("id", id)]).await;
+        if check(&vm) {
+            return vm;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "VM {id} never {what}: {vm}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The cluster changes behind OpenVLE's back while an event's deployment
+/// has failed: the scheduler's reconcile brings the records in line, records
+/// one `event.reconcile` listing each difference (and a VM that carries the
+/// event's tag without a record), the event page shows it, and a pass that
+/// finds nothing records nothing. Then a reset to the template clones the VM
+/// afresh and its record follows.
+#[tokio::test]
+async fn reconcile_reports_drift_and_reset_renews_the_record() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
+    let base = sim.base_url();
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("OPENVLE_SECRET_KEY", KEY),
+            ("PVE_HOSTNAME", base.as_str()),
+            ("PVE_USER", DEMO_USER),
+            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
+            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
+        ],
+    )
+    .await;
+    let services = app.system.services.clone();
+    let mut worker_config = WorkerConfig::new("reconcile-test".into());
+    worker_config.retry_scale = 0.01;
+    let ports = services.ports();
+    let worker = Worker::new(
+        ports.tasks.clone(),
+        ports.queue.clone(),
+        Arc::new(ProductSteps::new(services.clone())),
+        services.clock(),
+        worker_config,
+    );
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    let student = app.signed_in("student").await;
+    ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    let form = [
+        ("name", "Drift lab"),
+        ("short_name", "drift1"),
+        ("environment_id", &environment),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(&instructor, "create_event", &form).await;
+    let event_id = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    let event = event_id.to_string();
+    ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
+    ok(&instructor, "deploy_event", &[("id", &event)]).await;
+    wait_for_status(&instructor, &event, "running").await;
+    let vms = json(&instructor, "event_vms", &[("event_id", &event)]).await;
+    let by_owner = |owner: &str| {
+        vms.as_array().unwrap().iter().find(|v| v["owner_username"] == owner).unwrap_or_else(|| panic!("{vms}")).clone()
+    };
+    let (mine, theirs) = (by_owner("student"), by_owner("instructor"));
+    let (my_vmid, their_vmid) = (mine["vmid"].as_u64().unwrap(), theirs["vmid"].as_u64().unwrap());
+    let (my_node, their_node) = (mine["node"].as_str().unwrap(), theirs["node"].as_str().unwrap());
+
+    // Behind OpenVLE's back: the student's VM stopped, the instructor's
+    // deleted, and a stray VM with the event's tag. A redeployment failed
+    // meanwhile (the event is `failed`: its VMs are still reconciled).
+    pve(&base, reqwest::Method::POST, &format!("/nodes/{my_node}/qemu/{my_vmid}/status/stop")).await;
+    pve(&base, reqwest::Method::POST, &format!("/nodes/{their_node}/qemu/{their_vmid}/status/stop")).await;
+    wait_on_cluster(&base, their_vmid, Some("stopped")).await;
+    pve(&base, reqwest::Method::DELETE, &format!("/nodes/{their_node}/qemu/{their_vmid}")).await;
+    let tag = services::provisioning::names::owner_tag(&services::classroom::deployment::event_owner(event_id));
+    let stray = VmSpec {
+        vmid: 4321,
+        name: "stray-copy".into(),
+        node: "pve2".into(),
+        pool: Some(DEMO_POOL.into()),
+        template: false,
+        cores: 1,
+        memory_mib: 512,
+        disk_gib: 1.0,
+        storage: "vmdata".into(),
+        description: String::new(),
+        tags: tag,
+        agent: true,
+        running: false,
+    };
+    sim.simulator().add_vm(stray).unwrap();
+    wait_on_cluster(&base, my_vmid, Some("stopped")).await;
+    wait_on_cluster(&base, their_vmid, None).await;
+    let failed = ports.events.set_status(event_id, EventStatus::Running, EventStatus::Failed, Some("redeploy"), None);
+    assert!(failed.await.unwrap());
+
+    // The scheduler's round queues the reconcile; the worker runs it.
+    services.schedule_events().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let reports = loop {
+        let reports = app.activities(RECONCILE_ACTION).await;
+        if !reports.is_empty() {
+            break reports;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no reconcile recorded drift");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The records match the cluster.
+    let mine_now = json(&instructor, "get_vm", &[("id", &mine["id"].to_string())]).await;
+    assert_eq!((mine_now["state"].as_str(), mine_now["vmid"].as_u64()), (Some("stopped"), Some(my_vmid)));
+    let theirs_now = json(&instructor, "get_vm", &[("id", &theirs["id"].to_string())]).await;
+    assert_eq!((theirs_now["state"].as_str(), theirs_now["vmid"].as_u64()), (Some("failed"), None), "{theirs_now}");
+    assert!(theirs_now["last_error"].as_str().unwrap().contains("no longer on the cluster"), "{theirs_now}");
+    // One activity by the scheduler lists each difference.
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = &reports[0];
+    assert_eq!((report.actor_kind, report.event_id), (ActorKind::Scheduler, Some(event_id)));
+    assert_eq!((report.target.kind.as_str(), report.target.id.as_str()), ("events", event.as_str()));
+    let drift: DriftReport = serde_json::from_value(report.details.clone()).unwrap();
+    let mut kinds: Vec<_> =
+        drift.vms.iter().map(|v| (v.vm_id, v.kind, v.recorded.clone(), v.cluster.clone())).collect();
+    kinds.sort_by_key(|k| k.0);
+    let mut expected = vec![
+        (mine["id"].as_i64().unwrap(), DriftKind::Status, Some("running".into()), Some("stopped".into())),
+        (theirs["id"].as_i64().unwrap(), DriftKind::Missing, Some("running".into()), None),
+    ];
+    expected.sort_by_key(|k| k.0);
+    assert_eq!(kinds, expected, "{drift:?}");
+    assert_eq!(drift.untracked.len(), 1, "{drift:?}");
+    assert_eq!((drift.untracked[0].vmid, drift.untracked[0].name.as_str()), (4321, "stray-copy"));
+
+    // The event page shows it to those who manage the event.
+    services.forward_activities("reconcile-test").await.unwrap();
+    let shown = json(&instructor, "event_drift", &[("event_id", &event)]).await;
+    assert_eq!(serde_json::from_value::<DriftReport>(shown["report"].clone()).unwrap(), drift);
+    assert_eq!(refused(&student, "event_drift", &[("event_id", &event)]).await.0, "forbidden");
+    let page = instructor.get(&format!("/events/{event}")).await;
+    assert!(page.body.contains("data-testid=\"event-drift\""), "no drift notice on the event page");
+    assert!(page.body.contains("stray-copy") && page.body.contains(theirs["name"].as_str().unwrap()));
+
+    // Without the stray VM nothing differs any more: a pass records nothing.
+    pve(&base, reqwest::Method::DELETE, "/nodes/pve2/qemu/4321").await;
+    wait_on_cluster(&base, 4321, None).await;
+    let job = Job::ReconcileVms { owner: services::classroom::deployment::event_owner(event_id) };
+    let task = services.enqueue(&job, Requester::system(Some("reconcile-again".into()))).await.unwrap().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let view = json(&admin, "get_task", &[("id", &task.to_string())]).await;
+        if view["status"] == "success" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "reconcile did not finish: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(app.activities(RECONCILE_ACTION).await.is_empty(), "a pass without drift records nothing");
+
+    // Reset to the template: the stopped VM is cloned afresh, its record follows.
+    let my_id = mine["id"].to_string();
+    let reset = [("id", my_id.as_str()), ("action", "reset_to_template"), ("confirm", "on")];
+    ok(&student, "vm_action", &reset).await;
+    let renewed = wait_for_vm(&student, &my_id, "renewed", |vm| vm["state"] == "running").await;
+    let new_vmid = renewed["vmid"].as_u64().unwrap();
+    wait_on_cluster(&base, new_vmid, Some("running")).await;
+    let resources = pve(&base, reqwest::Method::GET, "/cluster/resources?type=vm").await;
+    let named: Vec<&Value> =
+        resources["data"].as_array().unwrap().iter().filter(|r| r["name"].as_str() == mine["name"].as_str()).collect();
+    assert_eq!(named.len(), 1, "one clone of that name: {named:?}");
+    assert_eq!((named[0]["vmid"].as_u64(), named[0]["node"].as_str()), (Some(new_vmid), renewed["node"].as_str()));
+    assert!(renewed["ip"].as_str().is_some_and(|ip| !ip.is_empty()), "{renewed}");
+    let resets: Vec<_> = app.activities("vm.deployed").await.into_iter().filter(|a| a.target.id == my_id).collect();
+    assert_eq!(resets.len(), 1, "the fresh clone came up once: {resets:?}");
+
+    // Power actions return only to pages of this site.
+    for (back, expected) in [
+        (format!("/events/{event}"), format!("/events/{event}?")),
+        ("/\\evil.example".to_string(), format!("/vms/{my_id}?")),
+        ("//evil.example".to_string(), format!("/vms/{my_id}?")),
+        ("https://evil.example".to_string(), format!("/vms/{my_id}?")),
+    ] {
+        let form = [("id", my_id.as_str()), ("action", "reboot"), ("back", back.as_str())];
+        let reply = student.form("vm_action", &form, "/my-vms").await;
+        let location = reply.location.unwrap_or_default();
+        assert!(location.starts_with(&expected), "back {back:?} led to {location:?}");
+    }
 
     stop.send_replace(true);
     running.await.unwrap();

@@ -258,20 +258,8 @@ impl Services {
         let failed_jobs = self.ports.tasks.list(&failed, one).await?.total;
         let day_start = Timestamp(now.millis() - now.millis().rem_euclid(86_400_000));
         let day_end = day_start.plus_secs(86_400);
-        let statuses: Vec<EventStatus> = EventStatus::ALL.into_iter().filter(|s| *s != EventStatus::Finished).collect();
-        let events = self
-            .ports
-            .events
-            .list(
-                &EventQuery { statuses, member: None },
-                0,
-                PageRequest::new(Some(1), Some(domain::page::MAX_PER_PAGE)),
-            )
-            .await?
-            .items;
-        let events_today =
-            events.iter().filter(|e| e.starts_at < day_end && e.ends_at.is_none_or(|end| end > day_start)).count()
-                as u64;
+        // Counted in SQL: a page of events would stop counting at its size.
+        let events_today = self.ports.events.count_during(day_start, day_end).await?;
         Ok(AdminOverview { nodes, cluster_problem, running_vms, events_today, failed_jobs })
     }
 }

@@ -412,3 +412,67 @@ async fn vms_are_planned_once_and_filtered(db: Database) {
     assert_eq!(count(VmQuery::default()).await, 0);
 }
 on_both_dialects!(vms_are_planned_once_and_filtered);
+
+/// More events than a page holds (`MAX_PER_PAGE` is 200): the scheduler's
+/// keyset pages and the overlap query still see every one of them.
+async fn the_schedule_and_overlaps_see_every_event(db: Database) {
+    let ports = db.ports(None);
+    let env = ports.environments.insert("Env", "", &[], Timestamp(1), None).await.unwrap();
+    let teacher = user(&db, "teacher").await;
+    let pupil = user(&db, "pupil").await;
+    let other = user(&db, "other").await;
+    let add = |short: String, starts: i64, ends: Option<i64>, status: EventStatus, members: Vec<(i64, EventRole)>| {
+        let ports = ports.clone();
+        async move {
+            let fields =
+                EventFields { starts_at: Timestamp(starts), ends_at: ends.map(Timestamp), ..event(&short, env) };
+            let id = ports.events.insert(&fields, teacher, Timestamp(1), None).await.unwrap();
+            ports.events.put_participants(id, &members, None).await.unwrap();
+            if status != EventStatus::Planned {
+                assert!(ports.events.set_status(id, EventStatus::Planned, status, None, None).await.unwrap());
+            }
+            id
+        }
+    };
+    let student = |id: i64| vec![(id, EventRole::Student)];
+    let mut running = Vec::new();
+    for i in 0..260 {
+        running.push(add(format!("run{i}"), 1_000_000, Some(2_000_000), EventStatus::Running, student(pupil)).await);
+    }
+    // Due or active, but sharing no student with the first running event.
+    let soon = add("soon".into(), 1_400_000, Some(1_600_000), EventStatus::Planned, student(other)).await;
+    let taught =
+        add("taught".into(), 1_000_000, Some(2_000_000), EventStatus::Running, vec![(pupil, EventRole::Instructor)])
+            .await;
+    // Open-ended and failed: due (its VMs are reconciled) and overlapping.
+    let open = add("open".into(), 0, None, EventStatus::Failed, student(pupil)).await;
+    // Neither due nor overlapping: later, touching the end, finished.
+    add("later".into(), 5_000_000, None, EventStatus::Planned, student(pupil)).await;
+    add("next".into(), 2_000_000, Some(3_000_000), EventStatus::Planned, student(pupil)).await;
+    add("done".into(), 1_000_000, Some(2_000_000), EventStatus::Finished, student(pupil)).await;
+
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = ports.events.needing_schedule(Timestamp(1_500_000), after, 100).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        assert!(last.id > after, "keyset pages move forward");
+        after = last.id;
+        seen.extend(batch.iter().map(|e| e.id));
+    }
+    let mut expected = running.clone();
+    expected.extend([soon, taught, open]);
+    expected.sort_unstable();
+    assert_eq!(seen, expected, "every event that may need the scheduler, each once");
+
+    let mut overlapping: Vec<i64> =
+        ports.events.overlapping(running[0]).await.unwrap().into_iter().map(|e| e.id).collect();
+    overlapping.sort_unstable();
+    let mut expected: Vec<i64> = running[1..].to_vec();
+    expected.push(open);
+    expected.sort_unstable();
+    assert_eq!(overlapping.len(), 260, "259 running events and the open-ended one");
+    assert_eq!(overlapping, expected);
+    assert!(ports.events.overlapping(soon).await.unwrap().is_empty(), "no student in common");
+}
+on_both_dialects!(the_schedule_and_overlaps_see_every_event);

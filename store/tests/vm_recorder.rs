@@ -3,7 +3,9 @@
 
 mod common;
 
+use domain::activity::ActorKind;
 use domain::classroom::{Console, EventFields, EventRole, VmState};
+use domain::reconcile::{DriftKind, DriftReport, RECONCILE_ACTION, UntrackedVm};
 use domain::time::Timestamp;
 use domain::{AuthBackend, Language, UserStatus};
 use services::classroom::ports::{NewVm, TemplateRecord};
@@ -117,6 +119,40 @@ async fn progress_drift_and_foreign_keys(db: Database) {
     let found = Drift::Found { key: vm.to_string(), vmid: 130, node: "pve3".into(), status: "running".into() };
     recorder.drift(&owner, &[found]).await.unwrap();
     assert_eq!((state(vm).await.0, state(vm).await.1), (VmState::Running, Some(130)));
+    // A pass that finds nothing records nothing; `unknown` (a node offline) corrects nothing.
+    recorder.drift(&owner, &[]).await.unwrap();
+    let offline = Drift::Status { key: vm.to_string(), vmid: 130, recorded: None, actual: "unknown".into() };
+    recorder.drift(&owner, &[offline]).await.unwrap();
+
+    // Each pass that corrected something is one activity listing what it corrected.
+    let outbox = db.ports(None).outbox.oldest(1000).await.unwrap();
+    let passes: Vec<_> = outbox.into_iter().map(|(_, a)| a).filter(|a| a.action == RECONCILE_ACTION).collect();
+    assert_eq!(passes.len(), 3, "{passes:?}");
+    assert!(passes.iter().all(|a| a.actor_kind == ActorKind::Scheduler && a.event_id == Some(event)));
+    assert_eq!((passes[0].target.kind.as_str(), passes[0].target.name.as_str()), ("events", "rec1"));
+    let first: DriftReport = serde_json::from_value(passes[0].details.clone()).unwrap();
+    let kinds: Vec<_> = first.vms.iter().map(|v| (v.vm_id, v.kind, v.recorded.clone(), v.cluster.clone())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (vm, DriftKind::Status, None, Some("stopped".to_string())),
+            (vm, DriftKind::Moved, None, Some("pve2".to_string())),
+        ]
+    );
+    assert_eq!(first.untracked, vec![UntrackedVm { vmid: 999, name: "stray".into(), node: "pve1".into() }]);
+    let missing: DriftReport = serde_json::from_value(passes[1].details.clone()).unwrap();
+    assert_eq!(
+        (
+            missing.vms[0].kind,
+            missing.vms[0].vmid,
+            missing.vms[0].recorded.as_deref(),
+            missing.vms[0].cluster.as_deref()
+        ),
+        (DriftKind::Missing, Some(120), Some("stopped"), None),
+        "recorded as stopped, gone from the cluster"
+    );
+    let found: DriftReport = serde_json::from_value(passes[2].details.clone()).unwrap();
+    assert_eq!((found.vms[0].kind, found.vms[0].node.as_deref()), (DriftKind::Found, Some("pve3")));
 
     // A failure keeps the address and shows Proxmox's message; deletion forgets the VMID.
     let failed = VmProgress { message: Some("lock timeout".into()), ..progress(vm, VmStage::Failed) };

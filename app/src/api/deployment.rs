@@ -54,12 +54,21 @@ pub async fn vm_action(
         return Err(domain::AppError::invalid("confirm", domain::error::Problem::Required).into());
     }
     let outcome = context::state()?.services.vm_action(&actor, id, action).await?;
-    // Only local paths: an open redirect would send users anywhere.
-    let back = back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| format!("/vms/{id}"));
+    // Only paths on this site: an open redirect would send users anywhere.
+    let back =
+        back.as_deref().and_then(domain::redirect::local_path).map_or_else(|| format!("/vms/{id}"), str::to_string);
     let flash = match outcome {
         ActionOutcome::Done(_) => super::flash::DONE,
         ActionOutcome::Queued(_) => super::flash::QUEUED,
     };
     context::redirect_with_flash(&back, flash);
     Ok(())
+}
+
+/// The newest drift a reconcile pass found for the event (those who manage it).
+#[server]
+pub async fn event_drift(event_id: i64) -> ApiResult<Option<domain::reconcile::EventDrift>> {
+    use super::context;
+    let actor = context::actor().await?;
+    Ok(context::state()?.services.event_drift(&actor, event_id).await?)
 }

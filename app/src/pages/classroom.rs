@@ -756,6 +756,15 @@ pub fn EventPage() -> impl IntoView {
             }
         },
     );
+    let drift = Resource::new(
+        move || (id.get(), version()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => crate::api::deployment::event_drift(id).await,
+                None => not_found(),
+            }
+        },
+    );
     let environments = Resource::new(|| (), |_| list_environments(None));
     let groups = Resource::new(|| (), |_| list_groups());
     view! {
@@ -763,6 +772,8 @@ pub fn EventPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 let overlaps = overlaps.await.unwrap_or_default();
+                // Only those who manage the event may read it; others get an error, shown as nothing.
+                let drift = drift.await.ok().flatten();
                 let event = match event.await {
                     Ok(event) => event,
                     Err(e) => return error_view(&e),
@@ -809,7 +820,7 @@ pub fn EventPage() -> impl IntoView {
                     {(!event.description.is_empty()).then(|| view! {
                         <p class="mb-6 whitespace-pre-line text-sm text-slate-700">{event.description.clone()}</p>
                     })}
-                    {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end/> })}
+                    {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end drift=drift.clone()/> })}
                     <VmGrid participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>

@@ -4,11 +4,12 @@
 //! JavaScript; with it, the event page follows its VMs over server-sent events.
 
 use domain::classroom::{EventStatus, EventView, VmState, VmView};
+use domain::reconcile::{DriftKind, DriftedVm, EventDrift};
 use leptos::prelude::*;
 
 use crate::api::deployment::{DeployEvent, EndEvent, VmAction};
 use crate::components::forms::{ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS};
-use crate::components::t;
+use crate::components::{local_time, t, use_lang};
 use crate::i18n::Msg;
 
 const CARD: &str = "mb-6 rounded-lg bg-white p-6 shadow-sm";
@@ -43,6 +44,8 @@ pub fn EventControls(
     event: EventView,
     deploy: ServerAction<DeployEvent>,
     end: ServerAction<EndEvent>,
+    /// The newest drift a reconcile pass found, if any.
+    drift: Option<EventDrift>,
 ) -> impl IntoView {
     let deployable = matches!(event.status, EventStatus::Planned | EventStatus::Failed | EventStatus::Running);
     let endable = matches!(event.status, EventStatus::Running | EventStatus::Ending | EventStatus::Failed);
@@ -82,8 +85,51 @@ pub fn EventControls(
                 {t(Msg::DeploymentLive)} " "
                 <a class=LINK_CLASS href=format!("/events/{id}") data-testid="refresh">{t(Msg::Refresh)}</a>
             </p>
+            {drift.map(|drift| view! { <DriftNotice drift=drift/> })}
         </section>
     }
+}
+
+/// What the newest reconcile pass found and corrected: a short notice.
+#[component]
+fn DriftNotice(drift: EventDrift) -> impl IntoView {
+    let lang = use_lang();
+    let intro = Msg::DriftFound.text(lang).replace("{time}", &local_time(drift.at));
+    let report = drift.report;
+    view! {
+        <div role="status" class="mt-4 rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-testid="event-drift">
+            <p class="font-medium">{intro}</p>
+            <ul class="mt-1 list-disc pl-5">
+                {report.vms.iter().map(|vm| view! { <li>{drifted_vm_text(vm, lang)}</li> }).collect_view()}
+                {report.untracked.iter().map(|vm| {
+                    let text = Msg::DriftUntracked
+                        .text(lang)
+                        .replace("{name}", &vm.name)
+                        .replace("{vmid}", &vm.vmid.to_string())
+                        .replace("{node}", &vm.node);
+                    view! { <li>{text}</li> }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// One corrected VM as a sentence: its name, then what was recorded and what the cluster said.
+fn drifted_vm_text(vm: &DriftedVm, lang: domain::Language) -> String {
+    let msg = match vm.kind {
+        DriftKind::Missing => Msg::DriftVmMissing,
+        DriftKind::Moved => Msg::DriftVmMoved,
+        DriftKind::Status => Msg::DriftVmStatus,
+        DriftKind::Found => Msg::DriftVmFound,
+        DriftKind::Address => Msg::DriftVmAddress,
+    };
+    let unknown = Msg::DriftNothing.text(lang);
+    msg.text(lang)
+        .replace("{name}", &vm.name)
+        .replace("{vmid}", &vm.vmid.map(|v| v.to_string()).unwrap_or_default())
+        .replace("{recorded}", vm.recorded.as_deref().unwrap_or(unknown))
+        .replace("{cluster}", vm.cluster.as_deref().unwrap_or(unknown))
+        .replace("{node}", vm.node.as_deref().unwrap_or(unknown))
 }
 
 /// The actions that make sense in a VM's state: (key, label, destructive).

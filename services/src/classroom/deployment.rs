@@ -18,7 +18,7 @@ use domain::mail::MailAction;
 use domain::{Action, Actor, AppError};
 
 use super::event_mails::Recipients;
-use super::ports::{EventQuery, NewVm, VmUpdate};
+use super::ports::{NewVm, VmUpdate};
 use crate::Services;
 use crate::jobs::worker::StepError;
 use crate::jobs::{Job, Requester};
@@ -40,6 +40,8 @@ const TRANSITION_PERIOD_HOURS: &str = "events.transition_period_hours";
 /// How long before an event's start ("starting") and end ("ending soon")
 /// its participants are mailed.
 const NOTICE_AHEAD_SECS: i64 = 3600;
+/// Events per page of the scheduler's round.
+const SCHEDULE_BATCH: u32 = 200;
 
 /// What a power action did, for the page to say so.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -411,58 +413,71 @@ impl Services {
             .await?
             .and_then(|s| s.value.parse::<i64>().ok())
             .unwrap_or(24);
-        let statuses = vec![
-            EventStatus::Planned,
-            EventStatus::Running,
-            EventStatus::Ending,
-            EventStatus::Deploying,
-            EventStatus::Decommissioning,
-        ];
-        let events = self
-            .ports
-            .events
-            .list(&EventQuery { statuses, member: None }, 0, domain::page::PageRequest::new(Some(1), Some(500)))
-            .await?
-            .items;
-        for event in events {
-            let system = |key: Option<String>| Requester { event_id: Some(event.id), ..Requester::system(key) };
-            // Each move is the schedule's doing, recorded with it (only when made).
-            let scheduled = |from: EventStatus, to: EventStatus| async move {
-                let activity = self.status_activity(ActorKind::Scheduler, event.id, from, to, None).await?;
-                self.move_event_recorded(event.id, from, to, None, &activity).await
-            };
-            let ended = event.ends_at.is_some_and(|end| end <= now);
-            self.announce_soon(&event, now).await?;
-            let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(hours * 3600) <= now);
-            match event.status {
-                // Conditional moves: only the round that makes one queues its job.
-                EventStatus::Planned if event.starts_at <= now => {
-                    let moved = scheduled(EventStatus::Planned, EventStatus::Deploying).await?;
-                    let job = Job::DeployEvent { event_id: event.id, allow_partial: false };
-                    if moved {
-                        self.enqueue(&job, system(None)).await?;
-                    }
-                }
-                EventStatus::Running if ended => {
-                    // Deactivation: the move queues the sync that revokes READ.
-                    scheduled(EventStatus::Running, EventStatus::Ending).await?;
-                }
-                EventStatus::Ending if transition_over => {
-                    let moved = scheduled(EventStatus::Ending, EventStatus::Decommissioning).await?;
-                    let job = Job::DecommissionEvent { event_id: event.id };
-                    if moved {
-                        self.enqueue(&job, system(None)).await?;
-                    }
-                }
-                EventStatus::Running | EventStatus::Ending => {
-                    let period = now.millis() / (RECONCILE_EVERY_SECS * 1000);
-                    let key = format!("reconcile:event-{}:{period}", event.id);
-                    self.enqueue(&Job::ReconcileVms { owner: event_owner(event.id) }, system(Some(key))).await?;
-                }
-                // Their job may be gone (a crash): see `super::recovery`.
-                EventStatus::Deploying | EventStatus::Decommissioning => self.recover_stuck_event(&event).await?,
-                _ => {}
+        // Keyset pages over exactly the events that may need something now,
+        // so no event is skipped however many there are.
+        let mut after_id = 0;
+        loop {
+            let batch =
+                self.ports.events.needing_schedule(now.plus_secs(NOTICE_AHEAD_SECS), after_id, SCHEDULE_BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after_id = last.id;
+            let full = batch.len() == SCHEDULE_BATCH as usize;
+            for event in batch {
+                self.schedule_event(event, now, hours).await?;
             }
+            if !full {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One event's part of the scheduler's round.
+    async fn schedule_event(
+        &self,
+        event: EventView,
+        now: domain::time::Timestamp,
+        transition_hours: i64,
+    ) -> Result<(), AppError> {
+        let system = |key: Option<String>| Requester { event_id: Some(event.id), ..Requester::system(key) };
+        // Each move is the schedule's doing, recorded with it (only when made).
+        let scheduled = |from: EventStatus, to: EventStatus| async move {
+            let activity = self.status_activity(ActorKind::Scheduler, event.id, from, to, None).await?;
+            self.move_event_recorded(event.id, from, to, None, &activity).await
+        };
+        let ended = event.ends_at.is_some_and(|end| end <= now);
+        self.announce_soon(&event, now).await?;
+        let transition_over = event.ends_at.is_some_and(|end| end.plus_secs(transition_hours * 3600) <= now);
+        match event.status {
+            // Conditional moves: only the round that makes one queues its job.
+            EventStatus::Planned if event.starts_at <= now => {
+                let moved = scheduled(EventStatus::Planned, EventStatus::Deploying).await?;
+                let job = Job::DeployEvent { event_id: event.id, allow_partial: false };
+                if moved {
+                    self.enqueue(&job, system(None)).await?;
+                }
+            }
+            EventStatus::Running if ended => {
+                // Deactivation: the move queues the sync that revokes READ.
+                scheduled(EventStatus::Running, EventStatus::Ending).await?;
+            }
+            EventStatus::Ending if transition_over => {
+                let moved = scheduled(EventStatus::Ending, EventStatus::Decommissioning).await?;
+                let job = Job::DecommissionEvent { event_id: event.id };
+                if moved {
+                    self.enqueue(&job, system(None)).await?;
+                }
+            }
+            // Failed events too: a failed deployment or decommission may
+            // have left VMs whose records no longer match the cluster.
+            EventStatus::Running | EventStatus::Ending | EventStatus::Failed => {
+                let period = now.millis() / (RECONCILE_EVERY_SECS * 1000);
+                let key = format!("reconcile:event-{}:{period}", event.id);
+                self.enqueue(&Job::ReconcileVms { owner: event_owner(event.id) }, system(Some(key))).await?;
+            }
+            // Their job may be gone (a crash): see `super::recovery`.
+            EventStatus::Deploying | EventStatus::Decommissioning => self.recover_stuck_event(&event).await?,
+            _ => {}
         }
         Ok(())
     }

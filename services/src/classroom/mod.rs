@@ -14,6 +14,7 @@
 pub mod connection_templates;
 pub mod console;
 pub mod deployment;
+mod drift;
 pub mod environments;
 mod event_mails;
 pub mod events;

@@ -10,16 +10,9 @@
 use std::collections::HashSet;
 
 use domain::classroom::{EventOverlap, EventRole, EventStatus};
-use domain::page::PageRequest;
 use domain::{Action, Actor, AppError};
 
-use super::ports::EventQuery;
 use crate::Services;
-
-/// Whether [start, end) ranges meet; `None` ends never.
-fn intersect(a: (i64, Option<i64>), b: (i64, Option<i64>)) -> bool {
-    a.1.is_none_or(|end| b.0 < end) && b.1.is_none_or(|end| a.0 < end)
-}
 
 impl Services {
     /// Unfinished events that overlap this one, each with the students both share.
@@ -28,16 +21,17 @@ impl Services {
         let students = |participants: Vec<domain::classroom::ParticipantView>| -> HashSet<(i64, String)> {
             participants.into_iter().filter(|p| p.role == EventRole::Student).map(|p| (p.user_id, p.username)).collect()
         };
-        let mine = students(self.ports.events.participants(event_id).await?);
-        if mine.is_empty() || event.status == EventStatus::Finished {
+        if event.status == EventStatus::Finished {
             return Ok(Vec::new());
         }
-        let statuses = EventStatus::ALL.into_iter().filter(|s| *s != EventStatus::Finished).collect();
-        let page = PageRequest::new(Some(1), Some(domain::page::MAX_PER_PAGE));
-        let others = self.ports.events.list(&EventQuery { statuses, member: None }, 0, page).await?.items;
-        let span = |e: &domain::classroom::EventView| (e.starts_at.millis(), e.ends_at.map(|t| t.millis()));
-        let mut overlaps = Vec::new();
-        for other in others.into_iter().filter(|o| o.id != event_id && intersect(span(&event), span(o))) {
+        // The store finds them all (times and a shared student), not a page of candidates.
+        let others = self.ports.events.overlapping(event_id).await?;
+        if others.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mine = students(self.ports.events.participants(event_id).await?);
+        let mut overlaps = Vec::with_capacity(others.len());
+        for other in others {
             let theirs = students(self.ports.events.participants(other.id).await?);
             let mut shared: Vec<String> = mine.intersection(&theirs).map(|(_, name)| name.clone()).collect();
             if !shared.is_empty() {
@@ -52,19 +46,5 @@ impl Services {
             }
         }
         Ok(overlaps)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::intersect;
-
-    #[test]
-    fn ranges_meet_only_when_they_share_time() {
-        assert!(intersect((0, Some(10)), (5, Some(15))));
-        assert!(!intersect((0, Some(10)), (10, Some(20))), "one ends as the other starts");
-        assert!(intersect((0, None), (100, Some(200))), "no end runs on");
-        assert!(!intersect((50, None), (0, Some(50))));
-        assert!(intersect((0, None), (5, None)));
     }
 }

@@ -130,6 +130,20 @@ pub trait EventRepo: Send + Sync {
     /// `my_role` is the role of `viewer` in the event.
     async fn by_id(&self, id: i64, viewer: i64) -> Result<Option<EventView>, StoreError>;
     async fn list(&self, query: &EventQuery, viewer: i64, page: PageRequest) -> Result<Page<EventView>, StoreError>;
+    /// The events the scheduler's round acts on, by id after `after_id` (keyset
+    /// paging, at most `limit`): planned ones starting by `planned_until` and
+    /// every running, ending, failed, deploying and decommissioning one.
+    async fn needing_schedule(
+        &self,
+        planned_until: Timestamp,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<EventView>, StoreError>;
+    /// The unfinished events other than `id` whose times intersect its times
+    /// (no end: indefinitely) and that share at least one student with it.
+    async fn overlapping(&self, id: i64) -> Result<Vec<EventView>, StoreError>;
+    /// How many unfinished events have time in [`from`, `until`) (no end: indefinitely).
+    async fn count_during(&self, from: Timestamp, until: Timestamp) -> Result<u64, StoreError>;
     async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
     /// Moves the event from `from` to `to` if it is still in `from` (false otherwise),
     /// so two processes cannot both make the same move. Leaving `failed` clears the reason;

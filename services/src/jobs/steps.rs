@@ -126,7 +126,9 @@ impl ProductSteps {
                 engine.decommission(owner, plan).await.map(|_| ()).map_err(provision_error)
             }
             (Job::ReconcileVms { owner }, "reconcile") => {
-                engine.reconcile(owner).await.map_err(provision_error)?;
+                // The recorder fixed the records and recorded what differed (`event.reconcile`).
+                let drift = engine.reconcile(owner).await.map_err(provision_error)?;
+                tracing::info!(task = task.id, owner, differences = drift.len(), "VMs compared with the cluster");
                 // An address the reconcile corrected reaches Guacamole's connections.
                 match crate::classroom::deployment::event_of_owner(owner) {
                     Some(event_id) => self

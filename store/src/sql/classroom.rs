@@ -530,6 +530,54 @@ impl EventRepo for SqlStore {
         })
     }
 
+    async fn needing_schedule(
+        &self,
+        planned_until: Timestamp,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<EventView>, StoreError> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE e.id > ? AND e.status <> 'finished' \
+             AND (e.status <> 'planned' OR e.starts_at <= ?) ORDER BY e.id LIMIT ?"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(0_i64)
+            .bind(after_id)
+            .bind(planned_until.millis())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn overlapping(&self, id: i64) -> Result<Vec<EventView>, StoreError> {
+        let sql = format!(
+            "{EVENT_SELECT} JOIN events mine ON mine.id = ? WHERE e.id <> mine.id AND e.status <> 'finished' \
+             AND (mine.ends_at IS NULL OR e.starts_at < mine.ends_at) \
+             AND (e.ends_at IS NULL OR mine.starts_at < e.ends_at) \
+             AND EXISTS (SELECT 1 FROM event_participants a JOIN event_participants b ON b.user_id = a.user_id \
+             WHERE a.event_id = mine.id AND b.event_id = e.id AND a.role = 'student' AND b.role = 'student') \
+             ORDER BY e.starts_at, e.id"
+        );
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(0_i64).bind(id).fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn count_during(&self, from: Timestamp, until: Timestamp) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE status <> 'finished' AND starts_at < ? \
+             AND (ends_at IS NULL OR ends_at > ?)",
+        )
+        .bind(until.millis())
+        .bind(from.millis())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     async fn delete(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError> {
         self.delete_row("DELETE FROM events WHERE id = ?", &[id], activity).await
     }

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::activity::{Activity, ActivityTarget, ActorKind, Outcome};
 use domain::classroom::VmState;
+use domain::reconcile::{DriftKind, DriftReport, DriftedVm, RECONCILE_ACTION, UntrackedVm};
+use domain::time::Timestamp;
 use services::StoreError;
 use services::clock::Clock;
 use services::provisioning::{Drift, ProvisioningRecorder, RecordedVm, VmProgress, VmStage};
@@ -30,8 +32,8 @@ impl VmRecorder {
         VmRecorder { pool, clock }
     }
 
-    /// Writes one record of the owner's event; a record that is gone (the
-    /// event was deleted meanwhile) is not an error.
+    /// Writes one record of the owner's event with the activity the change
+    /// is; a record that is gone (the event was deleted meanwhile) is not an error.
     async fn write(&self, owner: &str, key: &str, change: Change) -> Result<(), StoreError> {
         let (Some(event_id), Ok(id)) = (services::classroom::deployment::event_of_owner(owner), key.parse::<i64>())
         else {
@@ -39,101 +41,129 @@ impl VmRecorder {
         };
         let now = self.clock.now();
         let mut tx = Tx::begin(&self.pool).await?;
-        // Write first: it takes the write lock (SQLite) or the row lock
-        // (MariaDB) before the state is read, so parallel VM pipelines wait
-        // for each other instead of failing to upgrade a read lock, and two
-        // reports of one VM cannot both see the old state.
-        sqlx::query("UPDATE vms SET updated_at = ? WHERE id = ? AND event_id = ?")
-            .bind(now.millis())
-            .bind(id)
-            .bind(event_id)
-            .execute(tx.conn()?)
-            .await
-            .map_err(store_error)?;
-        let before = sqlx::query("SELECT state, name FROM vms WHERE id = ? AND event_id = ?")
-            .bind(id)
-            .bind(event_id)
-            .fetch_optional(tx.conn()?)
-            .await
-            .map_err(store_error)?;
-        let Some(before) = before else {
-            return Ok(());
-        };
-        let previous: String = before.try_get("state").map_err(store_error)?;
-        let name: String = before.try_get("name").map_err(store_error)?;
-        if matches!(change, Change::Progress { waiting_for_ip: true, .. }) && previous == VmState::Running.key() {
-            // A re-run reading the address of a VM that runs already: it stays running.
-            return tx.commit().await;
+        if let Some(applied) = apply(tx.conn()?, event_id, id, change, now).await? {
+            let activity = applied.activity(id, event_id, now);
+            activities::append(tx.conn()?, activity.as_ref(), None).await?;
         }
-        let activity = change.activity(&previous).map(|(action, message)| Activity {
+        tx.commit().await
+    }
+}
+
+/// A change made to a record: its name and state before, and what it was.
+struct Applied {
+    name: String,
+    previous: String,
+    change: Change,
+}
+
+impl Applied {
+    /// The activity of `system` this change is on its own (a VM becoming
+    /// ready or failing), if any.
+    fn activity(&self, id: i64, event_id: i64, now: Timestamp) -> Option<Activity> {
+        let (action, message) = self.change.activity(&self.previous)?;
+        Some(Activity {
             id: services::activities::new_activity_id(),
             at: now,
             actor_kind: ActorKind::System,
             actor_id: None,
             actor_name: ActorKind::System.key().to_string(),
             action: action.to_string(),
-            target: ActivityTarget::new("vms", id, &name),
+            target: ActivityTarget::new("vms", id, &self.name),
             event_id: Some(event_id),
             outcome: if message.is_some() { Outcome::Failed } else { Outcome::Ok },
             reason: message.as_ref().map(|_| "vm_failed".to_string()),
             request_id: services::activities::job_request_id(),
             client_ip: None,
             details: match message {
-                Some(message) => serde_json::json!({ "from": previous, "message": message }),
-                None => serde_json::json!({ "from": previous }),
+                Some(message) => serde_json::json!({ "from": self.previous, "message": message }),
+                None => serde_json::json!({ "from": self.previous }),
             },
-        });
-        let now = now.millis();
-        let query = match change {
-            Change::Gone => sqlx::query(
-                "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'pending', last_error = NULL, \
-                 updated_at = ? WHERE id = ? AND event_id = ?",
-            )
-            .bind(now),
-            Change::Progress { vmid, node, state, ip, keep_ip, last_error, .. } => sqlx::query(if keep_ip {
-                "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
-                 ip = COALESCE(?, ip), last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
-            } else {
-                "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
-                 ip = ?, last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
-            })
-            .bind(vmid.map(i64::from))
-            .bind(node)
-            .bind(state.key())
-            .bind(ip)
-            .bind(last_error)
-            .bind(now),
-            Change::Missing { message } => sqlx::query(
-                "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'failed', last_error = ?, \
-                 updated_at = ? WHERE id = ? AND event_id = ?",
-            )
-            .bind(message)
-            .bind(now),
-            Change::Node { node } => {
-                sqlx::query("UPDATE vms SET node = ?, updated_at = ? WHERE id = ? AND event_id = ?")
-                    .bind(node)
-                    .bind(now)
-            }
-            Change::State { state } => {
-                sqlx::query("UPDATE vms SET state = ?, updated_at = ? WHERE id = ? AND event_id = ?")
-                    .bind(state.key())
-                    .bind(now)
-            }
-            Change::Address { ip } => {
-                sqlx::query("UPDATE vms SET ip = ?, updated_at = ? WHERE id = ? AND event_id = ?").bind(ip).bind(now)
-            }
-            Change::Found { vmid, node, state } => sqlx::query(
-                "UPDATE vms SET vmid = ?, node = ?, state = ?, updated_at = ? WHERE id = ? AND event_id = ?",
-            )
-            .bind(i64::from(vmid))
-            .bind(node)
-            .bind(state.key())
-            .bind(now),
-        };
-        query.bind(id).bind(event_id).execute(tx.conn()?).await.map_err(store_error)?;
-        activities::append(tx.conn()?, activity.as_ref(), None).await?;
-        tx.commit().await
+        })
     }
+}
+
+/// Writes one record of event `event_id` in the open transaction; `None`
+/// when there is no such record or nothing was to change.
+async fn apply(
+    conn: &mut sqlx::AnyConnection,
+    event_id: i64,
+    id: i64,
+    change: Change,
+    now: Timestamp,
+) -> Result<Option<Applied>, StoreError> {
+    // Write first: it takes the write lock (SQLite) or the row lock
+    // (MariaDB) before the state is read, so parallel VM pipelines wait
+    // for each other instead of failing to upgrade a read lock, and two
+    // reports of one VM cannot both see the old state.
+    sqlx::query("UPDATE vms SET updated_at = ? WHERE id = ? AND event_id = ?")
+        .bind(now.millis())
+        .bind(id)
+        .bind(event_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    let before = sqlx::query("SELECT state, name FROM vms WHERE id = ? AND event_id = ?")
+        .bind(id)
+        .bind(event_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    let previous: String = before.try_get("state").map_err(store_error)?;
+    let name: String = before.try_get("name").map_err(store_error)?;
+    if matches!(change, Change::Progress { waiting_for_ip: true, .. }) && previous == VmState::Running.key() {
+        // A re-run reading the address of a VM that runs already: it stays running.
+        return Ok(None);
+    }
+    let at = now.millis();
+    let query = match &change {
+        Change::Gone => sqlx::query(
+            "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'pending', last_error = NULL, \
+             updated_at = ? WHERE id = ? AND event_id = ?",
+        )
+        .bind(at),
+        Change::Progress { vmid, node, state, ip, keep_ip, last_error, .. } => sqlx::query(if *keep_ip {
+            "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
+             ip = COALESCE(?, ip), last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
+        } else {
+            "UPDATE vms SET vmid = COALESCE(?, vmid), node = COALESCE(?, node), state = ?, \
+             ip = ?, last_error = ?, updated_at = ? WHERE id = ? AND event_id = ?"
+        })
+        .bind(vmid.map(i64::from))
+        .bind(node.clone())
+        .bind(state.key())
+        .bind(ip.clone())
+        .bind(last_error.clone())
+        .bind(at),
+        Change::Missing { message } => sqlx::query(
+            "UPDATE vms SET vmid = NULL, node = NULL, ip = NULL, state = 'failed', last_error = ?, \
+             updated_at = ? WHERE id = ? AND event_id = ?",
+        )
+        .bind(message.clone())
+        .bind(at),
+        Change::Node { node } => sqlx::query("UPDATE vms SET node = ?, updated_at = ? WHERE id = ? AND event_id = ?")
+            .bind(node.clone())
+            .bind(at),
+        Change::State { state } => {
+            sqlx::query("UPDATE vms SET state = ?, updated_at = ? WHERE id = ? AND event_id = ?")
+                .bind(state.key())
+                .bind(at)
+        }
+        Change::Address { ip } => {
+            sqlx::query("UPDATE vms SET ip = ?, updated_at = ? WHERE id = ? AND event_id = ?").bind(ip.clone()).bind(at)
+        }
+        Change::Found { vmid, node, state } => {
+            sqlx::query("UPDATE vms SET vmid = ?, node = ?, state = ?, updated_at = ? WHERE id = ? AND event_id = ?")
+                .bind(i64::from(*vmid))
+                .bind(node.clone())
+                .bind(state.key())
+                .bind(at)
+        }
+    };
+    query.bind(id).bind(event_id).execute(&mut *conn).await.map_err(store_error)?;
+    Ok(Some(Applied { name, previous, change }))
 }
 
 impl Change {
@@ -263,36 +293,98 @@ impl ProvisioningRecorder for VmRecorder {
         Ok(out)
     }
 
+    /// Fixes the records in one transaction with one `event.reconcile`
+    /// activity (the scheduler's periodic work) listing what differed;
+    /// nothing to fix and nothing untracked records nothing.
     async fn drift(&self, owner: &str, drift: &[Drift]) -> Result<(), StoreError> {
+        let Some(event_id) = services::classroom::deployment::event_of_owner(owner) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let mut tx = Tx::begin(&self.pool).await?;
+        let mut report = DriftReport::default();
         for item in drift {
-            match item {
+            let (key, vmid, change, kind, recorded, cluster, node) = match item {
                 Drift::Missing { key, vmid } => {
                     let message = format!("VM {vmid} is no longer on the cluster (deleted outside OpenVLE)");
-                    self.write(owner, key, Change::Missing { message }).await?;
+                    (key, *vmid, Change::Missing { message }, DriftKind::Missing, None, None, None)
                 }
-                Drift::Moved { key, actual, .. } => {
-                    self.write(owner, key, Change::Node { node: actual.clone() }).await?;
+                Drift::Moved { key, vmid, recorded, actual } => {
+                    let change = Change::Node { node: actual.clone() };
+                    (key, *vmid, change, DriftKind::Moved, recorded.clone(), Some(actual.clone()), Some(actual.clone()))
                 }
-                Drift::Status { key, actual, .. } => {
-                    if let Some(state) = state_of_status(actual) {
-                        self.write(owner, key, Change::State { state }).await?;
-                    }
+                Drift::Status { key, vmid, recorded, actual } => {
+                    // `unknown` while a node is offline: nothing to correct yet.
+                    let Some(state) = state_of_status(actual) else { continue };
+                    (
+                        key,
+                        *vmid,
+                        Change::State { state },
+                        DriftKind::Status,
+                        recorded.clone(),
+                        Some(actual.clone()),
+                        None,
+                    )
                 }
                 // The reconcile job then queues the connection sync, which
                 // points Guacamole's connections at the new address.
-                Drift::Address { key, actual, .. } => {
-                    self.write(owner, key, Change::Address { ip: actual.clone() }).await?;
+                Drift::Address { key, vmid, recorded, actual } => {
+                    let change = Change::Address { ip: actual.clone() };
+                    (key, *vmid, change, DriftKind::Address, recorded.clone(), Some(actual.clone()), None)
                 }
                 Drift::Found { key, vmid, node, status } => {
                     let state = state_of_status(status).unwrap_or(VmState::Stopped);
-                    self.write(owner, key, Change::Found { vmid: *vmid, node: node.clone(), state }).await?;
+                    let change = Change::Found { vmid: *vmid, node: node.clone(), state };
+                    (key, *vmid, change, DriftKind::Found, None, Some(status.clone()), Some(node.clone()))
                 }
                 // No record to fix: decommissioning removes it by its tag.
                 Drift::Unrecorded { vmid, name, node } => {
                     tracing::warn!(owner, vmid, name, node, "a VM carries the owner's tag but no record names it");
+                    report.untracked.push(UntrackedVm { vmid: *vmid, name: name.clone(), node: node.clone() });
+                    continue;
                 }
-            }
+            };
+            let Ok(id) = key.parse::<i64>() else { continue };
+            let Some(applied) = apply(tx.conn()?, event_id, id, change, now).await? else { continue };
+            // A VM gone from the cluster was recorded in some state: say which.
+            let recorded = recorded.or_else(|| (kind == DriftKind::Missing).then(|| applied.previous.clone()));
+            report.vms.push(DriftedVm {
+                vm_id: id,
+                name: applied.name,
+                vmid: Some(vmid),
+                kind,
+                recorded,
+                cluster,
+                node,
+            });
         }
-        Ok(())
+        if !report.is_empty() {
+            let name: Option<String> = sqlx::query_scalar("SELECT name FROM events WHERE id = ?")
+                .bind(event_id)
+                .fetch_optional(tx.conn()?)
+                .await
+                .map_err(store_error)?;
+            let Some(name) = name else {
+                // The event was deleted meanwhile: nothing is left to report on.
+                return Ok(());
+            };
+            let activity = Activity {
+                id: services::activities::new_activity_id(),
+                at: now,
+                actor_kind: ActorKind::Scheduler,
+                actor_id: None,
+                actor_name: ActorKind::Scheduler.key().to_string(),
+                action: RECONCILE_ACTION.to_string(),
+                target: ActivityTarget::new("events", event_id, &name),
+                event_id: Some(event_id),
+                outcome: Outcome::Ok,
+                reason: None,
+                request_id: services::activities::job_request_id(),
+                client_ip: None,
+                details: serde_json::to_value(&report).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            };
+            activities::append(tx.conn()?, Some(&activity), None).await?;
+        }
+        tx.commit().await
     }
 }
