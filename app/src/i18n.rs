@@ -22,6 +22,8 @@ macro_rules! messages {
 messages! {
     // --- Activities (issue 6) ---
     NoActivities => "No activities match.", "Keine passenden Aktivitäten.";
+    RecentActivities => "Recent activities", "Letzte Aktivitäten";
+    AllActivities => "All activities", "Alle Aktivitäten";
     ActivityTime => "Time", "Zeit";
     Actor => "Who", "Wer";
     ActionName => "Action", "Aktion";
@@ -699,6 +701,9 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "title" => Msg::DashLinkTitle,
         "position" => Msg::DashPosition,
         "time_zone" => Msg::ZoneTitle,
+        "outcome" => Msg::Outcome,
+        "from" => Msg::FromDay,
+        "until" => Msg::UntilDay,
         other => return other.to_string(),
     };
     msg.text(lang).to_string()

@@ -23,6 +23,18 @@ impl Origin {
     }
 }
 
+/// How much of a name someone typed (an unknown or malformed username at
+/// sign-in, a password reset request) an activity keeps: enough to recognise
+/// it, not enough to fill the log with whatever a client sends.
+pub const TYPED_NAME_MAX: usize = 64;
+
+/// A typed name as an activity keeps it: trimmed, without control
+/// characters, at most [`TYPED_NAME_MAX`] characters (cut between characters,
+/// never inside one).
+pub fn typed_name(raw: &str) -> String {
+    raw.trim().chars().filter(|c| !c.is_control()).take(TYPED_NAME_MAX).collect()
+}
+
 /// Who acted: a person, or the product itself.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ActorKind {
@@ -259,6 +271,16 @@ pub struct ActivityPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_names_are_cut_between_characters() {
+        assert_eq!(typed_name("  alice\n "), "alice");
+        let long = "ä".repeat(100);
+        let kept = typed_name(&long);
+        assert_eq!(kept.chars().count(), TYPED_NAME_MAX);
+        assert!(kept.chars().all(|c| c == 'ä'), "no character cut in half");
+        assert_eq!(typed_name("a\u{7}b"), "ab");
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

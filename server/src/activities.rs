@@ -36,7 +36,11 @@ pub async fn export_csv(
     let Some(user) = user.filter(|u| u.pending_policies.is_empty()) else {
         return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
     };
-    let filter = query.filter();
+    let filter = match query.filter() {
+        Ok(filter) => filter,
+        // A sentence, as the page would show it: the download is opened from a link.
+        Err(e) => return (StatusCode::BAD_REQUEST, app::i18n::error_text(&e, user.language)).into_response(),
+    };
     let body = Body::from_stream(rows(services, user.actor, filter));
     (
         [

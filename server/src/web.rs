@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::api::context::{ClientIp, ServerState};
+use app::api::context::{ClientIp, ServerState, usable_request_id};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRef, Request, State};
@@ -23,6 +23,8 @@ use crate::config::Config;
 use crate::console::ConsoleState;
 use crate::health;
 use crate::wiring::{StartError, System};
+
+const REQUEST_ID: &str = "x-request-id";
 
 /// The router's state: Leptos' options plus what the handlers need.
 #[derive(Clone)]
@@ -92,7 +94,18 @@ pub fn router(config: &Config, system: System) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// A client's `x-request-id` is kept when it looks like a request id (a
+/// proxy's, to follow one request through both logs); anything else is
+/// dropped, so the layer inside gives the request a fresh id instead.
+async fn drop_unusable_request_id(mut request: Request<Body>, next: Next) -> Response {
+    if request.headers().get(REQUEST_ID).is_some_and(|v| !v.to_str().is_ok_and(usable_request_id)) {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
 }
 
 async fn server_fn_handler(State(state): State<WebState>, request: Request<Body>) -> impl IntoResponse {

@@ -5,10 +5,14 @@
 mod common;
 
 use common::{Backend, Client, Reply, TestApp};
-use domain::classroom::{EventStatus, VmState};
+use domain::activity::ActorKind;
+use domain::classroom::{ConnectionBinding, EventStatus, VmState};
 use domain::mail::MailStatus;
+use domain::task::TaskStatus;
 use services::classroom::ports::{EventQuery, NewVm, VmUpdate};
 use services::mail::ports::SentMailFilter;
+
+const SECRET_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 const CALLERS: [&str; 4] = ["anonymous", "student", "instructor", "admin"];
 
@@ -133,6 +137,17 @@ struct Fixtures {
     failed_mail: i64,
     /// A set-password link of `pupil`.
     token: String,
+    /// A user and a role nobody needs, to delete.
+    throwaway_user: i64,
+    spare_role: i64,
+    /// Active: every signed-in caller accepts it first; the administrator
+    /// switches it off later.
+    policy: i64,
+    /// A failed task to retry and a queued one to cancel (no worker runs here).
+    failed_task: i64,
+    queued_task: i64,
+    /// A connection template of `template`, for the administrator to delete.
+    connection_template: i64,
 }
 
 fn created(reply: Reply, what: &str) {
@@ -261,12 +276,52 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     ports.mail.set_sent_status(failed_mail, MailStatus::Failed, "550 no such user", now, None).await.unwrap();
 
     // The reset mail is rendered when queued: its link is in the sent log.
-    services.request_password_reset("pupil").await.unwrap();
+    services.request_password_reset("pupil", &Default::default()).await.unwrap();
     let reset = SentMailFilter { recipient: Some("pupil@".into()), ..SentMailFilter::default() };
     let mail = ports.mail.list_sent(&reset, page).await.unwrap().items.remove(0);
     let token = mail.text.split("token=").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_string();
 
+    let throwaway_user = services
+        .bootstrap_user(services::accounts::UserInput {
+            username: "throwaway".into(),
+            name: "Throwaway".into(),
+            email: "throwaway@example.org".into(),
+            language: "en".into(),
+            password: common::PASSWORD.into(),
+            role_keys: vec!["participant".into()],
+        })
+        .await
+        .unwrap();
+    let role = [("key", "spare_role"), ("name", "Spare role"), ("description", "")];
+    created(admin.call("create_role", &role).await, "role");
+    let spare_role = ports.roles.by_key("spare_role").await.unwrap().unwrap().id;
+
+    let (failed_task, queued_task) = (task(app, "acc-failed").await, task(app, "acc-queued").await);
+    let clock = services.clock();
+    let now = clock.now();
+    assert!(ports.tasks.claim(failed_task, "fixture", now, now.plus_secs(60)).await.unwrap());
+    ports.tasks.finish(failed_task, "fixture", TaskStatus::Failed, Some("fixture"), now).await.unwrap();
+
+    let connection = [("template_id", entry.as_str()), ("protocol", "vnc"), ("port", "5901")];
+    created(admin.call("create_connection_template", &connection).await, "connection template");
+    let bindings = ports.connection_templates.list(ConnectionBinding::Template(template)).await.unwrap();
+    let connection_template = bindings.iter().find(|c| c.port == 5901).unwrap().id;
+
+    // Last: from now on every signed-in user has to accept it before anything else.
+    let policy = [("name", "Fixture policy"), ("description", ""), ("content", "Be kind.")];
+    created(admin.call("create_policy", &policy).await, "policy");
+    let policy = ports.policies.list().await.unwrap().iter().find(|p| p.name == "Fixture policy").unwrap().id;
+    let activate = [("id", policy.to_string()), ("active", "true".into())];
+    let activate: Vec<(&str, &str)> = activate.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    created(admin.call("set_policy_active", &activate).await, "active policy");
+
     Fixtures {
+        throwaway_user,
+        spare_role,
+        policy,
+        failed_task,
+        queued_task,
+        connection_template,
         admin_id: ports_user(app, "admin").await,
         student_id: ports_user(app, "student").await,
         instructor_id: ports_user(app, "instructor").await,
@@ -291,6 +346,13 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     }
 }
 
+/// A queued ping task with idempotency key `key`.
+async fn task(app: &TestApp, key: &str) -> i64 {
+    let job = services::jobs::Job::Ping { sleep_ms: 0, node: None };
+    let by = services::jobs::Requester::system(Some(key.into()));
+    app.system.services.enqueue(&job, by).await.unwrap().unwrap()
+}
+
 async fn ports_user(app: &TestApp, username: &str) -> i64 {
     app.system.db.ports(None).users.by_username(username).await.unwrap().unwrap().id
 }
@@ -307,9 +369,11 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("email", format!("{caller}@example.org")),
             ("language", "en".into()),
         ],
-        "change_own_password" => {
-            vec![("current_password", "wrong".into()), ("new_password", "x".into()), ("confirm_password", "x".into())]
-        }
+        "change_own_password" => vec![
+            ("current_password", common::PASSWORD.into()),
+            ("new_password", "Another-Horse-77".into()),
+            ("confirm_password", "Another-Horse-77".into()),
+        ],
         "list_users" => vec![],
         "get_user" | "update_user" => vec![
             ("id", admin_id.to_string()),
@@ -327,11 +391,14 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
         ],
         "set_user_roles" => vec![("id", student_id.to_string()), ("roles[]", "participant".into())],
         "set_user_status" => vec![("id", student_id.to_string()), ("status", "active".into())],
-        "set_user_password" => vec![("id", student_id.to_string()), ("password", "weak".into())],
-        "delete_user" | "delete_role" | "set_policy_active" | "accept_policy" | "get_task" | "retry_task"
-        | "cancel_task" => {
-            vec![("id", "999999".into()), ("active", "false".into())]
-        }
+        "set_user_password" => vec![("id", f.pupil_id.to_string()), ("password", "Another-Horse-77".into())],
+        "delete_user" => vec![("id", f.throwaway_user.to_string())],
+        "delete_role" => vec![("id", f.spare_role.to_string())],
+        "set_policy_active" => vec![("id", f.policy.to_string()), ("active", "false".into())],
+        "accept_policy" => vec![("id", f.policy.to_string())],
+        "get_task" => vec![("id", "999999".into())],
+        "retry_task" => vec![("id", f.failed_task.to_string())],
+        "cancel_task" => vec![("id", f.queued_task.to_string())],
         "get_role" => vec![("id", participant_role.to_string())],
         "create_role" => {
             vec![("key", format!("role_by_{caller}")), ("name", "R".into()), ("description", String::new())]
@@ -388,9 +455,17 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
         "import_cluster_template" => vec![("vmid", "9000".into())],
         "list_connection_templates" => vec![("template_id", "999999".into())],
         "create_connection_template" => {
-            vec![("template_id", "999999".into()), ("protocol", "ssh".into()), ("conn_username", "student".into())]
+            vec![
+                ("template_id", f.template.to_string()),
+                ("protocol", "rdp".into()),
+                ("conn_username", "student".into()),
+            ]
         }
-        "delete_connection_template" => vec![("id", "999999".into()), ("confirm", "on".into())],
+        // Only the administrator may change the template's connections: the others aim at nothing.
+        "delete_connection_template" => {
+            let id = if caller == "admin" { f.connection_template.to_string() } else { "999999".into() };
+            vec![("id", id), ("confirm", "on".into())]
+        }
         "vm_connections" => vec![("vm_id", "999999".into())],
         "create_environment" | "update_environment" => vec![
             ("id", f.environment.to_string()),
@@ -546,39 +621,97 @@ const READ_ONLY: &[&str] = &[
     "list_connection_templates",
     "vm_connections",
 ];
-/// State-changing functions whose matrix arguments cannot succeed here, and
-/// the test that proves their activity instead.
-const PROVEN_ELSEWHERE: &[(&str, &str)] = &[
-    ("change_own_password", "store/tests/activities.rs"),
-    ("set_user_password", "store/tests/activities.rs"),
-    ("delete_user", "store/tests/activities.rs"),
-    ("delete_role", "store/tests/activities.rs"),
-    ("set_policy_active", "store/tests/activities.rs"),
-    ("accept_policy", "store/tests/activities.rs"),
-    ("retry_task", "store/tests/activities.rs"),
-    ("cancel_task", "store/tests/activities.rs"),
-    ("save_connection", "store/tests/activities.rs"),
+/// State-changing functions whose matrix arguments cannot succeed here: the
+/// test (`path from the workspace::function`) that proves their activity
+/// instead, and the action that test asserts (checked below, so the list
+/// cannot point at nothing).
+const PROVEN_ELSEWHERE: &[(&str, &str, &str)] = &[
     // Needs the Proxmox VE simulator.
-    ("import_cluster_template", "tests/classroom.rs: templates_are_imported_seeded_and_synchronised_from_the_cluster"),
+    (
+        "import_cluster_template",
+        "server/tests/classroom.rs::templates_are_imported_seeded_and_synchronised_from_the_cluster",
+        "template.create",
+    ),
     // Needs a mail server.
-    ("send_test_mail", "tests/mail.rs: test_mail_to_me_shows_the_servers_answer_and_the_pages_render"),
+    (
+        "send_test_mail",
+        "server/tests/mail.rs::test_mail_to_me_shows_the_servers_answer_and_the_pages_render",
+        "mail.test_send",
+    ),
     // Tags and catalogue (issue 5): their matrix arguments aim at objects that do not exist.
-    ("update_catalogue_item", "store/tests/catalogue.rs"),
-    ("delete_catalogue_item", "store/tests/catalogue.rs"),
-    ("set_catalogue_links", "store/tests/catalogue.rs"),
-    ("add_tag", "store/tests/catalogue.rs"),
-    ("remove_tag", "store/tests/catalogue.rs"),
+    (
+        "update_catalogue_item",
+        "store/tests/catalogue.rs::catalogue_names_are_unique_and_used_entries_stay",
+        "vendor.update",
+    ),
+    (
+        "delete_catalogue_item",
+        "store/tests/catalogue.rs::catalogue_names_are_unique_and_used_entries_stay",
+        "vendor.delete",
+    ),
+    (
+        "set_catalogue_links",
+        "store/tests/catalogue.rs::catalogue_names_are_unique_and_used_entries_stay",
+        "catalogue.link",
+    ),
+    ("add_tag", "store/tests/catalogue.rs::tags_filter_lists_and_go_with_their_object", "tag.add"),
+    ("remove_tag", "store/tests/catalogue.rs::tags_filter_lists_and_go_with_their_object", "tag.remove"),
     // Dashboard (issue 5): they aim at rows that do not exist here.
-    ("delete_notification", "tests/dashboard.rs"),
-    ("delete_quick_link", "tests/dashboard.rs"),
-    // Guacamole (issue 9): proven in tests/guacamole.rs (one activity per create and delete).
-    ("create_connection_template", "tests/guacamole.rs"),
-    ("delete_connection_template", "tests/guacamole.rs"),
+    (
+        "delete_notification",
+        "server/tests/dashboard.rs::notifications_show_while_active_and_every_change_is_recorded",
+        "notification.delete",
+    ),
+    (
+        "delete_quick_link",
+        "server/tests/dashboard.rs::quick_links_are_http_only_ordered_and_on_everyones_dashboard",
+        "quick_link.delete",
+    ),
 ];
+
+/// The body of test function `name` in `file` (from the workspace root), if it exists.
+fn test_body(file: &str, name: &str) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let text = std::fs::read_to_string(path).ok()?;
+    let start = text.find(&format!("fn {name}("))?;
+    let rest = &text[start..];
+    // Test functions are top-level: their body ends at the first `}` that starts a line.
+    let end = rest.find("\n}").map_or(rest.len(), |e| e + 2);
+    Some(rest[..end].to_string())
+}
+
+#[test]
+fn tests_named_as_proof_exist_and_assert_the_action() {
+    for (function, proof, action) in PROVEN_ELSEWHERE {
+        let (file, name) =
+            proof.split_once("::").unwrap_or_else(|| panic!("{function}: {proof} is not file::function"));
+        let body = test_body(file, name).unwrap_or_else(|| panic!("{function}: no fn {name} in {file}"));
+        assert!(body.contains(&format!("\"{action}\"")), "{function}: {proof} does not assert {action:?}");
+    }
+}
 
 /// Activities recorded so far (nothing forwards them in the test app: they wait in the outbox).
 async fn activity_count(app: &TestApp) -> u64 {
     app.system.services.ports().outbox.backlog().await.expect("outbox backlog").waiting
+}
+
+/// What is wrong with the activity recorded after the first `before`, if
+/// anything: it names an action (`area.verb`) and a target type, and its actor
+/// is the caller. Sign-in and the password links act for the account they name.
+async fn wrong_activity(app: &TestApp, before: u64, name: &str, caller_id: Option<i64>) -> Option<String> {
+    let upto = u32::try_from(before + 1).expect("a test-sized outbox");
+    let waiting = app.system.services.ports().outbox.oldest(upto).await.expect("outbox");
+    let (_, activity) = waiting.last()?;
+    let for_named_account = ["login", "request_password_reset", "set_password_with_token"].contains(&name);
+    let actor_ok = activity.actor_kind == ActorKind::User
+        && if for_named_account { !activity.actor_name.is_empty() } else { activity.actor_id == caller_id };
+    let action_ok = activity.action.split_once('.').is_some_and(|(area, verb)| !area.is_empty() && !verb.is_empty());
+    (!actor_ok || !action_ok || activity.target.kind.is_empty()).then(|| {
+        format!(
+            "activity {} by {:?} ({:?}) on {:?}",
+            activity.action, activity.actor_name, activity.actor_id, activity.target.kind
+        )
+    })
 }
 
 async fn client_for(app: &TestApp, caller: &str) -> Client {
@@ -587,21 +720,33 @@ async fn client_for(app: &TestApp, caller: &str) -> Client {
 
 #[tokio::test]
 async fn every_server_function_checks_its_caller() {
-    // The key lets settings with secrets (Guacamole's) be saved, so their save records its activity here.
-    let key = ("OPENVLE_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-    let app = TestApp::start_with(Backend::Sqlite, &[key]).await;
+    // With a secret key, so settings with secrets (the cluster connection, Guacamole's) can be
+    // saved here and their saves record their activity.
+    let app = TestApp::start_with(Backend::Sqlite, &[("OPENVLE_SECRET_KEY", SECRET_KEY)]).await;
     let fixtures = fixtures(&app).await;
 
     let names = common::all_server_fns();
     assert!(names.len() >= 25, "expected every server function to be registered, got {names:?}");
     let mut exercised = std::collections::BTreeSet::new();
-    // Calls that recorded the wrong number of activities (all reported at once):
-    // a successful change records one, a refused call none.
+    // Calls that recorded the wrong number of activities, or a wrong one (all
+    // reported at once): a successful change records one, a refused call none.
     let mut miscounted = Vec::new();
     for (index, caller) in CALLERS.iter().enumerate() {
         let client = client_for(&app, caller).await;
+        let caller_id = match *caller {
+            "admin" => Some(fixtures.admin_id),
+            "instructor" => Some(fixtures.instructor_id),
+            "student" => Some(fixtures.student_id),
+            _ => None,
+        };
+        // Accepting the active policy first: until then nothing else is allowed.
         // Sign-out last: it ends the session the other calls use.
-        let ordered = names.iter().filter(|n| *n != "logout").chain(names.iter().filter(|n| *n == "logout"));
+        let (first, last) = (["accept_policy"], ["logout"]);
+        let ordered = names
+            .iter()
+            .filter(|n| first.contains(&n.as_str()))
+            .chain(names.iter().filter(|n| !first.contains(&n.as_str()) && !last.contains(&n.as_str())))
+            .chain(names.iter().filter(|n| last.contains(&n.as_str())));
         for name in ordered {
             let expected = allowed(name)[index];
             let form = args(name, caller, &fixtures);
@@ -614,6 +759,10 @@ async fn every_server_function_checks_its_caller() {
             let expected_activities = u64::from(!READ_ONLY.contains(&name.as_str()) && (succeeded || name == "login"));
             if recorded != expected_activities {
                 miscounted.push(format!("{caller} -> {name}: {recorded} activities, {}", reply.body));
+            } else if recorded == 1
+                && let Some(problem) = wrong_activity(&app, before, name, caller_id).await
+            {
+                miscounted.push(format!("{caller} -> {name}: {problem}"));
             }
             if expected_activities == 1 {
                 exercised.insert(name.clone());
@@ -634,7 +783,7 @@ async fn every_server_function_checks_its_caller() {
     let unproven: Vec<&String> = names
         .iter()
         .filter(|n| !READ_ONLY.contains(&n.as_str()))
-        .filter(|n| !PROVEN_ELSEWHERE.iter().any(|(name, _)| name == n))
+        .filter(|n| !PROVEN_ELSEWHERE.iter().any(|(name, _, _)| name == n))
         .filter(|n| !exercised.contains(*n))
         .collect();
     assert!(unproven.is_empty(), "state-changing server functions never succeeded here: {unproven:?}");

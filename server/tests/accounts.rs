@@ -249,3 +249,47 @@ async fn accepted_terms_of_use_are_required_before_use() {
     assert_eq!(accepted.status, 200, "{}", accepted.body);
     assert_eq!(instructor.call("list_users", &[]).await.status, 200);
 }
+
+/// The reasons of the `user.login_failed` activities recorded so far, with
+/// the name each was recorded under.
+async fn refusals(app: &TestApp) -> Vec<(String, String)> {
+    let failed = app.activities("user.login_failed").await;
+    failed.into_iter().map(|a| (a.actor_name, a.reason.unwrap_or_default())).collect()
+}
+
+/// Every refused sign-in is recorded, whatever refused it; a name that
+/// cannot be a username is kept as typed, but never longer than a username.
+#[tokio::test]
+async fn every_refused_sign_in_is_recorded() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let client = app.client();
+    let malformed = client.call("login", &[("username", "no such name!"), ("password", "x")]).await;
+    assert_eq!(malformed.error().as_deref(), Some("invalid_credentials"));
+    let long = "ä".repeat(500);
+    let flood = client.call("login", &[("username", &long), ("password", "x")]).await;
+    assert_eq!(flood.error().as_deref(), Some("invalid_credentials"));
+
+    // Local passwords switched off for everyone but administrators.
+    let admin = app.signed_in("admin").await;
+    let off = admin.call("update_setting", &[("key", "auth.local_login_non_admins"), ("value", "false")]).await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    let local = client.call("login", &[("username", "student"), ("password", PASSWORD)]).await;
+    assert_eq!(local.error().as_deref(), Some("conflict"), "{}", local.body);
+    assert!(local.body.contains("local_login_disabled"), "{}", local.body);
+
+    let recorded = refusals(&app).await;
+    let kept = domain::activity::typed_name(&long);
+    assert_eq!(kept.chars().count(), domain::activity::TYPED_NAME_MAX);
+    assert_eq!(
+        recorded,
+        [
+            ("no such name!".to_string(), "invalid_username".to_string()),
+            (kept, "invalid_username".to_string()),
+            ("student".to_string(), "local_login_disabled".to_string()),
+        ]
+    );
+    let student = app.system.db.ports(None).users.by_username("student").await.unwrap().unwrap().id;
+    let failed = app.activities("user.login_failed").await;
+    assert_eq!(failed[2].actor_id, Some(student));
+    assert!(failed.iter().all(|a| a.client_ip.as_deref() == Some("127.0.0.1") && a.request_id.is_some()));
+}

@@ -61,6 +61,28 @@ async fn activities_carry_the_request_and_are_listed_and_exported_by_permission(
     assert_eq!(app.client().get("/activities/export.csv").await.status, 401);
 }
 
+/// A filter value that means nothing is refused with a sentence saying
+/// which, on the page and for the export, instead of an unfiltered list.
+#[tokio::test]
+async fn bad_filter_values_are_refused_clearly() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.signed_in("admin").await;
+    forward(&app).await;
+    for (query, sentence) in [
+        ("outcome=maybe", "Outcome is not a known value."),
+        ("from=yesterday", "From has the wrong format (expected YYYY-MM-DD)."),
+        ("until=2030-13-45", "Until has the wrong format (expected YYYY-MM-DD)."),
+    ] {
+        let page = admin.get(&format!("/activities?{query}")).await;
+        assert!(page.body.contains(sentence), "{query}: {}", page.body);
+        assert_eq!(page.body.matches("data-activity=").count(), 0, "{query}: no unfiltered list");
+        let csv = admin.get(&format!("/activities/export.csv?{query}")).await;
+        assert_eq!((csv.status, csv.body.as_str()), (400, sentence), "{query}");
+    }
+    let fine = admin.get("/activities?outcome=ok&from=2020-01-01&until=2099-12-31").await;
+    assert!(fine.body.contains(r#"data-action="user.login""#), "valid filters still list: {}", fine.body);
+}
+
 #[tokio::test]
 async fn pages_continue_where_the_last_one_ended() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -142,6 +164,137 @@ async fn instructors_see_the_activities_of_their_events_only() {
     assert_eq!(own.matches("data-activity=").count(), 0, "students see only their own: {own}");
     let all = admin.get("/activities?action=event").await.body;
     assert!(all.contains("Alpha course, renamed") && all.contains("Beta course, renamed"));
+}
+
+/// A request id the client (or its proxy) sends is kept when it looks like
+/// one; anything else is replaced by a fresh one. The anonymous password
+/// reset and the link's password change carry the request's id and address.
+#[tokio::test]
+async fn request_ids_are_kept_only_when_usable_and_resets_carry_them() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let client = app.client();
+    let post = |function: &str, id: String, form: Vec<(&'static str, String)>| {
+        client
+            .http
+            .post(app.url(&common::server_fn_path(function)))
+            .header("Accept", "application/json")
+            .header("x-request-id", id)
+            .form(&form)
+            .send()
+    };
+    let mut answered = Vec::new();
+    for sent in ["proxy-req.0001".to_string(), "x".repeat(200), "<script>alert(1)</script>".to_string()] {
+        let res = post("request_password_reset", sent.clone(), vec![("username", "student".into())]).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let id = res.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
+        answered.push((sent, id));
+    }
+    assert_eq!(answered[0].0, answered[0].1, "a usable id is kept");
+    for (sent, id) in &answered[1..] {
+        assert_ne!(sent, id, "an unusable id is replaced");
+        assert!(app::api::context::usable_request_id(id), "by a fresh one: {id}");
+    }
+    let requests = app.activities("user.password_reset_request").await;
+    let recorded: Vec<Option<String>> = requests.iter().map(|a| a.request_id.clone()).collect();
+    let expected: Vec<Option<String>> = answered.iter().map(|(_, id)| Some(id.clone())).collect();
+    assert_eq!(recorded, expected, "each request's activity carries its id");
+    assert!(requests.iter().all(|a| a.client_ip.as_deref() == Some("127.0.0.1")));
+
+    // The link from the mail, used with a request id of its own.
+    let ports = app.system.services.ports();
+    let page = domain::page::PageRequest::new(Some(1), Some(10));
+    let sent = ports.mail.list_sent(&Default::default(), page).await.unwrap().items;
+    let token = sent[0].text.split("token=").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    let form = vec![
+        ("token", token),
+        ("password", "Another-Horse-77".into()),
+        ("confirm_password", "Another-Horse-77".into()),
+    ];
+    let res = post("set_password_with_token", "link-req-0002".into(), form).await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let set = app.activities("user.password_set_by_link").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!((set[0].request_id.as_deref(), set[0].client_ip.as_deref()), (Some("link-req-0002"), Some("127.0.0.1")));
+}
+
+/// The event page and the user page show that object's recent activities
+/// (what the viewer may see of them) and link to all of them.
+#[tokio::test]
+async fn event_and_user_pages_show_their_timeline_to_those_who_may_see_it() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.system
+        .services
+        .bootstrap_user(services::accounts::UserInput {
+            username: "outsider".into(),
+            name: "Outsider".into(),
+            email: "outsider@example.org".into(),
+            language: "en".into(),
+            password: common::PASSWORD.into(),
+            role_keys: vec!["participant".into()],
+        })
+        .await
+        .unwrap();
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    let student = app.signed_in("student").await;
+    let outsider = app.signed_in("outsider").await;
+    let ok = |reply: common::Reply| assert!(reply.status < 400 && reply.error().is_none(), "{}", reply.body);
+    let template = [
+        ("name", "Timeline template"),
+        ("proxmox_vmid", "9000"),
+        ("node", "pve1"),
+        ("cores", "1"),
+        ("memory_mib", "1024"),
+        ("disk_gib", "8"),
+        ("protocol", "ssh"),
+    ];
+    ok(admin.call("create_template", &template).await);
+    let ports = app.system.db.ports(None);
+    let template_id = ports.templates.list().await.unwrap()[0].id.to_string();
+    let lab = [("name", "Timeline lab"), ("template_ids[]", template_id.as_str()), ("counts[]", "1")];
+    ok(instructor.call("create_environment", &lab).await);
+    let environment = ports.environments.list().await.unwrap()[0].id.to_string();
+    let event = [
+        ("name", "Gamma course"),
+        ("short_name", "gamma"),
+        ("environment_id", environment.as_str()),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(instructor.call("create_event", &event).await);
+    let page = domain::page::PageRequest::new(Some(1), Some(10));
+    let id = ports.events.list(&Default::default(), 0, page).await.unwrap().items[0].id.to_string();
+    let renamed = [
+        ("id", id.as_str()),
+        ("name", "Gamma course, renamed"),
+        ("short_name", "gamma"),
+        ("environment_id", environment.as_str()),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(admin.call("update_event", &renamed).await);
+    ok(instructor.call("add_participants", &[("event_id", &id), ("usernames", "student"), ("role", "student")]).await);
+    forward(&app).await;
+
+    let path = format!("/events/{id}");
+    let all = format!(r#"href="/activities?event={id}""#);
+    let theirs = instructor.get(&path).await.body;
+    assert!(theirs.contains(r#"data-testid="activity-timeline""#), "{theirs}");
+    assert!(theirs.contains(r#"data-action="event.update""#), "the administrator's change in their event: {theirs}");
+    assert!(theirs.contains(r#"data-action="event.create""#), "{theirs}");
+    assert!(theirs.contains(&all), "a link to all of the event's activities");
+    let taking_part = student.get(&path).await.body;
+    assert!(taking_part.contains(r#"data-testid="activity-timeline""#), "{taking_part}");
+    assert!(!taking_part.contains(r#"data-action="event.update""#), "participants see their own part only");
+    let unrelated = outsider.get(&path).await.body;
+    assert!(!unrelated.contains("data-activity="), "nothing of another event: {unrelated}");
+    assert!(!unrelated.contains("Gamma course"), "{unrelated}");
+
+    // The user page: what the person did (newest first), for whoever may open it.
+    let student_id = ports.users.by_username("student").await.unwrap().unwrap().id;
+    let user_page = admin.get(&format!("/admin/users/{student_id}")).await.body;
+    assert!(user_page.contains(r#"data-testid="activity-timeline""#), "{user_page}");
+    assert!(user_page.contains(r#"data-action="user.login""#), "{user_page}");
+    assert!(!user_page.contains(r#"data-action="event.update""#), "only the person's own: {user_page}");
+    assert!(user_page.contains(r#"href="/activities?user=student""#), "{user_page}");
 }
 
 /// Log lines written while a test runs (JSON, one per line).

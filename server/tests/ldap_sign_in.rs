@@ -138,6 +138,12 @@ async fn disabled_directory_account_cannot_sign_in() {
     let (_, wrong) = login(&app, "carol", "nope").await;
     assert_eq!(wrong.error().as_deref(), Some("invalid_credentials"));
     assert!(stored(&app, "carol").await.is_none());
+    assert_eq!(refusals(&app).await, ["account_disabled", "invalid_credentials"], "both refusals are recorded");
+}
+
+/// The reasons of the refused sign-ins recorded so far, oldest first.
+async fn refusals(app: &TestApp) -> Vec<String> {
+    app.activities("user.login_failed").await.into_iter().map(|a| a.reason.unwrap_or_default()).collect()
 }
 
 #[tokio::test]
@@ -157,6 +163,7 @@ async fn directory_down_refuses_directory_users_but_not_local_ones() {
     let path = location.trim_start_matches(&app.url(""));
     let page = client.get(path).await;
     assert!(page.body.contains("The directory is unreachable"), "{}", page.body);
+    assert_eq!(refusals(&app).await, ["directory_unreachable", "directory_unreachable"], "recorded as refusals");
 
     // Local accounts are not affected.
     let (_, admin) = login(&app, "admin", PASSWORD).await;

@@ -1,7 +1,7 @@
 //! Signing in and out, and turning a session cookie back into a user.
 
 use base64::Engine;
-use domain::activity::{Activity, ActivityTarget, ActorKind, Origin, Outcome};
+use domain::activity::{Activity, ActivityTarget, ActorKind, Origin, Outcome, typed_name};
 use domain::settings::{LOCAL_LOGIN_FOR_NON_ADMINS, SESSION_LIFETIME_MINUTES};
 use domain::user::SessionUser;
 use domain::{Actor, AppError, AuthBackend, Language, SecretText, UserStatus, validate};
@@ -47,6 +47,17 @@ impl SessionKey {
     }
 }
 
+/// Why a sign-in was refused, as the `reason` of its `user.login_failed`
+/// (a stable key; never a message that could carry a secret).
+fn refusal_reason(error: &AppError) -> String {
+    match error {
+        AppError::AccountDisabled { .. } => "account_disabled".into(),
+        AppError::DirectoryUnreachable => "directory_unreachable".into(),
+        AppError::Conflict { reason } => reason.clone(),
+        _ => "error".into(),
+    }
+}
+
 fn account_key(username: &str) -> String {
     format!("login:user:{username}")
 }
@@ -77,6 +88,8 @@ impl Services {
         let now = self.clock.now();
         let attempts = &self.ports.attempts;
         let Ok(username) = validate::username(username) else {
+            // No account can have this name; the attempt is still recorded, as typed.
+            self.record(&self.login_activity(None, &typed_name(username), origin, Some("invalid_username"))).await?;
             return Err(AppError::InvalidCredentials);
         };
         for key in [client_key(client_ip), account_key(&username)] {
@@ -115,13 +128,20 @@ impl Services {
                 self.record(&failed).await?;
                 return Err(AppError::InvalidCredentials);
             }
-            Err(other) => return Err(other),
+            // The directory refused or could not be asked.
+            Err(other) => {
+                let failed =
+                    self.login_activity(user.as_ref().map(|u| u.id), &username, origin, Some(&refusal_reason(&other)));
+                self.record(&failed).await?;
+                return Err(other);
+            }
         };
         if !user.status.can_sign_in() {
             self.record(&self.login_activity(Some(user.id), &username, origin, Some("account_disabled"))).await?;
             return Err(AppError::AccountDisabled { status: user.status });
         }
         if user.auth_backend == AuthBackend::Internal && !self.local_login_allowed(&user).await? {
+            self.record(&self.login_activity(Some(user.id), &username, origin, Some("local_login_disabled"))).await?;
             return Err(AppError::conflict("local_login_disabled"));
         }
         attempts.reset(&account_key(&username)).await?;

@@ -40,8 +40,9 @@ pub struct MongoSettings {
 pub struct MongoActivityLog {
     activities: Collection<Document>,
     retention_days: i64,
-    /// Indexes are created at the first successful write, not at start-up:
-    /// the server starts while MongoDB is down, and activities wait.
+    /// Whether the indexes exist. They are made after a successful write,
+    /// not at start-up (the server starts while MongoDB is down, and
+    /// activities wait), and set only once MongoDB answered for every index.
     indexed: AtomicBool,
 }
 
@@ -86,9 +87,10 @@ impl MongoActivityLog {
     /// index on the time, which applies the retention setting (no compound
     /// index with `_id`: nx-27017 cannot index it). Created one by one; one the
     /// server refuses is logged and the others still made (indexes speed up
-    /// reading, storing does not need them). Tried once per process.
+    /// reading, storing does not need them). Done once MongoDB answered for
+    /// every index; when it could not be reached, the next write tries again.
     async fn ensure_indexes(&self) {
-        if self.indexed.swap(true, Ordering::Relaxed) {
+        if self.indexed.load(Ordering::Relaxed) {
             return;
         }
         let ttl = Duration::from_secs(u64::try_from(self.retention_days.max(1)).unwrap_or(1) * 24 * 3600);
@@ -103,11 +105,23 @@ impl MongoActivityLog {
             IndexModel::builder().keys(doc! { "action": 1, "at_ms": -1 }).build(),
             IndexModel::builder().keys(doc! { "target_type": 1, "target_id": 1, "at_ms": -1 }).build(),
         ];
+        let mut answered = true;
         for model in models {
             let keys = model.keys.clone();
-            if let Err(e) = self.activities.create_index(model).await {
-                tracing::warn!(?keys, error = %e, "MongoDB refused an activity index");
+            match self.activities.create_index(model).await {
+                Ok(_) => {}
+                // The server refused it: asking again would not change its mind.
+                Err(e) if matches!(e.kind.as_ref(), ErrorKind::Command(_)) => {
+                    tracing::warn!(?keys, error = %e, "MongoDB refused an activity index");
+                }
+                Err(e) => {
+                    tracing::warn!(?keys, error = %e, "activity index not made yet; tried again at the next write");
+                    answered = false;
+                }
             }
+        }
+        if answered {
+            self.indexed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -303,18 +317,21 @@ impl ActivityLog for MongoActivityLog {
         if batch.is_empty() {
             return Ok(());
         }
-        self.ensure_indexes().await;
         let docs: Vec<Document> = batch.iter().map(to_document).collect();
         let unordered = InsertManyOptions::builder().ordered(false).build();
         match self.activities.insert_many(docs.clone()).with_options(unordered).await {
-            Ok(_) => Ok(()),
-            Err(e) if only_duplicates(&e) => Ok(()),
+            Ok(_) => {}
+            Err(e) if only_duplicates(&e) => {}
             // Some servers report a partly duplicate batch differently: store one by one.
             Err(e) if matches!(e.kind.as_ref(), ErrorKind::InsertMany(_) | ErrorKind::Write(_)) => {
-                self.store_each(docs).await
+                self.store_each(docs).await?
             }
-            Err(e) => Err(unavailable(&e)),
+            Err(e) => return Err(unavailable(&e)),
         }
+        // After the write, so an attempt while MongoDB is down waits for one
+        // timeout, not for one per index as well.
+        self.ensure_indexes().await;
+        Ok(())
     }
 
     async fn query(

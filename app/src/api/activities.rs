@@ -20,20 +20,35 @@ pub struct ActivityQuery {
 }
 
 impl ActivityQuery {
-    pub fn filter(&self) -> domain::activity::ActivityFilter {
+    /// The filter, or what is wrong with the query: an unknown outcome or a
+    /// date that is not `YYYY-MM-DD` is refused, not silently ignored (the
+    /// list would look filtered when it is not).
+    pub fn filter(&self) -> Result<domain::activity::ActivityFilter, domain::AppError> {
+        use domain::AppError;
         use domain::activity::{ActivityFilter, Outcome, parse_day};
+        use domain::error::Problem;
         let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-        ActivityFilter {
+        let day = |field: &str, value: &Option<String>| match text(value) {
+            None => Ok(None),
+            Some(raw) => parse_day(&raw)
+                .map(Some)
+                .ok_or_else(|| AppError::invalid(field, Problem::Format { expected: "YYYY-MM-DD".into() })),
+        };
+        let outcome = match text(&self.outcome) {
+            None => None,
+            Some(key) => Some(Outcome::from_key(&key).ok_or_else(|| AppError::invalid("outcome", Problem::Unknown))?),
+        };
+        Ok(ActivityFilter {
             username: text(&self.user),
             event_id: self.event,
             action: text(&self.action),
-            outcome: self.outcome.as_deref().and_then(Outcome::from_key),
-            from: self.from.as_deref().and_then(parse_day),
+            outcome,
+            from: day("from", &self.from)?,
             // The whole `until` day is included.
-            until: self.until.as_deref().and_then(parse_day).map(|day| day.plus_secs(24 * 3600)),
+            until: day("until", &self.until)?.map(|day| day.plus_secs(24 * 3600)),
             text: text(&self.q),
             ..ActivityFilter::default()
-        }
+        })
     }
 
     /// The query string (without `?`), for links that keep the filters.
@@ -56,7 +71,8 @@ impl ActivityQuery {
 }
 
 /// Everyone signed in: administrators see every activity, others their own
-/// (and, once events exist, those of the events they instruct).
+/// and those of the events they instruct. `limit`: the page size (the
+/// Activities page's by default; timelines on other pages ask for fewer).
 #[server]
 #[allow(clippy::too_many_arguments)] // one per filter, as in the page's URL
 pub async fn list_activities(
@@ -68,12 +84,13 @@ pub async fn list_activities(
     until: Option<String>,
     q: Option<String>,
     cursor: Option<String>,
+    #[server(default)] limit: Option<u32>,
 ) -> ApiResult<ActivityPage> {
     use super::context;
     let actor = context::actor().await?;
     let query = ActivityQuery { user, event, action, outcome, from, until, q };
     let state = context::state()?;
-    Ok(state.services.list_activities(&actor, &query.filter(), cursor.as_deref(), None).await?)
+    Ok(state.services.list_activities(&actor, &query.filter()?, cursor.as_deref(), limit).await?)
 }
 
 /// Administrators: where activities are kept and how many wait in the outbox.

@@ -45,9 +45,13 @@ pub fn origin() -> domain::activity::Origin {
 
 /// The request id of a request's headers (see [`origin`]), for handlers outside server functions.
 pub fn request_id(headers: &http::HeaderMap) -> Option<String> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned).filter(|id| {
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    })
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).filter(|id| usable_request_id(id)).map(str::to_owned)
+}
+
+/// Whether a request id (perhaps sent by the client or a proxy) can go into
+/// logs and activities as it is: short, and only letters, digits, `-_.`.
+pub fn usable_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// The value of cookie `name` in a request's headers, if set and not empty.

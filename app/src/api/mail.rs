@@ -133,7 +133,7 @@ pub async fn resend_mail(id: i64) -> ApiResult<()> {
 #[server]
 pub async fn request_password_reset(username: String) -> ApiResult<()> {
     use super::context;
-    context::state()?.services.request_password_reset(&username).await?;
+    context::state()?.services.request_password_reset(&username, &context::origin()).await?;
     context::redirect_with_flash("/login", super::flash::RESET_SENT);
     Ok(())
 }
@@ -145,7 +145,7 @@ pub async fn set_password_with_token(token: String, password: String, confirm_pa
     if password != confirm_password {
         return Err(domain::AppError::conflict("passwords_differ").into());
     }
-    context::state()?.services.set_password_with_token(&token, &password).await?;
+    context::state()?.services.set_password_with_token(&token, &password, &context::origin()).await?;
     context::redirect_with_flash("/login", super::flash::PASSWORD_CHANGED);
     Ok(())
 }

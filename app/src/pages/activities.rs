@@ -47,7 +47,7 @@ pub fn ActivitiesPage() -> impl IntoView {
         move || current.get(),
         |(query, cursor)| {
             let ActivityQuery { user, event, action, outcome, from, until, q } = query;
-            list_activities(user, event, action, outcome, from, until, q, cursor)
+            list_activities(user, event, action, outcome, from, until, q, cursor, None)
         },
     );
     // Only administrators may read it; for everyone else it answers "forbidden" and shows nothing.
@@ -178,5 +178,55 @@ fn ActivityTable(activities: Vec<Activity>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// How many activities a timeline on an object's page shows.
+pub const TIMELINE_SIZE: u32 = 20;
+
+/// An object's recent activities (newest first; only what the viewer may
+/// see, as on the Activities page) and a link to all of them there.
+/// `query` says whose (`event` or `user`); `version` reloads it after a change on the page.
+#[component]
+pub fn ActivityTimeline(query: ActivityQuery, #[prop(into)] version: Signal<u64>) -> impl IntoView {
+    let all = format!("/activities?{}", query.to_query_string());
+    let recent = Resource::new(
+        move || (query.clone(), version.get()),
+        |(query, _)| {
+            let ActivityQuery { user, event, action, outcome, from, until, q } = query;
+            list_activities(user, event, action, outcome, from, until, q, None, Some(TIMELINE_SIZE))
+        },
+    );
+    view! {
+        <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="activity-timeline">
+            <div class="mb-3 flex items-baseline justify-between gap-4">
+                <h2 class="font-semibold">{t(Msg::RecentActivities)}</h2>
+                <a class=LINK_CLASS href=all>{t(Msg::AllActivities)}</a>
+            </div>
+            <Transition fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                {move || Suspend::new(async move {
+                    match recent.await {
+                        Ok(page) if page.items.is_empty() => view! { <p class="text-sm text-slate-500">{t(Msg::NoActivities)}</p> }.into_any(),
+                        Ok(page) => view! {
+                            <ol class="divide-y divide-slate-100 text-sm">
+                                {page.items.into_iter().map(|a| {
+                                    let outcome = if a.outcome == Outcome::Failed { "text-red-700" } else { "text-slate-500" };
+                                    view! {
+                                        <li class="flex flex-wrap gap-x-3 py-1" data-activity=a.id.clone() data-action=a.action.clone()>
+                                            <span class="whitespace-nowrap text-slate-500">{crate::components::local_time(a.at)}</span>
+                                            <span>{a.actor_name.clone()}</span>
+                                            <span class="font-mono">{a.action.clone()}</span>
+                                            <span>{a.target.name.clone()}</span>
+                                            <span class=outcome>{outcome_text(a.outcome)}{a.reason.clone().map(|r| format!(": {r}"))}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

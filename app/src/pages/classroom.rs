@@ -720,6 +720,12 @@ pub fn EventPage() -> impl IntoView {
             add_group.version().get(),
         )
     };
+    // Every change on this page (and every live VM change) is an activity of its timeline.
+    let changes = move || {
+        let ((deployed, ended, live, acted), updated, added, created, removed, admins, grouped) = version();
+        let counts = [deployed, ended, live as usize, acted, updated, added, created, removed, admins, grouped];
+        counts.iter().sum::<usize>() as u64
+    };
     let event = Resource::new(
         move || (id.get(), version()),
         |(id, _)| async move {
@@ -786,6 +792,7 @@ pub fn EventPage() -> impl IntoView {
                     || may_one(Action::Update, ObjectType::Event, event.id);
                 let lang = use_lang();
                 let update_pending = Memo::new(move |_| update.pending().get());
+                let timeline = crate::api::activities::ActivityQuery { event: Some(event.id), ..Default::default() };
                 view! {
                     <Title text=event.name.clone()/>
                     <PageHeader title=event.name.clone()>
@@ -883,6 +890,11 @@ pub fn EventPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     })}
+                    // What happened in this event (participants see their own part of it).
+                    <crate::pages::activities::ActivityTimeline
+                        query=timeline
+                        version=Signal::derive(changes)
+                    />
                 }.into_any()
             })}
         </Suspense>

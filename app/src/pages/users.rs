@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::activities::ActivityQuery;
 use crate::api::users::*;
 use crate::components::forms::{
     ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, Field, INPUT_CLASS, LINK_CLASS, LanguageSelect,
@@ -16,6 +17,7 @@ use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text, status_text};
+use crate::pages::activities::ActivityTimeline;
 use crate::pages::route_id;
 
 #[component]
@@ -162,6 +164,11 @@ pub fn EditUserPage() -> impl IntoView {
     let set_status = ServerAction::<SetUserStatus>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
     let versions = move || (update.version().get(), set_roles.version().get(), set_status.version().get());
+    // Every change on this page is an activity of the timeline below.
+    let changes = move || {
+        let (a, b, c) = versions();
+        (a + b + c + set_password.version().get()) as u64
+    };
     let user = Resource::new(
         move || (id.get(), versions()),
         |(id, _)| async move {
@@ -189,8 +196,6 @@ pub fn EditUserPage() -> impl IntoView {
                 view! {
                     <Title text=user.username.clone()/>
                     <PageHeader title=format!("{} ({})", user.name, user.username)>
-                        // This person's timeline (what they did), on the Activities page.
-                        <a href=format!("/activities?user={}", crate::url_encode(&user.username)) class=SECONDARY_BUTTON_CLASS>{t(Msg::Activities)}</a>
                         <a href=format!("/admin/users/{}/delete", user.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
                     </PageHeader>
                     <p class="mb-4 text-sm text-slate-600">
@@ -232,6 +237,11 @@ pub fn EditUserPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     </div>
+                    // This person's timeline: what they did.
+                    <ActivityTimeline
+                        query=ActivityQuery { user: Some(user.username.clone()), ..ActivityQuery::default() }
+                        version=Signal::derive(changes)
+                    />
                 }.into_any()
             })}
         </Suspense>

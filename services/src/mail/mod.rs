@@ -475,14 +475,19 @@ impl Services {
     /// "Forgot password": mails a reset link when `username` names an active
     /// local account with an address. Answers the same either way, so the
     /// form does not tell which usernames exist.
-    pub async fn request_password_reset(&self, username: &str) -> Result<(), AppError> {
-        let username = username.trim().to_lowercase();
+    pub async fn request_password_reset(
+        &self,
+        username: &str,
+        origin: &domain::activity::Origin,
+    ) -> Result<(), AppError> {
+        let username = domain::activity::typed_name(username).to_lowercase();
         // Every request is recorded, also for names that match no account: a
         // burst of them is worth seeing.
         let target = domain::activity::ActivityTarget::new("users", "", &username);
         let mut activity =
             self.system_activity(domain::activity::ActorKind::User, "user.password_reset_request", target);
         activity.actor_name = username.clone();
+        (activity.request_id, activity.client_ip) = (origin.request_id.clone(), origin.client_ip.clone());
         self.record(&activity).await?;
         let Some(user) = self.ports.users.by_username(&username).await? else { return Ok(()) };
         if user.auth_backend != domain::AuthBackend::Internal
@@ -505,7 +510,12 @@ impl Services {
 
     /// Sets the password through a link from an invitation or reset mail;
     /// the link then stops working. An invited account becomes active.
-    pub async fn set_password_with_token(&self, token: &str, password: &str) -> Result<(), AppError> {
+    pub async fn set_password_with_token(
+        &self,
+        token: &str,
+        password: &str,
+        origin: &domain::activity::Origin,
+    ) -> Result<(), AppError> {
         let hash = self.token_hash(token.trim());
         let now = self.clock.now();
         let unknown = || AppError::invalid("token", Problem::Unknown);
@@ -521,6 +531,7 @@ impl Services {
         let target = domain::activity::ActivityTarget::new("users", user.id, &user.username);
         let mut activity = self.system_activity(domain::activity::ActorKind::User, "user.password_set_by_link", target);
         (activity.actor_id, activity.actor_name) = (Some(user.id), user.username.clone());
+        (activity.request_id, activity.client_ip) = (origin.request_id.clone(), origin.client_ip.clone());
         self.ports.users.set_password_hash(user.id, &passwords::hash(password)?, Some(&activity)).await?;
         if user.status == UserStatus::EmailPending {
             // Part of the change recorded above.

@@ -18,6 +18,25 @@ pub fn redis_url() -> String {
     std::env::var("OPENVLE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// With `OPENVLE_TEST_LOG_DIR` (scripts/test sets it), this test binary's
+/// logs go to a file there as JSON, as the server tests' do; `scripts/test`
+/// then checks them for the tests' secrets.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(dir) = std::env::var("OPENVLE_TEST_LOG_DIR") else { return };
+        let exe = std::env::current_exe().ok().and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        let path = std::path::Path::new(&dir).join(format!("{}-{}.log", exe.unwrap_or_default(), std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok()
+            && let Ok(file) = std::fs::File::create(&path)
+        {
+            let filter = tracing_subscriber::EnvFilter::new("info,sqlx=warn");
+            let writer = std::sync::Mutex::new(file);
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).json().try_init();
+        }
+    });
+}
+
 fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{:08x}", std::process::id(), rand::random::<u32>())
 }
@@ -35,6 +54,7 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        capture_logs();
         let path = std::env::temp_dir().join(format!("{}.db", unique("openvle_test")));
         let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("open sqlite");
         db.migrate().await.expect("migrate sqlite");
@@ -42,6 +62,7 @@ impl TestDb {
     }
 
     pub async fn mariadb() -> TestDb {
+        capture_logs();
         let server = mariadb_server_url();
         let name = unique("openvle_test");
         store::maintenance::create_database(&server, &name).await.unwrap_or_else(|e| {
