@@ -3,7 +3,8 @@
 //! the Proxmox VE simulator: "deployed" to the event admins and "your machines
 //! are ready" to the students, once (also when
 //! the deployment runs again), "could not be deployed" with the reason to
-//! the event admins only, "being archived" to everyone; a mail the server
+//! the event admins only, "being archived" to everyone, "could not be
+//! archived" with the reason to the event admins only; a mail the server
 //! refuses for good shows in its recipient's activity; "starting" and
 //! "ending soon" from the scheduler, once.
 
@@ -16,7 +17,7 @@ use common::{Backend, Client, PASSWORD, TestApp};
 use serde_json::Value;
 use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
-use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultRule, SimConfig, Simulator};
 use smtp_connector::testing::{Received, SmtpServer};
 use tokio::sync::watch;
 
@@ -228,6 +229,93 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     ok(&instructor, "deploy_event", &[("id", &big)]).await;
     wait_for_status(&instructor, &big, "failed").await;
     settled(&smtp, 11).await;
+
+    stop.send_replace(true);
+    running.await.unwrap();
+    sim.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() {
+    let smtp = SmtpServer::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
+    let base = sim.base_url();
+    let port = smtp.port.to_string();
+    let ca = smtp.ca_file().display().to_string();
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        &[
+            ("OPENVLE_SECRET_KEY", KEY),
+            ("PVE_HOSTNAME", base.as_str()),
+            ("PVE_USER", DEMO_USER),
+            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
+            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
+            ("SMTP_HOST", "localhost"),
+            ("SMTP_PORT", &port),
+            ("SMTP_CA_FILE", &ca),
+            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
+            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
+            // One retry: the decommission fails for good on its second attempt.
+            ("WORKER_MAX_RETRY", "1"),
+        ],
+    )
+    .await;
+    let services = app.system.services.clone();
+    let mut worker_config = WorkerConfig::new("decommission-mails-test".into());
+    worker_config.retry_scale = 0.01;
+    let ports = services.ports();
+    let worker = Worker::new(
+        ports.tasks.clone(),
+        ports.queue.clone(),
+        Arc::new(ProductSteps::new(services.clone())),
+        services.clock(),
+        worker_config,
+    );
+    let (stop, stopped) = watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    let form = [
+        ("name", "Archive me"),
+        ("short_name", "arch1"),
+        ("environment_id", &environment),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(&instructor, "create_event", &form).await;
+    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].to_string();
+    ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
+    ok(&instructor, "deploy_event", &[("id", &event)]).await;
+    wait_for_status(&instructor, &event, "running").await;
+    settled(&smtp, 2).await;
+
+    // Proxmox refuses to delete any VM: the decommission leaves the VM behind.
+    let refusal = "storage 'local-lvm' refused to remove the disk";
+    sim.simulator().set_fault_rules(vec![FaultRule {
+        method: Some("DELETE".into()),
+        path: "/nodes/*/qemu/*".into(),
+        error_rate: 1.0,
+        status: 500,
+        message: refusal.into(),
+        ..FaultRule::default()
+    }]);
+    ok(&instructor, "end_event", &[("id", &event), ("confirm", "on")]).await;
+    let failed = wait_for_status(&instructor, &event, "failed").await;
+    // "Being archived" to both, then "could not be archived" to the event admin
+    // only (the instructor), once, with the reason.
+    let mails = settled(&smtp, 5).await;
+    assert_eq!(to_of(&mails, "Archive me is being archived"), ["instructor@example.org", "student@example.org"]);
+    assert_eq!(to_of(&mails, "Archive me could not be archived"), ["instructor@example.org"]);
+    let failure = mails.iter().find(|m| m.subject == "Archive me could not be archived").unwrap();
+    assert!(failure.text.contains(refusal), "the reason is in the mail: {}", failure.text);
+    assert!(failure.text.contains(&format!("https://vle.example.org/events/{event}")), "{}", failure.text);
+    let reason = failed["failure_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(refusal), "the event shows the same reason: {failed}");
 
     stop.send_replace(true);
     running.await.unwrap();

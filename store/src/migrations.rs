@@ -24,6 +24,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (13, "dashboard", include_str!("../migrations/mysql/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/mysql/0014_activity_search.sql")),
     (15, "guacamole_connection", include_str!("../migrations/mysql/0015_guacamole_connection.sql")),
+    (16, "mail_template_defaults", include_str!("../migrations/mysql/0016_mail_template_defaults.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -41,6 +42,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (13, "dashboard", include_str!("../migrations/sqlite/0013_dashboard.sql")),
     (14, "activity_search", include_str!("../migrations/sqlite/0014_activity_search.sql")),
     (15, "guacamole_connection", include_str!("../migrations/sqlite/0015_guacamole_connection.sql")),
+    (16, "mail_template_defaults", include_str!("../migrations/sqlite/0016_mail_template_defaults.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {
@@ -48,7 +50,7 @@ pub fn migrator(dialect: Dialect) -> Migrator {
 }
 
 /// The migrations up to version `last` (tests of a data migration start before it).
-fn migrator_until(dialect: Dialect, last: i64) -> Migrator {
+pub(crate) fn migrator_until(dialect: Dialect, last: i64) -> Migrator {
     let list = match dialect {
         Dialect::MariaDb => MYSQL,
         Dialect::Sqlite => SQLITE,

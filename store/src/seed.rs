@@ -66,34 +66,57 @@ pub async fn defaults(db: &Database) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// The default mail templates, only into an empty table: templates an admin
-/// deleted or unbound stay that way ("no template, no mail").
+/// The default mail templates, each (slug, language) once ever:
+/// `mail_template_defaults` remembers which were seeded, so a template an
+/// admin deleted stays deleted ("no template, no mail") while a default a new
+/// release adds arrives on the upgrade. A template an admin bound to the
+/// slug and language meanwhile is kept, and the default is not added beside it.
 async fn mail_templates(db: &Database) -> Result<(), sqlx::Error> {
     let pool = db.pool();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_templates").fetch_one(pool).await?;
-    if count > 0 {
-        return Ok(());
-    }
     let now = crate::now_millis();
     for d in services::mail::defaults::DEFAULTS {
-        let inserted = sqlx::query(
+        let (slug, language) = (d.action.slug(), d.language.code());
+        let seeded: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mail_template_defaults WHERE slug = ? AND language = ?")
+                .bind(slug)
+                .bind(language)
+                .fetch_one(pool)
+                .await?;
+        if seeded > 0 {
+            continue;
+        }
+        let mut tx = pool.begin().await?;
+        let marked = sqlx::query("INSERT INTO mail_template_defaults (slug, language) VALUES (?, ?)")
+            .bind(slug)
+            .bind(language)
+            .execute(&mut *tx)
+            .await;
+        match marked {
+            Ok(_) => {}
+            // A replica starting at the same moment seeds this one.
+            Err(e) if is_duplicate(&e) => {
+                tx.rollback().await?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        sqlx::query(
             "INSERT INTO mail_templates (name, slug, language, subject, html_body, text_body, reply_to, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, '', ?)",
+             SELECT ?, ?, ?, ?, ?, ?, '', ? FROM (SELECT 1 AS one) seed \
+             WHERE NOT EXISTS (SELECT 1 FROM mail_templates WHERE slug = ? AND language = ?)",
         )
         .bind(d.name)
-        .bind(d.action.slug())
-        .bind(d.language.code())
+        .bind(slug)
+        .bind(language)
         .bind(d.subject)
         .bind(d.html())
         .bind(d.text)
         .bind(now)
-        .execute(pool)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_duplicate(&e) => {}
-            Err(e) => return Err(e),
-        }
+        .bind(slug)
+        .bind(language)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
     }
     Ok(())
 }

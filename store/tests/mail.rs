@@ -1,5 +1,7 @@
-//! E-mail on SQLite and MariaDB: seeded templates, one template per action
-//! and language, the sent log and its filters, single-use password links,
+//! E-mail on SQLite and MariaDB: seeded templates (each default once ever,
+//! also across upgrades), one template per action and language, the sent log
+//! and its filters (a queued mail always with its job), single-use password
+//! links (used up only together with the password's change),
 //! and delivery through the job worker to a real SMTP server (aiosmtpd):
 //! each mail exactly once across a server outage, permanent refusals
 //! failed with the server's answer, resend.
@@ -12,6 +14,7 @@ use std::time::Duration;
 use domain::access::DEFAULT_ROLES;
 use domain::mail::{MailAction, MailStatus};
 use domain::page::PageRequest;
+use domain::task::Queue;
 use domain::task::TaskStatus;
 use domain::time::Timestamp;
 use domain::{Actor, AuthBackend, Grant, Language, UserStatus};
@@ -19,8 +22,10 @@ use serde_json::json;
 use services::Services;
 use services::StoreError;
 use services::clock::SystemClock;
+use services::jobs::NewTask;
 use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
+use services::mail::defaults::{DEFAULTS, DefaultTemplate};
 use services::mail::ports::{NewSentMail, SentMailFilter, TemplateInput};
 use services::mail::{MailSetup, TemplateForm};
 use services::ports::NewUser;
@@ -154,8 +159,91 @@ async fn templates_are_seeded_and_bound_once_per_language(db: Database) {
 }
 on_both_dialects!(templates_are_seeded_and_bound_once_per_language);
 
-async fn the_sent_log_filters_and_records_answers(db: Database) {
+/// An installation upgraded from a release before migration 0016, which
+/// seeded all defaults into the empty table at once; its admin then deleted
+/// one and edited another. The upgrade keeps both choices; a default a later
+/// release adds arrives at that release's first start, once.
+async fn defaults_are_seeded_once_ever_also_across_upgrades(t: common::TestDb) {
+    let db = t.db.clone();
+    db.migrate_until(15).await.unwrap();
+    let ending_soon_en = |d: &&DefaultTemplate| d.action == MailAction::EventEndingSoon && d.language == Language::En;
+    for d in DEFAULTS.iter().filter(|d| !ending_soon_en(d)) {
+        let edited = d.action == MailAction::EventDeployed && d.language == Language::De;
+        sqlx::query(
+            "INSERT INTO mail_templates (name, slug, language, subject, html_body, text_body, reply_to, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, '', 1)",
+        )
+        .bind(d.name)
+        .bind(d.action.slug())
+        .bind(d.language.code())
+        .bind(if edited { "Fertig: {event.name}" } else { d.subject })
+        .bind(d.html())
+        .bind(d.text)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    db.migrate().await.unwrap();
     let repo = db.ports(None).mail;
+    assert_eq!(repo.templates().await.unwrap().len(), DEFAULTS.len() - 1);
+    assert!(repo.template_for("events_ending_soon", Language::En).await.unwrap().is_none(), "deleted stays deleted");
+    let edited = repo.template_for("events_post_deployment_success", Language::De).await.unwrap().unwrap();
+    assert_eq!(edited.subject, "Fertig: {event.name}");
+
+    // A release that adds a default (here: as if this database had never
+    // known "your machines are ready") brings it at its first start...
+    for table in ["mail_templates", "mail_template_defaults"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE slug = 'events_vms_ready'")))
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    db.migrate().await.unwrap();
+    let arrived = repo.template_for("events_vms_ready", Language::De).await.unwrap().unwrap();
+    assert!(repo.template_for("events_vms_ready", Language::En).await.unwrap().is_some());
+    // ...once: deleted by the admin, it stays deleted at the next start.
+    repo.delete_template(arrived.id, None).await.unwrap();
+    db.migrate().await.unwrap();
+    assert!(repo.template_for("events_vms_ready", Language::De).await.unwrap().is_none());
+    assert_eq!(repo.templates().await.unwrap().len(), DEFAULTS.len() - 2, "both deletions kept");
+}
+
+mod defaults_are_seeded_once_ever_also_across_upgrades {
+    #[tokio::test]
+    async fn sqlite() {
+        super::defaults_are_seeded_once_ever_also_across_upgrades(super::common::TestDb::sqlite_unmigrated().await)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        super::defaults_are_seeded_once_ever_also_across_upgrades(super::common::TestDb::mariadb_unmigrated().await)
+            .await;
+    }
+}
+
+/// The delivery task of mail `mail_id`, as `Services::notify` makes it.
+fn send_task(mail_id: i64, key: &str) -> NewTask {
+    NewTask {
+        kind: "send_mail".into(),
+        name: format!("Send email #{mail_id}"),
+        queue: Queue::Mails,
+        payload: format!("{{\"kind\":\"send_mail\",\"mail_id\":{mail_id}}}"),
+        event_id: None,
+        parent_id: None,
+        created_by: None,
+        created_at: Timestamp(5),
+        max_attempts: 5,
+        idempotency_key: Some(key.into()),
+        steps: vec!["send".into()],
+        request_id: None,
+    }
+}
+
+async fn the_sent_log_filters_and_records_answers(db: Database) {
+    let ports = db.ports(None);
+    let repo = ports.mail.clone();
+    let delivery = |id: i64| Ok(send_task(id, &format!("mail:{id}")));
     let new = |email: &str, subject: &str| NewSentMail {
         recipient_user_id: None,
         recipient_name: "R".into(),
@@ -170,12 +258,13 @@ async fn the_sent_log_filters_and_records_answers(db: Database) {
         idempotency_key: None,
         created_at: Timestamp(5),
     };
-    let a = repo.insert_sent(&new("ada@school.test", "Welcome 100%"), None).await.unwrap();
-    let b = repo.insert_sent(&new("bob@school.test", "Lab ready"), None).await.unwrap();
+    let (a, _) = repo.insert_queued(&new("ada@school.test", "Welcome 100%"), &delivery, None).await.unwrap();
+    let (b, task) = repo.insert_queued(&new("bob@school.test", "Lab ready"), &delivery, None).await.unwrap();
     repo.set_sent_status(b, MailStatus::Failed, "550 5.1.1 unknown", Timestamp(9), None).await.unwrap();
-    repo.set_sent_task(b, 42).await.unwrap();
     let got = repo.sent(b).await.unwrap().unwrap();
-    assert_eq!((got.status, got.answer.as_str(), got.task_id), (MailStatus::Failed, "550 5.1.1 unknown", Some(42)));
+    assert_eq!((got.status, got.answer.as_str(), got.task_id), (MailStatus::Failed, "550 5.1.1 unknown", Some(task)));
+    let job = ports.tasks.get(task).await.unwrap().unwrap();
+    assert_eq!((job.status, job.payload), (TaskStatus::Queued, format!("{{\"kind\":\"send_mail\",\"mail_id\":{b}}}")));
 
     let page = PageRequest::new(Some(1), Some(20));
     let ids = |f: SentMailFilter| {
@@ -188,22 +277,85 @@ async fn the_sent_log_filters_and_records_answers(db: Database) {
     assert_eq!(ids(SentMailFilter { subject: Some("100%".into()), ..Default::default() }).await, [a]);
     assert_eq!(ids(SentMailFilter { subject: Some("_".into()), ..Default::default() }).await, Vec::<i64>::new());
     assert_eq!(ids(SentMailFilter { template_id: Some(7), ..Default::default() }).await.len(), 2);
+
+    // A mail and its job are written together: when the task cannot be
+    // written (here its key is taken) there is no queued mail without a job.
+    let taken = |_: i64| Ok(send_task(0, &format!("mail:{b}")));
+    let refused = repo.insert_queued(&new("cem@school.test", "Orphan"), &taken, None).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Duplicate(_)), "{refused:?}");
+    let orphan = SentMailFilter { recipient: Some("cem@".into()), ..Default::default() };
+    assert_eq!(ids(orphan).await, Vec::<i64>::new());
+    // Resending: only a failed mail, and with its new job in one go.
+    assert_eq!(repo.requeue_failed(a, &send_task(a, "resend-a"), Timestamp(10), None).await.unwrap(), None);
+    let again = repo.requeue_failed(b, &send_task(b, "resend-b"), Timestamp(10), None).await.unwrap().unwrap();
+    let got = repo.sent(b).await.unwrap().unwrap();
+    assert_eq!((got.status, got.answer.as_str(), got.task_id), (MailStatus::Queued, "", Some(again)));
+    assert_eq!(repo.requeue_failed(b, &send_task(b, "resend-b2"), Timestamp(11), None).await.unwrap(), None);
+    assert!(ports.tasks.get(again).await.unwrap().is_some());
 }
 on_both_dialects!(the_sent_log_filters_and_records_answers);
 
-async fn password_links_work_once_and_expire(db: Database) {
+/// Makes every change of a user's row fail, as a database refusing a write would.
+async fn refuse_user_updates(db: &Database, refuse: bool) {
+    let sql = match (refuse, db.dialect()) {
+        (false, _) => "DROP TRIGGER refuse_user_updates",
+        (true, store::Dialect::Sqlite) => {
+            "CREATE TRIGGER refuse_user_updates BEFORE UPDATE ON users BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        }
+        (true, store::Dialect::MariaDb) => {
+            "CREATE TRIGGER refuse_user_updates BEFORE UPDATE ON users FOR EACH ROW \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected'"
+        }
+    };
+    sqlx::raw_sql(sql).execute(db.pool()).await.unwrap();
+}
+
+async fn password_links_work_once_expire_and_survive_a_failed_write(db: Database) {
     let services = services(&db, None);
+    let ports = services.ports();
     let user = add_user(&services, "ada", "ada@school.test", Language::En).await;
-    let repo = services.ports().mail.clone();
+    ports.users.set_status(user, UserStatus::EmailPending, None).await.unwrap();
+    let other = add_user(&services, "bob", "bob@school.test", Language::En).await;
+    let repo = ports.mail.clone();
+    let activity = |name: &str| {
+        services.system_activity(
+            domain::activity::ActorKind::User,
+            "user.password_set_by_link",
+            domain::activity::ActivityTarget::new("users", user, name),
+        )
+    };
+    let recorded = || async { ports.outbox.backlog().await.unwrap().waiting };
     repo.insert_password_token("h1", user, Timestamp(1_000)).await.unwrap();
     assert_eq!(repo.password_token_user("h1", Timestamp(999)).await.unwrap(), Some(user));
-    assert_eq!(repo.take_password_token("h1", Timestamp(999)).await.unwrap(), Some(user));
-    assert_eq!(repo.take_password_token("h1", Timestamp(999)).await.unwrap(), None);
+    // Someone else's link sets nothing.
+    assert!(!repo.set_password_by_token("h1", other, "hash-b", Timestamp(999), None).await.unwrap());
+
+    // The password cannot be written: the link is not used up.
+    refuse_user_updates(&db, true).await;
+    let before = recorded().await;
+    let failed = repo.set_password_by_token("h1", user, "hash-1", Timestamp(999), Some(&activity("ada"))).await;
+    assert!(failed.is_err(), "{failed:?}");
+    refuse_user_updates(&db, false).await;
+    assert_eq!(repo.password_token_user("h1", Timestamp(999)).await.unwrap(), Some(user), "the link still works");
+    let unchanged = ports.users.by_id(user).await.unwrap().unwrap();
+    assert_eq!((unchanged.password_hash, unchanged.status), (None, UserStatus::EmailPending));
+    assert_eq!(recorded().await, before, "nothing recorded");
+
+    // Used: the password is set, the invited account active, once.
+    assert!(repo.set_password_by_token("h1", user, "hash-1", Timestamp(999), Some(&activity("ada"))).await.unwrap());
+    let set = ports.users.by_id(user).await.unwrap().unwrap();
+    assert_eq!((set.password_hash.as_deref(), set.status), (Some("hash-1"), UserStatus::Active));
+    assert_eq!(recorded().await, before + 1);
+    assert!(!repo.set_password_by_token("h1", user, "hash-2", Timestamp(999), None).await.unwrap());
+    assert_eq!(repo.password_token_user("h1", Timestamp(999)).await.unwrap(), None);
+
+    // Expired links work no more.
     repo.insert_password_token("h2", user, Timestamp(1_000)).await.unwrap();
     assert_eq!(repo.password_token_user("h2", Timestamp(1_000)).await.unwrap(), None);
-    assert_eq!(repo.take_password_token("h2", Timestamp(1_000)).await.unwrap(), None);
+    assert!(!repo.set_password_by_token("h2", user, "hash-3", Timestamp(1_000), None).await.unwrap());
+    assert_eq!(ports.users.by_id(user).await.unwrap().unwrap().password_hash.as_deref(), Some("hash-1"));
 }
-on_both_dialects!(password_links_work_once_and_expire);
+on_both_dialects!(password_links_work_once_expire_and_survive_a_failed_write);
 
 async fn mails_survive_a_server_outage_and_arrive_exactly_once(db: Database) {
     let mut server = SmtpServer::start();
@@ -335,16 +487,24 @@ async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let m = got.iter().find(|m| m.subject == "Sample event starts at 2026-03-02 09:00 UTC").unwrap();
     assert_eq!(m.rcpt_tos, ["root@school.test"]);
 
-    // "Send test mail to me" answers with the server's words.
-    assert!(services.send_test_mail(&actor).await.unwrap().starts_with("250"));
+    // "Send test mail to me" answers with the server's words, and is in the
+    // sent log with them, sent or failed.
+    let answer = services.send_test_mail(&actor).await.unwrap();
+    assert!(answer.starts_with("250"), "{answer}");
     services.ports().users.update_profile(me, "root", "root@reject.test", Language::En, None).await.unwrap();
     let refused = services.send_test_mail(&actor).await.unwrap_err();
+    let rejected = "550 5.1.1 <root@reject.test>: Recipient address rejected: User unknown";
+    assert_eq!(refused, domain::AppError::CheckFailed { system: "SMTP".into(), message: rejected.into() });
+    let test_mails = SentMailFilter { subject: Some("OpenVLE test mail".into()), ..Default::default() };
+    let logged = services.list_sent_mails(&actor, test_mails, PageRequest::new(Some(1), Some(20))).await.unwrap();
+    let logged: Vec<_> =
+        logged.items.iter().map(|m| (m.recipient_email.as_str(), m.status, m.answer.as_str(), m.task_id)).collect();
     assert_eq!(
-        refused,
-        domain::AppError::CheckFailed {
-            system: "SMTP".into(),
-            message: "550 5.1.1 <root@reject.test>: Recipient address rejected: User unknown".into()
-        }
+        logged,
+        [
+            ("root@reject.test", MailStatus::Failed, rejected, None),
+            ("root@school.test", MailStatus::Sent, answer.as_str(), None)
+        ]
     );
 
     stop.send(true).unwrap();

@@ -5,10 +5,12 @@
 //! after a crash or a retry sends nothing twice.
 //!
 //! Who gets what (the original's documented recipients, SPEC: E-mail):
-//! - `events_post_deployment_success`, `events_decommission_started`,
-//!   `events_starting`, `events_ending_soon`: every participant
-//!   (instructors and students), once per event and person. A participant
-//!   added later gets "deployed" when the deployment that adds their VMs ends.
+//! - `events_post_deployment_success` ("the event is ready"): the event
+//!   admins; `events_vms_ready` ("your machines are ready"): the students;
+//!   each once per event and person, so a participant added later hears when
+//!   the deployment that adds their VMs ends.
+//! - `events_decommission_started`, `events_starting`, `events_ending_soon`:
+//!   every participant (instructors and students), once per event and person.
 //! - `events_post_deployment_failed`, `events_post_decommission_failed`:
 //!   the event admins, i.e. the event's instructors and the participants
 //!   flagged as event admins, once per failed task (a later deployment that

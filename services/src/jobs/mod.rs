@@ -222,9 +222,20 @@ impl Services {
         by: Requester<'_>,
         activity: Option<&Activity>,
     ) -> Result<Option<i64>, AppError> {
-        let payload = serde_json::to_string(job).map_err(|e| crate::ports::internal("encoding a job", &e))?;
-        let now = self.clock.now();
-        let new = NewTask {
+        let new = self.new_task(job, by)?;
+        let Some(id) = self.ports.tasks.create(&new, activity).await? else {
+            return Ok(None);
+        };
+        self.hand_over(job.queue(), id).await;
+        Ok(Some(id))
+    }
+
+    /// The task row of `job` as `by` asks for it, for a repository that
+    /// writes it in the transaction of another change (a queued mail).
+    pub(crate) fn new_task(&self, job: &Job, by: Requester<'_>) -> Result<NewTask, crate::StoreError> {
+        let payload =
+            serde_json::to_string(job).map_err(|e| crate::StoreError::Corrupt(format!("encoding a job: {e}")))?;
+        Ok(NewTask {
             kind: job.kind().to_string(),
             name: job.name(),
             queue: job.queue(),
@@ -232,19 +243,20 @@ impl Services {
             event_id: by.event_id,
             parent_id: by.parent_id,
             created_by: by.actor.map(|a| a.user_id),
-            created_at: now,
+            created_at: self.clock.now(),
             max_attempts: i64::from(job.queue().max_attempts(self.worker_max_retry)),
             idempotency_key: by.idempotency_key,
             steps: job.steps().iter().map(|s| s.to_string()).collect(),
             request_id: by.actor.and_then(|a| a.origin.request_id.clone()),
-        };
-        let Some(id) = self.ports.tasks.create(&new, activity).await? else {
-            return Ok(None);
-        };
-        if let Err(e) = self.ports.queue.push(job.queue(), id, None).await {
-            tracing::warn!(task = id, error = %e, "queue unavailable; the scheduler will hand the task over later");
+        })
+    }
+
+    /// Hands a task stored as queued to the queue. If the queue is down the
+    /// task stays queued in SQL and the scheduler hands it over again later.
+    pub(crate) async fn hand_over(&self, queue: Queue, task_id: i64) {
+        if let Err(e) = self.ports.queue.push(queue, task_id, None).await {
+            tracing::warn!(task = task_id, error = %e, "queue unavailable; the scheduler will hand the task over later");
         }
-        Ok(Some(id))
     }
 
     /// Top-level tasks (a fan-out's children show inside their parent).

@@ -1,6 +1,7 @@
-//! The templates a new installation starts with, one per action and
-//! language. Seeded once, into an empty template table; admins edit them
-//! from there (see `store::seed`).
+//! The templates an installation starts with, one per action and language.
+//! Each is seeded once ever, also into an installation upgraded to the
+//! release that adds it; admins edit (or delete) them from there (see
+//! `store::seed`).
 
 use domain::Language;
 use domain::mail::MailAction;

@@ -13,6 +13,7 @@ use domain::activity::{Activity, ActivityTarget, ActorKind, Outcome};
 use domain::error::Problem;
 use domain::mail::{MailAction, MailStatus, MailTemplateView, RenderedMail, SentMailView};
 use domain::page::{Page, PageRequest};
+use domain::task::Queue;
 use domain::{Action, Actor, AppError, Language, Target, UserStatus, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -180,54 +181,40 @@ impl Services {
         let rendered = render::render(&template.subject, &template.html, &template.text, context)
             .map_err(|e| AppError::invalid(e.part, Problem::Format { expected: e.message }))?;
         let token = hex::encode(rand::random::<[u8; 8]>());
-        let inserted = self
-            .ports
-            .mail
-            .insert_sent(
-                &NewSentMail {
-                    recipient_user_id: Some(user.id),
-                    recipient_name: user.name.clone(),
-                    recipient_email: user.email.clone(),
-                    reply_to: template.reply_to.clone(),
-                    subject: rendered.subject,
-                    html: rendered.html,
-                    text: rendered.text,
-                    template_id: Some(template.id),
-                    template_name: template.name.clone(),
-                    // Filled in below once the id is known: `<mail-ID.RANDOM@openvle>`.
-                    message_id: token,
-                    idempotency_key: key.map(str::to_string),
-                    created_at: self.clock.now(),
-                },
-                activity,
-            )
-            .await;
-        let id = match (inserted, key) {
-            (Ok(id), _) => id,
+        let mail = NewSentMail {
+            recipient_user_id: Some(user.id),
+            recipient_name: user.name.clone(),
+            recipient_email: user.email.clone(),
+            reply_to: template.reply_to.clone(),
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            template_id: Some(template.id),
+            template_name: template.name.clone(),
+            // Sent as `<mail-ID.RANDOM@openvle>` once the id is known.
+            message_id: token,
+            idempotency_key: key.map(str::to_string),
+            created_at: self.clock.now(),
+        };
+        // Part of the change that queued the mail (recorded with it), so the
+        // task records no activity of its own.
+        let delivery = |mail_id: i64| {
+            let key = Some(format!("mail:{mail_id}"));
+            let requester = Requester { actor: by, event_id, parent_id: None, idempotency_key: key };
+            self.new_task(&Job::SendMail { mail_id }, requester)
+        };
+        let inserted = self.ports.mail.insert_queued(&mail, &delivery, activity).await;
+        match (inserted, key) {
+            (Ok((id, task)), _) => {
+                self.hand_over(Queue::Mails, task).await;
+                Ok(id)
+            }
             // A concurrent call with the same key won: that one is the mail.
             (Err(crate::StoreError::Duplicate(_)), Some(key)) => {
-                return self.ports.mail.sent_by_key(key).await?.ok_or(AppError::NotFound);
+                self.ports.mail.sent_by_key(key).await?.ok_or(AppError::NotFound)
             }
-            (Err(e), _) => return Err(e.into()),
-        };
-        self.enqueue_delivery(id, by, event_id, format!("mail:{id}")).await?;
-        Ok(id)
-    }
-
-    /// Queues the delivery job: part of the change that queued the mail
-    /// (recorded there), so the task records no activity of its own.
-    async fn enqueue_delivery(
-        &self,
-        mail_id: i64,
-        by: Option<&Actor>,
-        event_id: Option<i64>,
-        key: String,
-    ) -> Result<(), AppError> {
-        let requester = Requester { actor: by, event_id, parent_id: None, idempotency_key: Some(key) };
-        if let Some(task) = self.enqueue_recorded(&Job::SendMail { mail_id }, requester, None).await? {
-            self.ports.mail.set_sent_task(mail_id, task).await?;
+            (Err(e), _) => Err(e.into()),
         }
-        Ok(())
     }
 
     /// The `send` step of [`Job::SendMail`]. A mail recorded as sent is not
@@ -395,15 +382,17 @@ impl Services {
 
     /// Sends a short message to the actor right away (not through the
     /// queue) and returns the server's answer; on failure the error carries
-    /// the server's exact answer.
+    /// the server's exact answer. Either way the mail is in the sent log,
+    /// `sent` or `failed` with that answer.
     pub async fn send_test_mail(&self, actor: &Actor) -> Result<String, AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let me = self.ports.users.by_id(actor.user_id).await?.ok_or(AppError::NotFound)?;
         let Some(mailer) = self.mail.mailer.clone() else {
             return Err(AppError::CheckFailed { system: "SMTP".into(), message: "SMTP_HOST is not set".into() });
         };
+        let token = hex::encode(rand::random::<[u8; 8]>());
         let mail = OutgoingMail {
-            message_id: format!("<test-{}@openvle>", hex::encode(rand::random::<[u8; 8]>())),
+            message_id: format!("<test-{token}@openvle>"),
             to_name: me.name.clone(),
             to_email: me.email.clone(),
             reply_to: String::new(),
@@ -411,15 +400,33 @@ impl Services {
             html: format!("<p>This test mail from {} reached you.</p>", self.mail.site_url),
             text: format!("This test mail from {} reached you.", self.mail.site_url),
         };
-        let answer = mailer
-            .send(&mail)
-            .await
-            .map_err(|e| AppError::CheckFailed { system: "SMTP".into(), message: e.to_string() })?;
-        // Nothing in SQL changed: the sending is recorded on its own.
+        let result = mailer.send(&mail).await;
+        let (status, answer) = match &result {
+            Ok(answer) => (MailStatus::Sent, answer.clone()),
+            Err(e) => (MailStatus::Failed, e.to_string()),
+        };
         let mut activity = self.activity(actor, "mail.test_send", ActivityTarget::new("users", me.id, &me.username));
         activity.details = json!({ "to": me.email, "answer": answer });
-        self.record(&activity).await?;
-        Ok(answer)
+        if status == MailStatus::Failed {
+            activity.outcome = Outcome::Failed;
+            activity.reason = Some(answer.chars().take(MAIL_ANSWER_MAX).collect());
+        }
+        let logged = NewSentMail {
+            recipient_user_id: Some(me.id),
+            recipient_name: mail.to_name,
+            recipient_email: mail.to_email,
+            reply_to: mail.reply_to,
+            subject: mail.subject,
+            html: mail.html,
+            text: mail.text,
+            template_id: None,
+            template_name: String::new(),
+            message_id: token,
+            idempotency_key: None,
+            created_at: self.clock.now(),
+        };
+        self.ports.mail.insert_delivered(&logged, status, &answer, Some(&activity)).await?;
+        result.map_err(|e| AppError::CheckFailed { system: "SMTP".into(), message: e.to_string() })
     }
 
     /// Where mail goes (`host:port (security)`), for the settings page.
@@ -452,8 +459,14 @@ impl Services {
         }
         let now = self.clock.now();
         let activity = self.activity(actor, "mail.resend", ActivityTarget::new("sent_mails", id, &mail.subject));
-        self.ports.mail.set_sent_status(id, MailStatus::Queued, "", now, Some(&activity)).await?;
-        self.enqueue_delivery(id, Some(actor), None, format!("mail:{id}:resend:{}", now.millis())).await
+        let key = Some(format!("mail:{id}:resend:{}", now.millis()));
+        let requester = Requester { actor: Some(actor), event_id: None, parent_id: None, idempotency_key: key };
+        let delivery = self.new_task(&Job::SendMail { mail_id: id }, requester)?;
+        let task = self.ports.mail.requeue_failed(id, &delivery, now, Some(&activity)).await?;
+        // Resent meanwhile by someone else.
+        let task = task.ok_or_else(|| AppError::conflict("mail_not_failed"))?;
+        self.hand_over(Queue::Mails, task).await;
+        Ok(())
     }
 
     /// A single-use link to set the password of `user`, valid for
@@ -466,10 +479,17 @@ impl Services {
     }
 
     /// Mails an invitation with a set-password link to a local account that
-    /// has no password yet. Called by `create_user`.
+    /// has no password yet, once per account (key `users_account_created:
+    /// user-<id>`): calling it again, as a repeated roster import does, sends
+    /// nothing and makes no new link. Called by `create_user` and `import_roster`.
     pub(crate) async fn invite(&self, user: i64) -> Result<Option<i64>, AppError> {
+        let key = format!("{}:user-{user}", MailAction::AccountInvitation.slug());
+        if let Some(existing) = self.ports.mail.sent_by_key(&key).await? {
+            return Ok(Some(existing));
+        }
         let (link, expires) = self.password_link(user).await?;
-        self.notify(MailAction::AccountInvitation, user, json!({"link": link, "expires": expires}), None, None).await
+        let context = json!({"link": link, "expires": expires});
+        self.notify(MailAction::AccountInvitation, user, context, None, Some(&key)).await
     }
 
     /// "Forgot password": mails a reset link when `username` names an active
@@ -524,18 +544,16 @@ impl Services {
         let user_id = self.ports.mail.password_token_user(&hash, now).await?.ok_or_else(unknown)?;
         let user = self.ports.users.by_id(user_id).await?.ok_or(AppError::NotFound)?;
         validate::new_password(password, &user.username)?;
-        if self.ports.mail.take_password_token(&hash, now).await? != Some(user_id) {
-            return Err(unknown());
-        }
+        let password_hash = passwords::hash(password)?;
         // The person acts on their own account, proven by the link.
         let target = domain::activity::ActivityTarget::new("users", user.id, &user.username);
         let mut activity = self.system_activity(domain::activity::ActorKind::User, "user.password_set_by_link", target);
         (activity.actor_id, activity.actor_name) = (Some(user.id), user.username.clone());
         (activity.request_id, activity.client_ip) = (origin.request_id.clone(), origin.client_ip.clone());
-        self.ports.users.set_password_hash(user.id, &passwords::hash(password)?, Some(&activity)).await?;
-        if user.status == UserStatus::EmailPending {
-            // Part of the change recorded above.
-            self.ports.users.set_status(user.id, UserStatus::Active, None).await?;
+        // The link is used up together with the password's change, never
+        // without it.
+        if !self.ports.mail.set_password_by_token(&hash, user.id, &password_hash, now, Some(&activity)).await? {
+            return Err(unknown());
         }
         self.ports.sessions.delete_for_user(user.id, None).await?;
         Ok(())

@@ -8,7 +8,12 @@ use domain::mail::{MailStatus, MailTemplateView, SentMailView};
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
 
+use crate::jobs::NewTask;
 use crate::ports::StoreError;
+
+/// Makes the delivery task of a mail from the mail's id (known only once its
+/// row is written).
+pub type DeliveryTask<'a> = &'a (dyn Fn(i64) -> Result<NewTask, StoreError> + Send + Sync);
 
 /// A rendered message, ready for the wire.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,13 +111,37 @@ pub trait MailRepo: Send + Sync {
     ) -> Result<(), StoreError>;
     async fn delete_template(&self, id: i64, activity: Option<&Activity>) -> Result<(), StoreError>;
 
-    /// Records a mail as queued.
-    async fn insert_sent(&self, mail: &NewSentMail, activity: Option<&Activity>) -> Result<i64, StoreError>;
+    /// Records a mail as queued together with the task that delivers it, in
+    /// one transaction (a queued mail always has its job): `delivery` makes
+    /// the task from the new mail's id. Returns (mail id, task id).
+    async fn insert_queued(
+        &self,
+        mail: &NewSentMail,
+        delivery: DeliveryTask<'_>,
+        activity: Option<&Activity>,
+    ) -> Result<(i64, i64), StoreError>;
+    /// Records a mail sent straight away (not through the queue) with its
+    /// outcome: `Sent` or `Failed` and the server's answer.
+    async fn insert_delivered(
+        &self,
+        mail: &NewSentMail,
+        status: MailStatus,
+        answer: &str,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError>;
     /// The mail inserted with this idempotency key.
     async fn sent_by_key(&self, key: &str) -> Result<Option<i64>, StoreError>;
     async fn sent(&self, id: i64) -> Result<Option<SentMailView>, StoreError>;
     async fn list_sent(&self, filter: &SentMailFilter, page: PageRequest) -> Result<Page<SentMailView>, StoreError>;
-    async fn set_sent_task(&self, id: i64, task_id: i64) -> Result<(), StoreError>;
+    /// Queues a failed mail again with the task `delivery`, in one
+    /// transaction; `None` (nothing written) when the mail is not `failed`.
+    async fn requeue_failed(
+        &self,
+        id: i64,
+        delivery: &NewTask,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<Option<i64>, StoreError>;
     /// Sets status and the server's answer.
     async fn set_sent_status(
         &self,
@@ -132,6 +161,17 @@ pub trait MailRepo: Send + Sync {
     ) -> Result<(), StoreError>;
     /// The token's user when it exists and has not expired at `now`.
     async fn password_token_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
-    /// Removes the token and returns its user when it exists and has not expired at `now`.
-    async fn take_password_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError>;
+    /// In one transaction: removes the token when it exists, belongs to
+    /// `user_id` and has not expired at `now`, and then stores the user's new
+    /// password hash (an `email_pending` account becomes active). Returns
+    /// whether the token was used: of two requests racing with one token
+    /// only one wins, and a failure after the token's removal keeps the token.
+    async fn set_password_by_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        password_hash: &str,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<bool, StoreError>;
 }

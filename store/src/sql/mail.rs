@@ -1,16 +1,18 @@
 use async_trait::async_trait;
 use domain::Language;
+use domain::UserStatus;
 use domain::activity::Activity;
 use domain::mail::{MailStatus, MailTemplateView, SentMailView};
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
 use services::StoreError;
-use services::mail::ports::{MailRepo, NewSentMail, SentMailFilter, TemplateInput};
+use services::jobs::NewTask;
+use services::mail::ports::{DeliveryTask, MailRepo, NewSentMail, SentMailFilter, TemplateInput};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::like_pattern;
-use super::{SqlStore, Tx, activities, corrupt, store_error};
+use super::{SqlStore, Tx, activities, corrupt, store_error, tasks};
 
 const TEMPLATE_COLUMNS: &str = "id, name, slug, language, subject, html_body, text_body, reply_to, updated_at";
 const SENT_COLUMNS: &str = "id, recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
@@ -51,6 +53,49 @@ fn sent_from_row(row: &AnyRow) -> Result<SentMailView, StoreError> {
         created_at: Timestamp(row.try_get("created_at").map_err(store_error)?),
         updated_at: Timestamp(row.try_get("updated_at").map_err(store_error)?),
     })
+}
+
+/// The sent-log row of `m` with its status (a queued mail gets its task
+/// right after, in the same transaction).
+async fn insert_sent(
+    conn: &mut sqlx::AnyConnection,
+    m: &NewSentMail,
+    status: MailStatus,
+    answer: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO sent_mails (recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
+         text_body, template_id, template_name, status, answer, task_id, message_id, idempotency_key, created_at, \
+         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(m.recipient_user_id)
+    .bind(m.recipient_name.clone())
+    .bind(m.recipient_email.clone())
+    .bind(m.reply_to.clone())
+    .bind(m.subject.clone())
+    .bind(m.html.clone())
+    .bind(m.text.clone())
+    .bind(m.template_id)
+    .bind(m.template_name.clone())
+    .bind(status.key())
+    .bind(answer.to_string())
+    .bind(m.message_id.clone())
+    .bind(m.idempotency_key.clone())
+    .bind(m.created_at.millis())
+    .bind(m.created_at.millis())
+    .fetch_one(conn)
+    .await
+    .map_err(store_error)
+}
+
+async fn set_task(conn: &mut sqlx::AnyConnection, id: i64, task_id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sent_mails SET task_id = ? WHERE id = ?")
+        .bind(task_id)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(store_error)?;
+    Ok(())
 }
 
 enum Bind {
@@ -168,29 +213,32 @@ impl MailRepo for SqlStore {
         tx.commit().await
     }
 
-    async fn insert_sent(&self, m: &NewSentMail, activity: Option<&Activity>) -> Result<i64, StoreError> {
+    async fn insert_queued(
+        &self,
+        m: &NewSentMail,
+        delivery: DeliveryTask<'_>,
+        activity: Option<&Activity>,
+    ) -> Result<(i64, i64), StoreError> {
         let mut tx = Tx::begin(&self.pool).await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sent_mails (recipient_user_id, recipient_name, recipient_email, reply_to, subject, html_body, \
-             text_body, template_id, template_name, status, answer, task_id, message_id, idempotency_key, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', '', NULL, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(m.recipient_user_id)
-        .bind(m.recipient_name.clone())
-        .bind(m.recipient_email.clone())
-        .bind(m.reply_to.clone())
-        .bind(m.subject.clone())
-        .bind(m.html.clone())
-        .bind(m.text.clone())
-        .bind(m.template_id)
-        .bind(m.template_name.clone())
-        .bind(m.message_id.clone())
-        .bind(m.idempotency_key.clone())
-        .bind(m.created_at.millis())
-        .bind(m.created_at.millis())
-        .fetch_one(tx.conn()?)
-        .await
-        .map_err(store_error)?;
+        let id = insert_sent(tx.conn()?, m, MailStatus::Queued, "").await?;
+        let task = tasks::insert(tx.conn()?, &delivery(id)?)
+            .await?
+            .ok_or_else(|| StoreError::Duplicate("idempotency_key".into()))?;
+        set_task(tx.conn()?, id, task).await?;
+        activities::append(tx.conn()?, activity, Some(id)).await?;
+        tx.commit().await?;
+        Ok((id, task))
+    }
+
+    async fn insert_delivered(
+        &self,
+        m: &NewSentMail,
+        status: MailStatus,
+        answer: &str,
+        activity: Option<&Activity>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let id = insert_sent(tx.conn()?, m, status, answer).await?;
         activities::append(tx.conn()?, activity, Some(id)).await?;
         tx.commit().await?;
         Ok(id)
@@ -268,14 +316,34 @@ impl MailRepo for SqlStore {
         })
     }
 
-    async fn set_sent_task(&self, id: i64, task_id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sent_mails SET task_id = ? WHERE id = ?")
-            .bind(task_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok(())
+    async fn requeue_failed(
+        &self,
+        id: i64,
+        delivery: &NewTask,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        // Conditional: of two resends racing, one queues the mail.
+        let done =
+            sqlx::query("UPDATE sent_mails SET status = ?, answer = '', updated_at = ? WHERE id = ? AND status = ?")
+                .bind(MailStatus::Queued.key())
+                .bind(now.millis())
+                .bind(id)
+                .bind(MailStatus::Failed.key())
+                .execute(tx.conn()?)
+                .await
+                .map_err(store_error)?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let task = tasks::insert(tx.conn()?, delivery)
+            .await?
+            .ok_or_else(|| StoreError::Duplicate("idempotency_key".into()))?;
+        set_task(tx.conn()?, id, task).await?;
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(Some(task))
     }
 
     async fn set_sent_status(
@@ -324,22 +392,42 @@ impl MailRepo for SqlStore {
             .map_err(store_error)
     }
 
-    async fn take_password_token(&self, token_hash: &str, now: Timestamp) -> Result<Option<i64>, StoreError> {
+    async fn set_password_by_token(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        password_hash: &str,
+        now: Timestamp,
+        activity: Option<&Activity>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
         // Of two requests racing with the same token only the one whose
-        // DELETE removed the row may use it.
-        let row = sqlx::query("SELECT user_id, expires_at FROM password_tokens WHERE token_hash = ?")
+        // DELETE removed the row may use it; the other's waits and finds none.
+        let taken = sqlx::query("DELETE FROM password_tokens WHERE token_hash = ? AND user_id = ? AND expires_at > ?")
             .bind(token_hash.to_string())
-            .fetch_optional(&self.pool)
+            .bind(user_id)
+            .bind(now.millis())
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
-        let Some(row) = row else { return Ok(None) };
-        let user_id: i64 = row.try_get("user_id").map_err(store_error)?;
-        let expires_at: i64 = row.try_get("expires_at").map_err(store_error)?;
-        let deleted = sqlx::query("DELETE FROM password_tokens WHERE token_hash = ?")
-            .bind(token_hash.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
-        Ok((deleted.rows_affected() == 1 && expires_at > now.millis()).then_some(user_id))
+        if taken.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let set = sqlx::query(
+            "UPDATE users SET password_hash = ?, status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?",
+        )
+        .bind(password_hash.to_string())
+        .bind(UserStatus::EmailPending.key())
+        .bind(UserStatus::Active.key())
+        .bind(user_id)
+        .execute(tx.conn()?)
+        .await
+        .map_err(store_error)?;
+        if set.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

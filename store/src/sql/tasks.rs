@@ -48,49 +48,57 @@ fn clip(error: Option<&str>) -> Option<String> {
     error.map(|e| e.chars().take(2000).collect())
 }
 
+/// Writes a queued task and its steps on `conn`, inside the caller's
+/// transaction (the task, or a change whose job must exist with it: a
+/// queued mail). `None`: a task with the same idempotency key exists.
+pub(super) async fn insert(conn: &mut sqlx::AnyConnection, task: &NewTask) -> Result<Option<i64>, StoreError> {
+    let inserted: Result<i64, StoreError> = sqlx::query_scalar(
+        "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
+         updated_at, attempts, max_attempts, handed_at, idempotency_key, request_id) \
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(task.kind.clone())
+    .bind(task.name.clone())
+    .bind(task.queue.key())
+    .bind(task.payload.clone())
+    .bind(task.event_id)
+    .bind(task.parent_id)
+    .bind(task.created_by)
+    .bind(task.created_at.millis())
+    .bind(task.created_at.millis())
+    .bind(task.max_attempts)
+    .bind(task.created_at.millis())
+    .bind(task.idempotency_key.clone())
+    .bind(task.request_id.clone())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(store_error);
+    let id = match inserted {
+        Ok(id) => id,
+        Err(StoreError::Duplicate(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for (position, action) in task.steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO subtasks (task_id, position, action, status, attempts, updated_at) \
+             VALUES (?, ?, ?, 'queued', 0, ?)",
+        )
+        .bind(id)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(action.clone())
+        .bind(task.created_at.millis())
+        .execute(&mut *conn)
+        .await
+        .map_err(store_error)?;
+    }
+    Ok(Some(id))
+}
+
 #[async_trait]
 impl TaskRepo for SqlStore {
     async fn create(&self, task: &NewTask, activity: Option<&Activity>) -> Result<Option<i64>, StoreError> {
         let mut tx = Tx::begin(&self.pool).await?;
-        let inserted: Result<i64, StoreError> = sqlx::query_scalar(
-            "INSERT INTO tasks (kind, name, queue, status, payload, event_id, parent_id, created_by, created_at, \
-             updated_at, attempts, max_attempts, handed_at, idempotency_key, request_id) \
-             VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(task.kind.clone())
-        .bind(task.name.clone())
-        .bind(task.queue.key())
-        .bind(task.payload.clone())
-        .bind(task.event_id)
-        .bind(task.parent_id)
-        .bind(task.created_by)
-        .bind(task.created_at.millis())
-        .bind(task.created_at.millis())
-        .bind(task.max_attempts)
-        .bind(task.created_at.millis())
-        .bind(task.idempotency_key.clone())
-        .bind(task.request_id.clone())
-        .fetch_one(tx.conn()?)
-        .await
-        .map_err(store_error);
-        let id = match inserted {
-            Ok(id) => id,
-            Err(StoreError::Duplicate(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        for (position, action) in task.steps.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO subtasks (task_id, position, action, status, attempts, updated_at) \
-                 VALUES (?, ?, ?, 'queued', 0, ?)",
-            )
-            .bind(id)
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(action.clone())
-            .bind(task.created_at.millis())
-            .execute(tx.conn()?)
-            .await
-            .map_err(store_error)?;
-        }
+        let Some(id) = insert(tx.conn()?, task).await? else { return Ok(None) };
         activities::append(tx.conn()?, activity, Some(id)).await?;
         tx.commit().await?;
         Ok(Some(id))

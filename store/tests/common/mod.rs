@@ -54,14 +54,26 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
-        capture_logs();
-        let path = std::env::temp_dir().join(format!("{}.db", unique("openvle_test")));
-        let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("open sqlite");
-        db.migrate().await.expect("migrate sqlite");
-        TestDb { db, cleanup: Cleanup::File(path) }
+        let t = TestDb::sqlite_unmigrated().await;
+        t.db.migrate().await.expect("migrate sqlite");
+        t
     }
 
     pub async fn mariadb() -> TestDb {
+        let t = TestDb::mariadb_unmigrated().await;
+        t.db.migrate().await.expect("migrate mariadb");
+        t
+    }
+
+    /// An empty database without any migration (tests of a data migration).
+    pub async fn sqlite_unmigrated() -> TestDb {
+        capture_logs();
+        let path = std::env::temp_dir().join(format!("{}.db", unique("openvle_test")));
+        let db = Database::connect(&format!("sqlite://{}?mode=rwc", path.display()), 4).await.expect("open sqlite");
+        TestDb { db, cleanup: Cleanup::File(path) }
+    }
+
+    pub async fn mariadb_unmigrated() -> TestDb {
         capture_logs();
         let server = mariadb_server_url();
         let name = unique("openvle_test");
@@ -69,7 +81,6 @@ impl TestDb {
             panic!("MariaDB must be running at {server} for the repository tests (scripts/test starts it): {e}")
         });
         let db = Database::connect(&format!("{server}/{name}"), 4).await.expect("connect test database");
-        db.migrate().await.expect("migrate mariadb");
         TestDb { db, cleanup: Cleanup::MariaDb { server, name } }
     }
 }
