@@ -459,7 +459,7 @@ messages! {
     DeleteEventTitle => "Delete event {name}?", "Veranstaltung {name} löschen?";
     ImportRoster => "Import a roster (CSV)", "Teilnehmerliste importieren (CSV)";
     BackToEvent => "Back to the event", "Zurück zur Veranstaltung";
-    RosterHelp => "One person per line: username, name, e-mail, role (student or instructor; empty = student). A header line is optional. Unknown users are created and invited by e-mail; existing ones are added as they are. Nothing is imported while any line has an error.", "Eine Person pro Zeile: Benutzername, Name, E-Mail, Rolle (student oder instructor; leer = student). Eine Kopfzeile ist optional. Unbekannte Benutzer werden angelegt und per E-Mail eingeladen; vorhandene unverändert hinzugefügt. Solange eine Zeile fehlerhaft ist, wird nichts importiert.";
+    RosterHelp => "One person per line: username, name, e-mail, role (student or instructor; empty = student), language (en or de; empty = en). A header line is optional. Unknown users are created in that language and invited by e-mail; existing ones are added as they are. Nothing is imported while any line has an error.", "Eine Person pro Zeile: Benutzername, Name, E-Mail, Rolle (student oder instructor; leer = student), Sprache (en oder de; leer = en). Eine Kopfzeile ist optional. Unbekannte Benutzer werden in dieser Sprache angelegt und per E-Mail eingeladen; vorhandene unverändert hinzugefügt. Solange eine Zeile fehlerhaft ist, wird nichts importiert.";
     RosterCsv => "CSV", "CSV";
     CheckRoster => "Check", "Prüfen";
     RosterPreview => "Preview", "Vorschau";
@@ -500,6 +500,7 @@ messages! {
     ErrEventNotPlanned => "The event has been deployed; its name, dates and environment no longer change.", "Die Veranstaltung ist bereitgestellt; Name, Termine und Umgebung ändern sich nicht mehr.";
     ErrEventHasVms => "The event still has VMs; end it first.", "Die Veranstaltung hat noch VMs; beenden Sie sie zuerst.";
     ErrRosterHasErrors => "The roster has errors; nothing was imported.", "Die Teilnehmerliste enthält Fehler; nichts wurde importiert.";
+    ErrInvitationsNotQueued => "The roster was imported, but some invitation mails could not be queued. Import it again to send them (nobody gets a second one).", "Die Teilnehmerliste wurde importiert, aber einige Einladungen konnten nicht eingereiht werden. Importieren Sie sie erneut, um sie zu senden (niemand erhält eine zweite).";
     ErrEventStatusMove => "The event cannot go to that status from where it is.", "Die Veranstaltung kann aus ihrem Status nicht dorthin wechseln.";
     ErrEventNotDeployed => "The event has not been deployed yet.", "Die Veranstaltung ist noch nicht bereitgestellt.";
     // Deployment (issue 5): deploy, end, VM power actions.
@@ -793,6 +794,7 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "event_not_planned" => Msg::ErrEventNotPlanned,
             "event_has_vms" => Msg::ErrEventHasVms,
             "roster_has_errors" => Msg::ErrRosterHasErrors,
+            "invitations_not_queued" => Msg::ErrInvitationsNotQueued,
             "event_status_move" => Msg::ErrEventStatusMove,
             "event_not_deployed" => Msg::ErrEventNotDeployed,
             "mail_not_failed" => Msg::ErrMailNotFailed,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Action, Actor, ObjectType, Target, can};
 use crate::error::{AppError, Problem};
 use crate::time::Timestamp;
+use crate::user::Language;
 use crate::validate;
 
 // ---------------------------------------------------------------- templates
@@ -799,8 +800,10 @@ pub struct GroupView {
 // ------------------------------------------------------------------ rosters
 
 /// The columns of a roster CSV file, in this order; a header line naming them
-/// is optional. `role` is `student` (default when empty) or `instructor`.
-pub const ROSTER_COLUMNS: [&str; 4] = ["username", "name", "email", "role"];
+/// is optional. `role` is `student` (default when empty) or `instructor`;
+/// `language` (optional: `en`, the default, or `de`) is the language of the
+/// account created for an unknown user, and so of its invitation mail.
+pub const ROSTER_COLUMNS: [&str; 5] = ["username", "name", "email", "role", "language"];
 
 /// One line of a roster: a person to add to an event (created when unknown).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -811,6 +814,8 @@ pub struct RosterRow {
     pub name: String,
     pub email: String,
     pub role: EventRole,
+    /// Only used when the account is created; existing accounts keep theirs.
+    pub language: Language,
 }
 
 /// A roster line that cannot be imported, and why.
@@ -896,10 +901,14 @@ pub fn parse_roster(text: &str) -> (Vec<RosterRow>, Vec<RosterError>) {
                 "" => EventRole::Student,
                 other => EventRole::from_key(other).ok_or_else(|| AppError::invalid("role", Problem::Unknown))?,
             };
+            let language = match cell(4).to_lowercase().as_str() {
+                "" => Language::default(),
+                other => Language::from_code(other).ok_or_else(|| AppError::invalid("language", Problem::Unknown))?,
+            };
             if fields.len() > ROSTER_COLUMNS.len() {
                 return Err(AppError::invalid("csv", Problem::TooLong { max: ROSTER_COLUMNS.len() }));
             }
-            Ok(RosterRow { line, username, name, email, role })
+            Ok(RosterRow { line, username, name, email, role, language })
         })();
         match parsed {
             Ok(row) if rows.iter().any(|r| r.username == row.username) => {
@@ -1097,7 +1106,8 @@ mod tests {
                     carol,Carol,not-an-email,student\n\
                     dave,Dave,dave@example.org,teacher\n\
                     alice,Alice again,alice2@example.org,student\n\
-                    erin,Erin,erin@example.org,instructor\n\
+                    erin,Erin,erin@example.org,instructor,de\n\
+                    fred,Fred,fred@example.org,student,fr\n\
                     \n";
         let (rows, errors) = parse_roster(text);
         let names: Vec<_> = rows.iter().map(|r| (r.line, r.username.as_str(), r.role)).collect();
@@ -1106,8 +1116,9 @@ mod tests {
             vec![(2, "alice", EventRole::Student), (3, "bob", EventRole::Student), (7, "erin", EventRole::Instructor)]
         );
         assert_eq!(rows[1].name, "Bob, the Builder");
+        assert_eq!((rows[1].language, rows[2].language), (Language::En, Language::De));
         let bad: Vec<_> = errors.iter().map(|e| (e.line, e.error.field().unwrap_or("").to_string())).collect();
-        assert_eq!(bad, vec![(4, "email".into()), (5, "role".into()), (6, "username".into())]);
+        assert_eq!(bad, vec![(4, "email".into()), (5, "role".into()), (6, "username".into()), (8, "language".into())]);
         let (rows, errors) = parse_roster("x,\"open");
         assert!(rows.is_empty() && errors.len() == 1);
     }

@@ -1,7 +1,9 @@
 //! E-mail through the product's HTTP server, delivered by the job worker
 //! to a real SMTP server (aiosmtpd, implicit TLS, its own CA): an admin
 //! creates an account without a password and the person gets an invitation
-//! in their language whose single-use link sets the password; "forgot
+//! in their language whose single-use link sets the password; so do people
+//! a roster import or an instructor creates, once however often the roster
+//! is imported; "forgot
 //! password"; "send test mail to me" with the server's exact answer; the
 //! admin pages render.
 
@@ -10,7 +12,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, PASSWORD, TestApp};
+use common::{Backend, Client, PASSWORD, TestApp};
 use services::jobs::ProductSteps;
 use services::jobs::worker::{Worker, WorkerConfig};
 use smtp_connector::testing::{Received, SmtpServer};
@@ -130,6 +132,102 @@ async fn an_invitation_in_the_persons_language_sets_the_password_once() {
     assert_eq!(again.error().as_deref(), Some("invalid"), "a link works once: {}", again.body);
 }
 
+/// A server function's JSON answer (status 200 asserted).
+async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    let reply = client.call(name, form).await;
+    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
+}
+
+/// Sets the password through the link's token as the form would, then signs in with it.
+async fn set_password_and_sign_in(app: &TestApp, username: &str, token: &str) {
+    let password = "Roster-Horse-58";
+    let set = app
+        .client()
+        .call("set_password_with_token", &[("token", token), ("password", password), ("confirm_password", password)])
+        .await;
+    assert_eq!(set.status, 200, "{username}: {}", set.body);
+    let login = app.client().call("login", &[("username", username), ("password", password)]).await;
+    assert_eq!(login.status, 200, "{username} signs in: {}", login.body);
+}
+
+#[tokio::test]
+async fn people_from_a_roster_or_added_inline_are_invited_once_in_their_language() {
+    let server = SmtpServer::start();
+    let app = app_with_mail(&server).await;
+    let _worker = start_worker(&app);
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    let template = [
+        ("name", "Tpl"),
+        ("proxmox_vmid", "9000"),
+        ("node", "pve1"),
+        ("cores", "1"),
+        ("memory_mib", "1024"),
+        ("disk_gib", "8"),
+        ("protocol", "ssh"),
+    ];
+    assert_eq!(admin.call("create_template", &template).await.status, 200);
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].to_string();
+    let environment = [("name", "Lab"), ("template_ids[]", template.as_str()), ("counts[]", "1")];
+    assert_eq!(admin.call("create_environment", &environment).await.status, 200);
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].to_string();
+    let event = [
+        ("name", "Networks"),
+        ("short_name", "net1"),
+        ("environment_id", &environment),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    assert_eq!(instructor.call("create_event", &event).await.status, 200);
+    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].to_string();
+
+    // Two new people (one German) and an existing account, which gets nothing.
+    let roster = "username,name,email,role,language\n\
+                  ann,Ann Example,ann@example.org,student,\n\
+                  bo,Bo Beispiel,bo@schule.test,student,de\n\
+                  student,Test student,student@example.org,student\n";
+    let import = [("event_id", event.as_str()), ("csv", roster)];
+    let imported = instructor.call("import_roster", &import).await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    server.wait_for(2, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mails = server.messages();
+    assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| &m.rcpt_tos).collect::<Vec<_>>());
+    let to = |address: &str| {
+        mails.iter().find(|m| m.rcpt_tos == [address]).unwrap_or_else(|| panic!("no mail to {address}"))
+    };
+    let (ann, bo) = (to("ann@example.org"), to("bo@schule.test"));
+    assert_eq!((ann.subject.as_str(), bo.subject.as_str()), ("Your OpenVLE account", "Ihr OpenVLE-Konto"));
+    assert!(ann.text.starts_with("Hello Ann Example,") && ann.text.contains("username ann"), "{}", ann.text);
+    assert!(bo.text.starts_with("Hallo Bo Beispiel,") && bo.text.contains("Benutzernamen bo"), "{}", bo.text);
+    set_password_and_sign_in(&app, "ann", &token_of(ann)).await;
+    set_password_and_sign_in(&app, "bo", &token_of(bo)).await;
+
+    // Importing again (also after ann and bo chose their passwords) mails nobody.
+    let again = instructor.call("import_roster", &import).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+
+    // Someone created on the event page without a password is invited too, once.
+    let inline = [
+        ("event_id", event.as_str()),
+        ("username", "cem"),
+        ("name", "Cem Example"),
+        ("email", "cem@example.org"),
+        ("password", ""),
+        ("role", "student"),
+    ];
+    assert_eq!(instructor.call("create_participant", &inline).await.status, 200);
+    server.wait_for(3, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mails = server.messages();
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.rcpt_tos.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["ann@example.org", "bo@schule.test", "cem@example.org"], "one invitation each, no more");
+    let cem = mails.iter().find(|m| m.rcpt_tos == ["cem@example.org"]).unwrap();
+    assert_eq!(cem.subject, "Your OpenVLE account");
+    set_password_and_sign_in(&app, "cem", &token_of(cem)).await;
+}
+
 #[tokio::test]
 async fn forgot_password_mails_a_link_without_revealing_accounts() {
     let server = SmtpServer::start();
@@ -194,7 +292,15 @@ async fn test_mail_to_me_shows_the_servers_answer_and_the_pages_render() {
     assert_eq!(updated.status, 200, "{}", updated.body);
     let refused = admin.form("send_test_mail", &[], "/admin/mail/templates").await;
     assert_eq!(refused.status, 302);
-    assert_eq!(app.activities("mail.test_send").await.len(), 1, "a refused test mail changed nothing");
+    // Both are in the sent log with the server's answer, and recorded.
+    let recorded = app.activities("mail.test_send").await;
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    let failed = recorded.iter().find(|a| a.outcome == domain::activity::Outcome::Failed).expect("a failed test mail");
+    assert!(failed.reason.as_deref().unwrap_or_default().starts_with("550 5.1.1"), "{failed:?}");
+    let log = admin.get("/admin/mail/sent?subject=OpenVLE+test+mail").await;
+    assert!(log.body.contains("admin@reject.test") && log.body.contains("admin@example.org"), "{}", log.body);
+    let failed_log = admin.get("/admin/mail/sent?status=failed").await;
+    assert!(failed_log.body.contains("admin@reject.test"), "the refused one is failed");
     let back = refused.location.unwrap_or_default();
     // Back to the form's page, the error in the URL (as without JavaScript).
     let page = admin.get(back.trim_start_matches(&app.url(""))).await;

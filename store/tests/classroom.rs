@@ -250,6 +250,7 @@ async fn participants_rosters_and_lists(db: Database) {
             name: "Alice".into(),
             email: "alice@example.org".into(),
             role: EventRole::Student,
+            language: Language::En,
         },
         RosterRow {
             line: 2,
@@ -257,6 +258,7 @@ async fn participants_rosters_and_lists(db: Database) {
             name: "Bob".into(),
             email: "bob@example.org".into(),
             role: EventRole::Student,
+            language: Language::En,
         },
         RosterRow {
             line: 3,
@@ -264,6 +266,7 @@ async fn participants_rosters_and_lists(db: Database) {
             name: "Carol".into(),
             email: "carol@example.org".into(),
             role: EventRole::Instructor,
+            language: Language::De,
         },
     ];
     let outcome = ports.events.import_roster(id, &rows, participant.id, Timestamp(9), None).await.unwrap();
@@ -272,6 +275,8 @@ async fn participants_rosters_and_lists(db: Database) {
     assert_eq!((again.users_created, again.participants_added), (0, 0), "re-import is idempotent");
     let bob = ports.users.by_username("bob").await.unwrap().unwrap();
     assert_eq!(bob.status, UserStatus::EmailPending);
+    let carol = ports.users.by_username("carol").await.unwrap().unwrap();
+    assert_eq!((bob.language, carol.language), (Language::En, Language::De), "the roster's language");
     assert_eq!(ports.users.roles_of(bob.id).await.unwrap()[0].key, "participant");
 
     // All or nothing: a row whose e-mail is taken rolls back the whole import.
@@ -282,6 +287,7 @@ async fn participants_rosters_and_lists(db: Database) {
             name: "Dave".into(),
             email: "dave@example.org".into(),
             role: EventRole::Student,
+            language: Language::En,
         },
         RosterRow {
             line: 2,
@@ -289,6 +295,7 @@ async fn participants_rosters_and_lists(db: Database) {
             name: "Erin".into(),
             email: "bob@example.org".into(),
             role: EventRole::Student,
+            language: Language::En,
         },
     ];
     let failed = ports.events.import_roster(other, &clash, participant.id, Timestamp(9), None).await;

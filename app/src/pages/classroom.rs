@@ -1088,7 +1088,7 @@ pub fn RosterPage() -> impl IntoView {
         </PageHeader>
         <section class=format!("max-w-3xl {CARD}")>
             <p class="mb-2 text-sm text-slate-700">{t(Msg::RosterHelp)}</p>
-            <pre class="mb-4 rounded bg-slate-100 p-2 text-xs" data-testid="roster-columns">{columns.clone()}"\nalice,Alice Example,alice@example.org,student\nbob,Bob Example,bob@example.org,instructor"</pre>
+            <pre class="mb-4 rounded bg-slate-100 p-2 text-xs" data-testid="roster-columns">{columns.clone()}"\nalice,Alice Example,alice@example.org,student\nbob,Bob Example,bob@example.org,instructor,de"</pre>
             <Form method="GET" action="">
                 <label for="roster-csv" class=LABEL>{t(Msg::RosterCsv)}</label>
                 <textarea id="roster-csv" name="csv" rows="8" class=format!("{INPUT_CLASS} font-mono") required=true>{move || csv.get()}</textarea>
@@ -1124,6 +1124,7 @@ pub fn RosterPage() -> impl IntoView {
                                         <th scope="col" class=CELL>{t(Msg::Name)}</th>
                                         <th scope="col" class=CELL>{t(Msg::Email)}</th>
                                         <th scope="col" class=CELL>{t(Msg::EventRoleLabel)}</th>
+                                        <th scope="col" class=CELL>{t(Msg::Language)}</th>
                                         <th scope="col" class=CELL>{t(Msg::Status)}</th>
                                     </tr></thead>
                                     <tbody class="divide-y divide-slate-100" data-testid="roster-rows">
@@ -1134,6 +1135,7 @@ pub fn RosterPage() -> impl IntoView {
                                                 <td class=CELL>{r.row.name.clone()}</td>
                                                 <td class=CELL>{r.row.email.clone()}</td>
                                                 <td class=CELL>{event_role_text(r.row.role, lang)}</td>
+                                                <td class=CELL>{r.row.language.native_name()}</td>
                                                 <td class=CELL>{if r.already_participant { t(Msg::RosterAlready) } else if r.existing { t(Msg::RosterExisting) } else { t(Msg::RosterNew) }}</td>
                                             </tr>
                                         }).collect_view()}

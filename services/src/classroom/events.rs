@@ -9,7 +9,7 @@ use domain::classroom::{
 };
 use domain::error::Problem;
 use domain::page::{Page, PageRequest};
-use domain::{Action, Actor, AppError, Target, can, validate};
+use domain::{Action, Actor, AppError, AuthBackend, Target, UserStatus, can, validate};
 
 use super::ports::{EventQuery, RosterOutcome};
 use crate::ports::UserQuery;
@@ -238,6 +238,12 @@ impl Services {
 
     /// Imports a roster: all lines or none. A roster with any bad line is
     /// refused whole; importing the same roster again changes nothing.
+    ///
+    /// Accounts it creates are invited by mail like those an administrator
+    /// creates: after the import has committed (a mail that cannot be queued
+    /// must not undo the roster), once per account (the invitation's key). A
+    /// row whose account still waits for its invitation gets it on every
+    /// import, so importing again after a failure here sends what is missing.
     pub async fn import_roster(&self, actor: &Actor, event_id: i64, csv: &str) -> Result<RosterOutcome, AppError> {
         let preview = self.preview_roster(actor, event_id, csv).await?;
         if !preview.errors.is_empty() {
@@ -258,7 +264,32 @@ impl Services {
             event_id,
         );
         activity.details = serde_json::json!({ "lines": rows.len() });
-        Ok(self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now(), Some(&activity)).await?)
+        let outcome =
+            self.ports.events.import_roster(event_id, &rows, role.id, self.clock.now(), Some(&activity)).await?;
+        let mut not_queued = 0;
+        for row in &rows {
+            if let Err(e) = self.invite_if_waiting(&row.username).await {
+                tracing::warn!(username = %row.username, error = %e, "roster invitation not queued");
+                not_queued += 1;
+            }
+        }
+        if not_queued > 0 {
+            return Err(AppError::conflict("invitations_not_queued"));
+        }
+        Ok(outcome)
+    }
+
+    /// Invites the account `username` when it is a local one that has never
+    /// had a password (created without one, by a roster or an administrator).
+    async fn invite_if_waiting(&self, username: &str) -> Result<(), AppError> {
+        let Some(user) = self.ports.users.by_username(username).await? else { return Ok(()) };
+        let waiting = user.status == UserStatus::EmailPending
+            && user.auth_backend == AuthBackend::Internal
+            && user.password_hash.is_none();
+        if waiting {
+            self.invite(user.id).await?;
+        }
+        Ok(())
     }
 
     // ------------------------------------------------------------------ groups

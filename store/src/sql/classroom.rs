@@ -9,7 +9,7 @@ use domain::classroom::{
 };
 use domain::page::{Page, PageRequest};
 use domain::time::Timestamp;
-use domain::{AuthBackend, Language, UserStatus};
+use domain::{AuthBackend, UserStatus};
 use services::StoreError;
 use services::classroom::ports::{
     EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, RosterOutcome, SnapshotTemplate, TemplateRecord,
@@ -789,7 +789,7 @@ impl EventRepo for SqlStore {
                     .bind(row.username.clone())
                     .bind(row.name.clone())
                     .bind(row.email.clone())
-                    .bind(Language::default().code())
+                    .bind(row.language.code())
                     .bind(UserStatus::EmailPending.key())
                     .bind(AuthBackend::Internal.key())
                     .bind(at.millis())
