@@ -127,10 +127,16 @@ async fn progress_drift_and_foreign_keys(db: Database) {
     // Each pass that corrected something is one activity listing what it corrected.
     let outbox = db.ports(None).outbox.oldest(1000).await.unwrap();
     let passes: Vec<_> = outbox.into_iter().map(|(_, a)| a).filter(|a| a.action == RECONCILE_ACTION).collect();
-    assert_eq!(passes.len(), 3, "{passes:?}");
+    assert_eq!(passes.len(), 4, "{passes:?}");
     assert!(passes.iter().all(|a| a.actor_kind == ActorKind::Scheduler && a.event_id == Some(event)));
     assert_eq!((passes[0].target.kind.as_str(), passes[0].target.name.as_str()), ("events", "rec1"));
-    let first: DriftReport = serde_json::from_value(passes[0].details.clone()).unwrap();
+    let address: DriftReport = serde_json::from_value(passes[0].details.clone()).unwrap();
+    assert_eq!(
+        (address.vms[0].kind, address.vms[0].cluster.as_deref()),
+        (DriftKind::Address, Some("10.0.0.9")),
+        "the guest agent's new address"
+    );
+    let first: DriftReport = serde_json::from_value(passes[1].details.clone()).unwrap();
     let kinds: Vec<_> = first.vms.iter().map(|v| (v.vm_id, v.kind, v.recorded.clone(), v.cluster.clone())).collect();
     assert_eq!(
         kinds,
@@ -140,7 +146,7 @@ async fn progress_drift_and_foreign_keys(db: Database) {
         ]
     );
     assert_eq!(first.untracked, vec![UntrackedVm { vmid: 999, name: "stray".into(), node: "pve1".into() }]);
-    let missing: DriftReport = serde_json::from_value(passes[1].details.clone()).unwrap();
+    let missing: DriftReport = serde_json::from_value(passes[2].details.clone()).unwrap();
     assert_eq!(
         (
             missing.vms[0].kind,
@@ -151,7 +157,7 @@ async fn progress_drift_and_foreign_keys(db: Database) {
         (DriftKind::Missing, Some(120), Some("stopped"), None),
         "recorded as stopped, gone from the cluster"
     );
-    let found: DriftReport = serde_json::from_value(passes[2].details.clone()).unwrap();
+    let found: DriftReport = serde_json::from_value(passes[3].details.clone()).unwrap();
     assert_eq!((found.vms[0].kind, found.vms[0].node.as_deref()), (DriftKind::Found, Some("pve3")));
 
     // A failure keeps the address and shows Proxmox's message; deletion forgets the VMID.
