@@ -11,11 +11,16 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
 # they grew to tens of gigabytes. A cache that has grown past the limit is
 # dropped and rebuilt rather than left to fill the disk.
 export CARGO_INCREMENTAL=0
+# Checked once per run, by the first script: scripts/test calls setup and build,
+# and a cache dropped between the test build and the app build would cost a
+# second cold compile in the same run (one full test run alone grows it by ~35 GB).
 CACHE_LIMIT_GB="${OPENVLE_CACHE_LIMIT_GB:-40}"
-if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "$CACHE_LIMIT_GB" ]; then
+if [ -z "${OPENVLE_CACHE_CHECKED:-}" ] && [ -d "$CARGO_TARGET_DIR" ] \
+    && [ "$(du -s --block-size=1G "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)" -gt "$CACHE_LIMIT_GB" ]; then
     printf '==> build cache over %s GB: starting it afresh\n' "$CACHE_LIMIT_GB" >&2
     rm -rf "$CARGO_TARGET_DIR"
 fi
+export OPENVLE_CACHE_CHECKED=1
 # The browser bundle may be built by another compiler (Debian's rustc-web);
 # its own target directory keeps the two from invalidating each other.
 WASM_TARGET_DIR="${OPENVLE_WASM_TARGET_DIR:-$CACHE/target-wasm}"
