@@ -102,7 +102,7 @@ test('an instructor creates an event and imports three students from CSV', async
   await expect(rows.first()).toContainText('new account');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.waitForURL((url) => url.pathname === eventPath && url.searchParams.get('ok') === 'imported');
-  await expect(page.getByRole('status')).toHaveText('Imported.');
+  await expect(page.getByTestId('flash')).toHaveText('Imported.');
   const participants = page.getByTestId('participants');
   for (const s of students) {
     await expect(participants).toContainText(s);

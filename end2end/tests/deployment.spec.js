@@ -70,7 +70,7 @@ test('an event is deployed, used by a student and ended without leftovers', asyn
   await instructor.waitForURL((url) => url.pathname === eventPath && url.searchParams.get('ok') === 'imported');
 
   await instructor.getByTestId('deploy-now').click();
-  await expect(instructor.getByRole('status')).toContainText('Queued');
+  await expect(instructor.getByTestId('flash')).toContainText('Queued');
   // The page follows the deployment live (server-sent events), no reload.
   await expect(instructor.getByTestId('event-status')).toHaveText('running', { timeout: 180_000 });
   const grid = instructor.getByTestId('vm-grid');

@@ -176,7 +176,7 @@ pub fn Flash() -> impl IntoView {
     move || {
         query.with(|q| q.get("ok")).and_then(|key| flash_text(&key, lang)).map(|text| {
             view! {
-                <div role="status" class="mb-4 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-800">
+                <div role="status" data-testid="flash" class="mb-4 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-800">
                     {text}
                 </div>
             }
