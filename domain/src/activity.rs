@@ -219,6 +219,22 @@ pub fn search_words(text: &str) -> Vec<String> {
     text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
+/// Whether a target's name matches every search word (from [`search_words`]):
+/// a word of [`WORD_PREFIX_MIN`] or more characters starts a word of the
+/// name, a shorter one appears anywhere in it. The rule the stores' indexes
+/// implement, for a store that checks candidate rows itself.
+pub fn name_matches(name: &str, words: &[String]) -> bool {
+    let name = name.to_lowercase();
+    let name_words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.iter().all(|word| {
+        if word.chars().count() >= WORD_PREFIX_MIN {
+            name_words.iter().any(|w| w.starts_with(word.as_str()))
+        } else {
+            name.contains(word.as_str())
+        }
+    })
+}
+
 /// `YYYY-MM-DD` as the start of that day in UTC (the time-range filter).
 pub fn parse_day(raw: &str) -> Option<Timestamp> {
     let format = ::time::macros::format_description!("[year]-[month]-[day]");
@@ -271,6 +287,17 @@ pub struct ActivityPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_match_word_starts_and_short_words_anywhere() {
+        let matches = |name: &str, search: &str| name_matches(name, &search_words(search));
+        assert!(matches("Windows Server 2022 lab", "SERV 20"));
+        assert!(matches("net1-stu2-debian-1", "stu2 deb"));
+        assert!(matches("Übung Netzwerke", "übung netz"));
+        assert!(!matches("Linux basics", "inux"), "not the middle of a word");
+        assert!(!matches("Linux basics", "linux windows"), "every word");
+        assert!(matches("Lab VM 4242", "vm 24"), "short words anywhere");
+    }
 
     #[test]
     fn typed_names_are_cut_between_characters() {

@@ -280,6 +280,7 @@ async fn event_and_user_pages_show_their_timeline_to_those_who_may_see_it() {
     assert!(theirs.contains(r#"data-testid="activity-timeline""#), "{theirs}");
     assert!(theirs.contains(r#"data-action="event.update""#), "the administrator's change in their event: {theirs}");
     assert!(theirs.contains(r#"data-action="event.participants_add""#), "their own change: {theirs}");
+    assert!(theirs.contains(r#"data-action="event.create""#), "the event's creation is part of it: {theirs}");
     assert!(theirs.contains(&all), "a link to all of the event's activities");
     let taking_part = student.get(&path).await.body;
     assert!(taking_part.contains(r#"data-testid="activity-timeline""#), "{taking_part}");

@@ -25,6 +25,7 @@ const MYSQL: &[(i64, &str, &str)] = &[
     (14, "activity_search", include_str!("../migrations/mysql/0014_activity_search.sql")),
     (15, "guacamole_connection", include_str!("../migrations/mysql/0015_guacamole_connection.sql")),
     (16, "mail_template_defaults", include_str!("../migrations/mysql/0016_mail_template_defaults.sql")),
+    (17, "activity_search_prefixes", include_str!("../migrations/mysql/0017_activity_search_prefixes.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "accounts", include_str!("../migrations/sqlite/0001_accounts.sql")),
@@ -43,6 +44,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (14, "activity_search", include_str!("../migrations/sqlite/0014_activity_search.sql")),
     (15, "guacamole_connection", include_str!("../migrations/sqlite/0015_guacamole_connection.sql")),
     (16, "mail_template_defaults", include_str!("../migrations/sqlite/0016_mail_template_defaults.sql")),
+    (17, "activity_search_prefixes", include_str!("../migrations/sqlite/0017_activity_search_prefixes.sql")),
 ];
 
 pub fn migrator(dialect: Dialect) -> Migrator {

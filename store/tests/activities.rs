@@ -195,3 +195,41 @@ async fn target_names_are_searched_by_words(db: Database) {
     assert_eq!(left.iter().map(|a| a.target.name.as_str()).collect::<Vec<_>>(), ["linux-advanced"]);
 }
 on_both_dialects!(target_names_are_searched_by_words);
+
+/// More rows than a SQLite search lists as candidates (5,000): a word in
+/// every name and a rare word find the same rows as the rule says, page
+/// after page, newest first, whichever way the store looks them up.
+async fn common_and_rare_words_are_found_page_by_page(db: Database) {
+    let services = services(db.ports(None), TestClock::new());
+    let names: Vec<String> = (0..6_000)
+        .map(|n| if n % 1_000 == 7 { format!("Lab VM {n} of course (exam)") } else { format!("Lab VM {n} of course") })
+        .collect();
+    let batch: Vec<Activity> =
+        names.iter().enumerate().map(|(n, name)| activity(n as i64, 10, "vm.start", name, Outcome::Ok)).collect();
+    services.ports().activity_log.store(&batch).await.unwrap();
+    // Every page of a search, followed by its cursors.
+    let search = |text: &str| {
+        let services = services.clone();
+        let filter = ActivityFilter { text: Some(text.into()), ..Default::default() };
+        async move {
+            let (mut found, mut cursor) = (Vec::new(), None::<String>);
+            loop {
+                let page = services.list_activities(&admin(), &filter, cursor.as_deref(), Some(1_000)).await.unwrap();
+                found.extend(page.items.into_iter().map(|a| a.at.millis()));
+                match page.next {
+                    Some(next) => cursor = Some(next),
+                    None => return found,
+                }
+            }
+        }
+    };
+    let newest_first = |keep: &dyn Fn(i64) -> bool| (0..6_000).rev().filter(|n| keep(*n)).collect::<Vec<i64>>();
+    assert_eq!(search("course").await, newest_first(&|_| true));
+    assert_eq!(search("cours lab").await, newest_first(&|_| true), "the start of a word");
+    assert_eq!(search("exam").await, newest_first(&|n| n % 1_000 == 7));
+    assert_eq!(search("EXAM cour").await, newest_first(&|n| n % 1_000 == 7));
+    assert_eq!(search("vm 7 course").await, newest_first(&|n| n.to_string().contains('7')));
+    assert_eq!(search("ourse").await, Vec::<i64>::new(), "not the middle of a word");
+    assert_eq!(search("examination").await, Vec::<i64>::new(), "longer than the indexed prefix");
+}
+on_both_dialects!(common_and_rare_words_are_found_page_by_page);

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use domain::activity::{
     Activity, ActivityCursor, ActivityFilter, ActivityScope, ActivityTarget, ActorKind, Outcome, WORD_PREFIX_MIN,
-    search_words,
+    name_matches, search_words,
 };
 use domain::time::Timestamp;
 use services::StoreError;
@@ -71,7 +71,9 @@ pub(crate) async fn append(
     match created {
         Some(id) if activity.target.id.is_empty() => {
             let target = ActivityTarget { id: id.to_string(), ..activity.target.clone() };
-            insert(tx, Table::Outbox, &Activity { target, ..activity.clone() }).await
+            // A new event's first activity belongs to its own timeline.
+            let event_id = activity.event_id.or((target.kind == "events").then_some(id));
+            insert(tx, Table::Outbox, &Activity { target, event_id, ..activity.clone() }).await
         }
         _ => insert(tx, Table::Outbox, activity).await,
     }
@@ -108,9 +110,9 @@ enum Bind {
 
 /// The WHERE clause of a listing: only fixed fragments, every value bound.
 fn conditions(
-    dialect: Dialect,
     scope: &ActivityScope,
     filter: &ActivityFilter,
+    text: &TextCondition,
     cursor: Option<&ActivityCursor>,
 ) -> (String, Vec<Bind>) {
     let mut parts: Vec<String> = Vec::new();
@@ -166,27 +168,33 @@ fn conditions(
         parts.push("target_id = ?".into());
         binds.push(Bind::Text(id.clone()));
     }
-    if let Some(text) = filter.text.as_deref() {
-        let (prefixes, short): (Vec<String>, Vec<String>) =
-            search_words(text).into_iter().partition(|w| w.chars().count() >= WORD_PREFIX_MIN);
-        if !prefixes.is_empty() {
-            // Words are letters and digits only: nothing in them is query syntax.
-            match dialect {
-                Dialect::Sqlite => {
-                    parts.push("rowid IN (SELECT rowid FROM activities_fts WHERE activities_fts MATCH ?)".into());
-                    let query: Vec<String> = prefixes.iter().map(|w| format!("\"{w}\"*")).collect();
-                    binds.push(Bind::Text(query.join(" ")));
-                }
-                Dialect::MariaDb => {
-                    parts.push("MATCH(target_name) AGAINST (? IN BOOLEAN MODE)".into());
-                    let query: Vec<String> = prefixes.iter().map(|w| format!("+{w}*")).collect();
-                    binds.push(Bind::Text(query.join(" ")));
-                }
+    match text {
+        TextCondition::None => {}
+        TextCondition::FullText(words) => {
+            let (prefixes, short): (Vec<&String>, Vec<&String>) =
+                words.iter().partition(|w| w.chars().count() >= WORD_PREFIX_MIN);
+            if !prefixes.is_empty() {
+                // Words are letters and digits only: nothing in them is query syntax.
+                parts.push("MATCH(target_name) AGAINST (? IN BOOLEAN MODE)".into());
+                let query: Vec<String> = prefixes.iter().map(|w| format!("+{w}*")).collect();
+                binds.push(Bind::Text(query.join(" ")));
+            }
+            for word in short {
+                parts.push("LOWER(target_name) LIKE ? ESCAPE '!'".into());
+                binds.push(Bind::Text(like_pattern(word)));
             }
         }
-        for word in short {
-            parts.push("LOWER(target_name) LIKE ? ESCAPE '!'".into());
-            binds.push(Bind::Text(like_pattern(&word)));
+        TextCondition::Candidates { prefix, words } => {
+            if let Some(prefix) = prefix {
+                parts.push("rowid IN (SELECT rowid FROM activities_fts WHERE activities_fts MATCH ?)".into());
+                binds.push(Bind::Text(fts_prefix_query(prefix)));
+            }
+            // LIKE folds ASCII letters only: a superset of the rule for ASCII
+            // words, so only those narrow the rows here.
+            for word in words.iter().filter(|w| w.is_ascii()) {
+                parts.push("target_name LIKE ? ESCAPE '!'".into());
+                binds.push(Bind::Text(like_pattern(word)));
+            }
         }
     }
     if let Some(cursor) = cursor {
@@ -195,6 +203,114 @@ fn conditions(
     }
     let clause = if parts.is_empty() { String::new() } else { format!(" WHERE {}", parts.join(" AND ")) };
     (clause, binds)
+}
+
+impl SqlStore {
+    /// Up to `limit` activities, newest first, that meet every condition.
+    async fn activity_page(
+        &self,
+        scope: &ActivityScope,
+        filter: &ActivityFilter,
+        text: &TextCondition<'_>,
+        cursor: Option<&ActivityCursor>,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let (clause, binds) = conditions(scope, filter, text, cursor);
+        let sql = format!("SELECT {COLUMNS} FROM activities{clause} ORDER BY at DESC, id DESC LIMIT ?");
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+            };
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(store_error)?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// A search on SQLite. FTS5 lists a rare word's rows at once, but for a
+    /// word in most names it would list (and the query sort) most of the
+    /// table; walking the newest rows and checking each finds a page sooner
+    /// then. The rarest word's count, read up to [`CANDIDATES_MAX`] from its
+    /// prefix index, decides. Rows are read in chunks and checked with
+    /// [`name_matches`] until `limit` match.
+    async fn search_sqlite(
+        &self,
+        scope: &ActivityScope,
+        filter: &ActivityFilter,
+        words: &[String],
+        cursor: Option<&ActivityCursor>,
+        limit: u32,
+    ) -> Result<Vec<Activity>, StoreError> {
+        let mut rarest: Option<(&str, i64)> = None;
+        for word in words.iter().filter(|w| w.chars().count() >= WORD_PREFIX_MIN) {
+            let prefix = indexed_prefix(word);
+            let rows: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM activities_fts WHERE activities_fts MATCH ? LIMIT ?)",
+            )
+            .bind(fts_prefix_query(prefix))
+            .bind(CANDIDATES_MAX + 1)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+            if rows <= CANDIDATES_MAX && rarest.is_none_or(|(_, fewest)| rows < fewest) {
+                rarest = Some((prefix, rows));
+            }
+        }
+        let text = TextCondition::Candidates { prefix: rarest.map(|(prefix, _)| prefix), words };
+        let mut found = Vec::new();
+        let mut after = cursor.cloned();
+        loop {
+            let chunk = self.activity_page(scope, filter, &text, after.as_ref(), SCAN_CHUNK).await?;
+            let last_chunk = chunk.len() < SCAN_CHUNK as usize;
+            if let Some(last) = chunk.last() {
+                after = Some(ActivityCursor { at: last.at, id: last.id.clone() });
+            }
+            for activity in chunk {
+                if name_matches(&activity.target.name, words) {
+                    found.push(activity);
+                    if found.len() >= limit as usize {
+                        return Ok(found);
+                    }
+                }
+            }
+            if last_chunk {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// How a listing's search words reach SQL.
+enum TextCondition<'a> {
+    None,
+    /// MariaDB: its FULLTEXT index (words of three or more characters) and
+    /// LIKE (shorter ones, under its case-insensitive collation) decide.
+    FullText(&'a [String]),
+    /// SQLite: rows that may match, which the store then checks. `prefix`:
+    /// the FTS5 rows of the rarest word's indexed prefix, if it is rare.
+    Candidates {
+        prefix: Option<&'a str>,
+        words: &'a [String],
+    },
+}
+
+/// A word with at most this many rows lists the candidates of a SQLite search.
+const CANDIDATES_MAX: i64 = 5_000;
+/// The longest prefix length with an FTS5 index of its own (migration 0017).
+const PREFIX_INDEXED: usize = 6;
+/// Rows read per round of a SQLite search.
+const SCAN_CHUNK: u32 = 500;
+
+/// Every word of the index that starts with `prefix` (letters and digits only:
+/// nothing in it is query syntax).
+fn fts_prefix_query(prefix: &str) -> String {
+    format!("\"{prefix}\"*")
+}
+
+/// The part of `word` a prefix index answers directly.
+fn indexed_prefix(word: &str) -> &str {
+    word.char_indices().nth(PREFIX_INDEXED).map_or(word, |(end, _)| &word[..end])
 }
 
 #[async_trait]
@@ -255,17 +371,16 @@ impl ActivityLog for SqlStore {
         cursor: Option<&ActivityCursor>,
         limit: u32,
     ) -> Result<Vec<Activity>, StoreError> {
-        let (clause, binds) = conditions(self.dialect, scope, filter, cursor);
-        let sql = format!("SELECT {COLUMNS} FROM activities{clause} ORDER BY at DESC, id DESC LIMIT ?");
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for bind in binds {
-            query = match bind {
-                Bind::Int(v) => query.bind(v),
-                Bind::Text(v) => query.bind(v),
-            };
+        let words = filter.text.as_deref().map(search_words).unwrap_or_default();
+        if words.is_empty() {
+            return self.activity_page(scope, filter, &TextCondition::None, cursor, limit).await;
         }
-        let rows = query.bind(i64::from(limit)).fetch_all(&self.pool).await.map_err(store_error)?;
-        rows.iter().map(from_row).collect()
+        match self.dialect {
+            Dialect::MariaDb => {
+                self.activity_page(scope, filter, &TextCondition::FullText(&words), cursor, limit).await
+            }
+            Dialect::Sqlite => self.search_sqlite(scope, filter, &words, cursor, limit).await,
+        }
     }
 
     async fn purge_before(&self, before: Timestamp) -> Result<u64, StoreError> {

@@ -304,7 +304,7 @@ pub const SEARCH_NAMES: [&str; 5] =
     ["Linux basics", "Windows Server 2022 lab", "net1-stu2-debian-1", "Übung Netzwerke", "linux-advanced"];
 
 /// (search, the names it finds).
-pub const SEARCHES: [(&str, &[&str]); 9] = [
+pub const SEARCHES: [(&str, &[&str]); 10] = [
     // The start of a word, any case, anywhere in the name.
     ("LIN", &["Linux basics", "linux-advanced"]),
     ("adv", &["linux-advanced"]),
@@ -316,6 +316,7 @@ pub const SEARCHES: [(&str, &[&str]); 9] = [
     // Punctuation separates words, as in the names.
     ("net1-stu2", &["net1-stu2-debian-1"]),
     ("netz", &["Übung Netzwerke"]),
+    ("ÜBUNG", &["Übung Netzwerke"]),
     // Nothing to search for: nothing found.
     ("%", &[]),
     ("linux windows", &[]),
