@@ -317,9 +317,6 @@ impl std::io::Write for CapturedLogs {
 /// lines for the task and the activities the job records carry it.
 #[tokio::test]
 async fn jobs_carry_the_id_of_the_request_that_queued_them() {
-    use services::jobs::ProductSteps;
-    use services::jobs::worker::{Worker, WorkerConfig};
-
     let logs = CapturedLogs::default();
     let writer = logs.clone();
     let subscriber =
@@ -357,16 +354,7 @@ async fn jobs_carry_the_id_of_the_request_that_queued_them() {
     let queued = app.activities("mail.test_queue").await;
     assert_eq!(queued[0].request_id.as_deref(), Some("req-job-0001"));
 
-    let services = app.system.services.clone();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        std::sync::Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        WorkerConfig::new("request-id-test".into()),
-    );
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
+    let worker = common::RunningWorker::start(&app, "request-id-test");
     let mut failed = Vec::new();
     for _ in 0..150 {
         failed = app.activities("mail.failed").await;
@@ -375,8 +363,7 @@ async fn jobs_carry_the_id_of_the_request_that_queued_them() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
 
     assert_eq!(failed.len(), 1, "the job recorded its end");
     assert_eq!(failed[0].actor_kind, domain::activity::ActorKind::System);

@@ -5,19 +5,8 @@
 
 mod common;
 
-use common::{Backend, Client, TestApp};
+use common::{Backend, Client, TestApp, json, ok};
 use serde_json::Value;
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
 
 /// The JSON error of a call that must fail, and its status.
 async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (u16, Value) {

@@ -5,32 +5,12 @@
 
 mod common;
 
-use common::{Backend, Client, TestApp};
+use common::{Backend, Client, TestApp, json, ok, refused};
 use domain::classroom::{EventStatus, VmState};
 use serde_json::Value;
 use services::classroom::ports::{NewVm, VmUpdate};
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
-
-/// The error of a call that must fail: (error kind, field or reason).
-async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (String, String) {
-    let reply = client.call(name, form).await;
-    let body: Value = serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{name}: {}", reply.body));
-    let kind = body["error"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {}", reply.body)).to_string();
-    let detail = body.get("field").or_else(|| body.get("reason")).and_then(Value::as_str).unwrap_or("").to_string();
-    (kind, detail)
-}
 
 async fn call_event(client: &Client, v: Vec<(&'static str, String)>) -> common::Reply {
     let form: Vec<(&str, &str)> = v.iter().map(|(k, v)| (*k, v.as_str())).collect();

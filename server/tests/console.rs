@@ -6,31 +6,15 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, PASSWORD, TestApp};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok};
 use futures_util::StreamExt;
-use serde_json::Value;
-use services::jobs::ProductSteps;
-use services::jobs::worker::{Worker, WorkerConfig};
 use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
-use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
 
 async fn session(app: &TestApp, username: &str) -> String {
     let origin = domain::activity::Origin::client("127.0.0.1");
@@ -73,30 +57,8 @@ async fn console_of_a_deployed_vm_for_its_owner_only() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
     let base = sim.base_url();
-    let app = TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("OPENVLE_SECRET_KEY", KEY),
-            ("PVE_HOSTNAME", base.as_str()),
-            ("PVE_USER", DEMO_USER),
-            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
-            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
-        ],
-    )
-    .await;
-    let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("console-test".into());
-    worker_config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
+    let app = TestApp::start_with_cluster(Backend::Sqlite, &base, &[("OPENVLE_SECRET_KEY", KEY)]).await;
+    let worker = RunningWorker::start(&app, "console-test");
 
     // An event with the student and a classmate, deployed.
     let admin = app.signed_in("admin").await;
@@ -224,8 +186,7 @@ async fn console_of_a_deployed_vm_for_its_owner_only() {
     greeting(&mut open(&app, &my_vm, &student_token).await.expect("the console on the saved cluster")).await;
     assert!(other.simulator().vnc_server_port(vmid).await.is_some(), "the console went to the saved cluster");
 
-    stop.send(true).unwrap();
-    let _ = running.await;
+    worker.stop().await;
     other.stop().await.unwrap();
     sim.stop().await.unwrap();
 }

@@ -4,34 +4,14 @@
 
 mod common;
 
-use common::{Backend, Client, TestApp};
+use common::{Backend, Client, TestApp, json, ok, refused};
 use domain::classroom::{EventStatus, VmState};
 use domain::task::TaskStatus;
-use serde_json::Value;
 use services::classroom::ports::{NewVm, VmUpdate};
 use services::jobs::{Job, Requester};
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator};
 
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
-
 /// (error kind, field or reason) of a call that must fail.
-async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (String, String) {
-    let reply = client.call(name, form).await;
-    let body: Value = serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{name}: {}", reply.body));
-    let kind = body["error"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {}", reply.body)).to_string();
-    let detail = body.get("field").or_else(|| body.get("reason")).and_then(Value::as_str).unwrap_or("").to_string();
-    (kind, detail)
-}
-
 async fn actions(app: &TestApp, admin: &Client, area: &str) -> Vec<String> {
     app.system.services.forward_activities("test").await.unwrap();
     let page = json(admin, "list_activities", &[("action", area)]).await;

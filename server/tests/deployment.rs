@@ -6,55 +6,18 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, TestApp};
+use common::{Backend, Client, RunningWorker, TestApp, json, ok, refused, wait_for_status};
 use domain::activity::{ActorKind, Outcome};
 use domain::classroom::EventStatus;
 use domain::reconcile::{DriftKind, DriftReport, RECONCILE_ACTION};
 use serde_json::Value;
-use services::jobs::worker::{Worker, WorkerConfig};
-use services::jobs::{Job, ProductSteps, Requester};
+use services::jobs::{Job, Requester};
 use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
-use tokio::sync::watch;
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 const PASSWORD: &str = "Correct-Horse-42";
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
-
-/// The error of a call that must fail: (error kind, field or reason).
-async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (String, String) {
-    let reply = client.call(name, form).await;
-    let body: Value = serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{name}: {}", reply.body));
-    let kind = body["error"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {}", reply.body)).to_string();
-    let detail = body.get("field").or_else(|| body.get("reason")).and_then(Value::as_str).unwrap_or("").to_string();
-    (kind, detail)
-}
-
-/// Waits until the event has `status` (and fails on `failed`, showing why).
-async fn wait_for_status(client: &Client, event: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let found = json(client, "get_event", &[("id", event)]).await;
-        if found["status"] == status {
-            return found;
-        }
-        assert!(found["status"] != "failed" || status == "failed", "event failed: {found}");
-        assert!(tokio::time::Instant::now() < deadline, "event still {}: {found}", found["status"]);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn vm_ids(vms: &Value) -> Vec<i64> {
     let mut ids: Vec<i64> = vms.as_array().unwrap().iter().map(|v| v["id"].as_i64().unwrap()).collect();
@@ -67,30 +30,9 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
     let base = sim.base_url();
-    let app = TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("OPENVLE_SECRET_KEY", KEY),
-            ("PVE_HOSTNAME", base.as_str()),
-            ("PVE_USER", DEMO_USER),
-            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
-            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
-        ],
-    )
-    .await;
+    let app = TestApp::start_with_cluster(Backend::Sqlite, &base, &[("OPENVLE_SECRET_KEY", KEY)]).await;
+    let worker = RunningWorker::start(&app, "deployment-test");
     let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("deployment-test".into());
-    worker_config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
     let templates_only = sim.simulator().vm_count();
 
     let admin = app.signed_in("admin").await;
@@ -326,8 +268,7 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     ];
     assert_eq!(moves, expected.map(|(k, to)| (k, to.to_string())), "one activity per move");
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     sim.stop().await.unwrap();
 }
 
@@ -382,30 +323,10 @@ async fn reconcile_reports_drift_and_reset_renews_the_record() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
     let base = sim.base_url();
-    let app = TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("OPENVLE_SECRET_KEY", KEY),
-            ("PVE_HOSTNAME", base.as_str()),
-            ("PVE_USER", DEMO_USER),
-            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
-            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
-        ],
-    )
-    .await;
+    let app = TestApp::start_with_cluster(Backend::Sqlite, &base, &[("OPENVLE_SECRET_KEY", KEY)]).await;
+    let worker = RunningWorker::start(&app, "reconcile-test");
     let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("reconcile-test".into());
-    worker_config.retry_scale = 0.01;
     let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
 
     let admin = app.signed_in("admin").await;
     let instructor = app.signed_in("instructor").await;
@@ -552,7 +473,6 @@ async fn reconcile_reports_drift_and_reset_renews_the_record() {
         assert!(location.starts_with(&expected), "back {back:?} led to {location:?}");
     }
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     sim.stop().await.unwrap();
 }

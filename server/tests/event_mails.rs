@@ -10,41 +10,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, PASSWORD, TestApp};
-use serde_json::Value;
-use services::jobs::ProductSteps;
-use services::jobs::worker::{Worker, WorkerConfig};
-use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, FaultRule, SimConfig, Simulator};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok, wait_for_status};
+use sim::proxmox::{FaultRule, SimConfig, Simulator};
 use smtp_connector::testing::{Received, SmtpServer};
-use tokio::sync::watch;
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
-
-async fn wait_for_status(client: &Client, event: &str, status: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let found = json(client, "get_event", &[("id", event)]).await;
-        if found["status"] == status {
-            return found;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "event still {}: {found}", found["status"]);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// The recipients of the received mails whose subject is `subject`, sorted.
 fn to_of(mails: &[Received], subject: &str) -> Vec<String> {
@@ -71,14 +43,11 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     let base = sim.base_url();
     let port = smtp.port.to_string();
     let ca = smtp.ca_file().display().to_string();
-    let app = TestApp::start_with(
+    let app = TestApp::start_with_cluster(
         Backend::Sqlite,
+        &base,
         &[
             ("OPENVLE_SECRET_KEY", KEY),
-            ("PVE_HOSTNAME", base.as_str()),
-            ("PVE_USER", DEMO_USER),
-            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
-            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
             ("SMTP_HOST", "localhost"),
             ("SMTP_PORT", &port),
             ("SMTP_CA_FILE", &ca),
@@ -87,19 +56,8 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
         ],
     )
     .await;
+    let worker = RunningWorker::start(&app, "event-mails-test");
     let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("event-mails-test".into());
-    worker_config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
 
     let admin = app.signed_in("admin").await;
     let instructor = app.signed_in("instructor").await;
@@ -230,8 +188,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     wait_for_status(&instructor, &big, "failed").await;
     settled(&smtp, 11).await;
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     sim.stop().await.unwrap();
 }
 
@@ -243,14 +200,11 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
     let base = sim.base_url();
     let port = smtp.port.to_string();
     let ca = smtp.ca_file().display().to_string();
-    let app = TestApp::start_with(
+    let app = TestApp::start_with_cluster(
         Backend::Sqlite,
+        &base,
         &[
             ("OPENVLE_SECRET_KEY", KEY),
-            ("PVE_HOSTNAME", base.as_str()),
-            ("PVE_USER", DEMO_USER),
-            ("PVE_TOKEN_NAME", DEMO_TOKEN_NAME),
-            ("PVE_TOKEN_VALUE", DEMO_TOKEN_SECRET),
             ("SMTP_HOST", "localhost"),
             ("SMTP_PORT", &port),
             ("SMTP_CA_FILE", &ca),
@@ -261,19 +215,7 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
         ],
     )
     .await;
-    let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("decommission-mails-test".into());
-    worker_config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
+    let worker = RunningWorker::start(&app, "decommission-mails-test");
 
     let admin = app.signed_in("admin").await;
     let instructor = app.signed_in("instructor").await;
@@ -317,8 +259,7 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
     let reason = failed["failure_reason"].as_str().unwrap_or_default();
     assert!(reason.contains(refusal), "the event shows the same reason: {failed}");
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     sim.stop().await.unwrap();
 }
 
@@ -338,19 +279,8 @@ async fn the_scheduler_mails_starting_and_ending_soon_once() {
         ],
     )
     .await;
+    let worker = RunningWorker::start(&app, "event-notices-test");
     let services = app.system.services.clone();
-    let mut worker_config = WorkerConfig::new("event-notices-test".into());
-    worker_config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        worker_config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped));
 
     let admin = app.signed_in("admin").await;
     let instructor = app.signed_in("instructor").await;
@@ -422,6 +352,5 @@ async fn the_scheduler_mails_starting_and_ending_soon_once() {
     let ending = mails.iter().find(|m| m.subject.starts_with("Closing ends at ")).expect("an ending-soon mail");
     assert_eq!(ending.rcpt_tos, ["instructor@example.org"]);
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
 }

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, TestApp};
+use common::{Backend, Client, RunningWorker, TestApp, json, ok, wait_for_status};
 use domain::classroom::{EventStatus, VmState};
 use guacamole_connector::adapter::GuacamoleConnector;
 use guacamole_connector::{GuacamoleClient, GuacamoleConfig, JsonSecretKey, Secret, SignInAssertion};
@@ -27,29 +27,16 @@ use services::classroom::ports::VmUpdate;
 use services::clock::SystemClock;
 use services::cluster::ClusterHandle;
 use services::guacamole_connection::GuacamoleHandle;
-use services::jobs::worker::{Worker, WorkerConfig};
-use services::jobs::{Job, ProductSteps, Requester};
+use services::jobs::{Job, Requester};
 use services::secrets::SecretKey;
 use sim::guacamole::{
     DEMO_ADMIN, DEMO_ADMIN_PASSWORD, DEMO_JSON_SECRET_KEY, GuacSimConfig, GuacamoleSim, RunningGuacamole,
 };
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, RunningSimulator, SimConfig, Simulator};
-use tokio::sync::watch;
 
 const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 const PASSWORD: &str = "Correct-Horse-42";
 const VM_PASSWORD: &str = "Student-Pw-1";
-
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    let reply = client.call(name, form).await;
-    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
-}
 
 async fn start_guacamole() -> RunningGuacamole {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -137,23 +124,6 @@ fn settings_form<'a>(url: &'a str, password: &'a str, method: &'a str, key: &'a 
     ]
 }
 
-/// A worker for the app, stopped by the returned sender.
-fn worker(app: &TestApp) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
-    let services = app.system.services.clone();
-    let mut config = WorkerConfig::new("guacamole-test".into());
-    config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    (stop, tokio::spawn(worker.run(stopped)))
-}
-
 /// Polls `check` until it answers `Some`, for at most 60 s.
 async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
@@ -168,14 +138,6 @@ where
         assert!(tokio::time::Instant::now() < deadline, "gave up waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn wait_for_status(client: &Client, event: &str, status: &str) {
-    eventually(&format!("event {event} {status}"), || async move {
-        let found = json(client, "get_event", &[("id", event)]).await;
-        (found["status"] == status).then_some(())
-    })
-    .await
 }
 
 /// The admin account's view of the simulator, as an operator would look.
@@ -294,7 +256,7 @@ async fn saved_settings_win_over_the_environment(backend: Backend) {
     let mut vars = guacamole_env(&env_url, ENV_PASSWORD);
     vars.extend(proxmox_env(&proxmox));
     let app = &app_on(backend, vars).await;
-    let (stop, running) = worker(app);
+    let worker = RunningWorker::start(app, "guacamole-test");
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
@@ -389,8 +351,7 @@ async fn saved_settings_win_over_the_environment(backend: Backend) {
     let recorded = app.activities("vm.guacamole_sign_in").await;
     assert_eq!(recorded.last().map(|a| a.details["sso_method"].clone()), Some(Value::from("none")));
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     guacamole.stop().await.unwrap();
     proxmox.stop().await.unwrap();
 }
@@ -403,7 +364,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     vars.extend(proxmox_env(&proxmox));
     let app = app_with(vars).await;
     let services = &app.system.services;
-    let (stop, running) = worker(&app);
+    let worker = RunningWorker::start(&app, "guacamole-test");
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
@@ -528,8 +489,7 @@ async fn deployment_mirrors_vms_in_guacamole_and_hands_participants_over() {
     .await;
     assert!(guac.permissions("student").await.unwrap().connection_permissions.is_empty());
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     guacamole.stop().await.unwrap();
     proxmox.stop().await.unwrap();
 }
@@ -540,7 +500,7 @@ async fn guacamole_down_never_blocks_the_vms_and_the_failure_shows_per_vm() {
     let mut vars = guacamole_env(&format!("http://{}/guacamole/", closed_address().await), DEMO_ADMIN_PASSWORD);
     vars.extend(proxmox_env(&proxmox));
     let app = app_with(vars).await;
-    let (stop, running) = worker(&app);
+    let worker = RunningWorker::start(&app, "guacamole-test");
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
@@ -570,8 +530,7 @@ async fn guacamole_down_never_blocks_the_vms_and_the_failure_shows_per_vm() {
     .await;
     assert!(tasks["last_error"].as_str().unwrap_or_default().contains("Guacamole"), "{tasks}");
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     proxmox.stop().await.unwrap();
 }
 
@@ -587,7 +546,7 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
     vars.extend(proxmox_env(&proxmox));
     let app = &app_with(vars).await;
     let services = &app.system.services;
-    let (stop, running) = worker(app);
+    let worker = RunningWorker::start(app, "guacamole-test");
     let admin = &app.signed_in("admin").await;
     let instructor = &app.signed_in("instructor").await;
     let student = &app.signed_in("student").await;
@@ -636,8 +595,7 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
     assert_eq!(sim.inventory().connections, 3);
     assert_eq!(student.get(&format!("/vms/{my_vm}/guacamole")).await.status, 409);
 
-    stop.send_replace(true);
-    running.await.unwrap();
+    worker.stop().await;
     guacamole.stop().await.unwrap();
     proxmox.stop().await.unwrap();
 }

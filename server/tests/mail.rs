@@ -9,14 +9,10 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, PASSWORD, TestApp};
-use services::jobs::ProductSteps;
-use services::jobs::worker::{Worker, WorkerConfig};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json};
 use smtp_connector::testing::{Received, SmtpServer};
-use tokio::sync::watch;
 
 async fn app_with_mail(server: &SmtpServer) -> TestApp {
     let port = server.port.to_string();
@@ -32,23 +28,6 @@ async fn app_with_mail(server: &SmtpServer) -> TestApp {
         ],
     )
     .await
-}
-
-fn start_worker(app: &TestApp) -> watch::Sender<bool> {
-    let services = app.system.services.clone();
-    let mut config = WorkerConfig::new("mail-http-test".into());
-    config.retry_scale = 0.01;
-    let ports = services.ports();
-    let worker = Worker::new(
-        ports.tasks.clone(),
-        ports.queue.clone(),
-        Arc::new(ProductSteps::new(services.clone())),
-        services.clock(),
-        config,
-    );
-    let (stop, stopped) = watch::channel(false);
-    tokio::spawn(worker.run(stopped));
-    stop
 }
 
 /// The token of the one set-password link in the plain-text body.
@@ -68,7 +47,7 @@ fn token_of(mail: &Received) -> String {
 async fn an_invitation_in_the_persons_language_sets_the_password_once() {
     let server = SmtpServer::start();
     let app = app_with_mail(&server).await;
-    let _worker = start_worker(&app);
+    let _worker = RunningWorker::start(&app, "mail-http-test");
     let admin = app.signed_in("admin").await;
 
     let created = admin
@@ -133,12 +112,6 @@ async fn an_invitation_in_the_persons_language_sets_the_password_once() {
 }
 
 /// A server function's JSON answer (status 200 asserted).
-async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> serde_json::Value {
-    let reply = client.call(name, form).await;
-    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
-    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
-}
-
 /// Sets the password through the link's token as the form would, then signs in with it.
 async fn set_password_and_sign_in(app: &TestApp, username: &str, token: &str) {
     let password = "Roster-Horse-58";
@@ -155,7 +128,7 @@ async fn set_password_and_sign_in(app: &TestApp, username: &str, token: &str) {
 async fn people_from_a_roster_or_added_inline_are_invited_once_in_their_language() {
     let server = SmtpServer::start();
     let app = app_with_mail(&server).await;
-    let _worker = start_worker(&app);
+    let _worker = RunningWorker::start(&app, "mail-http-test");
     let admin = app.signed_in("admin").await;
     let instructor = app.signed_in("instructor").await;
     let template = [
@@ -232,7 +205,7 @@ async fn people_from_a_roster_or_added_inline_are_invited_once_in_their_language
 async fn forgot_password_mails_a_link_without_revealing_accounts() {
     let server = SmtpServer::start();
     let app = app_with_mail(&server).await;
-    let _worker = start_worker(&app);
+    let _worker = RunningWorker::start(&app, "mail-http-test");
     let anonymous = app.client();
 
     let unknown = anonymous.form("request_password_reset", &[("username", "nobody")], "/forgot-password").await;

@@ -73,6 +73,19 @@ impl TestApp {
         TestApp::start_on(listener, backend, extra).await
     }
 
+    /// An app whose cluster is the Proxmox VE simulator at `base_url` (its
+    /// demo token), with `extra` settings.
+    pub async fn start_with_cluster(backend: Backend, base_url: &str, extra: &[(&str, &str)]) -> TestApp {
+        let mut settings = vec![
+            ("PVE_HOSTNAME", base_url),
+            ("PVE_USER", sim::proxmox::DEMO_USER),
+            ("PVE_TOKEN_NAME", sim::proxmox::DEMO_TOKEN_NAME),
+            ("PVE_TOKEN_VALUE", sim::proxmox::DEMO_TOKEN_SECRET),
+        ];
+        settings.extend_from_slice(extra);
+        TestApp::start_with(backend, &settings).await
+    }
+
     /// Serves on a listener bound beforehand, for configuration that must name the app's
     /// own address (an OpenID provider's registered callback).
     pub async fn start_on(listener: tokio::net::TcpListener, backend: Backend, extra: &[(&str, &str)]) -> TestApp {
@@ -262,4 +275,73 @@ async fn reply(res: reqwest::Response) -> Reply {
     let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
     let body = res.text().await.unwrap_or_default();
     Reply { status, body, location }
+}
+
+/// A server function's JSON answer; the call must succeed.
+pub async fn json(client: &Client, name: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    let reply = client.call(name, form).await;
+    assert_eq!(reply.status, 200, "{name}: {}", reply.body);
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{name}: {e}: {}", reply.body))
+}
+
+/// A server function call that must succeed.
+pub async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
+    let reply = client.call(name, form).await;
+    assert!(reply.error().is_none() && reply.status < 400, "{name}: {} {}", reply.status, reply.body);
+}
+
+/// The error of a call that must fail: (error kind, field or reason).
+pub async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (String, String) {
+    let reply = client.call(name, form).await;
+    let body: serde_json::Value =
+        serde_json::from_str(&reply.body).unwrap_or_else(|_| panic!("{name}: {}", reply.body));
+    let kind = body["error"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {}", reply.body)).to_string();
+    let detail = body.get("field").or_else(|| body.get("reason")).and_then(|v| v.as_str()).unwrap_or("").to_string();
+    (kind, detail)
+}
+
+/// Waits (60 s at most) until the event has `status`; fails at once on
+/// `failed` unless that is awaited, showing why.
+pub async fn wait_for_status(client: &Client, event: &str, status: &str) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let found = json(client, "get_event", &[("id", event)]).await;
+        if found["status"] == status {
+            return found;
+        }
+        assert!(found["status"] != "failed" || status == "failed", "event failed: {found}");
+        assert!(tokio::time::Instant::now() < deadline, "event still {}: {found}", found["status"]);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A worker running the product's jobs for a test app (retries 100× sooner).
+pub struct RunningWorker {
+    stop: tokio::sync::watch::Sender<bool>,
+    running: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    pub fn start(app: &TestApp, name: &str) -> RunningWorker {
+        use services::jobs::worker::{Worker, WorkerConfig};
+        let services = &app.system.services;
+        let mut config = WorkerConfig::new(name.into());
+        config.retry_scale = 0.01;
+        let ports = services.ports();
+        let worker = Worker::new(
+            ports.tasks.clone(),
+            ports.queue.clone(),
+            std::sync::Arc::new(services::jobs::ProductSteps::new(services.clone())),
+            services.clock(),
+            config,
+        );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        RunningWorker { stop, running: tokio::spawn(worker.run(stopped)) }
+    }
+
+    /// Stops taking jobs and waits until the worker has finished.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        self.running.await.expect("the worker ends without panicking");
+    }
 }
