@@ -233,3 +233,47 @@ async fn common_and_rare_words_are_found_page_by_page(db: Database) {
     assert_eq!(search("examination").await, Vec::<i64>::new(), "longer than the indexed prefix");
 }
 on_both_dialects!(common_and_rare_words_are_found_page_by_page);
+
+/// What a reader without the activity permission sees: what they did, what
+/// was done to their account and everything in the events they teach; each
+/// once (their own action in their event too), newest first, page by page,
+/// however many events they teach.
+async fn a_readers_own_scope_lists_each_activity_once(db: Database) {
+    use domain::activity::{ActivityCursor, ActivityScope};
+    let log = db.ports(None).activity_log.clone();
+    let mut at = 0;
+    let mut next = |actor: i64, event: Option<i64>, target: ActivityTarget| {
+        at += 1;
+        Activity { event_id: event, target, ..activity(at, actor, "vm.start", "Lab VM", Outcome::Ok) }
+    };
+    let vm = || ActivityTarget::new("vms", 1, "Lab VM");
+    let batch = vec![
+        next(10, None, vm()),                                        // 1: their own
+        next(10, Some(5), vm()),                                     // 2: their own, in their event
+        next(11, Some(5), vm()),                                     // 3: in their event
+        next(11, Some(7), vm()),                                     // 4: hidden
+        next(11, None, ActivityTarget::new("users", 10, "teacher")), // 5: done to their account
+        next(11, None, ActivityTarget::new("users", 11, "someone")), // 6: hidden
+        next(12, Some(6), vm()),                                     // 7: in their other event
+    ];
+    log.store(&batch).await.unwrap();
+    let visible = [7, 5, 3, 2, 1];
+    for events in [vec![5, 6], (1..=70).filter(|e| *e != 7).collect::<Vec<i64>>()] {
+        let scope = ActivityScope::Own { user_id: 10, instructed_events: events.clone() };
+        let (mut listed, mut cursor) = (Vec::new(), None::<ActivityCursor>);
+        loop {
+            let page = log.query(&scope, &ActivityFilter::default(), cursor.as_ref(), 2).await.unwrap();
+            listed.extend(page.iter().map(|a| a.at.millis()));
+            match page.last() {
+                Some(last) if page.len() == 2 => cursor = Some(ActivityCursor { at: last.at, id: last.id.clone() }),
+                _ => break,
+            }
+        }
+        assert_eq!(listed, visible, "teaching {} events", events.len());
+        let only_vms = ActivityFilter { target_kind: Some("vms".into()), ..Default::default() };
+        let vms: Vec<i64> =
+            log.query(&scope, &only_vms, None, 10).await.unwrap().iter().map(|a| a.at.millis()).collect();
+        assert_eq!(vms, [7, 3, 2, 1], "with a filter, teaching {} events", events.len());
+    }
+}
+on_both_dialects!(a_readers_own_scope_lists_each_activity_once);
