@@ -128,10 +128,11 @@ pub async fn run() -> ExitCode {
 }
 
 async fn serve(config: Config, roles: Roles) -> Result<(), wiring::StartError> {
+    let listener = web::bind(&config).await?;
     let system = wiring::System::start(&config).await?;
     let shutdown = background::shutdown_on_signal();
     let handles = background::start(&system, &config.jobs, roles, &shutdown);
-    let served = web::serve(&config, system, shutdown).await;
+    let served = web::serve(listener, &config, system, shutdown).await;
     background::join(handles).await;
     served
 }

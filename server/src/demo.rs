@@ -69,6 +69,7 @@ async fn start_cluster(config: &Config) -> Result<(RunningSimulator, PveConfig),
 }
 
 pub async fn run(mut config: Config) -> Result<(), StartError> {
+    let listener = web::bind(&config).await?;
     if config.auth_secret.is_empty() {
         config.auth_secret = demo_secret(&config)?;
     }
@@ -121,7 +122,7 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     let shutdown = crate::background::shutdown_on_signal();
     let roles = crate::background::Roles { worker: true, scheduler: true };
     let handles = crate::background::start(&system, &config.jobs, roles, &shutdown);
-    let served = web::serve(&config, system, shutdown).await;
+    let served = web::serve(listener, &config, system, shutdown).await;
     crate::background::join(handles).await;
     if let Some(running) = simulator {
         // Saves the cluster's state for the next start.

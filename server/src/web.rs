@@ -170,15 +170,26 @@ async fn guard_request(State(guard): State<Arc<RequestGuard>>, mut request: Requ
     next.run(request).await
 }
 
-/// Serves until `shutdown` turns true, then finishes the requests in flight.
-pub async fn serve(config: &Config, system: System, mut shutdown: watch::Receiver<bool>) -> Result<(), StartError> {
+/// Checks the browser bundle and takes the listening address: done before
+/// anything else starts, so a missing build or a taken port stops start-up
+/// with its message instead of leaving a worker running behind no web server.
+pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, StartError> {
     let bundle = config.site_root.join("pkg").join("openvle.js");
     if !bundle.exists() {
         return Err(StartError::Site(config.site_root.display().to_string()));
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
+    tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Listen { addr: config.listen.to_string(), source })?;
+        .map_err(|source| StartError::Listen { addr: config.listen.to_string(), source })
+}
+
+/// Serves on `listener` until `shutdown` turns true, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: &Config,
+    system: System,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), StartError> {
     tracing::info!(addr = %config.listen, "listening");
     axum::serve(listener, router(config, system).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {

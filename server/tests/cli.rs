@@ -79,3 +79,49 @@ fn migrate_then_create_an_administrator_from_the_command_line() {
     assert!(text.contains("User helper is ready. Password: "), "{text}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Runs `cmd` and waits at most 60 s for it to exit on its own.
+fn exits_within_a_minute(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().ok();
+            panic!("still running after a minute: {:?}", child.wait_with_output().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A missing browser build or a taken port stops `serve` and `demo` with the
+/// reason, before anything else starts (no worker left running behind no web
+/// server, no "running at" line for a server that is not there).
+#[test]
+fn serve_and_demo_stop_when_the_site_or_the_port_is_unusable() {
+    let dir = temp_dir();
+    let empty_site = dir.join("no-site");
+    std::fs::create_dir_all(&empty_site).unwrap();
+    for command in ["serve", "demo"] {
+        let out = exits_within_a_minute(openvle(&dir).arg(command).env("OPENVLE_SITE_ROOT", &empty_site));
+        assert!(!out.status.success(), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("the browser bundle is missing"), "{command}: {stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("running at"), "{command}");
+    }
+
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg").join("openvle.js"), "").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    for command in ["serve", "demo"] {
+        let out = exits_within_a_minute(
+            openvle(&dir).arg(command).env("OPENVLE_SITE_ROOT", &site).env("OPENVLE_LISTEN", &address),
+        );
+        assert!(!out.status.success(), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("cannot listen on {address}")), "{command}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
