@@ -68,7 +68,7 @@ pub fn router(config: &Config, system: System) -> Router {
     };
     let state = WebState { leptos: leptos.clone(), server: server.clone(), system, guard: guard.clone() };
     let context = move || provide_context(server.clone());
-    let routes = generate_route_list(app::App);
+    let routes = app_routes();
     let shell_options = leptos.clone();
 
     Router::new()
@@ -96,6 +96,16 @@ pub fn router(config: &Config, system: System) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn(drop_unusable_request_id))
         .with_state(state)
+}
+
+/// The app's routes, listed once per process. Listing them renders the app
+/// with resource loading switched off process-wide (leptos' global
+/// `SuppressResourceLoad`); a page another router rendered in that moment
+/// would wait forever for its data (leptos issue #4773). One process starts
+/// one router, but the tests start many side by side.
+fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
 /// A client's `x-request-id` is kept when it looks like a request id (a
