@@ -77,9 +77,10 @@ fn openvle_binary() -> Result<PathBuf, Failure> {
 }
 
 /// The server's environment: its own data directory, the simulator as cluster.
-fn server_env(data_dir: &Path, listen: &str, sim_url: &str) -> Vec<(&'static str, String)> {
+fn server_env(data_dir: &Path, site: &Path, listen: &str, sim_url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("OPENVLE_DATA_DIR", data_dir.display().to_string()),
+        ("OPENVLE_SITE_ROOT", site.display().to_string()),
         ("OPENVLE_LISTEN", listen.to_string()),
         ("AUTH_SECRET", hex::encode(rand::random::<[u8; 32]>())),
         ("OPENVLE_SECRET_KEY", hex::encode(rand::random::<[u8; 32]>())),
@@ -206,7 +207,12 @@ async fn run(participants: usize, nodes: usize, time_scale: f64) -> Result<bool,
     // The server, with an administrator created through its own CLI.
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let env = server_env(&dir.join("data"), &format!("127.0.0.1:{port}"), &sim_url);
+    // Only server functions are called: an empty bundle satisfies the
+    // server's start-up check without building the browser app.
+    let site = dir.join("site");
+    std::fs::create_dir_all(site.join("pkg"))?;
+    std::fs::write(site.join("pkg").join("openvle.js"), "")?;
+    let env = server_env(&dir.join("data"), &site, &format!("127.0.0.1:{port}"), &sim_url);
     let mut create = Command::new(&openvle)
         .args(["user", "create", "--username", "bench", "--role", "admin", "--password-stdin"])
         .envs(env.iter().cloned())
