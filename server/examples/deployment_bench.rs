@@ -25,7 +25,7 @@ use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, NodeSpec, SimC
 const TARGET_RATIO: f64 = 1.05;
 /// The two simulator templates every participant gets one VM of.
 const TEMPLATES: [u32; 2] = [9000, 9001];
-const PASSWORD: &str = "Bench-Marks-42";
+const PASSWORD: &str = "Steady-Harbor-42";
 
 type Failure = Box<dyn std::error::Error>;
 
