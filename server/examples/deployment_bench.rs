@@ -323,6 +323,7 @@ async fn run(participants: usize, nodes: usize, time_scale: f64) -> Result<bool,
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    server::install_crypto_provider();
     let mut args = std::env::args().skip(1);
     let participants = args.next().and_then(|a| a.parse().ok()).unwrap_or(250);
     let nodes = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
