@@ -178,9 +178,10 @@ async fn run(participants: usize, nodes: usize, time_scale: f64) -> Result<bool,
     std::fs::create_dir_all(&dir)?;
     let vms = participants * TEMPLATES.len();
 
-    // The cluster: memory for every VM, so capacity is no limit.
+    // The cluster: memory for every VM (as if each had the largest
+    // template's 8 GiB), so capacity is no limit.
     let mut sim_config = SimConfig::with_nodes(nodes);
-    let per_node_gib = (vms as u64 * 4).div_ceil(nodes as u64) + 16;
+    let per_node_gib = (vms as u64 * 8).div_ceil(nodes as u64) + 16;
     sim_config.nodes =
         (1..=nodes).map(|n| NodeSpec { name: format!("pve{n}"), cpus: 64, memory_gib: per_node_gib }).collect();
     sim_config.time_scale = time_scale;
