@@ -964,7 +964,7 @@ enum Bind {
 #[async_trait]
 impl VmRepo for SqlStore {
     async fn plan(&self, event_id: i64, vms: &[NewVm], at: Timestamp) -> Result<Vec<VmView>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = Tx::begin(&self.pool).await?;
         for vm in vms.iter().filter(|vm| vm.event_id == event_id) {
             // Portable "insert unless present" (MariaDB and SQLite spell INSERT IGNORE differently).
             sqlx::query(
@@ -985,11 +985,11 @@ impl VmRepo for SqlStore {
             .bind(vm.owner_id)
             .bind(vm.template_id)
             .bind(i64::from(vm.ordinal))
-            .execute(&mut *tx)
+            .execute(tx.conn()?)
             .await
             .map_err(store_error)?;
         }
-        tx.commit().await.map_err(store_error)?;
+        tx.commit().await?;
         let sql = format!("{VM_SELECT} WHERE v.event_id = ? ORDER BY v.id");
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(event_id).fetch_all(&self.pool).await.map_err(store_error)?;
         rows.iter().map(vm_from_row).collect()

@@ -42,7 +42,15 @@ pub(crate) struct Tx(Option<sqlx::Transaction<'static, sqlx::Any>>);
 
 impl Tx {
     pub(crate) async fn begin(pool: &AnyPool) -> Result<Tx, StoreError> {
-        Ok(Tx(Some(pool.begin().await.map_err(store_error)?)))
+        // SQLite: take the write lock at BEGIN. A deferred transaction that
+        // reads and then writes fails at once with "database is locked" when
+        // another connection wrote in between; its busy timeout never applies.
+        let transaction = if pool.connect_options().database_url.scheme() == "sqlite" {
+            pool.begin_with("BEGIN IMMEDIATE").await
+        } else {
+            pool.begin().await
+        };
+        Ok(Tx(Some(transaction.map_err(store_error)?)))
     }
 
     pub(crate) async fn commit(mut self) -> Result<(), StoreError> {
