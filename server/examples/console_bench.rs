@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use proxmox_connector::console::ProxmoxConsole;
 use proxmox_connector::{PveClient, PveConfig};
@@ -241,6 +242,10 @@ async fn main() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    // As `openvle serve` does: no Nagle delay.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move { axum::serve(listener, router::<()>(state)).await });
     let http = reqwest::Client::new();
 

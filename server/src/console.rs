@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use domain::activity::Origin;
 use domain::{Actor, AppError};
+use futures_util::{FutureExt, SinkExt};
 use services::Services;
 use services::console::{ConsoleAccess, ConsoleBackend, ConsoleChannel};
 
@@ -93,7 +94,25 @@ async fn relay(mut browser: WebSocket, channel: ConsoleChannel) {
         tokio::select! {
             bytes = from_vm.recv() => match bytes {
                 Some(bytes) => {
-                    if browser.send(Message::Binary(bytes)).await.is_err() {
+                    // What else the VM side has ready goes out with it: one
+                    // flush (one write) per burst instead of per message.
+                    let mut burst = Some(bytes);
+                    let mut ended = false;
+                    while let Some(bytes) = burst.take() {
+                        if browser.feed(Message::Binary(bytes)).await.is_err() {
+                            ended = true;
+                            break;
+                        }
+                        match from_vm.recv().now_or_never() {
+                            Some(Some(next)) => burst = Some(next),
+                            Some(None) => {
+                                let _ = browser.feed(Message::Close(None)).await;
+                                ended = true;
+                            }
+                            None => {}
+                        }
+                    }
+                    if browser.flush().await.is_err() || ended {
                         break;
                     }
                 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tokio::sync::watch;
@@ -201,6 +202,10 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), StartError> {
     tracing::info!(addr = %config.listen, "listening");
+    // No Nagle delay: console frames and keystrokes go out as they come.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, router(config, system).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex as AsyncMutex, Semaphore, watch};
 use tokio::task::JoinHandle;
@@ -158,6 +159,10 @@ impl Simulator {
             })
         });
         let mut stop = self.inner.shutdown.subscribe();
+        // No Nagle delay on the console sockets, as on a real node.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let result = axum::serve(listener, self.router())
             .with_graceful_shutdown(async move {
                 // Either the flag turns true or the sender is gone; both mean stop.
