@@ -184,44 +184,53 @@ fn ActivityTable(activities: Vec<Activity>) -> impl IntoView {
 /// How many activities a timeline on an object's page shows.
 pub const TIMELINE_SIZE: u32 = 20;
 
-/// An object's recent activities (newest first; only what the viewer may
-/// see, as on the Activities page) and a link to all of them there.
-/// `query` says whose (`event` or `user`); `version` reloads it after a change on the page.
-#[component]
-pub fn ActivityTimeline(query: ActivityQuery, #[prop(into)] version: Signal<u64>) -> impl IntoView {
+/// The latest activities of `query` (whose: `event` or `user`; only what the
+/// viewer may see, as on the Activities page) and the link to all of them there.
+pub async fn timeline(query: ActivityQuery) -> crate::error::ApiResult<(domain::activity::ActivityPage, String)> {
     let all = format!("/activities?{}", query.to_query_string());
-    let recent = Resource::new(
-        move || (query.clone(), version.get()),
-        |(query, _)| {
-            let ActivityQuery { user, event, action, outcome, from, until, q } = query;
-            list_activities(user, event, action, outcome, from, until, q, None, Some(TIMELINE_SIZE))
-        },
-    );
+    let ActivityQuery { user, event, action, outcome, from, until, q } = query;
+    let page = list_activities(user, event, action, outcome, from, until, q, None, Some(TIMELINE_SIZE)).await?;
+    Ok((page, all))
+}
+
+/// An object's recent activities (newest first) and a link to all of them.
+/// The page creates `recent` (from [`timeline`]) with its other resources, not
+/// inside a `Suspend`: a resource created while another resolves made server
+/// and browser number them differently now and then, and hydration panicked.
+#[component]
+pub fn ActivityTimeline(
+    recent: Resource<crate::error::ApiResult<(domain::activity::ActivityPage, String)>>,
+) -> impl IntoView {
     view! {
         <section class="mt-6 rounded-lg bg-white p-4 shadow-sm" data-testid="activity-timeline">
-            <div class="mb-3 flex items-baseline justify-between gap-4">
-                <h2 class="font-semibold">{t(Msg::RecentActivities)}</h2>
-                <a class=LINK_CLASS href=all>{t(Msg::AllActivities)}</a>
-            </div>
-            <Transition fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+            <Transition fallback=|| view! { <h2 class="mb-3 font-semibold">{t(Msg::RecentActivities)}</h2><p>{t(Msg::Loading)}</p> }>
                 {move || Suspend::new(async move {
                     match recent.await {
-                        Ok(page) if page.items.is_empty() => view! { <p class="text-sm text-slate-500">{t(Msg::NoActivities)}</p> }.into_any(),
-                        Ok(page) => view! {
-                            <ol class="divide-y divide-slate-100 text-sm">
-                                {page.items.into_iter().map(|a| {
-                                    let outcome = if a.outcome == Outcome::Failed { "text-red-700" } else { "text-slate-500" };
-                                    view! {
-                                        <li class="flex flex-wrap gap-x-3 py-1" data-activity=a.id.clone() data-action=a.action.clone()>
-                                            <span class="whitespace-nowrap text-slate-500">{crate::components::local_time(a.at)}</span>
-                                            <span>{a.actor_name.clone()}</span>
-                                            <span class="font-mono">{a.action.clone()}</span>
-                                            <span>{a.target.name.clone()}</span>
-                                            <span class=outcome>{outcome_text(a.outcome)}{a.reason.clone().map(|r| format!(": {r}"))}</span>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ol>
+                        Ok((page, all)) => view! {
+                            <div class="mb-3 flex items-baseline justify-between gap-4">
+                                <h2 class="font-semibold">{t(Msg::RecentActivities)}</h2>
+                                <a class=LINK_CLASS href=all>{t(Msg::AllActivities)}</a>
+                            </div>
+                            {if page.items.is_empty() {
+                                view! { <p class="text-sm text-slate-500">{t(Msg::NoActivities)}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ol class="divide-y divide-slate-100 text-sm">
+                                        {page.items.into_iter().map(|a| {
+                                            let outcome = if a.outcome == Outcome::Failed { "text-red-700" } else { "text-slate-500" };
+                                            view! {
+                                                <li class="flex flex-wrap gap-x-3 py-1" data-activity=a.id.clone() data-action=a.action.clone()>
+                                                    <span class="whitespace-nowrap text-slate-500">{crate::components::local_time(a.at)}</span>
+                                                    <span>{a.actor_name.clone()}</span>
+                                                    <span class="font-mono">{a.action.clone()}</span>
+                                                    <span>{a.target.name.clone()}</span>
+                                                    <span class=outcome>{outcome_text(a.outcome)}{a.reason.clone().map(|r| format!(": {r}"))}</span>
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ol>
+                                }.into_any()
+                            }}
                         }.into_any(),
                         Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                     }

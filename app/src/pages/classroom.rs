@@ -726,6 +726,15 @@ pub fn EventPage() -> impl IntoView {
         let counts = [deployed, ended, live as usize, acted, updated, added, created, removed, admins, grouped];
         counts.iter().sum::<usize>() as u64
     };
+    // What happened in this event (participants see their own part of it).
+    let timeline = Resource::new(
+        move || (id.get(), changes()),
+        |(id, _)| async move {
+            let Some(id) = id else { return Err(domain::AppError::NotFound.into()) };
+            let query = crate::api::activities::ActivityQuery { event: Some(id), ..Default::default() };
+            crate::pages::activities::timeline(query).await
+        },
+    );
     let event = Resource::new(
         move || (id.get(), version()),
         |(id, _)| async move {
@@ -792,7 +801,6 @@ pub fn EventPage() -> impl IntoView {
                     || may_one(Action::Update, ObjectType::Event, event.id);
                 let lang = use_lang();
                 let update_pending = Memo::new(move |_| update.pending().get());
-                let timeline = crate::api::activities::ActivityQuery { event: Some(event.id), ..Default::default() };
                 view! {
                     <Title text=event.name.clone()/>
                     <PageHeader title=event.name.clone()>
@@ -890,11 +898,7 @@ pub fn EventPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     })}
-                    // What happened in this event (participants see their own part of it).
-                    <crate::pages::activities::ActivityTimeline
-                        query=timeline
-                        version=Signal::derive(changes)
-                    />
+                    <crate::pages::activities::ActivityTimeline recent=timeline/>
                 }.into_any()
             })}
         </Suspense>

@@ -17,7 +17,7 @@ use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
 use crate::i18n::{Msg, error_text, status_text};
-use crate::pages::activities::ActivityTimeline;
+use crate::pages::activities::{ActivityTimeline, timeline};
 use crate::pages::route_id;
 
 #[component]
@@ -179,6 +179,15 @@ pub fn EditUserPage() -> impl IntoView {
         },
     );
     let roles = Resource::new(|| (), |_| assignable_roles());
+    // This person's timeline: what they did.
+    let timeline = Resource::new(
+        move || (id.get(), changes()),
+        |(id, _)| async move {
+            let Some(id) = id else { return Err(domain::AppError::NotFound.into()) };
+            let user = get_user(id).await?;
+            timeline(ActivityQuery { user: Some(user.username), ..ActivityQuery::default() }).await
+        },
+    );
     view! {
         <WithShell>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
@@ -237,11 +246,7 @@ pub fn EditUserPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     </div>
-                    // This person's timeline: what they did.
-                    <ActivityTimeline
-                        query=ActivityQuery { user: Some(user.username.clone()), ..ActivityQuery::default() }
-                        version=Signal::derive(changes)
-                    />
+                    <ActivityTimeline recent=timeline/>
                 }.into_any()
             })}
         </Suspense>
