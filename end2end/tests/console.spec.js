@@ -5,7 +5,7 @@
 // and the page says the VM is not running. Without JavaScript the page says the
 // console needs it. A running VM comes from a deployed event, as in
 // deployment.spec.js.
-const { test, expect, DEMO, uniqueName, signedInPage, createUserAsAdmin, login, watchPageErrors, waitForHydration } = require('./helpers');
+const { test, expect, DEMO, uniqueName, signedInPage, createUserAsAdmin, login, watchPageErrors } = require('./helpers');
 
 /** How many canvas pixels differ from the first one (0: blank). */
 async function visiblePixels(page) {
@@ -115,8 +115,6 @@ test('a student connects to their running VM; classmates cannot; stopping the VM
   // Powering the VM off (from its page, in another tab) closes the console.
   const tab = await student.context().newPage();
   await tab.goto(`/vms/${vmId}`);
-  // A click while the page hydrates can be lost (seen 1 in 3 runs); this test is about the console.
-  await waitForHydration(tab);
   await tab.getByTestId('confirm-stop').check();
   await tab.getByTestId('vm-stop').click();
   await expect(tab.getByRole('status')).toHaveText('Done.', { timeout: 60_000 });
