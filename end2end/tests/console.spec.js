@@ -5,7 +5,9 @@
 // and the page says the VM is not running. Without JavaScript the page says the
 // console needs it. A running VM comes from a deployed event, as in
 // deployment.spec.js.
-const { test, expect, DEMO, uniqueName, signedInPage, createUserAsAdmin, login, watchPageErrors } = require('./helpers');
+const {
+  test, expect, DEMO, uniqueName, signedInPage, createUserAsAdmin, login, watchPageErrors, trackHydration, waitForHydration,
+} = require('./helpers');
 
 /** How many canvas pixels differ from the first one (0: blank). */
 async function visiblePixels(page) {
@@ -113,8 +115,12 @@ test('a student connects to their running VM; classmates cannot; stopping the VM
   await mate.context().close();
 
   // Powering the VM off (from its page, in another tab) closes the console.
+  // A click during hydration can be lost, so the tab waits for it (the hydration
+  // marker is set per page, hence trackHydration on the new tab).
   const tab = await student.context().newPage();
+  await trackHydration(tab);
   await tab.goto(`/vms/${vmId}`);
+  await waitForHydration(tab);
   await tab.getByTestId('confirm-stop').check();
   await tab.getByTestId('vm-stop').click();
   await expect(tab.getByRole('status')).toHaveText('Done.', { timeout: 60_000 });

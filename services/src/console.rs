@@ -4,8 +4,8 @@
 //! ticket and credentials stay inside the [`ConsoleBackend`].
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use domain::{Actor, AppError};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::Services;
 
@@ -33,23 +33,20 @@ pub enum ConsoleError {
     Unavailable { reason: String },
 }
 
-/// Bytes towards the VM's VNC server. [`Bytes`] because WebSocket libraries hand
-/// frames over as such: the relay passes them on without copying.
-#[async_trait]
-pub trait ConsoleSink: Send {
-    async fn send(&mut self, bytes: Bytes) -> Result<(), ConsoleError>;
-    async fn close(&mut self);
-}
+/// A plain or TLS connection.
+pub trait ConsoleIo: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> ConsoleIo for T {}
 
-/// Bytes from the VM's VNC server; `None` once the VM side closed.
-#[async_trait]
-pub trait ConsoleSource: Send {
-    async fn recv(&mut self) -> Option<Bytes>;
-}
-
+/// A WebSocket connection, as its client, to the VM's VNC server, past the RFB
+/// security handshake (ClientInit is due). The relay passes frames through as
+/// they are: the browser's are masked client frames, which `stream` takes; what
+/// `stream` sends are server frames the browser takes. No WebSocket extension is
+/// in use, and the subprotocol is `binary`.
 pub struct ConsoleChannel {
-    pub to_vm: Box<dyn ConsoleSink>,
-    pub from_vm: Box<dyn ConsoleSource>,
+    pub stream: Box<dyn ConsoleIo>,
+    /// Frames already read from `stream`, from a frame boundary on: they go to
+    /// the browser before anything else.
+    pub buffered: Vec<u8>,
 }
 
 /// Opens a console channel (Proxmox: `vncproxy` + `vncwebsocket`).

@@ -4,32 +4,25 @@
 //!
 //! Proxmox's VNC server asks for VNC authentication with the ticket as password
 //! (what its own noVNC page sends). We answer that here, so the browser never holds
-//! the ticket: towards the browser the channel is a fresh RFB 3.8 server offering
-//! security type None, and after the browser's choice every byte passes through.
+//! the ticket: the server's relay then presents the browser a fresh RFB 3.8
+//! handshake with security type None ([`RfbOverFrames`] serves both), and after
+//! the browser's choice frames pass through unread ([`crate::websocket`] says why).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::ServerName;
-use services::console::{ConsoleBackend, ConsoleChannel, ConsoleError, ConsoleSink, ConsoleSource, ConsoleTarget};
-use tokio::io::{AsyncRead, AsyncWrite};
+use services::console::{ConsoleBackend, ConsoleChannel, ConsoleError, ConsoleIo, ConsoleTarget};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::PveClient;
+use crate::websocket::{self, FrameReader, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_TEXT};
 
-/// A plain or TLS connection to Proxmox.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-type Socket = WebSocketStream<Box<dyn Io>>;
+/// The longest HTTP response head the upgrade reads.
+const RESPONSE_HEAD_MAX: usize = 16 * 1024;
 
 #[derive(Debug)]
 pub struct ProxmoxConsole {
@@ -41,15 +34,16 @@ impl ProxmoxConsole {
         ProxmoxConsole { client }
     }
 
-    /// The socket and the ticket, which is also the VNC password.
-    async fn connect(&self, target: &ConsoleTarget) -> Result<(Socket, String), String> {
+    /// The upgraded socket, what was read past the HTTP response, and the
+    /// ticket, which is also the VNC password.
+    async fn connect(&self, target: &ConsoleTarget) -> Result<(Box<dyn ConsoleIo>, Vec<u8>, String), String> {
         let proxy = self.client.vnc_proxy(&target.node, target.vmid).await.map_err(|e| e.to_string())?;
         let url = self.client.vnc_websocket_url(&target.node, target.vmid, &proxy).map_err(|e| e.to_string())?;
         let host = url.host_str().ok_or("the Proxmox URL has no host")?.to_owned();
         let port = url.port_or_known_default().ok_or("the Proxmox URL has no port")?;
         let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(|e| format!("cannot connect: {e}"))?;
         let _ = tcp.set_nodelay(true);
-        let io: Box<dyn Io> = if url.scheme() == "wss" {
+        let mut io: Box<dyn ConsoleIo> = if url.scheme() == "wss" {
             let tls = crate::tls::client_config(&self.client.config().tls).map_err(|e| e.to_string())?;
             let name = ServerName::try_from(host.clone()).map_err(|e| format!("bad host name: {e}"))?;
             let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
@@ -60,55 +54,136 @@ impl ProxmoxConsole {
         } else {
             Box::new(tcp)
         };
-        let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
-        let mut auth = HeaderValue::from_str(&self.client.config().authorization_header())
-            .map_err(|_| "the API token is not a valid header".to_owned())?;
-        auth.set_sensitive(true);
-        request.headers_mut().insert("Authorization", auth);
-        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("binary"));
-        let (socket, _) = tokio_tungstenite::client_async(request, io).await.map_err(|e| e.to_string())?;
-        Ok((socket, proxy.ticket))
+        let path = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        let read = upgrade(&mut io, &authority, &path, &self.client.config().authorization_header()).await?;
+        Ok((io, read, proxy.ticket))
     }
 }
 
-const RFB_VERSION: &[u8; 12] = b"RFB 003.008\n";
-const SECURITY_NONE: u8 = 1;
+/// The WebSocket opening handshake (RFC 6455 section 4.1) as a client asking
+/// for the `binary` subprotocol and no extension; returns the bytes read past
+/// the response (frames may follow it at once).
+async fn upgrade(
+    io: &mut Box<dyn ConsoleIo>,
+    authority: &str,
+    path: &str,
+    authorization: &str,
+) -> Result<Vec<u8>, String> {
+    if [authority, path, authorization].iter().any(|v| v.contains(['\r', '\n'])) {
+        return Err("the console URL or token holds a line break".into());
+    }
+    let key = generate_key();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\
+         Authorization: {authorization}\r\n\r\n"
+    );
+    let failed = |e: std::io::Error| format!("vncwebsocket: {e}");
+    io.write_all(request.as_bytes()).await.map_err(failed)?;
+    io.flush().await.map_err(failed)?;
+    let mut read = Vec::new();
+    let head_len = loop {
+        if let Some(end) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if read.len() > RESPONSE_HEAD_MAX {
+            return Err("vncwebsocket: the response head is too long".into());
+        }
+        let mut chunk = [0u8; 4096];
+        match io.read(&mut chunk).await.map_err(failed)? {
+            0 => return Err("vncwebsocket: Proxmox closed the connection before answering".into()),
+            n => read.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    response.parse(&read[..head_len]).map_err(|e| format!("vncwebsocket: a malformed response: {e}"))?;
+    if response.code != Some(101) {
+        // Proxmox puts its error message in the reason phrase.
+        let code = response.code.unwrap_or_default();
+        return Err(format!("vncwebsocket: HTTP {code} {}", response.reason.unwrap_or_default()));
+    }
+    let header = |name: &str| {
+        response.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| String::from_utf8_lossy(h.value))
+    };
+    if header("Sec-WebSocket-Accept").as_deref() != Some(derive_accept_key(key.as_bytes()).as_str()) {
+        return Err("vncwebsocket: the server's accept key does not match".into());
+    }
+    if header("Sec-WebSocket-Extensions").is_some_and(|v| !v.trim().is_empty()) {
+        return Err("vncwebsocket: the server chose an extension nobody asked for".into());
+    }
+    Ok(read.split_off(head_len))
+}
+
+pub const RFB_VERSION: &[u8; 12] = b"RFB 003.008\n";
+pub const SECURITY_NONE: u8 = 1;
 const SECURITY_VNC_AUTH: u8 = 2;
 
-/// Reads exact byte counts from WebSocket frames, which may split or join RFB messages.
-struct Reader {
-    frames: SplitStream<Socket>,
-    buffer: Vec<u8>,
+/// RFB bytes over whole WebSocket frames, for a handshake: RFB messages may be
+/// split across frames or share one.
+pub struct RfbOverFrames {
+    reader: FrameReader,
+    /// Payload bytes read and not yet taken.
+    bytes: Vec<u8>,
+    /// Whether the last data frame ended its message.
+    message_ended: bool,
+    /// The mask for frames we send: `Some` as a client, `None` as a server.
+    masked: bool,
 }
 
-impl Reader {
-    async fn frame(&mut self) -> Option<Bytes> {
+impl RfbOverFrames {
+    pub fn new(buffered: Vec<u8>, masked: bool) -> RfbOverFrames {
+        RfbOverFrames { reader: FrameReader::new(buffered), bytes: Vec::new(), message_ended: true, masked }
+    }
+
+    /// The next `n` bytes of the RFB stream.
+    pub async fn exact(&mut self, io: &mut (impl tokio::io::AsyncRead + Unpin), n: usize) -> Result<Vec<u8>, String> {
+        while self.bytes.len() < n {
+            self.data_frame(io).await?;
+        }
+        Ok(self.bytes.drain(..n).collect())
+    }
+
+    async fn data_frame(&mut self, io: &mut (impl tokio::io::AsyncRead + Unpin)) -> Result<(), String> {
         loop {
-            match self.frames.next().await? {
-                Ok(Message::Binary(bytes)) => return Some(bytes),
-                Ok(Message::Text(text)) => return Some(Bytes::copy_from_slice(text.as_bytes())),
-                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
-                Ok(Message::Close(_)) | Err(_) => return None,
+            let frame = self.reader.frame(io).await.map_err(|e| e.to_string())?;
+            match frame.opcode {
+                OP_BINARY | OP_TEXT | OP_CONTINUATION => {
+                    self.bytes.extend_from_slice(&frame.payload);
+                    self.message_ended = frame.fin;
+                    return Ok(());
+                }
+                OP_CLOSE => return Err("the WebSocket closed during the VNC handshake".into()),
+                // Ping and pong: nobody pings while an RFB handshake runs.
+                _ => {}
             }
         }
     }
 
-    async fn exact(&mut self, n: usize) -> Result<Vec<u8>, String> {
-        while self.buffer.len() < n {
-            let frame = self.frame().await.ok_or("Proxmox closed the console during the VNC handshake")?;
-            self.buffer.extend_from_slice(&frame);
-        }
-        Ok(self.buffer.drain(..n).collect())
+    /// Sends one RFB message as a binary frame.
+    pub async fn send(&self, io: &mut (impl tokio::io::AsyncWrite + Unpin), payload: &[u8]) -> Result<(), String> {
+        let mask = self.masked.then(rand::random::<[u8; 4]>);
+        let failed = |e: std::io::Error| format!("WebSocket: {e}");
+        io.write_all(&websocket::encode(OP_BINARY, payload, mask)).await.map_err(failed)?;
+        io.flush().await.map_err(failed)
     }
 
-    async fn reason(&mut self) -> String {
-        match self.exact(4).await {
-            Ok(len) => {
-                let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]).min(1024) as usize;
-                self.exact(len).await.map(|r| String::from_utf8_lossy(&r).into_owned()).unwrap_or_default()
-            }
-            Err(e) => e,
+    /// Ends the handshake where frames can pass through unread: reads the rest
+    /// of a message the handshake ended in (its continuation frames could not be
+    /// passed on alone), then returns the RFB bytes read beyond the handshake
+    /// and the frames read past them (from a frame boundary on).
+    pub async fn finish(mut self, io: &mut (impl tokio::io::AsyncRead + Unpin)) -> Result<(Vec<u8>, Vec<u8>), String> {
+        while !self.message_ended {
+            self.data_frame(io).await?;
         }
+        Ok((self.bytes, self.reader.buffered()))
     }
 }
 
@@ -131,60 +206,41 @@ pub(crate) fn vnc_auth_response(password: &[u8], challenge: &[u8]) -> Vec<u8> {
 }
 
 /// Takes Proxmox's side through the RFB handshake up to where ClientInit is due.
-async fn authenticate(
-    sink: &mut SplitSink<Socket, Message>,
-    reader: &mut Reader,
-    password: &str,
-) -> Result<(), String> {
-    let send_error = |e: tokio_tungstenite::tungstenite::Error| e.to_string();
-    let version = reader.exact(12).await?;
+async fn authenticate(io: &mut Box<dyn ConsoleIo>, rfb: &mut RfbOverFrames, password: &str) -> Result<(), String> {
+    let version = rfb.exact(io, 12).await?;
     if !version.starts_with(b"RFB 003.") {
         return Err(format!("not a VNC server: {:?}", String::from_utf8_lossy(&version)));
     }
-    sink.send(Message::binary(RFB_VERSION.to_vec())).await.map_err(send_error)?;
-    let count = reader.exact(1).await?[0] as usize;
+    rfb.send(io, RFB_VERSION).await?;
+    let count = rfb.exact(io, 1).await?[0] as usize;
     if count == 0 {
-        return Err(format!("the VNC server refused the connection: {}", reader.reason().await));
+        return Err(format!("the VNC server refused the connection: {}", reason(io, rfb).await));
     }
-    let types = reader.exact(count).await?;
+    let types = rfb.exact(io, count).await?;
     if types.contains(&SECURITY_VNC_AUTH) {
-        sink.send(Message::binary(vec![SECURITY_VNC_AUTH])).await.map_err(send_error)?;
-        let challenge = reader.exact(16).await?;
-        sink.send(Message::binary(vnc_auth_response(password.as_bytes(), &challenge))).await.map_err(send_error)?;
+        rfb.send(io, &[SECURITY_VNC_AUTH]).await?;
+        let challenge = rfb.exact(io, 16).await?;
+        rfb.send(io, &vnc_auth_response(password.as_bytes(), &challenge)).await?;
     } else if types.contains(&SECURITY_NONE) {
-        sink.send(Message::binary(vec![SECURITY_NONE])).await.map_err(send_error)?;
+        rfb.send(io, &[SECURITY_NONE]).await?;
     } else {
         return Err(format!("the VNC server offers no supported security type: {types:?}"));
     }
-    if reader.exact(4).await? != [0, 0, 0, 0] {
-        return Err(format!("VNC authentication failed: {}", reader.reason().await));
+    if rfb.exact(io, 4).await? != [0, 0, 0, 0] {
+        return Err(format!("VNC authentication failed: {}", reason(io, rfb).await));
     }
     Ok(())
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    /// Waiting for the browser's 12-byte protocol version.
-    Version,
-    /// Waiting for the browser's one-byte security choice.
-    Choice,
-    /// Handshake done: bytes pass through.
-    Relay,
-}
-
-/// Towards the VM. Until the browser finished its (fake) handshake, its bytes are
-/// answered locally; the rest goes to Proxmox.
-struct Sink {
-    socket: SplitSink<Socket, Message>,
-    stage: Stage,
-    version: Vec<u8>,
-    local: mpsc::UnboundedSender<Vec<u8>>,
-}
-
-/// From the VM: first what we answer locally, then Proxmox's bytes.
-struct Source {
-    reader: Reader,
-    local: mpsc::UnboundedReceiver<Vec<u8>>,
+/// The reason string that follows a refusal.
+async fn reason(io: &mut Box<dyn ConsoleIo>, rfb: &mut RfbOverFrames) -> String {
+    match rfb.exact(io, 4).await {
+        Ok(len) => {
+            let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]).min(1024) as usize;
+            rfb.exact(io, len).await.map(|r| String::from_utf8_lossy(&r).into_owned()).unwrap_or_default()
+        }
+        Err(e) => e,
+    }
 }
 
 fn unavailable(reason: impl Into<String>) -> ConsoleError {
@@ -192,73 +248,17 @@ fn unavailable(reason: impl Into<String>) -> ConsoleError {
 }
 
 #[async_trait]
-impl ConsoleSink for Sink {
-    async fn send(&mut self, bytes: Bytes) -> Result<(), ConsoleError> {
-        if self.stage == Stage::Relay {
-            return self.socket.send(Message::Binary(bytes)).await.map_err(|e| unavailable(e.to_string()));
-        }
-        let mut rest = bytes.as_ref();
-        while self.stage != Stage::Relay && !rest.is_empty() {
-            if self.stage == Stage::Version {
-                let take = (12 - self.version.len()).min(rest.len());
-                self.version.extend_from_slice(&rest[..take]);
-                rest = &rest[take..];
-                if self.version.len() == 12 {
-                    if self.version.as_slice() != RFB_VERSION {
-                        return Err(unavailable("the browser must speak RFB 3.8"));
-                    }
-                    // One security type: None (Proxmox's authentication is already done).
-                    let _ = self.local.send(vec![1, SECURITY_NONE]);
-                    self.stage = Stage::Choice;
-                }
-            } else {
-                let choice = rest[0];
-                rest = &rest[1..];
-                if choice != SECURITY_NONE {
-                    return Err(unavailable("the browser chose an unsupported security type"));
-                }
-                let _ = self.local.send(vec![0, 0, 0, 0]);
-                self.stage = Stage::Relay;
-            }
-        }
-        if rest.is_empty() {
-            return Ok(());
-        }
-        // What followed the handshake in the same frame.
-        let tail = bytes.slice(bytes.len() - rest.len()..);
-        self.socket.send(Message::Binary(tail)).await.map_err(|e| unavailable(e.to_string()))
-    }
-
-    async fn close(&mut self) {
-        let _ = self.socket.close().await;
-    }
-}
-
-#[async_trait]
-impl ConsoleSource for Source {
-    async fn recv(&mut self) -> Option<Bytes> {
-        if !self.reader.buffer.is_empty() {
-            return Some(Bytes::from(std::mem::take(&mut self.reader.buffer)));
-        }
-        tokio::select! {
-            biased;
-            Some(local) = self.local.recv() => Some(Bytes::from(local)),
-            frame = self.reader.frame() => frame,
-        }
-    }
-}
-
-#[async_trait]
 impl ConsoleBackend for ProxmoxConsole {
     async fn open(&self, target: &ConsoleTarget) -> Result<ConsoleChannel, ConsoleError> {
-        let (socket, ticket) = self.connect(target).await.map_err(unavailable)?;
-        let (mut sink, frames) = socket.split();
-        let mut reader = Reader { frames, buffer: Vec::new() };
-        authenticate(&mut sink, &mut reader, &ticket).await.map_err(unavailable)?;
-        let (local, local_rx) = mpsc::unbounded_channel();
-        let _ = local.send(RFB_VERSION.to_vec());
-        let to_vm = Sink { socket: sink, stage: Stage::Version, version: Vec::new(), local };
-        Ok(ConsoleChannel { to_vm: Box::new(to_vm), from_vm: Box::new(Source { reader, local: local_rx }) })
+        let (mut stream, read, ticket) = self.connect(target).await.map_err(unavailable)?;
+        let mut rfb = RfbOverFrames::new(read, true);
+        authenticate(&mut stream, &mut rfb, &ticket).await.map_err(unavailable)?;
+        let (beyond, frames) = rfb.finish(&mut stream).await.map_err(unavailable)?;
+        // Proxmox sends nothing after the security result until ClientInit; should
+        // it have, those bytes go to the browser first, in a frame of their own.
+        let mut buffered = if beyond.is_empty() { Vec::new() } else { websocket::encode(OP_BINARY, &beyond, None) };
+        buffered.extend(frames);
+        Ok(ConsoleChannel { stream, buffered })
     }
 }
 

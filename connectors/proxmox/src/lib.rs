@@ -14,6 +14,7 @@ pub mod endpoints;
 mod error;
 mod tls;
 mod types;
+pub mod websocket;
 
 pub use client::{ClientBuildError, PveClient};
 pub use config::{
