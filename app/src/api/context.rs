@@ -23,8 +23,16 @@ pub struct ServerState {
 pub struct ClientIp(pub String);
 
 pub fn state() -> Result<ServerState, AppError> {
-    use_context::<ServerState>()
-        .ok_or_else(|| services::ports::internal("server state missing", &"no ServerState in context"))
+    if let Some(state) = use_context::<ServerState>() {
+        return Ok(state);
+    }
+    // Outside any request: a page whose browser went away while it rendered (its
+    // reactive owner, with the request's context, is gone while a resource still
+    // runs), or leptos listing the app's routes at start-up. Nobody is calling.
+    if parts().is_none() {
+        return Err(AppError::NotSignedIn);
+    }
+    Err(services::ports::internal("server state missing", &"no ServerState in context"))
 }
 
 fn parts() -> Option<Parts> {
