@@ -201,7 +201,9 @@ pub async fn serve(
     system: System,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), StartError> {
-    tracing::info!(addr = %config.listen, "listening");
+    // The bound address: with port 0 the system picked one.
+    let addr = listener.local_addr().map_or_else(|_| config.listen.to_string(), |a| a.to_string());
+    tracing::info!(%addr, "listening");
     // No Nagle delay: console frames and keystrokes go out as they come.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -12,7 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok, wait_for_status};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json, mail_settings, ok, pairs, wait_for_status};
 use sim::proxmox::{FaultRule, SimConfig, Simulator};
 use smtp_connector::testing::{Received, SmtpServer};
 
@@ -41,21 +41,9 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
     let base = sim.base_url();
-    let port = smtp.port.to_string();
-    let ca = smtp.ca_file().display().to_string();
-    let app = TestApp::start_with_cluster(
-        Backend::Sqlite,
-        &base,
-        &[
-            ("OPENVLE_SECRET_KEY", KEY),
-            ("SMTP_HOST", "localhost"),
-            ("SMTP_PORT", &port),
-            ("SMTP_CA_FILE", &ca),
-            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
-            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
-        ],
-    )
-    .await;
+    let mut settings = mail_settings(&smtp);
+    settings.push(("OPENVLE_SECRET_KEY", KEY.into()));
+    let app = TestApp::start_with_cluster(Backend::Sqlite, &base, &pairs(&settings)).await;
     let worker = RunningWorker::start(&app, "event-mails-test");
     let services = app.system.services.clone();
 
@@ -198,23 +186,11 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap().start(listener).unwrap();
     let base = sim.base_url();
-    let port = smtp.port.to_string();
-    let ca = smtp.ca_file().display().to_string();
-    let app = TestApp::start_with_cluster(
-        Backend::Sqlite,
-        &base,
-        &[
-            ("OPENVLE_SECRET_KEY", KEY),
-            ("SMTP_HOST", "localhost"),
-            ("SMTP_PORT", &port),
-            ("SMTP_CA_FILE", &ca),
-            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
-            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
-            // One retry: the decommission fails for good on its second attempt.
-            ("WORKER_MAX_RETRY", "1"),
-        ],
-    )
-    .await;
+    let mut settings = mail_settings(&smtp);
+    settings.push(("OPENVLE_SECRET_KEY", KEY.into()));
+    // One retry: the decommission fails for good on its second attempt.
+    settings.push(("WORKER_MAX_RETRY", "1".into()));
+    let app = TestApp::start_with_cluster(Backend::Sqlite, &base, &pairs(&settings)).await;
     let worker = RunningWorker::start(&app, "decommission-mails-test");
 
     let admin = app.signed_in("admin").await;
@@ -266,19 +242,7 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
 #[tokio::test]
 async fn the_scheduler_mails_starting_and_ending_soon_once() {
     let smtp = SmtpServer::start();
-    let port = smtp.port.to_string();
-    let ca = smtp.ca_file().display().to_string();
-    let app = TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("SMTP_HOST", "localhost"),
-            ("SMTP_PORT", &port),
-            ("SMTP_CA_FILE", &ca),
-            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
-            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
-        ],
-    )
-    .await;
+    let app = TestApp::start_with(Backend::Sqlite, &pairs(&mail_settings(&smtp))).await;
     let worker = RunningWorker::start(&app, "event-notices-test");
     let services = app.system.services.clone();
 

@@ -11,23 +11,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, PASSWORD, RunningWorker, TestApp, json};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json, mail_settings, pairs};
 use smtp_connector::testing::{Received, SmtpServer};
 
 async fn app_with_mail(server: &SmtpServer) -> TestApp {
-    let port = server.port.to_string();
-    let ca = server.ca_file().display().to_string();
-    TestApp::start_with(
-        Backend::Sqlite,
-        &[
-            ("SMTP_HOST", "localhost"),
-            ("SMTP_PORT", &port),
-            ("SMTP_CA_FILE", &ca),
-            ("SMTP_FROM", "OpenVLE <noreply@openvle.test>"),
-            ("OPENVLE_PUBLIC_URL", "https://vle.example.org"),
-        ],
-    )
-    .await
+    TestApp::start_with(Backend::Sqlite, &pairs(&mail_settings(server))).await
 }
 
 /// The token of the one set-password link in the plain-text body.

@@ -210,6 +210,23 @@ impl Reply {
 }
 
 /// The registered URL of a server function, by its Rust name.
+/// Settings that send the app's mail to `server` (aiosmtpd, trusted through its
+/// own CA file), with links in the mail to https://vle.example.org.
+pub fn mail_settings(server: &smtp_connector::testing::SmtpServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("SMTP_HOST", "localhost".into()),
+        ("SMTP_PORT", server.port.to_string()),
+        ("SMTP_CA_FILE", server.ca_file().display().to_string()),
+        ("SMTP_FROM", "OpenVLE <noreply@openvle.test>".into()),
+        ("OPENVLE_PUBLIC_URL", "https://vle.example.org".into()),
+    ]
+}
+
+/// Settings as `TestApp::start_with` takes them.
+pub fn pairs<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    settings.iter().map(|(name, value)| (*name, value.as_str())).collect()
+}
+
 pub fn server_fn_path(name: &str) -> String {
     let wanted = name.replace('_', "");
     leptos::server_fn::axum::server_fn_paths()
