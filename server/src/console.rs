@@ -22,7 +22,7 @@ use domain::activity::Origin;
 use domain::{Actor, AppError};
 use hyper_util::rt::TokioIo;
 use proxmox_connector::console::{RFB_VERSION, RfbOverFrames, SECURITY_NONE};
-use proxmox_connector::websocket::{self, FrameBoundaries, OP_BINARY, OP_CLOSE};
+use proxmox_connector::websocket::{self, FrameBoundaries, OP_CLOSE};
 use services::Services;
 use services::console::{ConsoleAccess, ConsoleBackend, ConsoleChannel};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -148,12 +148,12 @@ async fn console_socket(
 }
 
 /// The browser's side of the RFB security handshake, answered here (Proxmox's
-/// was done by the backend): version 3.8 and security None. Returns RFB bytes
-/// the browser sent beyond it, and its frames read past those.
+/// was done by the backend): version 3.8 and security None. Returns what the
+/// browser sent past it, as frames for the VM side.
 async fn browser_handshake(
     reading: &mut (impl AsyncRead + Unpin),
     writing: &mut (impl AsyncWrite + Unpin),
-) -> Result<(Vec<u8>, Vec<u8>), String> {
+) -> Result<Vec<u8>, String> {
     let mut rfb = RfbOverFrames::new(Vec::new(), false);
     rfb.send(writing, RFB_VERSION).await?;
     if rfb.exact(reading, 12).await?.as_slice() != RFB_VERSION {
@@ -170,11 +170,8 @@ async fn browser_handshake(
 
 /// How the browser's handshake ended.
 enum Handshake {
-    /// RFB bytes the browser sent beyond it, and its frames read past those.
-    Done {
-        beyond: Vec<u8>,
-        frames: Vec<u8>,
-    },
+    /// What the browser sent past it, as frames for the VM side.
+    Done(Vec<u8>),
     Failed(String),
     /// The VM side closed first (the VM stopped).
     VmEnded,
@@ -197,7 +194,7 @@ async fn browser_handshake_while_vm_runs(
     while !vm_ended {
         tokio::select! {
             done = &mut handshake => return match done {
-                Ok(Ok((beyond, frames))) => Handshake::Done { beyond, frames },
+                Ok(Ok(frames)) => Handshake::Done(frames),
                 Ok(Err(e)) => Handshake::Failed(e),
                 Err(_) => Handshake::Failed(format!("no answer in {} s", HANDSHAKE_TIMEOUT.as_secs())),
             },
@@ -221,8 +218,8 @@ async fn relay(browser: impl AsyncRead + AsyncWrite + Send + Unpin, channel: Con
     let (mut from_vm, mut to_vm) = tokio::io::split(stream);
     let handshake =
         browser_handshake_while_vm_runs(&mut from_browser, &mut to_browser, &mut from_vm, &mut from_vm_first).await;
-    let (beyond, browser_frames) = match handshake {
-        Handshake::Done { beyond, frames } => (beyond, frames),
+    let to_vm_first = match handshake {
+        Handshake::Done(frames) => frames,
         Handshake::Failed(e) => {
             tracing::info!(target: "console", vm = %vm, error = %e, "console handshake failed");
             return;
@@ -233,9 +230,6 @@ async fn relay(browser: impl AsyncRead + AsyncWrite + Send + Unpin, channel: Con
             return;
         }
     };
-    let mut to_vm_first =
-        if beyond.is_empty() { Vec::new() } else { websocket::encode(OP_BINARY, &beyond, Some(rand::random())) };
-    to_vm_first.extend(browser_frames);
     let towards_vm = pass_on(&mut from_browser, &mut to_vm, to_vm_first);
     let towards_browser = vm_to_browser(&mut from_vm, &mut to_browser, from_vm_first);
     tokio::select! {
@@ -298,6 +292,8 @@ async fn vm_to_browser(
 
 #[cfg(test)]
 mod tests {
+    use proxmox_connector::websocket::OP_BINARY;
+
     use super::*;
 
     #[test]

@@ -134,7 +134,7 @@ pub struct RfbOverFrames {
     bytes: Vec<u8>,
     /// Whether the last data frame ended its message.
     message_ended: bool,
-    /// The mask for frames we send: `Some` as a client, `None` as a server.
+    /// Whether the frames we send are masked: yes as a client, no as a server.
     masked: bool,
 }
 
@@ -177,13 +177,22 @@ impl RfbOverFrames {
 
     /// Ends the handshake where frames can pass through unread: reads the rest
     /// of a message the handshake ended in (its continuation frames could not be
-    /// passed on alone), then returns the RFB bytes read beyond the handshake
-    /// and the frames read past them (from a frame boundary on).
-    pub async fn finish(mut self, io: &mut (impl tokio::io::AsyncRead + Unpin)) -> Result<(Vec<u8>, Vec<u8>), String> {
+    /// passed on alone), then returns what the peer sent past the handshake as
+    /// frames of the peer's kind (masked if the peer is the client), ready to be
+    /// passed on: RFB bytes read beyond the handshake in a frame of their own,
+    /// then the frames read past them, from a frame boundary on.
+    pub async fn finish(mut self, io: &mut (impl tokio::io::AsyncRead + Unpin)) -> Result<Vec<u8>, String> {
         while !self.message_ended {
             self.data_frame(io).await?;
         }
-        Ok((self.bytes, self.reader.buffered()))
+        let mut frames = if self.bytes.is_empty() {
+            Vec::new()
+        } else {
+            let peer_mask = (!self.masked).then(rand::random::<[u8; 4]>);
+            websocket::encode(OP_BINARY, &self.bytes, peer_mask)
+        };
+        frames.extend(self.reader.buffered());
+        Ok(frames)
     }
 }
 
@@ -253,11 +262,9 @@ impl ConsoleBackend for ProxmoxConsole {
         let (mut stream, read, ticket) = self.connect(target).await.map_err(unavailable)?;
         let mut rfb = RfbOverFrames::new(read, true);
         authenticate(&mut stream, &mut rfb, &ticket).await.map_err(unavailable)?;
-        let (beyond, frames) = rfb.finish(&mut stream).await.map_err(unavailable)?;
         // Proxmox sends nothing after the security result until ClientInit; should
-        // it have, those bytes go to the browser first, in a frame of their own.
-        let mut buffered = if beyond.is_empty() { Vec::new() } else { websocket::encode(OP_BINARY, &beyond, None) };
-        buffered.extend(frames);
+        // it have, that goes to the browser first.
+        let buffered = rfb.finish(&mut stream).await.map_err(unavailable)?;
         Ok(ConsoleChannel { stream, buffered })
     }
 }
@@ -265,6 +272,32 @@ impl ConsoleBackend for ProxmoxConsole {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFB bytes that shared a frame with the handshake, and the frames after
+    /// it, are handed on as frames of the peer's kind: masked from a browser
+    /// (the client), unmasked from Proxmox (the server).
+    #[tokio::test]
+    async fn finishing_hands_on_what_followed_the_handshake() {
+        use crate::websocket::{FrameHeader, apply_mask, encode};
+        for (we_mask, peer_mask) in [(false, Some([9, 8, 7, 6])), (true, None)] {
+            let mut wire = encode(OP_BINARY, b"RFB 003.008\nAB", peer_mask);
+            let next = encode(OP_BINARY, b"CD", peer_mask);
+            wire.extend_from_slice(&next);
+            let mut rfb = RfbOverFrames::new(Vec::new(), we_mask);
+            let mut stream = &wire[..];
+            assert_eq!(rfb.exact(&mut stream, 12).await.unwrap(), RFB_VERSION);
+            let handed_on = rfb.finish(&mut stream).await.unwrap();
+            let header = FrameHeader::parse(&handed_on).unwrap().unwrap();
+            assert_eq!((header.opcode, header.mask.is_some()), (OP_BINARY, peer_mask.is_some()));
+            let end = header.header_len + header.payload_len as usize;
+            let mut payload = handed_on[header.header_len..end].to_vec();
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key);
+            }
+            assert_eq!(payload, b"AB");
+            assert_eq!(&handed_on[end..], &next[..], "the next frame as it came");
+        }
+    }
 
     #[test]
     fn vnc_auth_response_is_des_with_bit_reversed_key() {
