@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use axum::serve::ListenerExt;
 use futures_util::{SinkExt, StreamExt};
 use proxmox_connector::console::ProxmoxConsole;
 use proxmox_connector::{PveClient, PveConfig};
@@ -325,10 +324,8 @@ async fn openvle(data_dir: &std::path::Path, pve_url: &str, node: &str) -> (std:
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // As `openvle serve` does: no Nagle delay.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    // As `openvle serve` does.
+    let listener = server::web::without_nagle(listener);
     tokio::spawn(async move { axum::serve(listener, router::<()>(state)).await });
     (addr, session)
 }

@@ -194,6 +194,17 @@ pub async fn bind(config: &Config) -> Result<tokio::net::TcpListener, StartError
         .map_err(|source| StartError::Listen { addr: config.listen.to_string(), source })
 }
 
+/// Connections accepted with Nagle's delay off: console frames and keystrokes
+/// go out as they come (with it, a frame's last segment waited for the peer's
+/// delayed ACK, 40 ms).
+pub fn without_nagle(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
+}
+
 /// Serves on `listener` until `shutdown` turns true, then finishes the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -204,11 +215,7 @@ pub async fn serve(
     // The bound address: with port 0 the system picked one.
     let addr = listener.local_addr().map_or_else(|_| config.listen.to_string(), |a| a.to_string());
     tracing::info!(%addr, "listening");
-    // No Nagle delay: console frames and keystrokes go out as they come.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, router(config, system).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(without_nagle(listener), router(config, system).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         })
