@@ -19,7 +19,7 @@ use proxmox_connector::{PveClient, PveConfig};
 use server::config::{Config, SecretSource};
 use server::console::{ConsoleState, router};
 use services::console::{ConsoleAccess, ConsoleTarget};
-use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -217,23 +217,7 @@ fn main() {
     let simulator = Simulator::new(SimConfig::demo()).expect("sim");
     let node = simulator.config().nodes[0].name.clone();
     let storage = simulator.config().storages[0].name.clone();
-    simulator
-        .add_vm(VmSpec {
-            vmid: 4242,
-            name: "bench".into(),
-            node: node.clone(),
-            pool: Some(DEMO_POOL.into()),
-            template: false,
-            cores: 1,
-            memory_mib: 512,
-            disk_gib: 1.0,
-            storage,
-            description: String::new(),
-            tags: String::new(),
-            agent: true,
-            running: true,
-        })
-        .expect("vm");
+    simulator.add_vm(VmSpec::small_running(4242, "bench", &node, &storage)).expect("vm");
     let pve = sim_runtime.block_on(async {
         simulator.start(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind")).expect("start")
     });

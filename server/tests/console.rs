@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok};
 use futures_util::StreamExt;
-use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -153,23 +153,7 @@ async fn console_of_a_deployed_vm_for_its_owner_only() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other = Simulator::new(SimConfig { time_scale: 0.01, ..SimConfig::demo() }).unwrap();
     let storage = other.config().storages[0].name.clone();
-    other
-        .add_vm(VmSpec {
-            vmid,
-            name: "elsewhere".into(),
-            node: node.clone(),
-            pool: Some(DEMO_POOL.into()),
-            template: false,
-            cores: 1,
-            memory_mib: 512,
-            disk_gib: 1.0,
-            storage,
-            description: String::new(),
-            tags: String::new(),
-            agent: true,
-            running: true,
-        })
-        .unwrap();
+    other.add_vm(VmSpec::small_running(vmid, "elsewhere", &node, &storage)).unwrap();
     let other = other.start(listener).unwrap();
     let token_id = format!("{DEMO_USER}!{DEMO_TOKEN_NAME}");
     let form = [

@@ -13,7 +13,7 @@ use proxmox_connector::console::ProxmoxConsole;
 use proxmox_connector::{PveClient, PveConfig};
 use server::console::{ConsoleState, router};
 use services::console::{ConsoleAccess, ConsoleTarget};
-use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
@@ -35,24 +35,6 @@ impl ConsoleAccess for StudentOwnsWeb01 {
 
     async fn opened(&self, _: &domain::Actor, _: &str) -> Result<(), domain::AppError> {
         Ok(())
-    }
-}
-
-fn vm(vmid: u32, name: &str, node: &str, storage: &str) -> VmSpec {
-    VmSpec {
-        vmid,
-        name: name.into(),
-        node: node.into(),
-        pool: Some(DEMO_POOL.into()),
-        template: false,
-        cores: 1,
-        memory_mib: 512,
-        disk_gib: 1.0,
-        storage: storage.into(),
-        description: String::new(),
-        tags: String::new(),
-        agent: true,
-        running: true,
     }
 }
 
@@ -89,8 +71,8 @@ async fn relays_xvnc_to_the_owner_only_and_closes_when_the_vm_stops() {
     let simulator = Simulator::new(config).unwrap();
     let node = simulator.config().nodes[0].name.clone();
     let storage = simulator.config().storages[0].name.clone();
-    simulator.add_vm(vm(4242, "web01", &node, &storage)).unwrap();
-    simulator.add_vm(vm(4243, "web02", &node, &storage)).unwrap();
+    simulator.add_vm(VmSpec::small_running(4242, "web01", &node, &storage)).unwrap();
+    simulator.add_vm(VmSpec::small_running(4243, "web02", &node, &storage)).unwrap();
     let pve = simulator.start(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).unwrap();
     let client = Arc::new(
         PveClient::new(PveConfig::new(&pve.base_url(), DEMO_USER, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET).unwrap())

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use sim::proxmox::{DEMO_POOL, DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
+use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -24,22 +24,7 @@ async fn start_with(mut config: SimConfig, running: bool) -> (sim::proxmox::Runn
     let sim = Simulator::new(config).unwrap();
     let node = sim.config().nodes[0].name.clone();
     let storage = sim.config().storages[0].name.clone();
-    sim.add_vm(VmSpec {
-        vmid: 4242,
-        name: "console-vm".into(),
-        node,
-        pool: Some(DEMO_POOL.into()),
-        template: false,
-        cores: 1,
-        memory_mib: 512,
-        disk_gib: 1.0,
-        storage,
-        description: String::new(),
-        tags: String::new(),
-        agent: true,
-        running,
-    })
-    .unwrap();
+    sim.add_vm(VmSpec { running, ..VmSpec::small_running(4242, "console-vm", &node, &storage) }).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     (sim.start(listener).unwrap(), reqwest::Client::new())
 }

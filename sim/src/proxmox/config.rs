@@ -101,6 +101,28 @@ pub struct VmSpec {
     pub running: bool,
 }
 
+impl VmSpec {
+    /// A small running VM in the demo pool (1 core, 512 MiB, a 1 GiB disk, a
+    /// guest agent): what the console's tests and benchmark connect to.
+    pub fn small_running(vmid: u32, name: &str, node: &str, storage: &str) -> VmSpec {
+        VmSpec {
+            vmid,
+            name: name.into(),
+            node: node.into(),
+            pool: Some(DEMO_POOL.into()),
+            template: false,
+            cores: 1,
+            memory_mib: 512,
+            disk_gib: 1.0,
+            storage: storage.into(),
+            description: String::new(),
+            tags: String::new(),
+            agent: true,
+            running: true,
+        }
+    }
+}
+
 /// How long operations take, in cluster seconds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
