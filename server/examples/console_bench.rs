@@ -199,6 +199,7 @@ async fn pve_socket(sim_addr: std::net::SocketAddr, client: &reqwest::Client, no
             .expect("request");
     let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
     request.headers_mut().insert("Authorization", auth.parse().expect("header"));
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "binary".parse().expect("header"));
     let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("vncwebsocket");
     (Conn::Ws(Box::new(ws), Vec::new()), ticket)
 }

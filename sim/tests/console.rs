@@ -54,6 +54,8 @@ fn websocket_request(
         format!("ws://{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={ticket}", running.addr());
     let mut request = url.into_client_request().unwrap();
     request.headers_mut().insert("Authorization", auth().parse().unwrap());
+    // Proxmox accepts only the `binary` (or `base64`) subprotocol.
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "binary".parse().unwrap());
     request
 }
 
@@ -121,8 +123,34 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     assert_eq!(response.status(), 401);
 
     let (port, ticket) = vnc_proxy(&running, &http, &node).await;
-    let (mut socket, _) =
+    // As Proxmox: an upgrade without a subprotocol is refused with 501 and the reason.
+    let mut bare = websocket_request(&running, &node, port, &ticket);
+    bare.headers_mut().remove("Sec-WebSocket-Protocol");
+    let tokio_tungstenite::tungstenite::Error::Http(response) =
+        tokio_tungstenite::connect_async(bare).await.unwrap_err()
+    else {
+        panic!("expected HTTP error")
+    };
+    assert_eq!(response.status(), 501);
+    assert_eq!(response.status().canonical_reason(), Some("Not Implemented"));
+    // Without an upgrade it is an ordinary API call (and does not use the ticket up).
+    let plain: Value = http
+        .get(format!(
+            "{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={}",
+            running.base_url(),
+            url_encode(&ticket)
+        ))
+        .header("Authorization", auth())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["data"]["port"], port.to_string());
+    let (mut socket, response) =
         tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await.unwrap();
+    assert_eq!(response.headers()["Sec-WebSocket-Protocol"], "binary");
     let first = tokio::time::timeout(Duration::from_secs(15), socket.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(first.into_data().as_ref(), b"RFB 003.008\n", "Xvnc's greeting through the relay");
     socket.send(Message::binary(b"RFB 003.008\n".to_vec())).await.unwrap();
@@ -138,9 +166,27 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     while server_init.len() < 24 {
         server_init.extend(frame(&mut socket).await);
     }
+    let name_len = u32::from_be_bytes([server_init[20], server_init[21], server_init[22], server_init[23]]) as usize;
+    while server_init.len() < 24 + name_len {
+        server_init.extend(frame(&mut socket).await);
+    }
     let (width, height) =
         (u16::from_be_bytes([server_init[0], server_init[1]]), u16::from_be_bytes([server_init[2], server_init[3]]));
     assert_eq!((width, height), (1024, 768), "Xvnc's ServerInit");
+    // A Ping is answered; a screen update request gets Xvnc's update back.
+    socket.send(Message::Ping(b"are you there".to_vec().into())).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Message::Pong(payload) = socket.next().await.unwrap().unwrap() {
+                return payload;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(pong.as_ref(), b"are you there");
+    socket.send(Message::binary(vec![3, 0, 0, 0, 0, 0, 0, 16, 0, 16])).await.unwrap();
+    assert_eq!(frame(&mut socket).await[0], 0, "a FramebufferUpdate");
 
     // A wrong password is refused with RFB's failure result.
     let (port2, ticket2) = vnc_proxy(&running, &http, &node).await;

@@ -21,12 +21,12 @@ use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 use super::state::Power;
+use super::websocket::{self, ClientFrame, ClientFrames, Dropped, FramesFrom, OP_BINARY, OP_PONG};
 use super::{Simulator, lock};
 
 /// Set to a path to use another Xvnc binary (or to a missing one to test without).
@@ -39,6 +39,13 @@ pub(crate) struct Ticket {
     pub port: u32,
     pub user: String,
     pub expires: Instant,
+}
+
+/// Whether checking a ticket uses it up: Proxmox's VNC proxy takes one connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Redeem {
+    Yes,
+    No,
 }
 
 struct XvncServer {
@@ -74,22 +81,17 @@ impl Consoles {
         tickets.insert(ticket, details);
     }
 
-    /// Takes a valid ticket for this VM, port and user (once).
-    pub fn redeem(&self, ticket: &str, node: &str, vmid: u32, port: u32, user: &str) -> bool {
+    /// Whether `ticket` is valid for this VM, port and user; one that opens a
+    /// console is used up.
+    pub fn check_ticket(&self, ticket: &str, node: &str, vmid: u32, port: u32, user: &str, redeem: Redeem) -> bool {
         let mut tickets = lock(&self.tickets);
-        match tickets.get(ticket) {
-            Some(t)
-                if t.node == node
-                    && t.vmid == vmid
-                    && t.port == port
-                    && t.user == user
-                    && t.expires > Instant::now() =>
-            {
-                tickets.remove(ticket);
-                true
-            }
-            _ => false,
+        let valid = tickets.get(ticket).is_some_and(|t| {
+            t.node == node && t.vmid == vmid && t.port == port && t.user == user && t.expires > Instant::now()
+        });
+        if valid && redeem == Redeem::Yes {
+            tickets.remove(ticket);
         }
+        valid
     }
 
     /// The loopback port of the VM's VNC server, starting one if needed.
@@ -191,53 +193,61 @@ async fn start_xvnc(binary: &Path, name: &str) -> Result<XvncServer, String> {
     Err("Xvnc did not start listening".into())
 }
 
-/// What Proxmox's VNC proxy does with one WebSocket: asks the client for VNC
-/// authentication with the ticket as password (as Proxmox's noVNC page answers),
-/// then relays WebSocket binary frames to the VM's VNC server and back until either
-/// side ends. The simulator does the security handshake with Xvnc (None) itself.
-pub(crate) async fn relay(mut socket: WebSocket, port: u16, ticket: String) {
-    let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", port)).await else {
-        let _ = socket.send(Message::Close(None)).await;
-        return;
-    };
+/// What Proxmox's VNC proxy does with one WebSocket (the framing rules are in
+/// [`super::websocket`]): asks the client for VNC authentication with the ticket
+/// as password (as Proxmox's noVNC page answers), then relays the client's frames
+/// to the VM's VNC server and what it writes back, until either side ends. The
+/// simulator does the security handshake with Xvnc (None) itself.
+pub(crate) async fn relay(client: impl AsyncRead + AsyncWrite + Unpin, port: u16, ticket: String) {
+    let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", port)).await else { return };
+    let (mut from_client, mut to_client) = tokio::io::split(client);
+    let mut frames = ClientFrames::default();
     let mut pending = Vec::new();
     let authenticated = match xvnc_handshake(&mut tcp).await {
-        Ok(()) => client_handshake(&mut socket, &mut pending, ticket.as_bytes()).await,
+        Ok(()) => {
+            let mut client = Client { reading: &mut from_client, writing: &mut to_client, frames: &mut frames };
+            client.handshake(&mut pending, ticket.as_bytes()).await
+        }
         Err(_) => false,
     };
     if !authenticated || tcp.write_all(&pending).await.is_err() {
-        let _ = socket.send(Message::Close(None)).await;
         return;
     }
     let (mut from_vnc, mut to_vnc) = tcp.into_split();
-    let mut buffer = vec![0u8; 64 * 1024];
+    let mut screen = FramesFrom::new();
     loop {
         tokio::select! {
-            read = from_vnc.read(&mut buffer) => match read {
-                Ok(0) | Err(_) => break,
+            read = screen.read(&mut from_vnc) => match read {
+                Ok(0) | Err(_) => return,
                 Ok(n) => {
-                    if socket.send(Message::Binary(buffer[..n].to_vec().into())).await.is_err() {
+                    if screen.send(n, &mut to_client).await.is_err() {
                         return;
                     }
                 }
             },
-            message = socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => {
+            frame = frames.next(&mut from_client) => match frame {
+                Ok(ClientFrame::Data(bytes)) => {
                     if to_vnc.write_all(&bytes).await.is_err() {
-                        break;
+                        return;
                     }
                 }
-                Some(Ok(Message::Text(text))) => {
-                    if to_vnc.write_all(text.as_bytes()).await.is_err() {
-                        break;
+                Ok(ClientFrame::Ping(payload)) => {
+                    if websocket::send(&mut to_client, OP_PONG, &payload).await.is_err() {
+                        return;
                     }
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Ok(ClientFrame::Pong) => {}
+                Err(Dropped::Closed) => {
+                    let _ = tokio::join!(to_vnc.shutdown(), to_client.shutdown());
+                    return;
+                }
+                Err(Dropped::Refused(reason)) => {
+                    tracing::debug!(target: "sim::console", reason, "console dropped");
+                    return;
+                }
             },
         }
     }
-    let _ = socket.send(Message::Close(None)).await;
 }
 
 /// RFB 3.8 with Xvnc up to ServerInit's request: version, security None, result.
@@ -258,47 +268,58 @@ async fn xvnc_handshake(tcp: &mut TcpStream) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Bytes from the client's frames until `buffer` holds `n`; `None` if it went away.
-async fn client_bytes(socket: &mut WebSocket, buffer: &mut Vec<u8>, n: usize) -> Option<Vec<u8>> {
-    while buffer.len() < n {
-        match socket.recv().await? {
-            Ok(Message::Binary(bytes)) => buffer.extend_from_slice(&bytes),
-            Ok(Message::Text(text)) => buffer.extend_from_slice(text.as_bytes()),
-            Ok(Message::Ping(_) | Message::Pong(_)) => {}
-            Ok(Message::Close(_)) | Err(_) => return None,
-        }
-    }
-    Some(buffer.drain(..n).collect())
+/// The client's side of the WebSocket during the RFB handshake.
+struct Client<'a, R, W> {
+    reading: &'a mut R,
+    writing: &'a mut W,
+    frames: &'a mut ClientFrames,
 }
 
-/// The client's side of the handshake, VNC authentication with the ticket; leaves
-/// any bytes the client sent beyond it in `buffer`.
-async fn client_handshake(socket: &mut WebSocket, buffer: &mut Vec<u8>, password: &[u8]) -> bool {
-    let send = |bytes: Vec<u8>| Message::Binary(bytes.into());
-    if socket.send(send(b"RFB 003.008\n".to_vec())).await.is_err() {
-        return false;
+impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Client<'_, R, W> {
+    async fn send(&mut self, bytes: &[u8]) -> bool {
+        websocket::send(self.writing, OP_BINARY, bytes).await.is_ok()
     }
-    let Some(version) = client_bytes(socket, buffer, 12).await else { return false };
-    if !version.starts_with(b"RFB 003.") || socket.send(send(vec![1, 2])).await.is_err() {
-        return false;
+
+    /// Bytes from the client's frames until `buffer` holds `n`; `None` if it went away.
+    async fn bytes(&mut self, buffer: &mut Vec<u8>, n: usize) -> Option<Vec<u8>> {
+        while buffer.len() < n {
+            match self.frames.next(self.reading).await.ok()? {
+                ClientFrame::Data(bytes) => buffer.extend_from_slice(&bytes),
+                ClientFrame::Ping(payload) => websocket::send(self.writing, OP_PONG, &payload).await.ok()?,
+                ClientFrame::Pong => {}
+            }
+        }
+        Some(buffer.drain(..n).collect())
     }
-    if client_bytes(socket, buffer, 1).await != Some(vec![2]) {
-        return false;
+
+    /// VNC authentication with the ticket; leaves any bytes the client sent beyond
+    /// it in `buffer`.
+    async fn handshake(&mut self, buffer: &mut Vec<u8>, password: &[u8]) -> bool {
+        if !self.send(b"RFB 003.008\n").await {
+            return false;
+        }
+        let Some(version) = self.bytes(buffer, 12).await else { return false };
+        if !version.starts_with(b"RFB 003.") || !self.send(&[1, 2]).await {
+            return false;
+        }
+        if self.bytes(buffer, 1).await != Some(vec![2]) {
+            return false;
+        }
+        let challenge: [u8; 16] = rand::random();
+        if !self.send(&challenge).await {
+            return false;
+        }
+        let Some(response) = self.bytes(buffer, 16).await else { return false };
+        if response != des_challenge(password, &challenge) {
+            let reason = b"Authentication failure";
+            let mut answer = vec![0, 0, 0, 1];
+            answer.extend_from_slice(&(reason.len() as u32).to_be_bytes());
+            answer.extend_from_slice(reason);
+            self.send(&answer).await;
+            return false;
+        }
+        self.send(&[0, 0, 0, 0]).await
     }
-    let challenge: [u8; 16] = rand::random();
-    if socket.send(send(challenge.to_vec())).await.is_err() {
-        return false;
-    }
-    let Some(response) = client_bytes(socket, buffer, 16).await else { return false };
-    if response != des_challenge(password, &challenge) {
-        let reason = b"Authentication failure";
-        let mut answer = vec![0, 0, 0, 1];
-        answer.extend_from_slice(&(reason.len() as u32).to_be_bytes());
-        answer.extend_from_slice(reason);
-        let _ = socket.send(send(answer)).await;
-        return false;
-    }
-    socket.send(send(vec![0, 0, 0, 0])).await.is_ok()
 }
 
 /// VNC authentication: DES of the challenge under the password's first 8 bytes,

@@ -22,6 +22,7 @@ mod params;
 mod routes;
 mod state;
 mod tasks;
+mod websocket;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -13,10 +13,12 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use super::auth::{Caller, authenticate};
+use super::console::Redeem;
 use super::error::ApiError;
 use super::params::{Params, parse_vmid};
 use super::state::{Cluster, GIB, NodeState, Power, SnapshotRec, Vm, ip_for, mac_for};
 use super::tasks::{TaskCtx, storage_lock_path, unix_now, vm_lock_path};
+use super::websocket::UpgradeRequest;
 use super::{Simulator, StorageSpec, lock};
 
 type ApiResult = Result<Response, ApiError>;
@@ -1245,7 +1247,7 @@ async fn vnc_websocket(
     State(sim): State<Simulator>,
     Extension(caller): Extension<Caller>,
     Path((node, vmid)): Path<(String, String)>,
-    upgrade: axum::extract::ws::WebSocketUpgrade,
+    upgrade: UpgradeRequest,
     params: Params,
 ) -> ApiResult {
     params.allow(&["port", "vncticket"])?;
@@ -1258,11 +1260,19 @@ async fn vnc_websocket(
         vm.require_running()?;
         vm.name.clone()
     };
-    if !sim.inner.consoles.redeem(&ticket, &node, vmid, port as u32, &caller.full_id) {
+    let valid = |redeem| sim.inner.consoles.check_ticket(&ticket, &node, vmid, port as u32, &caller.full_id, redeem);
+    // Without `Upgrade` this is an ordinary API call, answered with the port.
+    let Some(accepted) = upgrade.check()? else {
+        if !valid(Redeem::No) {
+            return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
+        }
+        return ok(json!({ "port": port.to_string() }));
+    };
+    if !valid(Redeem::Yes) {
         return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
     }
     let vnc_port = sim.inner.consoles.server_port(&sim, vmid, &name).await.map_err(ApiError::internal)?;
-    Ok(upgrade.protocols(["binary"]).on_upgrade(move |socket| super::console::relay(socket, vnc_port, ticket)))
+    Ok(accepted.switch(move |client| super::console::relay(client, vnc_port, ticket)))
 }
 
 fn find_task(sim: &Simulator, caller: &Caller, node: &str, upid: &str) -> Result<super::tasks::Task, ApiError> {
