@@ -553,7 +553,7 @@ messages! {
     SendTest => "Send test to me", "Test an mich senden";
     NoMailTemplates => "No templates: no mail is sent.", "Keine Vorlagen: es werden keine Mails gesendet.";
     MailServer => "Mail server", "Mailserver";
-    MailServerUnset => "Not configured (SMTP_HOST): mails are logged and fail.", "Nicht konfiguriert (SMTP_HOST): Mails werden protokolliert und schlagen fehl.";
+    MailServerUnset => "Not configured (SMTP_HOST or MAIL_DROP_DIR): mails are logged and fail.", "Nicht konfiguriert (SMTP_HOST oder MAIL_DROP_DIR): Mails werden protokolliert und schlagen fehl.";
     SendTestMail => "Send test mail to me", "Testmail an mich senden";
     SentMails => "Sent e-mails", "Gesendete E-Mails";
     SentWithTemplate => "E-mails sent with it", "Damit gesendete E-Mails";
@@ -568,7 +568,8 @@ messages! {
     ForgotPassword => "Forgot password?", "Passwort vergessen?";
     SendResetLink => "Send reset link", "Link senden";
     SetOwnPassword => "Set your password", "Passwort festlegen";
-    FlashTestMailSent => "Test mail sent: the server accepted it.", "Testmail gesendet: der Server hat sie angenommen.";
+    FlashTestMailSent => "Test mail handed over; its answer is in the list below.", "Testmail übergeben; die Antwort steht in der Liste unten.";
+    TestMailAnswer => "Test mail handed over; the answer:", "Testmail übergeben; die Antwort:";
     FlashResetSent => "If the account exists and has an e-mail address, a link is on its way.", "Wenn das Konto existiert und eine E-Mail-Adresse hat, ist ein Link unterwegs.";
     ErrMailNotFailed => "Only failed e-mails can be sent again.", "Nur fehlgeschlagene E-Mails können erneut gesendet werden.";
     ErrTokenUnknown => "This link is invalid, used or expired. Ask for a new one with \"Forgot password?\".", "Dieser Link ist ungültig, benutzt oder abgelaufen. Fordern Sie mit \"Passwort vergessen?\" einen neuen an.";

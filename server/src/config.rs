@@ -11,7 +11,7 @@ use ldap_connector::{LdapConfig, LdapConfigError, RoleRules, vars as ldap};
 use oidc_connector::{OidcConfig, OidcConfigError, vars as oidc};
 use proxmox_connector::{PveConfig, PveConfigError, vars as pve};
 use services::secrets::SecretKey;
-use smtp_connector::{Security, SmtpConfig};
+use smtp_connector::{MailDropConfig, Security, SmtpConfig};
 
 /// One documented environment variable (`openvle --help` prints them all).
 pub struct EnvVar {
@@ -265,7 +265,7 @@ pub const VARIABLES: &[EnvVar] = &[
     EnvVar {
         name: "SMTP_HOST",
         default: "",
-        help: "Mail server; unset: mails are logged and fail with \"no mail server configured\".",
+        help: "Mail server; unset: mails go to MAIL_DROP_DIR, or are logged and fail with \"no mail server configured\".",
     },
     EnvVar { name: "SMTP_PORT", default: "465", help: "Mail server port (465 implicit TLS, 587 STARTTLS, 25 plain)." },
     EnvVar {
@@ -284,6 +284,11 @@ pub const VARIABLES: &[EnvVar] = &[
         help: "Do not check the mail server certificate (test setups only; warned).",
     },
     EnvVar { name: "SMTP_TIMEOUT_SECS", default: "30", help: "Connect and command timeout in seconds." },
+    EnvVar {
+        name: "MAIL_DROP_DIR",
+        default: "",
+        help: "Without SMTP_HOST: write each mail to this folder as an .eml file instead of sending it (trials; the demo's default is <data dir>/mail).",
+    },
     // --- Apache Guacamole (issue 9): optional ---
     EnvVar {
         name: "GUACAMOLE_URL",
@@ -455,6 +460,8 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// The mail server, when `SMTP_HOST` is set.
     pub smtp: Option<SmtpConfig>,
+    /// Where mails are written instead, when `MAIL_DROP_DIR` is set.
+    pub mail_drop: Option<MailDropConfig>,
     /// Apache Guacamole, when `GUACAMOLE_URL` is set.
     pub guacamole: Option<GuacamoleConfig>,
     pub jobs: JobsConfig,
@@ -482,6 +489,7 @@ impl std::fmt::Debug for Config {
             .field("ldap", &self.ldap.as_ref().map(|l| l.config.url.to_string()))
             .field("oidc", &self.oidc.as_ref().map(|o| o.config.issuer.clone()))
             .field("smtp", &self.smtp.as_ref().map(|m| format!("{}:{}", m.host, m.port)))
+            .field("mail_drop", &self.mail_drop.as_ref().map(|m| m.dir.display().to_string()))
             .field("guacamole", &self.guacamole.as_ref().map(|g| g.base_url.to_string()))
             .finish_non_exhaustive()
     }
@@ -656,6 +664,20 @@ impl Config {
             })
             .transpose()?;
 
+        let mail_drop = match (get("MAIL_DROP_DIR"), get("SMTP_HOST")) {
+            (Some(_), Some(_)) => {
+                return Err(problem(
+                    "MAIL_DROP_DIR",
+                    "set either SMTP_HOST (send mails) or MAIL_DROP_DIR (write them to files), not both",
+                ));
+            }
+            (Some(dir), None) => Some(MailDropConfig {
+                dir: PathBuf::from(dir.trim()),
+                from: or("SMTP_FROM", "OpenVLE <noreply@localhost>"),
+                reply_to: or("SMTP_REPLY_TO", ""),
+            }),
+            (None, _) => None,
+        };
         let smtp = match get("SMTP_HOST") {
             None => None,
             Some(host) => {
@@ -728,6 +750,7 @@ impl Config {
             ldap,
             oidc,
             smtp,
+            mail_drop,
             guacamole,
             jobs,
             trust_proxy_headers: parse_bool("TRUST_PROXY_HEADERS", &or("TRUST_PROXY_HEADERS", "False"))?,
@@ -891,6 +914,21 @@ mod tests {
             let error = config(&[SECRET, ("SMTP_HOST", "m"), (var, value)]).err().unwrap();
             assert!(error.to_string().contains(var), "{error}");
         }
+    }
+
+    #[test]
+    fn mail_drop_takes_the_sender_and_never_comes_with_smtp() {
+        assert!(config(&[SECRET]).unwrap().mail_drop.is_none());
+        let drop =
+            config(&[SECRET, ("MAIL_DROP_DIR", "/var/lib/openvle/mail"), ("SMTP_FROM", "Lab <lab@example.org>")])
+                .unwrap()
+                .mail_drop
+                .unwrap();
+        assert_eq!(drop.dir, PathBuf::from("/var/lib/openvle/mail"));
+        assert_eq!((drop.from.as_str(), drop.reply_to.as_str()), ("Lab <lab@example.org>", ""));
+        let both = config(&[SECRET, ("MAIL_DROP_DIR", "/tmp/mail"), ("SMTP_HOST", "mail.example.org")]);
+        let error = both.err().unwrap().to_string();
+        assert!(error.contains("MAIL_DROP_DIR") && error.contains("SMTP_HOST"), "{error}");
     }
 
     #[test]

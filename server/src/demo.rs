@@ -1,11 +1,13 @@
 //! `openvle demo`: the whole product on one machine with nothing else
 //! installed: SQLite in the data directory, a generated secret kept there,
-//! a simulated two-node Proxmox VE cluster with three templates, and three
-//! demo accounts.
+//! a simulated two-node Proxmox VE cluster with three templates, three demo
+//! accounts, and mails written to files in the data directory.
 
 use proxmox_connector::PveConfig;
 use services::secrets::SecretKey;
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, RunningSimulator, SimConfig, Simulator};
+
+use smtp_connector::MailDropConfig;
 
 use crate::config::Config;
 use crate::web;
@@ -76,6 +78,14 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     if config.secret_key.is_none() {
         config.secret_key = Some(demo_secret_key(&config)?);
     }
+    // Without a mail server, mails go to files the user can open.
+    if config.smtp.is_none() && config.mail_drop.is_none() {
+        config.mail_drop = Some(MailDropConfig {
+            dir: config.data_dir.join("mail"),
+            from: "OpenVLE demo <noreply@demo.openvle.invalid>".into(),
+            reply_to: String::new(),
+        });
+    }
     // A cluster configured in the environment wins over the simulator.
     let simulator = if config.proxmox.is_none() {
         let (running, pve) = start_cluster(&config).await?;
@@ -116,6 +126,9 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     println!();
     if let Some(running) = &simulator {
         println!("  Simulated Proxmox VE cluster (2 nodes, 3 templates) at {}", running.base_url());
+    }
+    if let Some(drop) = &config.mail_drop {
+        println!("  E-mails are not sent: they are written to {} (.eml files).", drop.dir.display());
     }
     println!("  Data is kept in {}. Press Ctrl-C to stop.", config.data_dir.display());
     println!();

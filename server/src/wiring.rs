@@ -17,7 +17,7 @@ use services::guacamole_connection::{EnvironmentGuacamole, GuacamoleHandle};
 use services::mail::MailSetup;
 use services::provisioning::ProvisioningConfig;
 use services::role_rules::RoleRules;
-use smtp_connector::SmtpMailer;
+use smtp_connector::{MailDrop, SmtpMailer};
 use store::mongo::{MongoActivityLog, MongoSettings};
 use store::{Database, RedisStore};
 
@@ -125,12 +125,17 @@ impl System {
             provider.warm_up().await;
             services = services.with_identity_provider(provider);
         }
-        // Mail: without SMTP_HOST mails are still logged; their jobs fail saying so.
+        // Mail: to the mail server, or to files; with neither, mails are still
+        // logged and their jobs fail saying so.
         let mut mail = MailSetup { mailer: None, site_url: config.public_url.clone(), description: String::new() };
         if let Some(smtp) = &config.smtp {
             let mailer = SmtpMailer::new(smtp).map_err(|e| StartError::Input(e.to_string()))?;
             mail.mailer = Some(Arc::new(mailer));
             mail.description = format!("{}:{} ({:?})", smtp.host, smtp.port, smtp.security);
+        } else if let Some(drop) = &config.mail_drop {
+            let mailer = MailDrop::new(drop).map_err(|e| StartError::Input(e.to_string()))?;
+            mail.mailer = Some(Arc::new(mailer));
+            mail.description = format!("no mail server: mails are written to {} (MAIL_DROP_DIR)", drop.dir.display());
         }
         services = services.with_mail(mail);
         // Guacamole: the connection saved in the UI wins; until one is saved,

@@ -462,7 +462,7 @@ async fn refused_mails_fail_with_the_answer_and_can_be_resent(db: Database) {
     let before = services.ports().mail.sent(stuck).await.unwrap().unwrap();
     assert_eq!(
         (before.status, before.answer.as_str()),
-        (MailStatus::Failed, "no mail server configured (SMTP_HOST is empty)")
+        (MailStatus::Failed, "no mail server configured (neither SMTP_HOST nor MAIL_DROP_DIR is set)")
     );
     services.resend_mail(&actor, stuck).await.unwrap();
     let after = wait_status(&services, stuck, MailStatus::Sent, Duration::from_secs(10)).await;

@@ -99,7 +99,7 @@ pub fn MailServerSection() -> impl IntoView {
             <ActionError value=test.value()/>
             {move || test.value().get().and_then(Result::ok).map(|answer| view! {
                 <p role="status" class="mt-2 text-sm text-emerald-800" data-mail-answer="">
-                    {t(Msg::FlashTestMailSent)} " " <code>{answer}</code>
+                    {t(Msg::TestMailAnswer)} " " <code>{answer}</code>
                 </p>
             })}
             <ActionForm action=test attr:class="mt-2">

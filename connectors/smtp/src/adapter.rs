@@ -27,17 +27,61 @@ pub enum SetupError {
 
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    sender: Sender,
+}
+
+/// Who a message is from, and where answers go unless the mail says otherwise.
+pub(crate) struct Sender {
     from: Mailbox,
     reply_to: Option<Mailbox>,
 }
 
-impl SmtpMailer {
-    pub fn new(config: &SmtpConfig) -> Result<SmtpMailer, SetupError> {
-        let from: Mailbox = config.from.parse().map_err(|_| SetupError::From(config.from.clone()))?;
-        let reply_to = match config.reply_to.trim() {
+impl Sender {
+    /// `SMTP_FROM` and `SMTP_REPLY_TO` (empty: none).
+    pub(crate) fn new(from: &str, reply_to: &str) -> Result<Sender, SetupError> {
+        let from: Mailbox = from.parse().map_err(|_| SetupError::From(from.to_string()))?;
+        let reply_to = match reply_to.trim() {
             "" => None,
             value => Some(value.parse().map_err(|_| SetupError::ReplyTo(value.to_string()))?),
         };
+        Ok(Sender { from, reply_to })
+    }
+
+    /// The MIME message: text and HTML alternatives.
+    pub(crate) fn message(&self, mail: &OutgoingMail) -> Result<Message, SendError> {
+        let to = Mailbox::new(
+            Some(mail.to_name.clone()).filter(|n| !n.is_empty()),
+            mail.to_email
+                .parse()
+                .map_err(|_| SendError::Permanent(format!("recipient {:?} is not a mail address", mail.to_email)))?,
+        );
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(mail.message_id.clone()));
+        let reply_to = match mail.reply_to.trim() {
+            "" => self.reply_to.clone(),
+            value => Some(
+                value.parse().map_err(|_| SendError::Permanent(format!("reply-to {value:?} is not a mail address")))?,
+            ),
+        };
+        if let Some(reply_to) = reply_to {
+            builder = builder.reply_to(reply_to);
+        }
+        builder
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html.clone())),
+            )
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+    }
+}
+
+impl SmtpMailer {
+    pub fn new(config: &SmtpConfig) -> Result<SmtpMailer, SetupError> {
+        let sender = Sender::new(&config.from, &config.reply_to)?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
             .port(config.port)
             .timeout(Some(config.timeout));
@@ -66,37 +110,7 @@ impl SmtpMailer {
         if !config.username.is_empty() {
             builder = builder.credentials(Credentials::new(config.username.clone(), config.password.clone()));
         }
-        Ok(SmtpMailer { transport: builder.build(), from, reply_to })
-    }
-
-    fn message(&self, mail: &OutgoingMail) -> Result<Message, SendError> {
-        let to = Mailbox::new(
-            Some(mail.to_name.clone()).filter(|n| !n.is_empty()),
-            mail.to_email
-                .parse()
-                .map_err(|_| SendError::Permanent(format!("recipient {:?} is not a mail address", mail.to_email)))?,
-        );
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject.clone())
-            .message_id(Some(mail.message_id.clone()));
-        let reply_to = match mail.reply_to.trim() {
-            "" => self.reply_to.clone(),
-            value => Some(
-                value.parse().map_err(|_| SendError::Permanent(format!("reply-to {value:?} is not a mail address")))?,
-            ),
-        };
-        if let Some(reply_to) = reply_to {
-            builder = builder.reply_to(reply_to);
-        }
-        builder
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone()))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html.clone())),
-            )
-            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))
+        Ok(SmtpMailer { transport: builder.build(), sender })
     }
 }
 
@@ -142,7 +156,7 @@ fn classify(error: &lettre::transport::smtp::Error) -> SendError {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
-        let message = self.message(mail)?;
+        let message = self.sender.message(mail)?;
         match self.transport.send(message).await {
             Ok(response) => Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))),
             Err(error) => Err(classify(&error)),

@@ -1,4 +1,4 @@
-//! How to reach the mail server.
+//! How to reach the mail server, or where to leave mails instead.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -44,4 +44,15 @@ pub struct SmtpConfig {
     pub skip_verify: bool,
     /// Connect and per-command timeout.
     pub timeout: Duration,
+}
+
+/// Mails written to a folder instead of sent (`MAIL_DROP_DIR`): for trials and
+/// the demo, where there is no mail server but mails are still worth reading.
+#[derive(Clone, Debug)]
+pub struct MailDropConfig {
+    pub dir: PathBuf,
+    /// As [`SmtpConfig::from`].
+    pub from: String,
+    /// As [`SmtpConfig::reply_to`].
+    pub reply_to: String,
 }

@@ -255,7 +255,7 @@ impl Services {
             activity
         };
         let Some(mailer) = self.mail.mailer.clone() else {
-            let answer = "no mail server configured (SMTP_HOST is empty)";
+            let answer = "no mail server configured (neither SMTP_HOST nor MAIL_DROP_DIR is set)";
             let activity = finished(MailStatus::Failed, answer);
             self.ports
                 .mail
@@ -388,7 +388,10 @@ impl Services {
         authorize(actor, Action::Update, Target::All(ObjectType::Setting))?;
         let me = self.ports.users.by_id(actor.user_id).await?.ok_or(AppError::NotFound)?;
         let Some(mailer) = self.mail.mailer.clone() else {
-            return Err(AppError::CheckFailed { system: "SMTP".into(), message: "SMTP_HOST is not set".into() });
+            return Err(AppError::CheckFailed {
+                system: "SMTP".into(),
+                message: "neither SMTP_HOST nor MAIL_DROP_DIR is set".into(),
+            });
         };
         let token = hex::encode(rand::random::<[u8; 8]>());
         let mail = OutgoingMail {
