@@ -1,10 +1,12 @@
-//! Console relay benchmark (printed, not a test): full-screen raw framebuffer
-//! updates from a real Xvnc (1024x768, 32 bpp), read (a) directly over TCP,
-//! (b) through the Proxmox simulator's vncwebsocket (standing in for Proxmox) and
-//! (c) through OpenVLE's `/console/{vm}/websocket` in front of (b). The issue's
-//! targets on loopback: >= 90 % of the throughput, <= 1 ms added p99 per frame;
-//! checked for (c) against the direct connection (a), the whole path as a user
-//! sees it, and against (b), OpenVLE's own share of it. Each says PASS or MISS.
+//! Console relay benchmark (printed, not a test): non-incremental raw
+//! framebuffer updates from a real Xvnc (1024x768, 32 bpp), read (a) directly
+//! over TCP, (b) through the Proxmox simulator's vncwebsocket (standing in for
+//! Proxmox) and (c) through OpenVLE's `/console/{vm}/websocket` in front of (b);
+//! once with full screens, once with small regions (see [`UPDATES`]). The
+//! issue's targets on loopback: >= 90 % of the throughput, <= 1 ms added p99 per
+//! frame; checked for (c) against the direct connection (a), the whole path as
+//! a user sees it, and against (b), OpenVLE's own share of it. Each says PASS or
+//! MISS.
 //!
 //! `cargo run --release -p server --example console_bench` (needs Xvnc).
 
@@ -13,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use futures_util::{SinkExt, StreamExt};
 use proxmox_connector::console::ProxmoxConsole;
 use proxmox_connector::{PveClient, PveConfig};
 use server::config::{Config, SecretSource};
@@ -22,10 +23,7 @@ use services::console::{ConsoleAccess, ConsoleTarget};
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-const FRAMES: usize = 1_000;
 const PASSWORD: &str = "Correct-Horse-42";
 
 struct Anyone(String);
@@ -41,39 +39,149 @@ impl ConsoleAccess for Anyone {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
-
-enum Conn {
-    Tcp(TcpStream),
-    Ws(Box<Ws>, Vec<u8>),
+/// One connection as the benchmark's client reads it: RFB straight over TCP,
+/// or RFB in WebSocket binary frames. Every path reads through the same buffer
+/// and skips pixel data without copying it out, so the client's own work is
+/// alike on all three and the differences are the relays'. (A WebSocket library
+/// here copied each 3 MiB frame three more times than the direct path, which
+/// counted the client's decoding against the relays.)
+struct Conn {
+    tcp: TcpStream,
+    /// WebSocket frames (from a server: unmasked), or raw RFB.
+    framed: bool,
+    buffer: Vec<u8>,
+    /// Unread bytes are `buffer[start..end]`.
+    start: usize,
+    end: usize,
+    /// WebSocket: payload bytes of the current frame still to come.
+    payload_left: usize,
 }
 
+const READ_BUFFER: usize = 256 * 1024;
+/// RFC 6455's sample key; any key will do, and its accept value is known.
+const WEBSOCKET_KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const WEBSOCKET_ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
 impl Conn {
+    async fn tcp(port: u16) -> Conn {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        Conn::new(tcp, false, Vec::new())
+    }
+
+    /// A WebSocket opened with `GET path` and these extra headers.
+    async fn websocket(addr: std::net::SocketAddr, path: &str, headers: &[(&str, String)]) -> Conn {
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let mut request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {WEBSOCKET_KEY}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n"
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        tcp.write_all(request.as_bytes()).await.expect("upgrade request");
+        let mut read = Vec::new();
+        let head_end = loop {
+            if let Some(at) = read.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = tcp.read(&mut chunk).await.expect("upgrade response");
+            assert!(n > 0, "closed during the upgrade");
+            read.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&read[..head_end]).to_string();
+        assert!(head.starts_with("HTTP/1.1 101"), "{path}: {head}");
+        assert!(head.contains(WEBSOCKET_ACCEPT), "{path}: {head}");
+        Conn::new(tcp, true, read.split_off(head_end))
+    }
+
+    fn new(tcp: TcpStream, framed: bool, read: Vec<u8>) -> Conn {
+        // Small requests go out at once, as a browser's do.
+        tcp.set_nodelay(true).expect("nodelay");
+        let mut buffer = vec![0u8; READ_BUFFER];
+        buffer[..read.len()].copy_from_slice(&read);
+        Conn { tcp, framed, buffer, start: 0, end: read.len(), payload_left: 0 }
+    }
+
     async fn write(&mut self, bytes: &[u8]) {
-        match self {
-            Conn::Tcp(tcp) => tcp.write_all(bytes).await.expect("write"),
-            Conn::Ws(ws, _) => ws.send(Message::binary(bytes.to_vec())).await.expect("send"),
+        if self.framed {
+            // A client's frame: masked (RFB's client messages are all short).
+            assert!(bytes.len() < 126);
+            let key = [0x12, 0x34, 0x56, 0x78];
+            let mut frame = vec![0x82, 0x80 | bytes.len() as u8];
+            frame.extend_from_slice(&key);
+            frame.extend(bytes.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+            self.tcp.write_all(&frame).await.expect("write");
+        } else {
+            self.tcp.write_all(bytes).await.expect("write");
         }
     }
 
-    async fn read(&mut self, n: usize) -> Vec<u8> {
-        match self {
-            Conn::Tcp(tcp) => {
-                let mut buffer = vec![0u8; n];
-                tcp.read_exact(&mut buffer).await.expect("read");
-                buffer
+    /// At least `n` unread bytes in the buffer (moving them to its front first
+    /// when they would not fit).
+    async fn fill(&mut self, n: usize) {
+        while self.end - self.start < n {
+            if self.start == self.end {
+                (self.start, self.end) = (0, 0);
+            } else if self.buffer.len() - self.start < n {
+                self.buffer.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
             }
-            Conn::Ws(ws, buffer) => {
-                while buffer.len() < n {
-                    match ws.next().await.expect("open").expect("frame") {
-                        Message::Binary(bytes) => buffer.extend_from_slice(&bytes),
-                        Message::Close(_) => panic!("closed"),
-                        _ => {}
-                    }
-                }
-                buffer.drain(..n).collect()
-            }
+            let read = self.tcp.read(&mut self.buffer[self.end..]).await.expect("read");
+            assert!(read > 0, "closed");
+            self.end += read;
         }
+    }
+
+    /// The next `n` RFB bytes, appended to `out` when it is given, else skipped.
+    async fn take(&mut self, mut n: usize, mut out: Option<&mut Vec<u8>>) {
+        while n > 0 {
+            if self.framed && self.payload_left == 0 {
+                self.frame_header().await;
+                continue;
+            }
+            self.fill(1).await;
+            let mut available = (self.end - self.start).min(n);
+            if self.framed {
+                available = available.min(self.payload_left);
+                self.payload_left -= available;
+            }
+            if let Some(out) = out.as_deref_mut() {
+                out.extend_from_slice(&self.buffer[self.start..self.start + available]);
+            }
+            self.start += available;
+            n -= available;
+        }
+    }
+
+    /// Reads a server frame's header: binary or continuation data, never masked.
+    async fn frame_header(&mut self) {
+        self.fill(2).await;
+        let (first, second) = (self.buffer[self.start], self.buffer[self.start + 1]);
+        assert!(matches!(first & 0x0F, 0x0 | 0x2), "a data frame, not opcode {}", first & 0x0F);
+        assert_eq!(second & 0x80, 0, "a server's frames are not masked");
+        let (len, header) = match second & 0x7F {
+            126 => {
+                self.fill(4).await;
+                (u16::from_be_bytes([self.buffer[self.start + 2], self.buffer[self.start + 3]]) as usize, 4)
+            }
+            127 => {
+                self.fill(10).await;
+                let at = self.start + 2;
+                let bytes: [u8; 8] = self.buffer[at..at + 8].try_into().expect("eight bytes");
+                (u64::from_be_bytes(bytes) as usize, 10)
+            }
+            short => (short as usize, 2),
+        };
+        self.start += header;
+        self.payload_left = len;
+    }
+
+    async fn read(&mut self, n: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n);
+        self.take(n, Some(&mut out)).await;
+        out
     }
 
     /// RFB 3.8 up to ServerInit, with VNC authentication when offered.
@@ -98,9 +206,12 @@ impl Conn {
         self.write(&[2, 0, 0, 1, 0, 0, 0, 0]).await;
     }
 
-    /// One full, non-incremental update; returns its bytes.
-    async fn frame(&mut self) -> usize {
-        self.write(&[3, 0, 0, 0, 0, 0, 4, 0, 3, 0]).await;
+    /// One non-incremental update of the top left `update.width` x
+    /// `update.height` pixels; returns its bytes.
+    async fn frame(&mut self, update: &Update) -> usize {
+        let [w0, w1] = update.width.to_be_bytes();
+        let [h0, h1] = update.height.to_be_bytes();
+        self.write(&[3, 0, 0, 0, 0, 0, w0, w1, h0, h1]).await;
         let header = self.read(4).await;
         let rects = u16::from_be_bytes([header[2], header[3]]) as usize;
         let mut total = 4;
@@ -110,7 +221,7 @@ impl Conn {
                 (u16::from_be_bytes([rect[4], rect[5]]) as usize, u16::from_be_bytes([rect[6], rect[7]]) as usize);
             let encoding = i32::from_be_bytes([rect[8], rect[9], rect[10], rect[11]]);
             let body = if encoding == 0 { w * h * 4 } else { 0 };
-            self.read(body).await;
+            self.take(body, None).await;
             total += 12 + body;
         }
         total
@@ -159,20 +270,39 @@ impl Samples {
     }
 }
 
+/// What each frame asks Xvnc for, and how many frames are measured.
+struct Update {
+    what: &'static str,
+    width: u16,
+    height: u16,
+    frames: usize,
+    /// Whether its MiB/s measure throughput: one small update after another
+    /// is bound by the round trip, so its MiB/s only restate the latency.
+    bulk: bool,
+}
+
+/// Full screens (3 MiB each) load the relay most and give its throughput; a
+/// small region (16 KiB), what a keystroke's echo or a moving cursor updates,
+/// gives the latency a user feels while working.
+const UPDATES: [Update; 2] = [
+    Update { what: "full 1024x768 screens (3 MiB raw)", width: 1024, height: 768, frames: 2_000, bulk: true },
+    Update { what: "64x64 regions (16 KiB raw)", width: 64, height: 64, frames: 10_000, bulk: false },
+];
+
 /// Frames taken in turns from each connection, so that whatever else the
 /// machine does at a moment (2 cores here, shared with Xvnc) falls on all of
 /// them alike rather than on whichever was measured then.
-async fn measure(conns: &mut [&mut Conn]) -> Vec<Figures> {
+async fn measure(conns: &mut [&mut Conn], update: &Update) -> Vec<Figures> {
     for conn in conns.iter_mut() {
         for _ in 0..10 {
-            conn.frame().await;
+            conn.frame(update).await;
         }
     }
     let mut samples: Vec<Samples> = conns.iter().map(|_| Samples::default()).collect();
-    for _ in 0..FRAMES {
+    for _ in 0..update.frames {
         for (conn, samples) in conns.iter_mut().zip(samples.iter_mut()) {
             let t = Instant::now();
-            samples.bytes += conn.frame().await;
+            samples.bytes += conn.frame(update).await;
             samples.times.push(t.elapsed());
         }
     }
@@ -193,84 +323,76 @@ async fn pve_socket(sim_addr: std::net::SocketAddr, client: &reqwest::Client, no
     let port = answer["data"]["port"].as_u64().expect("port");
     let ticket = answer["data"]["ticket"].as_str().expect("ticket").to_owned();
     let encoded: String = url::form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
-    let mut request =
-        format!("ws://{sim_addr}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={encoded}")
-            .into_client_request()
-            .expect("request");
+    let path = format!("/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={encoded}");
     let auth = format!("PVEAPIToken={DEMO_USER}!{DEMO_TOKEN_NAME}={DEMO_TOKEN_SECRET}");
-    request.headers_mut().insert("Authorization", auth.parse().expect("header"));
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "binary".parse().expect("header"));
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("vncwebsocket");
-    (Conn::Ws(Box::new(ws), Vec::new()), ticket)
+    (Conn::websocket(sim_addr, &path, &[("Authorization", auth)]).await, ticket)
 }
 
-/// A runtime of its own for each party (Proxmox, OpenVLE, the browser), as
-/// three processes would have: in one runtime a task that another woke waits
-/// until the waker yields, which puts one party's work into another's figures.
+/// OpenVLE's runtime, as `openvle serve` has it: one worker per core.
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime")
 }
 
+/// The other two parties each run one event loop, as they do for real: a
+/// browser tab runs noVNC on its one JavaScript thread, and a pveproxy worker
+/// serves a console from one AnyEvent loop. Each has a thread of its own, as
+/// three processes would: in one runtime a task that another woke waits until
+/// the waker yields, which puts one party's work into another's figures.
+fn event_loop() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// The simulator (Proxmox's stand-in) on its own thread until `stop` fires.
+fn serve_simulator(
+    simulator: Simulator,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    let (started, address) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        event_loop().block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let pve = simulator.start(listener).expect("start");
+            started.send(pve.addr()).expect("started");
+            let _ = stop.await;
+            pve.stop().await.expect("stop");
+        })
+    });
+    (address.recv().expect("the simulator started"), thread)
+}
+
 fn main() {
     server::install_crypto_provider();
-    let (sim_runtime, web_runtime, client_runtime) = (runtime(), runtime(), runtime());
-
     let simulator = Simulator::new(SimConfig::demo()).expect("sim");
     let node = simulator.config().nodes[0].name.clone();
     let storage = simulator.config().storages[0].name.clone();
     simulator.add_vm(VmSpec::small_running(4242, "bench", &node, &storage)).expect("vm");
-    let pve = sim_runtime.block_on(async {
-        simulator.start(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind")).expect("start")
-    });
+    let (stop_simulator, stop) = tokio::sync::oneshot::channel();
+    let (sim_addr, sim_thread) = serve_simulator(simulator.clone(), stop);
+    let (web_runtime, client_runtime) = (runtime(), event_loop());
 
     let data_dir = std::env::temp_dir().join(format!("openvle_console_bench_{}", std::process::id()));
-    let (addr, session) = web_runtime.block_on(openvle(&data_dir, &pve.base_url(), &node));
+    let (addr, session) = web_runtime.block_on(openvle(&data_dir, &format!("http://{sim_addr}"), &node));
 
     client_runtime.block_on(async {
         let http = reqwest::Client::new();
 
         // (b) first: it starts the VM's Xvnc, whose port (a) then uses.
-        let (mut via_pve, ticket) = pve_socket(pve.addr(), &http, &node).await;
+        let (mut via_pve, ticket) = pve_socket(sim_addr, &http, &node).await;
         via_pve.handshake(ticket.as_bytes()).await;
-        let vnc_port = pve.simulator().vnc_server_port(4242).await.expect("Xvnc runs");
-        let mut direct = Conn::Tcp(TcpStream::connect(("127.0.0.1", vnc_port)).await.expect("Xvnc"));
+        let vnc_port = simulator.vnc_server_port(4242).await.expect("Xvnc runs");
+        let mut direct = Conn::tcp(vnc_port).await;
         direct.handshake(b"").await;
-        let mut request = format!("ws://{addr}/console/vm/websocket").into_client_request().expect("request");
-        request.headers_mut().insert("Origin", format!("http://{addr}").parse().expect("origin"));
-        request.headers_mut().insert("Cookie", format!("openvle_session={session}").parse().expect("cookie"));
-        let (ws, _) = tokio_tungstenite::connect_async(request).await.expect("OpenVLE console");
-        let mut via_openvle = Conn::Ws(Box::new(ws), Vec::new());
+        let headers = [("Origin", format!("http://{addr}")), ("Cookie", format!("openvle_session={session}"))];
+        let mut via_openvle = Conn::websocket(addr, "/console/vm/websocket", &headers).await;
         via_openvle.handshake(b"").await;
 
-        let figures = measure(&mut [&mut direct, &mut via_pve, &mut via_openvle]).await;
-        let [a, b, c] = &figures[..] else { unreachable!("three connections measured") };
-        println!("console relay: {FRAMES} full 1024x768x32 raw frames from each connection, taken in turns");
-        for (name, f) in
-            [("direct TCP to Xvnc", a), ("Proxmox (simulator) vncwebsocket", b), ("OpenVLE in front of it", c)]
-        {
-            println!(
-                "  {name:<34} {:>8.1} MiB/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>6.2} ms",
-                f.mib_per_s,
-                ms(f.p50),
-                ms(f.p99),
-                ms(f.max)
-            );
-        }
-        for (baseline, base) in [("direct TCP", a), ("the Proxmox-side socket alone", b)] {
-            let share = c.mib_per_s / base.mib_per_s * 100.0;
-            let added = ms(c.p99) - ms(base.p99);
-            println!("  OpenVLE against {baseline}:");
-            println!(
-                "    throughput {share:>5.0} % (target >= {MIN_SHARE:.0} %)            {}",
-                verdict(share >= MIN_SHARE)
-            );
-            println!(
-                "    p99 per frame {added:+7.2} ms (target <= {MAX_ADDED_P99_MS:.0} ms added)  {}",
-                verdict(added <= MAX_ADDED_P99_MS)
-            );
+        for update in &UPDATES {
+            let figures = measure(&mut [&mut direct, &mut via_pve, &mut via_openvle], update).await;
+            report(update, &figures);
         }
     });
-    sim_runtime.block_on(pve.stop()).expect("stop");
+    let _ = stop_simulator.send(());
+    sim_thread.join().expect("the simulator stopped");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
 
@@ -313,6 +435,36 @@ async fn openvle(data_dir: &std::path::Path, pve_url: &str, node: &str) -> (std:
     let listener = server::web::without_nagle(listener);
     tokio::spawn(async move { axum::serve(listener, router::<()>(state)).await });
     (addr, session)
+}
+
+fn report(update: &Update, figures: &[Figures]) {
+    let [a, b, c] = figures else { unreachable!("three connections measured") };
+    println!("console relay, {} frames of {}, taken in turns from each connection:", update.frames, update.what);
+    for (name, f) in [("direct TCP to Xvnc", a), ("Proxmox (simulator) vncwebsocket", b), ("OpenVLE in front of it", c)]
+    {
+        println!(
+            "  {name:<34} {:>8.1} MiB/s   p50 {:>6.3} ms   p99 {:>6.3} ms   max {:>6.2} ms",
+            f.mib_per_s,
+            ms(f.p50),
+            ms(f.p99),
+            ms(f.max)
+        );
+    }
+    for (baseline, base) in [("direct TCP", a), ("the Proxmox-side socket alone", b)] {
+        let share = c.mib_per_s / base.mib_per_s * 100.0;
+        let added = ms(c.p99) - ms(base.p99);
+        println!("  OpenVLE against {baseline}:");
+        if update.bulk {
+            println!(
+                "    throughput {share:>5.0} % (target >= {MIN_SHARE:.0} %)            {}",
+                verdict(share >= MIN_SHARE)
+            );
+        }
+        println!(
+            "    p99 per frame {added:+7.3} ms (target <= {MAX_ADDED_P99_MS:.0} ms added)  {}",
+            verdict(added <= MAX_ADDED_P99_MS)
+        );
+    }
 }
 
 /// The issue's targets for the relay on loopback.
