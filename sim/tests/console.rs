@@ -29,18 +29,18 @@ async fn start_with(mut config: SimConfig, running: bool) -> (sim::proxmox::Runn
     (sim.start(listener).unwrap(), reqwest::Client::new())
 }
 
+/// Sends a request with the API token; its JSON answer.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.header("Authorization", auth()).send().await.unwrap().json().await.unwrap()
+}
+
 async fn vnc_proxy(running: &sim::proxmox::RunningSimulator, http: &reqwest::Client, node: &str) -> (u64, String) {
-    let answer: Value = http
-        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/vncproxy", running.base_url()))
-        .header("Authorization", auth())
-        .form(&[("websocket", "1")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (answer["data"]["port"].as_u64().unwrap(), answer["data"]["ticket"].as_str().unwrap().to_owned())
+    let proxy = answer(
+        http.post(format!("{}/api2/json/nodes/{node}/qemu/4242/vncproxy", running.base_url()))
+            .form(&[("websocket", "1")]),
+    )
+    .await;
+    (proxy["data"]["port"].as_u64().unwrap(), proxy["data"]["ticket"].as_str().unwrap().to_owned())
 }
 
 fn websocket_request(
@@ -134,19 +134,12 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     assert_eq!(response.status(), 501);
     assert_eq!(response.status().canonical_reason(), Some("Not Implemented"));
     // Without an upgrade it is an ordinary API call (and does not use the ticket up).
-    let plain: Value = http
-        .get(format!(
-            "{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={}",
-            running.base_url(),
-            url_encode(&ticket)
-        ))
-        .header("Authorization", auth())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain = answer(http.get(format!(
+        "{}/api2/json/nodes/{node}/qemu/4242/vncwebsocket?port={port}&vncticket={}",
+        running.base_url(),
+        url_encode(&ticket)
+    )))
+    .await;
     assert_eq!(plain["data"]["port"], port.to_string());
     let (mut socket, response) =
         tokio_tungstenite::connect_async(websocket_request(&running, &node, port, &ticket)).await.unwrap();
@@ -205,15 +198,7 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
     assert!(again.is_err());
 
     // Stopping the VM stops its VNC server and closes the socket.
-    let stop: Value = http
-        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/stop", running.base_url()))
-        .header("Authorization", auth())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stop = answer(http.post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/stop", running.base_url()))).await;
     assert!(stop["data"].as_str().unwrap().starts_with("UPID:"));
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
@@ -230,26 +215,12 @@ async fn console_relays_xvnc_checks_tickets_and_closes_when_the_vm_stops() {
 
 /// Posts a power action and waits for its task to end.
 async fn power(running: &sim::proxmox::RunningSimulator, http: &reqwest::Client, node: &str, action: &str) {
-    let answer: Value = http
-        .post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/{action}", running.base_url()))
-        .header("Authorization", auth())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let upid = answer["data"].as_str().unwrap_or_else(|| panic!("{action}: {answer}")).to_owned();
+    let started =
+        answer(http.post(format!("{}/api2/json/nodes/{node}/qemu/4242/status/{action}", running.base_url()))).await;
+    let upid = started["data"].as_str().unwrap_or_else(|| panic!("{action}: {started}")).to_owned();
     for _ in 0..200 {
-        let status: Value = http
-            .get(format!("{}/api2/json/nodes/{node}/tasks/{upid}/status", running.base_url()))
-            .header("Authorization", auth())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let status =
+            answer(http.get(format!("{}/api2/json/nodes/{node}/tasks/{upid}/status", running.base_url()))).await;
         if status["data"]["status"] == "stopped" {
             assert_eq!(status["data"]["exitstatus"], "OK", "{action}: {status}");
             return;
