@@ -1,9 +1,10 @@
 //! The WebSocket end of `vncwebsocket`, with the rules of Proxmox's API server
 //! (pve-http-server, `PVE::APIServer::AnyEvent`, `handle_api2_request` and
 //! `websocket_proxy`):
-//! - an upgrade needs `Upgrade: websocket`, `Sec-WebSocket-Version: 13`, the
-//!   `binary` (or `base64`) subprotocol and a key; otherwise the answer is 501
-//!   with the reason. A request without `Upgrade` is an ordinary API call;
+//! - an upgrade needs `Upgrade: websocket`, `Sec-WebSocket-Version: 13` and a
+//!   key; otherwise the answer is 501 with the reason. The subprotocol a client
+//!   asks for is repeated as it came (Proxmox no longer chooses one). A request
+//!   without `Upgrade` is an ordinary API call;
 //! - what the VNC server writes goes out as one binary frame per read of at most
 //!   128 KiB;
 //! - a client's frames must be masked, final (no fragments), without RSV bits and
@@ -59,7 +60,8 @@ impl<S: Send + Sync> FromRequestParts<S> for UpgradeRequest {
 /// An upgrade that passed the checks: what the 101 carries.
 pub(crate) struct Accepted {
     accept: String,
-    protocol: &'static str,
+    /// The client's `Sec-WebSocket-Protocol`, repeated as it came.
+    protocol: Option<HeaderValue>,
     connection: hyper::upgrade::OnUpgrade,
 }
 
@@ -76,15 +78,7 @@ impl UpgradeRequest {
         if version != "13" {
             return refuse(format!("unsupported websocket-version '{version}'"));
         }
-        let Some(offered) = header(header::SEC_WEBSOCKET_PROTOCOL) else {
-            return refuse("missing websocket-protocol header".into());
-        };
-        let protocols: Vec<&str> = offered.split([',', ' ', ';']).filter(|p| !p.is_empty()).collect();
-        let protocol = match () {
-            _ if protocols.contains(&"binary") => "binary",
-            _ if protocols.contains(&"base64") => "base64",
-            _ => return refuse(format!("unsupported websocket-protocol protocol '{offered}'")),
-        };
+        let protocol = self.headers.get(header::SEC_WEBSOCKET_PROTOCOL).cloned();
         let Some(key) = header(header::SEC_WEBSOCKET_KEY) else { return refuse("missing websocket-key".into()) };
         let accept = accept_key(key);
         let Some(connection) = self.connection else {
@@ -125,7 +119,9 @@ impl Accepted {
         if let Ok(accept) = HeaderValue::from_str(&self.accept) {
             headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
         }
-        headers.insert(header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(self.protocol));
+        if let Some(protocol) = self.protocol {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+        }
         response
     }
 }
