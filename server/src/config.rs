@@ -664,6 +664,8 @@ impl Config {
             })
             .transpose()?;
 
+        // The sender, whether mails are sent or written to files.
+        let (mail_from, mail_reply_to) = (or("SMTP_FROM", "OpenVLE <noreply@localhost>"), or("SMTP_REPLY_TO", ""));
         let mail_drop = match (get("MAIL_DROP_DIR"), get("SMTP_HOST")) {
             (Some(_), Some(_)) => {
                 return Err(problem(
@@ -673,8 +675,8 @@ impl Config {
             }
             (Some(dir), None) => Some(MailDropConfig {
                 dir: PathBuf::from(dir.trim()),
-                from: or("SMTP_FROM", "OpenVLE <noreply@localhost>"),
-                reply_to: or("SMTP_REPLY_TO", ""),
+                from: mail_from.clone(),
+                reply_to: mail_reply_to.clone(),
             }),
             (None, _) => None,
         };
@@ -689,8 +691,8 @@ impl Config {
                     security,
                     username: or("SMTP_USER", ""),
                     password: or("SMTP_PASSWORD", ""),
-                    from: or("SMTP_FROM", "OpenVLE <noreply@localhost>"),
-                    reply_to: or("SMTP_REPLY_TO", ""),
+                    from: mail_from,
+                    reply_to: mail_reply_to,
                     ca_file: get("SMTP_CA_FILE").map(|f| PathBuf::from(f.trim())),
                     skip_verify: parse_bool("SMTP_SKIP_VERIFY", &or("SMTP_SKIP_VERIFY", "False"))?,
                     timeout: std::time::Duration::from_secs(positive("SMTP_TIMEOUT_SECS", "30")?),

@@ -6,7 +6,6 @@
 use proxmox_connector::PveConfig;
 use services::secrets::SecretKey;
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, RunningSimulator, SimConfig, Simulator};
-
 use smtp_connector::MailDropConfig;
 
 use crate::config::Config;

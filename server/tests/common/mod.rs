@@ -209,7 +209,6 @@ impl Reply {
     }
 }
 
-/// The registered URL of a server function, by its Rust name.
 /// Settings that send the app's mail to `server` (aiosmtpd, trusted through its
 /// own CA file), with links in the mail to https://vle.example.org.
 pub fn mail_settings(server: &smtp_connector::testing::SmtpServer) -> Vec<(&'static str, String)> {
@@ -227,6 +226,7 @@ pub fn pairs<'a>(settings: &'a [(&'static str, String)]) -> Vec<(&'static str, &
     settings.iter().map(|(name, value)| (*name, value.as_str())).collect()
 }
 
+/// The registered URL of a server function, by its Rust name.
 pub fn server_fn_path(name: &str) -> String {
     let wanted = name.replace('_', "");
     leptos::server_fn::axum::server_fn_paths()

@@ -52,13 +52,13 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_IMPLEMENTED, format!("Method '{method} {path}' not implemented"), false)
     }
 
-    /// What `pveproxy` answers when it cannot forward a request to another node.
     /// A `...websocket` request whose upgrade Proxmox refuses (`die` in its
     /// handler: 501, the reason in the status line).
     pub fn upgrade_refused(message: String) -> ApiError {
         ApiError::new(StatusCode::NOT_IMPLEMENTED, message, false)
     }
 
+    /// What `pveproxy` answers when it cannot forward a request to another node.
     pub fn node_unreachable(node: &str) -> ApiError {
         ApiError::new(
             // 595 is Proxmox's own code for proxy connection failures.

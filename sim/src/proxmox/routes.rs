@@ -1260,17 +1260,14 @@ async fn vnc_websocket(
         vm.require_running()?;
         vm.name.clone()
     };
-    let valid = |redeem| sim.inner.consoles.check_ticket(&ticket, &node, vmid, port as u32, &caller.full_id, redeem);
-    // Without `Upgrade` this is an ordinary API call, answered with the port.
-    let Some(accepted) = upgrade.check()? else {
-        if !valid(Redeem::No) {
-            return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
-        }
-        return ok(json!({ "port": port.to_string() }));
-    };
-    if !valid(Redeem::Yes) {
+    let accepted = upgrade.check()?;
+    // Only a console opened uses the ticket up.
+    let redeem = if accepted.is_some() { Redeem::Yes } else { Redeem::No };
+    if !sim.inner.consoles.check_ticket(&ticket, &node, vmid, port as u32, &caller.full_id, redeem) {
         return Err(ApiError::unauthorized("permission denied - invalid PVEVNC ticket"));
     }
+    // Without `Upgrade` this is an ordinary API call, answered with the port.
+    let Some(accepted) = accepted else { return ok(json!({ "port": port.to_string() })) };
     let vnc_port = sim.inner.consoles.server_port(&sim, vmid, &name).await.map_err(ApiError::internal)?;
     Ok(accepted.switch(move |client| super::console::relay(client, vnc_port, ticket)))
 }
