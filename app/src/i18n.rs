@@ -635,6 +635,7 @@ messages! {
     ConsoleConnecting => "Connecting…", "Verbinde …";
     ConsoleConnected => "Connected.", "Verbunden.";
     ConsoleReconnecting => "The connection dropped. Reconnecting in {s} s (attempt {n})…", "Die Verbindung ist abgebrochen. Neuer Versuch in {s} s ({n}. Versuch) …";
+    ConsoleUnreachable => "The VM's screen could not be reached. Trying again in {s} s (attempt {n})…", "Der Bildschirm der VM ist nicht erreichbar. Neuer Versuch in {s} s ({n}. Versuch) …";
     ConsoleDisconnected => "Disconnected.", "Getrennt.";
     ConsoleVmNotRunning => "The VM is not running, so it has no console. Start it, then reconnect.", "Die VM läuft nicht und hat daher keine Konsole. Starten Sie sie und verbinden Sie dann neu.";
     ConsoleRefused => "You may not use this VM's console (or the VM no longer exists).", "Sie dürfen die Konsole dieser VM nicht benutzen (oder die VM gibt es nicht mehr).";

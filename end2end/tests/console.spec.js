@@ -88,6 +88,31 @@ test('a student connects to their running VM; classmates cannot; stopping the VM
   await student.keyboard.press('Tab');
   await expect(student.getByTestId('console-fullscreen')).toBeFocused();
 
+  // A console that cannot reach the VM's screen says so (it did not "drop"),
+  // keeps trying by itself and connects once the screen answers. A second tab,
+  // whose WebSockets go to a closed port (as good as a VNC server that does not
+  // answer) until the test lets them through to the server.
+  const second = await student.context().newPage();
+  await second.addInitScript(() => {
+    window.consoleUnreachable = true;
+    const Native = window.WebSocket;
+    // A constructor that returns the browser's own WebSocket: noVNC checks that
+    // its prototype has WebSocket's methods.
+    function Redirected(url, protocols) {
+      return new Native(window.consoleUnreachable ? 'ws://127.0.0.1:9/' : url, protocols);
+    }
+    Redirected.prototype = Native.prototype;
+    Object.assign(Redirected, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    window.WebSocket = Redirected;
+  });
+  await second.goto(`/vms/${vmId}/console`);
+  await expect(second.getByTestId('console-status'))
+    .toHaveText(/^The VM's screen could not be reached\. Trying again in \d+ s \(attempt \d+\)/);
+  await second.evaluate(() => { window.consoleUnreachable = false; });
+  await expect(second.getByTestId('console-status')).toHaveText('Connected.', { timeout: 30_000 });
+  await expect.poll(() => visiblePixels(second), { timeout: 15_000 }).toBeGreaterThan(1000);
+  await second.close();
+
   // The classmate: the handshake is refused before the upgrade, and nothing arrives.
   const mate = await signedInPage(browser, baseURL, classmate, '/');
   const handshake = await mate.request.get(`/console/${vmId}/websocket`, {

@@ -71,8 +71,12 @@ class Console {
     const rfb = new RFB(this.screen, url, { wsProtocols: ['binary'] });
     this.rfb = rfb;
     this.applyScaling();
+    // Whether this attempt got as far as the VM's screen: a console that never
+    // did (the VM's VNC server does not answer) did not "drop".
+    let reached = false;
     rfb.addEventListener('connect', () => {
       if (this.rfb !== rfb) return;
+      reached = true;
       this.attempt = 0;
       this.status('Connected', {}, 'connected');
       rfb.focus();
@@ -80,12 +84,12 @@ class Console {
     rfb.addEventListener('disconnect', () => {
       if (this.rfb !== rfb) return;
       this.rfb = null;
-      if (!this.stopped) this.afterDrop();
+      if (!this.stopped) this.afterDrop(reached);
     });
   }
 
   /** Asks the server why the connection ended: VM stopped, access gone, or neither (reconnect). */
-  async afterDrop() {
+  async afterDrop(reached) {
     this.status('Disconnected', {}, 'disconnected');
     let reply;
     try {
@@ -112,7 +116,7 @@ class Console {
     }
     this.attempt += 1;
     const delay = Math.min(2 ** (this.attempt - 1), MAX_DELAY_S);
-    this.status('Reconnecting', { s: delay, n: this.attempt }, 'reconnecting');
+    this.status(reached ? 'Reconnecting' : 'Unreachable', { s: delay, n: this.attempt }, 'reconnecting');
     this.timer = setTimeout(() => this.connect(), delay * 1000);
   }
 

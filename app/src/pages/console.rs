@@ -65,6 +65,7 @@ fn Console(vm: VmView) -> impl IntoView {
             data-msg-connecting=Msg::ConsoleConnecting.text(lang)
             data-msg-connected=Msg::ConsoleConnected.text(lang)
             data-msg-reconnecting=Msg::ConsoleReconnecting.text(lang)
+            data-msg-unreachable=Msg::ConsoleUnreachable.text(lang)
             data-msg-disconnected=Msg::ConsoleDisconnected.text(lang)
             data-msg-not-running=Msg::ConsoleVmNotRunning.text(lang)
             data-msg-refused=Msg::ConsoleRefused.text(lang)
