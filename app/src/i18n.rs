@@ -186,6 +186,8 @@ messages! {
     ClusterTemplates => "Templates in the cluster", "Vorlagen im Cluster";
     ClusterTemplatesHint => "Template VMs of the pool; templates in OpenVLE are made from these.", "Vorlagen-VMs des Pools; daraus werden die Vorlagen in OpenVLE erstellt.";
     ConnectionUrl => "API address", "API-Adresse";
+    // A form's web address field, in error messages (the Proxmox connection's and a quick link's).
+    Url => "URL", "URL";
     ConnectionUrlHint => "https://host:8006 (port 8006 when none is given)", "https://host:8006 (Port 8006, wenn keiner angegeben ist)";
     TokenId => "API token id", "API-Token-ID";
     TokenIdHint => "user@realm!token, as Proxmox shows it", "benutzer@realm!token, wie Proxmox sie anzeigt";
@@ -535,6 +537,7 @@ messages! {
     ErrProvisioningNotConfigured => "VM provisioning is not set up on this server.", "Die VM-Bereitstellung ist auf diesem Server nicht eingerichtet.";
     ProblemFormatShortName => "may contain only a–z, 0–9, _ and -", "darf nur a–z, 0–9, _ und - enthalten";
     ProblemFormatAfterStart => "must be after the start", "muss nach dem Beginn liegen";
+    ProblemFormatFuture => "must be in the future", "muss in der Zukunft liegen";
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
     ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
@@ -656,7 +659,7 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "permissions" => Msg::Permissions,
         "value" => Msg::Value,
         "content" => Msg::Content,
-        "url" => Msg::ConnectionUrl,
+        "url" => Msg::Url,
         "token_id" => Msg::TokenId,
         "guacamole_url" => Msg::GuacUrl,
         "admin_username" => Msg::GuacAdminUsername,
@@ -725,6 +728,7 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "current_password" => Msg::ProblemFormatCurrentPassword.text(lang).into(),
             "short_name" => Msg::ProblemFormatShortName.text(lang).into(),
             "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
+            "future" => Msg::ProblemFormatFuture.text(lang).into(),
             "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
             "number" | "integer" => Msg::ProblemFormatNumber.text(lang).into(),
             "tag" => Msg::CatalogueProblemTag.text(lang).into(),

@@ -610,8 +610,10 @@ pub fn short_name(raw: &str) -> Result<String, AppError> {
     Ok(value)
 }
 
-/// Checks the form; its times are read in `time_zone` (an IANA name).
-pub fn validate_event(input: &EventInput, time_zone: &str) -> Result<EventFields, AppError> {
+/// Checks the form; its times are read in `time_zone` (an IANA name). An end
+/// that has passed by `now` is refused: such an event would be deployed and
+/// removed again at once. (A start in the past is fine: the event starts now.)
+pub fn validate_event(input: &EventInput, time_zone: &str, now: Timestamp) -> Result<EventFields, AppError> {
     let name = validate::line("name", &input.name, validate::NAME_MAX)?;
     let short_name = short_name(&input.short_name)?;
     let description = validate::text("description", &input.description, MARKDOWN_MAX)?;
@@ -627,6 +629,9 @@ pub fn validate_event(input: &EventInput, time_zone: &str) -> Result<EventFields
     };
     if ends_at.is_some_and(|end| end <= starts_at) {
         return Err(AppError::invalid("ends_at", Problem::Format { expected: "after_start".into() }));
+    }
+    if ends_at.is_some_and(|end| end <= now) {
+        return Err(AppError::invalid("ends_at", Problem::Format { expected: "future".into() }));
     }
     Ok(EventFields { name, short_name, description, environment_id, starts_at, ends_at })
 }
@@ -1015,19 +1020,27 @@ mod tests {
             ends_at: "2026-12-01T17:00".into(),
             ..EventInput::default()
         };
-        let event = validate_event(&input, "Europe/Berlin").unwrap();
+        let before = Timestamp(0);
+        let event = validate_event(&input, "Europe/Berlin", before).unwrap();
         assert_eq!(Timestamp(event.starts_at.0).format_utc(), "2026-12-01 08:00 UTC");
         assert_eq!(crate::zone::input_value(event.starts_at, "Europe/Berlin"), "2026-12-01T09:00");
         let inverted = EventInput { ends_at: "2026-12-01T08:59".into(), ..input.clone() };
-        assert_eq!(validate_event(&inverted, "Europe/Berlin").unwrap_err().field(), Some("ends_at"));
+        assert_eq!(validate_event(&inverted, "Europe/Berlin", before).unwrap_err().field(), Some("ends_at"));
         let equal = EventInput { ends_at: "2026-12-01T09:00".into(), ..input.clone() };
-        assert_eq!(validate_event(&equal, "Europe/Berlin").unwrap_err().field(), Some("ends_at"));
+        assert_eq!(validate_event(&equal, "Europe/Berlin", before).unwrap_err().field(), Some("ends_at"));
         let open = EventInput { ends_at: String::new(), ..input.clone() };
-        assert_eq!(validate_event(&open, "Europe/Berlin").unwrap().ends_at, None);
+        assert_eq!(validate_event(&open, "Europe/Berlin", before).unwrap().ends_at, None);
         let no_env = EventInput { environment_id: None, ..input.clone() };
-        assert_eq!(validate_event(&no_env, "Europe/Berlin").unwrap_err().field(), Some("environment_id"));
-        let garbage = EventInput { starts_at: "tomorrow".into(), ..input };
-        assert_eq!(validate_event(&garbage, "Europe/Berlin").unwrap_err().field(), Some("starts_at"));
+        assert_eq!(validate_event(&no_env, "Europe/Berlin", before).unwrap_err().field(), Some("environment_id"));
+        let garbage = EventInput { starts_at: "tomorrow".into(), ..input.clone() };
+        assert_eq!(validate_event(&garbage, "Europe/Berlin", before).unwrap_err().field(), Some("starts_at"));
+        // Once the end has passed the event cannot be planned; a start that has
+        // passed, with an end still to come, can.
+        let during = event.starts_at;
+        assert_eq!(validate_event(&input, "Europe/Berlin", during).unwrap().starts_at, during);
+        let over = validate_event(&input, "Europe/Berlin", event.ends_at.unwrap()).unwrap_err();
+        assert_eq!(over, AppError::invalid("ends_at", Problem::Format { expected: "future".into() }));
+        assert_eq!(validate_event(&open, "Europe/Berlin", Timestamp(i64::MAX)).unwrap().ends_at, None);
     }
 
     #[test]

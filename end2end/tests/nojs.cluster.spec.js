@@ -15,7 +15,7 @@ test('the connection is tested and saved without JavaScript', async ({ page }) =
 
   await page.locator('#field-url').fill('ftp://pve');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await expect(page.getByRole('alert')).toHaveText('API address has the wrong format (expected https://host:8006).');
+  await expect(page.getByRole('alert')).toHaveText('URL has the wrong format (expected https://host:8006).');
 
   await page.goto('/admin/proxmox');
   await page.getByRole('button', { name: 'Save', exact: true }).click();

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Client, RunningWorker, TestApp, json, ok, refused, wait_for_status};
+use common::{Backend, Client, RunningWorker, TestApp, json, now_ms, ok, refused, wait_for_status};
 use domain::activity::{ActorKind, Outcome};
 use domain::classroom::EventStatus;
 use domain::reconcile::{DriftKind, DriftReport, RECONCILE_ACTION};
@@ -232,6 +232,8 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     // The scheduler: an event whose start has come is deployed; after its end
     // plus the transition period (0 hours here) it is decommissioned.
     ok(&admin, "update_setting", &[("key", "events.transition_period_hours"), ("value", "0")]).await;
+    // An event cannot be planned with its end passed, so it is planned ahead
+    // and then its times move into the past.
     let form = [
         ("name", "Past lab"),
         ("short_name", "past1"),
@@ -239,9 +241,12 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         ("starts_at", "2020-01-01T09:00"),
         ("ends_at", "2020-01-01T10:00"),
     ];
-    ok(&instructor, "create_event", &form).await;
-    let past = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
-    let past = past.to_string();
+    assert_eq!(refused(&instructor, "create_event", &form).await, ("invalid".into(), "ends_at".into()));
+    let ahead = [("starts_at", "2099-01-01T09:00"), ("ends_at", "2099-01-01T10:00")];
+    ok(&instructor, "create_event", &[&form[..3], &ahead[..]].concat()).await;
+    let past_id = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    app.set_event_times(past_id, now_ms() - 2 * 3_600_000, Some(now_ms() - 3_600_000)).await;
+    let past = past_id.to_string();
     services.schedule_events().await.unwrap();
     wait_for_status(&instructor, &past, "running").await;
     assert_eq!(sim.simulator().vm_count(), templates_only + 1, "the instructor's VM");
@@ -251,7 +256,6 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     wait_for_status(&instructor, &past, "finished").await;
     assert_eq!(sim.simulator().vm_count(), templates_only);
     // The schedule's moves are the scheduler's; the jobs' ends are the system's.
-    let past_id: i64 = past.parse().unwrap();
     let moves: Vec<(ActorKind, String)> = app
         .activities("event.status")
         .await

@@ -16,7 +16,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Backend, Client, RunningWorker, TestApp, json, ok, wait_for_status};
+use common::{Backend, Client, RunningWorker, TestApp, json, now_ms, ok, wait_for_status};
 use domain::classroom::{EventStatus, VmState};
 use guacamole_connector::adapter::GuacamoleConnector;
 use guacamole_connector::{GuacamoleClient, GuacamoleConfig, JsonSecretKey, Secret, SignInAssertion};
@@ -93,23 +93,6 @@ async fn replica(app: &TestApp) -> (Services, domain::Actor) {
     let token = services.login("admin", PASSWORD, &origin).await.unwrap().token;
     let actor = services.session_user(&token).await.unwrap().unwrap().actor;
     (services, actor)
-}
-
-/// Makes time pass for an event: the app runs on the system clock, so the
-/// stored start and end move instead.
-async fn set_event_times(app: &TestApp, event_id: i64, starts_at: i64, ends_at: Option<i64>) {
-    sqlx::query("UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?")
-        .bind(starts_at)
-        .bind(ends_at)
-        .bind(event_id)
-        .execute(app.system.db.pool())
-        .await
-        .unwrap();
-}
-
-fn now_ms() -> i64 {
-    use services::clock::Clock;
-    SystemClock.now().millis()
 }
 
 /// The Guacamole settings form.
@@ -554,7 +537,7 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
     let event_id: i64 = event.parse().unwrap();
     const DAY: i64 = 24 * 3600 * 1000;
     // Tomorrow's event, deployed now ("Deploy now" before the start).
-    set_event_times(app, event_id, now_ms() + DAY, Some(now_ms() + 2 * DAY)).await;
+    app.set_event_times(event_id, now_ms() + DAY, Some(now_ms() + 2 * DAY)).await;
     ok(instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(instructor, &event, "running").await;
     let sim = guacamole.sim();
@@ -575,7 +558,7 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
 
     // The start passes: the scheduler's round reconciles the running event,
     // and the sync that queues grants READ.
-    set_event_times(app, event_id, now_ms() - 60_000, Some(now_ms() + DAY)).await;
+    app.set_event_times(event_id, now_ms() - 60_000, Some(now_ms() + DAY)).await;
     services.schedule_events().await.unwrap();
     let granted =
         eventually("READ granted", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == true) })
@@ -587,7 +570,7 @@ async fn read_is_granted_from_the_start_and_revoked_at_the_end() {
 
     // The end passes: the round moves the event to `ending`, and that move
     // queues the sync that revokes READ. The connections stay until decommission.
-    set_event_times(app, event_id, now_ms() - 120_000, Some(now_ms() - 60_000)).await;
+    app.set_event_times(event_id, now_ms() - 120_000, Some(now_ms() - 60_000)).await;
     services.schedule_events().await.unwrap();
     assert_eq!(services.ports().events.by_id(event_id, 0).await.unwrap().unwrap().status, EventStatus::Ending);
     eventually("READ revoked", || async move { Some(connection(my_vm).await).filter(|c| c["granted"] == false) }).await;

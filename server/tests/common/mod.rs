@@ -168,6 +168,18 @@ impl TestApp {
         waiting.into_iter().map(|(_, a)| a).filter(|a| a.action == action).collect()
     }
 
+    /// Makes time pass for an event: the app runs on the system clock, so the
+    /// stored start and end (milliseconds) move instead.
+    pub async fn set_event_times(&self, event_id: i64, starts_at: i64, ends_at: Option<i64>) {
+        sqlx::query("UPDATE events SET starts_at = ?, ends_at = ? WHERE id = ?")
+            .bind(starts_at)
+            .bind(ends_at)
+            .bind(event_id)
+            .execute(self.system.db.pool())
+            .await
+            .expect("event times");
+    }
+
     pub async fn signed_in(&self, username: &str) -> Client {
         let client = self.client();
         let res = client.call("login", &[("username", username), ("password", PASSWORD)]).await;
@@ -361,4 +373,10 @@ impl RunningWorker {
         self.stop.send_replace(true);
         self.running.await.expect("the worker ends without panicking");
     }
+}
+
+/// The system clock's now, in milliseconds (the app's clock).
+pub fn now_ms() -> i64 {
+    use services::clock::Clock;
+    services::clock::SystemClock.now().millis()
 }

@@ -57,7 +57,7 @@ impl Services {
     /// Creates a planned event; its creator becomes its instructor and event admin.
     pub async fn create_event(&self, actor: &Actor, input: &EventInput) -> Result<i64, AppError> {
         authorize(actor, Action::Create, Target::All(ObjectType::Event))?;
-        let fields = validate_event(input, &self.time_zone_of(actor.user_id).await?)?;
+        let fields = validate_event(input, &self.time_zone_of(actor.user_id).await?, self.clock.now())?;
         self.check_environment(actor, fields.environment_id).await?;
         let activity = self.activity(actor, "event.create", ActivityTarget::created("events", &fields.name));
         let id = self.ports.events.insert(&fields, actor.user_id, self.clock.now(), Some(&activity)).await?;
@@ -70,7 +70,7 @@ impl Services {
     /// Only planned events change: a deployed one has named VMs and a snapshot.
     pub async fn update_event(&self, actor: &Actor, id: i64, input: &EventInput) -> Result<(), AppError> {
         let event = self.event_for(actor, id, Action::Update).await?;
-        let fields = validate_event(input, &self.time_zone_of(actor.user_id).await?)?;
+        let fields = validate_event(input, &self.time_zone_of(actor.user_id).await?, self.clock.now())?;
         if !event.status.is_editable() {
             return Err(AppError::conflict("event_not_planned"));
         }
