@@ -541,6 +541,8 @@ messages! {
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
     ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
+    ProblemNoSuchAccounts => "names no account: {names}", "nennt kein Konto: {names}";
+    ErrNoSuchAccounts => "No account has the username {names}. Nobody was added; correct the list and try again.", "Kein Konto hat den Benutzernamen {names}. Niemand wurde hinzugefügt; korrigieren Sie die Liste und versuchen Sie es erneut.";
     // --- E-mail (issue 8) ---
     Mail => "E-mail", "E-Mail";
     MailTemplates => "E-mail templates", "E-Mail-Vorlagen";
@@ -746,6 +748,9 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             Msg::ProblemOutOfRange.text(lang).replace("{min}", &min.to_string()).replace("{max}", &max.to_string())
         }
         Problem::Unknown => Msg::ProblemUnknown.text(lang).into(),
+        Problem::NoSuchAccounts { usernames } => {
+            Msg::ProblemNoSuchAccounts.text(lang).replace("{names}", &usernames.join(", "))
+        }
     }
 }
 
@@ -757,6 +762,9 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
         AppError::NotFound => Msg::ErrNotFound.text(lang).into(),
         AppError::Invalid { field, problem: Problem::Unknown } if field == "token" => {
             Msg::ErrTokenUnknown.text(lang).into()
+        }
+        AppError::Invalid { field, problem: Problem::NoSuchAccounts { usernames } } if field == "usernames" => {
+            Msg::ErrNoSuchAccounts.text(lang).replace("{names}", &usernames.join(", "))
         }
         AppError::Invalid { field, problem } => {
             format!("{} {}.", field_label(field, lang), problem_text(problem, lang))
@@ -994,5 +1002,15 @@ mod tests {
         assert_eq!(error_text(&r, Language::En), "Too many failed attempts. Try again in 2 minute(s).");
         let i = AppError::Internal { reference: "ab12".into() };
         assert!(error_text(&i, Language::De).contains("ab12"));
+        let names = AppError::invalid(
+            "usernames",
+            Problem::NoSuchAccounts { usernames: vec!["nosuch".into(), "ghost".into()] },
+        );
+        assert_eq!(
+            error_text(&names, Language::En),
+            "No account has the username nosuch, ghost. Nobody was added; correct the list and try again."
+        );
+        let past = AppError::invalid("ends_at", Problem::Format { expected: "future".into() });
+        assert_eq!(error_text(&past, Language::En), "Ends must be in the future.");
     }
 }

@@ -160,6 +160,17 @@ async fn templates_environments_events_and_rosters() {
     );
     assert!(app.system.db.ports(None).users.by_username("ann").await.unwrap().is_none(), "nothing half-imported");
 
+    // Usernames without an account are all named in one answer, and nobody
+    // on the list is added (not even the one that exists).
+    let typos = [("event_id", event_id.as_str()), ("usernames", "nosuch, student\nghost"), ("role", "student")];
+    let reply = instructor.call("add_participants", &typos).await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let answer: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(answer["field"], "usernames", "{answer}");
+    assert_eq!(answer["problem"], serde_json::json!({ "kind": "no_such_accounts", "usernames": ["nosuch", "ghost"] }));
+    let participants = json(&instructor, "list_participants", &[("event_id", &event_id)]).await;
+    assert_eq!(participants.as_array().unwrap().len(), 1, "only the instructor: {participants}");
+
     let roster = "ann,Ann A,ann@example.org,student\nbo,Bo B,bo@example.org,student\nstudent,Existing,student@example.org,student\n";
     let preview = json(&instructor, "preview_roster", &[("event_id", &event_id), ("csv", roster)]).await;
     let existing: Vec<bool> =

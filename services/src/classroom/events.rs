@@ -111,15 +111,18 @@ impl Services {
     ) -> Result<(), AppError> {
         let event = self.event_for(actor, event_id, Action::Update).await?;
         let mut members = Vec::new();
+        let mut unknown = Vec::new();
         for raw in usernames.iter().flat_map(|u| u.split([',', ' ', '\n'])).filter(|u| !u.trim().is_empty()) {
             let username = validate::username(raw)?;
-            let user = self
-                .ports
-                .users
-                .by_username(&username)
-                .await?
-                .ok_or_else(|| AppError::invalid("usernames", Problem::Unknown))?;
-            members.push((user.id, role));
+            match self.ports.users.by_username(&username).await? {
+                Some(user) => members.push((user.id, role)),
+                None => unknown.push(username),
+            }
+        }
+        // Nobody is added until every name is right: a half-applied list is
+        // harder to correct than a refused one.
+        if !unknown.is_empty() {
+            return Err(AppError::invalid("usernames", Problem::NoSuchAccounts { usernames: unknown }));
         }
         if members.is_empty() {
             return Err(AppError::invalid("usernames", Problem::Required));
