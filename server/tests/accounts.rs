@@ -293,3 +293,35 @@ async fn every_refused_sign_in_is_recorded() {
     assert_eq!(failed[2].actor_id, Some(student));
     assert!(failed.iter().all(|a| a.client_ip.as_deref() == Some("127.0.0.1") && a.request_id.is_some()));
 }
+
+/// An instructor may edit the accounts they created, but not once such an
+/// account holds a role they could not give (here: administrator); otherwise a
+/// changed e-mail address and a password reset would hand them that account.
+#[tokio::test]
+async fn nobody_edits_an_account_that_may_do_more_than_they_may() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let (admin, instructor) = (app.signed_in("admin").await, app.signed_in("instructor").await);
+    let account = [
+        ("username", "risen"),
+        ("name", "Risen"),
+        ("email", "risen@example.org"),
+        ("language", "en"),
+        ("password", "Tr1cky-Horse!"),
+        ("roles[]", "participant"),
+    ];
+    common::ok(&instructor, "create_user", &account).await;
+    let users = app.system.db.ports(None).users;
+    let id = users.by_username("risen").await.unwrap().expect("created").id.to_string();
+    let profile = |email| [("id", id.as_str()), ("name", "Risen"), ("email", email), ("language", "en")];
+    let edited = instructor.call("update_user", &profile("risen2@example.org")).await;
+    assert_eq!(edited.status, 200, "their own participant: {}", edited.body);
+
+    let promoted = admin.call("set_user_roles", &[("id", id.as_str()), ("roles[]", "admin")]).await;
+    assert_eq!(promoted.status, 200, "{}", promoted.body);
+    let refused = instructor.call("update_user", &profile("mine@example.org")).await;
+    assert_eq!((refused.status, refused.error().as_deref()), (403, Some("forbidden")), "{}", refused.body);
+    let user = users.by_username("risen").await.unwrap().unwrap();
+    assert_eq!(user.email, "risen2@example.org", "the address stays");
+    // The administrator still edits it.
+    assert_eq!(admin.call("update_user", &profile("risen3@example.org")).await.status, 200);
+}

@@ -181,6 +181,9 @@ impl Services {
     /// Name, e-mail and language; for one's own account as for others'.
     pub async fn update_profile(&self, actor: &Actor, id: i64, input: ProfileInput) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::One(ObjectType::User, id))?;
+        if id != actor.user_id {
+            self.ensure_outranks(actor, id).await?;
+        }
         let name = validate::line("name", &input.name, validate::NAME_MAX)?;
         let email = validate::email(&input.email)?;
         let language = language(&input.language)?;
@@ -197,6 +200,7 @@ impl Services {
         authorize(actor, Action::Update, Target::All(ObjectType::User))?;
         authorize(actor, Action::Update, Target::All(ObjectType::Role))?;
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        self.ensure_outranks(actor, id).await?;
         let role_ids = self.resolve_roles(actor, role_keys).await?;
         let was_admin = self.ports.users.roles_of(id).await?.iter().any(|r| r.key == ADMIN_ROLE);
         let stays_admin = role_keys.iter().any(|k| k == ADMIN_ROLE);
@@ -207,6 +211,17 @@ impl Services {
         activity.details = serde_json::json!({ "roles": role_keys });
         self.ports.users.set_roles(id, &role_ids, Some(&activity)).await?;
         Ok(())
+    }
+
+    /// Nobody changes an account that may do more than they may: every role
+    /// the user holds must be one the actor could give. (Otherwise an
+    /// instructor who created an account that was later made administrator
+    /// could change its e-mail address and take it over with a password reset.)
+    async fn ensure_outranks(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        let held = self.ports.users.roles_of(id).await?;
+        let roles = self.ports.roles.list().await?;
+        let held_roles = roles.iter().filter(|role| held.iter().any(|h| h.id == role.id));
+        if held_roles.into_iter().all(|role| covers(actor, role)) { Ok(()) } else { Err(AppError::Forbidden) }
     }
 
     async fn ensure_not_last_admin(&self, id: i64) -> Result<(), AppError> {
@@ -231,6 +246,7 @@ impl Services {
             self.ensure_not_last_admin(id).await?;
         }
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        self.ensure_outranks(actor, id).await?;
         let mut activity = self.activity(actor, "user.status", ActivityTarget::new("users", id, &user.username));
         activity.details = serde_json::json!({ "from": user.status.key(), "to": status.key() });
         self.ports.users.set_status(id, status, Some(&activity)).await?;
@@ -247,6 +263,7 @@ impl Services {
         }
         self.ensure_not_last_admin(id).await?;
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        self.ensure_outranks(actor, id).await?;
         let activity = self.activity(actor, "user.delete", ActivityTarget::new("users", id, &user.username));
         self.ports.sessions.delete_for_user(id, None).await?;
         self.ports.users.delete(id, Some(&activity)).await?;
@@ -257,6 +274,7 @@ impl Services {
     pub async fn set_user_password(&self, actor: &Actor, id: i64, password: &str) -> Result<(), AppError> {
         authorize(actor, Action::Update, Target::All(ObjectType::User))?;
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        self.ensure_outranks(actor, id).await?;
         if user.auth_backend != AuthBackend::Internal {
             return Err(AppError::conflict("external_account"));
         }
