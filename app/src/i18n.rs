@@ -637,6 +637,7 @@ messages! {
     ConsoleTypeText => "Type it into the VM", "In die VM tippen";
     ConsoleSendClipboard => "Put it on the VM's clipboard", "In die Zwischenablage der VM legen";
     ConsoleScreen => "Screen of the VM; click it to type into the VM.", "Bildschirm der VM; klicken Sie darauf, um in der VM zu tippen.";
+    AccountReadOnly => "You can see this account but not change it: it holds a role you could not give.", "Sie können dieses Konto sehen, aber nicht ändern: Es hat eine Rolle, die Sie nicht vergeben könnten.";
     ConsoleConnecting => "Connecting…", "Verbinde …";
     ConsoleConnected => "Connected.", "Verbunden.";
     ConsoleReconnecting => "The connection dropped. Reconnecting in {s} s (attempt {n})…", "Die Verbindung ist abgebrochen. Neuer Versuch in {s} s ({n}. Versuch) …";

@@ -97,6 +97,17 @@ pub struct RoleRef {
     pub name: String,
 }
 
+/// What the caller may change about one account, so that its page offers
+/// only those controls (the server checks each change again).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountControls {
+    pub profile: bool,
+    pub roles: bool,
+    pub status: bool,
+    pub password: bool,
+    pub delete: bool,
+}
+
 /// A user account without secrets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserView {

@@ -127,6 +127,24 @@ test.describe('user administration', () => {
   });
 });
 
+// An instructor reads the administrator's account but is offered no change
+// they would be refused (the server refuses them all the same).
+test('an instructor sees the administrator\'s account without controls', async ({ page }) => {
+  await login(page, DEMO.instructor, { next: '/admin/users' });
+  await page.locator('#q').fill(DEMO.admin.username);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('link', { name: DEMO.admin.username, exact: true }).click();
+  await page.waitForURL(/\/admin\/users\/\d+$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`${DEMO.admin.name} (${DEMO.admin.username})`);
+  await expect(page.getByTestId('account-read-only')).toBeVisible();
+  await expect(page.getByTestId('user-roles')).toHaveText('Administrator');
+  await expect(page.getByRole('link', { name: 'Delete' })).toHaveCount(0);
+  for (const name of ['Save', 'Lock account', 'Set password']) {
+    await expect(page.getByRole('button', { name, exact: true })).toHaveCount(0);
+  }
+  await expect(page.locator('#field-email')).toHaveCount(0);
+});
+
 test.describe('settings', () => {
   const TITLE_INPUT = '#setting-branding-title';
   const LIFETIME_INPUT = '#setting-auth-session_lifetime_minutes';

@@ -31,7 +31,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "accept_policy"
         | "own_time_zone"
         | "set_own_time_zone" => SIGNED_IN,
-        "list_users" | "get_user" | "assignable_roles" | "create_user" => USER_READERS,
+        "list_users" | "get_user" | "controls_for_account" | "assignable_roles" | "create_user" => USER_READERS,
         "update_user" | "set_user_roles" | "set_user_status" | "set_user_password" | "delete_user" => ADMIN,
         "list_roles" | "get_role" | "list_permissions" | "create_role" | "update_role" | "copy_role"
         | "delete_role" => ADMIN,
@@ -375,7 +375,7 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
             ("confirm_password", "Another-Horse-77".into()),
         ],
         "list_users" => vec![],
-        "get_user" | "update_user" => vec![
+        "get_user" | "controls_for_account" | "update_user" => vec![
             ("id", admin_id.to_string()),
             ("name", "Test admin".into()),
             ("email", "admin@example.org".into()),
@@ -565,6 +565,7 @@ const READ_ONLY: &[&str] = &[
     "pending_policies",
     "list_users",
     "get_user",
+    "controls_for_account",
     "assignable_roles",
     "list_roles",
     "get_role",

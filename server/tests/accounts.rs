@@ -324,4 +324,9 @@ async fn nobody_edits_an_account_that_may_do_more_than_they_may() {
     assert_eq!(user.email, "risen2@example.org", "the address stays");
     // The administrator still edits it.
     assert_eq!(admin.call("update_user", &profile("risen3@example.org")).await.status, 200);
+
+    // The account's page offers each only what they may do.
+    let all = |on: bool| serde_json::json!({ "profile": on, "roles": on, "status": on, "password": on, "delete": on });
+    assert_eq!(common::json(&instructor, "controls_for_account", &[("id", id.as_str())]).await, all(false));
+    assert_eq!(common::json(&admin, "controls_for_account", &[("id", id.as_str())]).await, all(true));
 }

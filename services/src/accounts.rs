@@ -3,8 +3,8 @@
 use domain::access::{ADMIN_ROLE, ObjectType};
 use domain::activity::{ActivityTarget, ActorKind};
 use domain::page::{Page, PageRequest};
-use domain::user::{RoleView, UserView};
-use domain::{AccessLevel, Action, Actor, AppError, AuthBackend, Language, Target, UserStatus, validate};
+use domain::user::{AccountControls, RoleView, UserView};
+use domain::{AccessLevel, Action, Actor, AppError, AuthBackend, Language, Target, UserStatus, can, validate};
 
 use crate::ports::{NewUser, UserQuery, UserRecord};
 use crate::{Services, authorize, passwords};
@@ -82,6 +82,23 @@ impl Services {
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let roles = self.ports.users.roles_of(id).await?;
         Ok(view(user, roles))
+    }
+
+    /// What `actor` may change about account `id`: the same rules as the
+    /// changes themselves below.
+    pub async fn account_controls(&self, actor: &Actor, id: i64) -> Result<AccountControls, AppError> {
+        authorize(actor, Action::Read, Target::One(ObjectType::User, id))?;
+        let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
+        let own = id == actor.user_id;
+        let outranks = self.ensure_outranks(actor, id).await.is_ok();
+        let manage_all = can(actor, Action::Update, Target::All(ObjectType::User)) && outranks;
+        Ok(AccountControls {
+            profile: can(actor, Action::Update, Target::One(ObjectType::User, id)) && (own || outranks),
+            roles: manage_all && can(actor, Action::Update, Target::All(ObjectType::Role)),
+            status: manage_all && !own,
+            password: manage_all && user.auth_backend == AuthBackend::Internal,
+            delete: can(actor, Action::Delete, Target::One(ObjectType::User, id)) && outranks && !own,
+        })
     }
 
     /// Roles the actor may give to users they create or edit.

@@ -1,7 +1,7 @@
 //! User administration.
 
 use domain::page::Page;
-use domain::user::{RoleView, UserView};
+use domain::user::{AccountControls, RoleView, UserView};
 use leptos::prelude::*;
 
 use crate::error::ApiResult;
@@ -29,6 +29,14 @@ pub async fn get_user(id: i64) -> ApiResult<UserView> {
     use super::context;
     let actor = context::actor().await?;
     Ok(context::state()?.services.get_user(&actor, id).await?)
+}
+
+/// What the caller may change about the account, for its page's controls.
+#[server]
+pub async fn controls_for_account(id: i64) -> ApiResult<AccountControls> {
+    use super::context;
+    let actor = context::actor().await?;
+    Ok(context::state()?.services.account_controls(&actor, id).await?)
 }
 
 #[server]

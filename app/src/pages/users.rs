@@ -179,6 +179,17 @@ pub fn EditUserPage() -> impl IntoView {
         },
     );
     let roles = Resource::new(|| (), |_| assignable_roles());
+    // Only the changes the caller may make are offered (an instructor looking
+    // at an administrator sees the account, not controls that would be refused).
+    let controls = Resource::new(
+        move || (id.get(), versions()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => controls_for_account(id).await,
+                None => Err(domain::AppError::NotFound.into()),
+            }
+        },
+    );
     // This person's timeline: what they did.
     let timeline = Resource::new(
         move || (id.get(), changes()),
@@ -197,7 +208,10 @@ pub fn EditUserPage() -> impl IntoView {
                     Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
                 };
                 let roles = roles.await.unwrap_or_default();
+                let may = controls.await.unwrap_or_default();
+                let manages = may.roles || may.status || may.password;
                 let selected: Vec<String> = user.roles.iter().map(|r| r.key.clone()).collect();
+                let role_names = user.roles.iter().map(|r| r.name.clone()).collect::<Vec<_>>().join(", ");
                 let locked = user.status != UserStatus::Active;
                 let update_pending = Memo::new(move |_| update.pending().get());
                 let roles_pending = Memo::new(move |_| set_roles.pending().get());
@@ -205,46 +219,83 @@ pub fn EditUserPage() -> impl IntoView {
                 view! {
                     <Title text=user.username.clone()/>
                     <PageHeader title=format!("{} ({})", user.name, user.username)>
-                        <a href=format!("/admin/users/{}/delete", user.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
+                        {may.delete.then(|| view! {
+                            <a href=format!("/admin/users/{}/delete", user.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
+                        })}
                     </PageHeader>
                     <p class="mb-4 text-sm text-slate-600">
                         {t(Msg::Status)}": " <strong data-testid="user-status">{status_text(user.status, use_lang())}</strong>
                     </p>
+                    {(!may.profile && !manages).then(|| view! {
+                        <p class="mb-4 rounded border border-slate-200 bg-slate-50 px-4 py-3 text-sm text-slate-700" data-testid="account-read-only">
+                            {t(Msg::AccountReadOnly)}
+                        </p>
+                    })}
                     <div class="grid gap-6 md:grid-cols-2">
                         <section class="rounded-lg bg-white p-6 shadow-sm">
-                            <ActionError value=update.value()/>
-                            <ActionForm action=update>
-                                <input type="hidden" name="id" value=user.id/>
-                                <Field label=t(Msg::Name) name="name" value=user.name.clone() required=true maxlength=128/>
-                                <Field label=t(Msg::Email) name="email" kind="email" value=user.email.clone() required=true maxlength=254/>
-                                <LanguageSelect selected=user.language/>
-                                <Submit label=t(Msg::Save) pending=update_pending/>
-                            </ActionForm>
+                            {if may.profile {
+                                view! {
+                                    <ActionError value=update.value()/>
+                                    <ActionForm action=update>
+                                        <input type="hidden" name="id" value=user.id/>
+                                        <Field label=t(Msg::Name) name="name" value=user.name.clone() required=true maxlength=128/>
+                                        <Field label=t(Msg::Email) name="email" kind="email" value=user.email.clone() required=true maxlength=254/>
+                                        <LanguageSelect selected=user.language/>
+                                        <Submit label=t(Msg::Save) pending=update_pending/>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 text-sm">
+                                        <dt class="font-medium text-slate-700">{t(Msg::Name)}</dt><dd>{user.name.clone()}</dd>
+                                        <dt class="font-medium text-slate-700">{t(Msg::Email)}</dt><dd>{user.email.clone()}</dd>
+                                        <dt class="font-medium text-slate-700">{t(Msg::Roles)}</dt><dd data-testid="user-roles">{role_names.clone()}</dd>
+                                    </dl>
+                                }.into_any()
+                            }}
                         </section>
-                        <section class="rounded-lg bg-white p-6 shadow-sm">
-                            <ActionError value=set_roles.value()/>
-                            <ActionForm action=set_roles>
-                                <input type="hidden" name="id" value=user.id/>
-                                <RoleChoices roles=roles selected=selected/>
-                                <Submit label=t(Msg::Save) pending=roles_pending/>
-                            </ActionForm>
-                            <hr class="my-6"/>
-                            <ActionError value=set_status.value()/>
-                            <ActionForm action=set_status>
-                                <input type="hidden" name="id" value=user.id/>
-                                <input type="hidden" name="status" value=if locked { "active" } else { "inactive" }/>
-                                <button type="submit" class=SECONDARY_BUTTON_CLASS>
-                                    {if locked { t(Msg::Unlock) } else { t(Msg::Lock) }}
-                                </button>
-                            </ActionForm>
-                            <hr class="my-6"/>
-                            <ActionError value=set_password.value()/>
-                            <ActionForm action=set_password>
-                                <input type="hidden" name="id" value=user.id/>
-                                <Field label=t(Msg::NewPassword) name="password" kind="password" required=true hint=t(Msg::PasswordRules) autocomplete="new-password" maxlength=256/>
-                                <Submit label=t(Msg::SetPassword) pending=password_pending/>
-                            </ActionForm>
+                        {manages.then(|| view! {
+                        <section class="rounded-lg bg-white p-6 shadow-sm space-y-6">
+                            {if may.roles {
+                                view! {
+                                    <div>
+                                        <ActionError value=set_roles.value()/>
+                                        <ActionForm action=set_roles>
+                                            <input type="hidden" name="id" value=user.id/>
+                                            <RoleChoices roles=roles selected=selected/>
+                                            <Submit label=t(Msg::Save) pending=roles_pending/>
+                                        </ActionForm>
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <p class="text-sm"><span class="font-medium text-slate-700">{t(Msg::Roles)}": "</span>{role_names}</p>
+                                }.into_any()
+                            }}
+                            {may.status.then(|| view! {
+                                <div>
+                                    <ActionError value=set_status.value()/>
+                                    <ActionForm action=set_status>
+                                        <input type="hidden" name="id" value=user.id/>
+                                        <input type="hidden" name="status" value=if locked { "active" } else { "inactive" }/>
+                                        <button type="submit" class=SECONDARY_BUTTON_CLASS>
+                                            {if locked { t(Msg::Unlock) } else { t(Msg::Lock) }}
+                                        </button>
+                                    </ActionForm>
+                                </div>
+                            })}
+                            {may.password.then(|| view! {
+                                <div>
+                                    <ActionError value=set_password.value()/>
+                                    <ActionForm action=set_password>
+                                        <input type="hidden" name="id" value=user.id/>
+                                        <Field label=t(Msg::NewPassword) name="password" kind="password" required=true hint=t(Msg::PasswordRules) autocomplete="new-password" maxlength=256/>
+                                        <Submit label=t(Msg::SetPassword) pending=password_pending/>
+                                    </ActionForm>
+                                </div>
+                            })}
                         </section>
+                        })}
                     </div>
                     <ActivityTimeline recent=timeline/>
                 }.into_any()
