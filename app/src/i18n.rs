@@ -273,7 +273,7 @@ messages! {
     ErrAccountBelongsElsewhere => "This username belongs to an account that signs in another way (password or directory), so single sign-on cannot use it. Please contact an administrator.", "Dieser Benutzername gehört zu einem Konto, das sich auf andere Weise anmeldet (Passwort oder Verzeichnis), daher kann die zentrale Anmeldung es nicht verwenden. Bitte wenden Sie sich an die Administration.";
     // Admin sign-in page: LDAP and OpenID Connect.
     SignInMethods => "Sign-in", "Anmeldung";
-    SignInMethodsIntro => "How people sign in. These settings come from the server's environment (variables shown on the left); change them there and restart.", "Wie sich Personen anmelden. Diese Einstellungen stammen aus der Umgebung des Servers (links die Variablen); ändern Sie sie dort und starten Sie neu.";
+    SignInMethodsIntro => "How people sign in. These settings come from the server's environment (the variables named with each method); change them there and restart.", "Wie sich Personen anmelden. Diese Einstellungen stammen aus der Umgebung des Servers (die bei jeder Methode genannten Variablen); ändern Sie sie dort und starten Sie neu.";
     LocalAccounts => "Local accounts", "Lokale Konten";
     LocalLoginOn => "Users other than administrators may sign in with a local password.", "Auch Personen ohne Administrationsrechte dürfen sich mit einem lokalen Passwort anmelden.";
     LocalLoginOff => "Only administrators may sign in with a local password.", "Nur Administrierende dürfen sich mit einem lokalen Passwort anmelden.";

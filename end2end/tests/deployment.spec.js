@@ -69,6 +69,7 @@ test('an event is deployed, used by a student and ended without leftovers', asyn
   await instructor.getByRole('button', { name: 'Import', exact: true }).click();
   await instructor.waitForURL((url) => url.pathname === eventPath && url.searchParams.get('ok') === 'imported');
 
+  await expect(instructor.getByRole('heading', { name: 'Add existing users' })).toBeVisible();
   await instructor.getByTestId('deploy-now').click();
   await expect(instructor.getByTestId('flash')).toContainText('Queued');
   // The page follows the deployment live (server-sent events), no reload.
@@ -102,6 +103,10 @@ test('an event is deployed, used by a student and ended without leftovers', asyn
   await instructor.getByTestId('end-now').click();
   await expect(instructor.getByTestId('event-status')).toHaveText('finished', { timeout: 120_000 });
   await expect(instructor.getByTestId('vm-grid-empty')).toBeVisible();
+  // A finished event takes no new participants (it has no VMs to give them).
+  await instructor.reload();
+  await expect(instructor.getByTestId('event-status')).toHaveText('finished');
+  await expect(instructor.getByRole('heading', { name: 'Add existing users' })).toHaveCount(0);
   await expect.poll(() => simulatorVmNames().filter((n) => n.startsWith(`${short}-`)), { timeout: 10_000 }).toEqual([]);
   await instructor.context().close();
 });

@@ -839,6 +839,9 @@ pub fn EventPage() -> impl IntoView {
                     <VmGrid participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>
+                    })}
+                    // A finished event gets no new participants: it has no VMs to give them.
+                    {(manages && event.status != EventStatus::Finished).then(|| view! {
                         <div class="mt-6 grid gap-6 md:grid-cols-2">
                             <section class=CARD>
                                 <h2 class="mb-3 font-semibold">{t(Msg::AddParticipants)}</h2>
