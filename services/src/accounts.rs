@@ -90,7 +90,7 @@ impl Services {
         authorize(actor, Action::Read, Target::One(ObjectType::User, id))?;
         let user = self.ports.users.by_id(id).await?.ok_or(AppError::NotFound)?;
         let own = id == actor.user_id;
-        let outranks = self.ensure_outranks(actor, id).await.is_ok();
+        let outranks = self.outranks(actor, id).await?;
         let manage_all = can(actor, Action::Update, Target::All(ObjectType::User)) && outranks;
         Ok(AccountControls {
             profile: can(actor, Action::Update, Target::One(ObjectType::User, id)) && (own || outranks),
@@ -235,10 +235,13 @@ impl Services {
     /// instructor who created an account that was later made administrator
     /// could change its e-mail address and take it over with a password reset.)
     async fn ensure_outranks(&self, actor: &Actor, id: i64) -> Result<(), AppError> {
+        if self.outranks(actor, id).await? { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+
+    async fn outranks(&self, actor: &Actor, id: i64) -> Result<bool, AppError> {
         let held = self.ports.users.roles_of(id).await?;
         let roles = self.ports.roles.list().await?;
-        let held_roles = roles.iter().filter(|role| held.iter().any(|h| h.id == role.id));
-        if held_roles.into_iter().all(|role| covers(actor, role)) { Ok(()) } else { Err(AppError::Forbidden) }
+        Ok(roles.iter().filter(|role| held.iter().any(|h| h.id == role.id)).all(|role| covers(actor, role)))
     }
 
     async fn ensure_not_last_admin(&self, id: i64) -> Result<(), AppError> {
