@@ -458,6 +458,7 @@ messages! {
     No => "no", "nein";
     Remove => "Remove", "Entfernen";
     NoVmsYet => "No VMs yet: they are created when the event is deployed.", "Noch keine VMs: Sie entstehen bei der Bereitstellung der Veranstaltung.";
+    VmsRemoved => "The event is over: its VMs have been removed.", "Die Veranstaltung ist vorbei: Ihre VMs wurden entfernt.";
     DeleteEventTitle => "Delete event {name}?", "Veranstaltung {name} löschen?";
     ImportRoster => "Import a roster (CSV)", "Teilnehmerliste importieren (CSV)";
     BackToEvent => "Back to the event", "Zurück zur Veranstaltung";
@@ -501,6 +502,10 @@ messages! {
     ErrEnvironmentInUse => "Events use this environment; it cannot be deleted.", "Veranstaltungen nutzen diese Umgebung; sie kann nicht gelöscht werden.";
     ErrEventNotPlanned => "The event has been deployed; its name, dates and environment no longer change.", "Die Veranstaltung ist bereitgestellt; Name, Termine und Umgebung ändern sich nicht mehr.";
     ErrEventHasVms => "The event still has VMs; end it first.", "Die Veranstaltung hat noch VMs; beenden Sie sie zuerst.";
+    ErrEnvironmentEmpty => "The event's environment has no VMs: add templates to it before deploying.", "Die Umgebung der Veranstaltung hat keine VMs: Fügen Sie ihr vor der Bereitstellung Vorlagen hinzu.";
+    EnvironmentNoVms => "This environment has no VMs yet: give at least one template a count, or events using it cannot be deployed.", "Diese Umgebung hat noch keine VMs: Geben Sie mindestens einer Vorlage eine Anzahl, sonst können Veranstaltungen mit ihr nicht bereitgestellt werden.";
+    EnvironmentNoVmsShort => "no VMs yet", "noch keine VMs";
+    ErrEventOver => "The event is over: it takes no new participants.", "Die Veranstaltung ist vorbei: Sie nimmt keine neuen Teilnehmenden auf.";
     ErrRosterHasErrors => "The roster has errors; nothing was imported.", "Die Teilnehmerliste enthält Fehler; nichts wurde importiert.";
     ErrInvitationsNotQueued => "The roster was imported, but some invitation mails could not be queued. Import it again to send them (nobody gets a second one).", "Die Teilnehmerliste wurde importiert, aber einige Einladungen konnten nicht eingereiht werden. Importieren Sie sie erneut, um sie zu senden (niemand erhält eine zweite).";
     ErrEventStatusMove => "The event cannot go to that status from where it is.", "Die Veranstaltung kann aus ihrem Status nicht dorthin wechseln.";
@@ -808,6 +813,8 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "environment_in_use" => Msg::ErrEnvironmentInUse,
             "event_not_planned" => Msg::ErrEventNotPlanned,
             "event_has_vms" => Msg::ErrEventHasVms,
+            "event_over" => Msg::ErrEventOver,
+            "environment_empty" => Msg::ErrEnvironmentEmpty,
             "roster_has_errors" => Msg::ErrRosterHasErrors,
             "invitations_not_queued" => Msg::ErrInvitationsNotQueued,
             "event_status_move" => Msg::ErrEventStatusMove,

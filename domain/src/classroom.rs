@@ -500,6 +500,12 @@ impl EventStatus {
         self == EventStatus::Planned
     }
 
+    /// Whether people may still join: once the end has passed, the VMs are
+    /// going or gone, and a participant added then would get nothing.
+    pub fn takes_participants(self) -> bool {
+        !matches!(self, EventStatus::Ending | EventStatus::Decommissioning | EventStatus::Finished)
+    }
+
     /// Whether the environment snapshot has been taken.
     pub fn has_snapshot(self) -> bool {
         self != EventStatus::Planned

@@ -72,6 +72,16 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
 
     // Students may not deploy or end; "Deploy now" by the instructor.
     assert_eq!(refused(&student, "deploy_event", &[("id", &event)]).await.0, "forbidden");
+    // An environment without VMs is not deployed: nobody would get one, and the
+    // event keeps its plan (and its environment) for when templates are added.
+    let empty =
+        [("id", environment.as_str()), ("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "0")];
+    ok(&admin, "update_environment", &empty).await;
+    let refusal = refused(&instructor, "deploy_event", &[("id", &event)]).await;
+    assert_eq!(refusal, ("conflict".into(), "environment_empty".into()));
+    assert_eq!(json(&instructor, "get_event", &[("id", &event)]).await["status"], "planned");
+    let lab = [("id", environment.as_str()), ("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")];
+    ok(&admin, "update_environment", &lab).await;
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     assert_eq!(refused(&instructor, "deploy_event", &[("id", &event)]).await.1, "event_deploying");
     wait_for_status(&instructor, &event, "running").await;
@@ -166,6 +176,23 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     assert_eq!(sim.simulator().vm_count(), templates_only, "only the templates are left");
     assert!(json(&instructor, "event_vms", &[("event_id", &event)]).await.as_array().unwrap().is_empty());
     assert_eq!(refused(&student, "vm_action", &[("id", &my_vm), ("action", "start")]).await.0, "not_found");
+    // An event that is over takes nobody new, by any way in; its roster stays as it was.
+    let roster = json(&instructor, "list_participants", &[("event_id", &event)]).await;
+    let over = ("conflict".to_string(), "event_over".to_string());
+    let add = [("event_id", event.as_str()), ("usernames", "admin"), ("role", "student")];
+    assert_eq!(refused(&instructor, "add_participants", &add).await, over);
+    let csv = [("event_id", event.as_str()), ("csv", "zed,Zed,zed@example.org,student")];
+    assert_eq!(refused(&admin, "preview_roster", &csv).await, over);
+    assert_eq!(refused(&admin, "import_roster", &csv).await, over);
+    let new_account = [
+        ("event_id", event.as_str()),
+        ("username", "late"),
+        ("name", "Late"),
+        ("email", "late@example.org"),
+        ("role", "student"),
+    ];
+    assert_eq!(refused(&admin, "create_participant", &new_account).await, over);
+    assert_eq!(json(&instructor, "list_participants", &[("event_id", &event)]).await, roster);
 
     // Capacity: 100 GiB VMs for three participants do not fit on two 128 GiB
     // nodes. The deployment is refused with the per-node shortfall; "deploy

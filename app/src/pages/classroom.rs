@@ -405,7 +405,13 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                     {list.into_iter().map(|env| view! {
                                         <tr>
                                             <td class=CELL><a class=LINK_CLASS href=format!("/environments/{}", env.id)>{env.name.clone()}</a></td>
-                                            <td class=CELL>{env.templates.iter().map(|x| format!("{} × {}", x.count, x.template_name)).collect::<Vec<_>>().join(", ")}</td>
+                                            <td class=CELL>
+                                                {if env.templates.is_empty() {
+                                                    view! { <span class="rounded bg-amber-100 px-2 py-0.5 text-xs text-amber-900" data-testid="environment-no-vms">{t(Msg::EnvironmentNoVmsShort)}</span> }.into_any()
+                                                } else {
+                                                    env.templates.iter().map(|x| format!("{} × {}", x.count, x.template_name)).collect::<Vec<_>>().join(", ").into_any()
+                                                }}
+                                            </td>
                                             <td class=CELL>{env.event_count}</td>
                                             <td class=CELL><TagChips tags=tags_for(&tags, env.id)/></td>
                                         </tr>
@@ -475,6 +481,11 @@ pub fn EditEnvironmentPage() -> impl IntoView {
                         })}
                     </PageHeader>
                     <p class="mb-4 text-sm text-slate-600">{t(Msg::EnvironmentEditHint)}</p>
+                    {env.templates.is_empty().then(|| view! {
+                        <p role="status" class="mb-4 max-w-2xl rounded border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900" data-testid="environment-empty">
+                            {t(Msg::EnvironmentNoVms)}
+                        </p>
+                    })}
                     <section class=format!("max-w-2xl {CARD}")>
                         <ActionError value=update.value()/>
                         <ActionForm action=update>
@@ -836,12 +847,12 @@ pub fn EventPage() -> impl IntoView {
                         <p class="mb-6 whitespace-pre-line text-sm text-slate-700">{event.description.clone()}</p>
                     })}
                     {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end drift=drift.clone()/> })}
-                    <VmGrid participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
+                    <VmGrid status=event.status participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>
                     })}
-                    // A finished event gets no new participants: it has no VMs to give them.
-                    {(manages && event.status != EventStatus::Finished).then(|| view! {
+                    // An event that is over gets no new participants: it has no VMs to give them.
+                    {(manages && event.status.takes_participants()).then(|| view! {
                         <div class="mt-6 grid gap-6 md:grid-cols-2">
                             <section class=CARD>
                                 <h2 class="mb-3 font-semibold">{t(Msg::AddParticipants)}</h2>
@@ -981,6 +992,7 @@ fn ParticipantsSection(
 /// Participants × VMs: one row per participant, their VMs with state and IP.
 #[component]
 fn VmGrid(
+    status: EventStatus,
     participants: Vec<ParticipantView>,
     vms: Vec<VmView>,
     act: ServerAction<crate::api::deployment::VmAction>,
@@ -988,7 +1000,8 @@ fn VmGrid(
 ) -> impl IntoView {
     let lang = use_lang();
     if vms.is_empty() {
-        return view! { <p class="mb-6 rounded border border-dashed border-slate-300 p-4 text-sm text-slate-500" data-testid="vm-grid-empty">{t(Msg::NoVmsYet)}</p> }.into_any();
+        let empty = if status.takes_participants() { Msg::NoVmsYet } else { Msg::VmsRemoved };
+        return view! { <p class="mb-6 rounded border border-dashed border-slate-300 p-4 text-sm text-slate-500" data-testid="vm-grid-empty">{t(empty)}</p> }.into_any();
     }
     let rows: Vec<(String, Vec<VmView>)> = participants
         .iter()

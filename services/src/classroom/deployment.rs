@@ -82,6 +82,14 @@ impl Services {
             EventStatus::Deploying => return Err(AppError::conflict("event_deploying")),
             _ => return Err(AppError::conflict("event_not_deployable")),
         }
+        // The snapshot is taken now: an environment without templates would
+        // give nobody a VM, and the event could not change it afterwards.
+        if event.status == EventStatus::Planned {
+            let environment = self.ports.environments.by_id(event.environment_id).await?;
+            if environment.is_none_or(|e| e.templates.is_empty()) {
+                return Err(AppError::conflict("environment_empty"));
+            }
+        }
         let mut activity =
             self.event_activity(actor, "event.deploy", ActivityTarget::new("events", event_id, &event.name), event_id);
         activity.details = serde_json::json!({ "from": event.status.key(), "allow_partial": allow_partial });

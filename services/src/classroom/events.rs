@@ -29,6 +29,15 @@ impl Services {
         Ok(event)
     }
 
+    /// The event, when the actor may change its participants and it still takes them.
+    async fn event_taking_participants(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
+        let event = self.event_for(actor, id, Action::Update).await?;
+        if !event.status.takes_participants() {
+            return Err(AppError::conflict("event_over"));
+        }
+        Ok(event)
+    }
+
     /// Planned, active or completed events: all of them for those who may
     /// read every event, otherwise those the actor takes part in.
     pub async fn list_events(
@@ -109,7 +118,7 @@ impl Services {
         usernames: &[String],
         role: EventRole,
     ) -> Result<(), AppError> {
-        let event = self.event_for(actor, event_id, Action::Update).await?;
+        let event = self.event_taking_participants(actor, event_id).await?;
         let mut members = Vec::new();
         let mut unknown = Vec::new();
         for raw in usernames.iter().flat_map(|u| u.split([',', ' ', '\n'])).filter(|u| !u.trim().is_empty()) {
@@ -146,7 +155,7 @@ impl Services {
         input: crate::accounts::UserInput,
         role: EventRole,
     ) -> Result<(), AppError> {
-        self.event_for(actor, event_id, Action::Update).await?;
+        self.event_taking_participants(actor, event_id).await?;
         let input = crate::accounts::UserInput { role_keys: vec![PARTICIPANT_ROLE.to_string()], ..input };
         // The account's creation is the activity, linked to the event.
         let user = self.create_user_recorded(actor, input, "event.participant_create", Some(event_id)).await?;
@@ -193,7 +202,7 @@ impl Services {
         group_id: i64,
         role: EventRole,
     ) -> Result<(), AppError> {
-        self.event_for(actor, event_id, Action::Update).await?;
+        self.event_taking_participants(actor, event_id).await?;
         authorize(actor, Action::Read, Target::All(ObjectType::User))?;
         let group =
             self.ports.groups.by_id(group_id).await?.ok_or_else(|| AppError::invalid("group_id", Problem::Unknown))?;
@@ -211,7 +220,7 @@ impl Services {
 
     /// Checks a roster without changing anything.
     pub async fn preview_roster(&self, actor: &Actor, event_id: i64, csv: &str) -> Result<RosterPreview, AppError> {
-        self.event_for(actor, event_id, Action::Update).await?;
+        self.event_taking_participants(actor, event_id).await?;
         authorize(actor, Action::Create, Target::All(ObjectType::User))?;
         if csv.len() > 1_000_000 {
             return Err(AppError::invalid("csv", Problem::TooLong { max: 1_000_000 }));
