@@ -20,17 +20,24 @@ impl From<AppError> for ApiError {
 
 /// The HTTP status a failed server function answers with. Plain form posts
 /// are left alone: they get a redirect back to the form, which shows the error.
+/// So are pages rendering on the server, whose resources call server functions
+/// directly: a section that fails does not fail the page (the page's own
+/// object sets it, see `components::page_error_view`).
 #[cfg(feature = "ssr")]
 fn set_status(error: &AppError) {
     use http::StatusCode;
     use leptos::prelude::use_context;
-    let from_plain_form = use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
-    });
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return;
+    };
+    // Leptos's prefix for server functions, as `server::web` routes them.
+    let server_function = parts.uri.path().starts_with("/api/");
+    let from_plain_form =
+        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
-    if from_plain_form {
+    if !server_function || from_plain_form {
         return;
     }
     response.set_status(match error {

@@ -355,6 +355,8 @@ messages! {
     NewTemplate => "New template", "Neue Vorlage";
     Template => "Template", "Vorlage";
     OperatingSystem => "Operating system", "Betriebssystem";
+    OperatingSystemLabel => "Operating system (as listed)", "Betriebssystem (wie aufgelistet)";
+    OperatingSystemLabelHint => "Free text shown in the template list, e.g. Debian 12. The catalogue entry is chosen under Catalogue on the template's page.", "Freitext für die Vorlagenliste, z. B. Debian 12. Der Katalogeintrag wird auf der Seite der Vorlage unter Katalog gewählt.";
     ProxmoxTemplate => "Proxmox template", "Proxmox-Vorlage";
     Resources => "Resources", "Ressourcen";
     DescriptionMarkdown => "Description (Markdown)", "Beschreibung (Markdown)";
@@ -484,6 +486,17 @@ messages! {
     EventEnded => "This event has ended; its VMs are being removed.", "Diese Veranstaltung ist beendet; ihre VMs werden entfernt.";
     FlashImported => "Imported.", "Importiert.";
     StatusPlanned => "planned", "geplant";
+    Menu => "Menu", "Menü";
+    Administration => "Administration", "Verwaltung";
+    MailOnEventDeployed => "Event deployed", "Veranstaltung bereitgestellt";
+    MailOnEventDeploymentFailed => "Event deployment failed", "Bereitstellung fehlgeschlagen";
+    MailOnDecommissionStarted => "Event removal started", "Abbau der Veranstaltung begonnen";
+    MailOnDecommissionFailed => "Event removal failed", "Abbau der Veranstaltung fehlgeschlagen";
+    MailOnAccountInvitation => "Account created (invitation)", "Konto angelegt (Einladung)";
+    MailOnPasswordReset => "Password reset", "Passwort zurücksetzen";
+    MailOnEventStarting => "Event starting", "Veranstaltung beginnt";
+    MailOnVmsReady => "VMs ready", "VMs bereit";
+    MailOnEventEndingSoon => "Event ending soon", "Veranstaltung endet bald";
     StatusDeploying => "deploying", "wird bereitgestellt";
     StatusRunning => "running", "läuft";
     StatusEnding => "ended (transition period)", "beendet (Übergangszeit)";
@@ -682,7 +695,7 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "environment_id" => Msg::Environment,
         "starts_at" => Msg::Starts,
         "ends_at" => Msg::Ends,
-        "operating_system" => Msg::OperatingSystem,
+        "operating_system" => Msg::OperatingSystemLabel,
         "proxmox_vmid" | "vmid" => Msg::ProxmoxVmid,
         "node" => Msg::Node,
         "cores" => Msg::Cores,
@@ -955,6 +968,23 @@ pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'s
         TaskStatus::Failed => Msg::TaskFailed,
         TaskStatus::Success => Msg::TaskSuccess,
         TaskStatus::Cancelled => Msg::TaskCancelled,
+    }
+    .text(lang)
+}
+
+/// What sends a mail template, as words (its slug stays the key).
+pub fn mail_action_text(action: domain::mail::MailAction, lang: Language) -> &'static str {
+    use domain::mail::MailAction as A;
+    match action {
+        A::EventDeployed => Msg::MailOnEventDeployed,
+        A::EventDeploymentFailed => Msg::MailOnEventDeploymentFailed,
+        A::EventDecommissionStarted => Msg::MailOnDecommissionStarted,
+        A::EventDecommissionFailed => Msg::MailOnDecommissionFailed,
+        A::AccountInvitation => Msg::MailOnAccountInvitation,
+        A::PasswordReset => Msg::MailOnPasswordReset,
+        A::EventStarting => Msg::MailOnEventStarting,
+        A::VmsReady => Msg::MailOnVmsReady,
+        A::EventEndingSoon => Msg::MailOnEventEndingSoon,
     }
     .text(lang)
 }

@@ -109,4 +109,15 @@ test('an instructor creates an event and imports three students from CSV', async
   }
   await expect(participants.locator('tbody tr')).toHaveCount(4); // the instructor and three students
   await expect(page.getByTestId('vm-grid-empty')).toBeVisible();
+
+  // A refused edit replaces "Imported." with its error; a saved one says so.
+  const edit = page.locator('section', { has: page.getByRole('heading', { name: 'Edit event' }) });
+  await edit.locator('#field-ends_at').fill('2030-01-14T09:00');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit.getByRole('alert')).toContainText('Ends must be after the start.');
+  await expect(page.getByTestId('flash')).toHaveCount(0);
+  await edit.locator('#field-ends_at').fill('2030-01-15T18:00');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('flash')).toHaveText('Saved.');
+  await expect(page.getByRole('alert')).toHaveCount(0);
 });

@@ -90,7 +90,14 @@ function mainNav(page, label = 'Main navigation') {
 
 /** Follows a main navigation link (client-side in the hydrated app). */
 async function navTo(page, linkName, path, navLabel) {
-  await mainNav(page, navLabel).getByRole('link', { name: linkName, exact: true }).click();
+  const nav = mainNav(page, navLabel);
+  await expect(nav).toBeVisible();
+  const link = nav.getByRole('link', { name: linkName, exact: true });
+  // Pages that manage the site sit in the "Administration" menu.
+  if (!(await link.isVisible())) {
+    await nav.locator('summary').click();
+  }
+  await link.click();
   await page.waitForURL((url) => url.pathname === path);
 }
 

@@ -2,15 +2,16 @@
 const { DEMO, login, currentUser, mainNav, test, expect } = require('./helpers');
 
 // What the main navigation shows each demo role (app/src/components/layout.rs).
+// The pages that manage the site come last, in the "Administration" menu.
 const NAV = {
   admin: {
-    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Catalogue', 'Groups',
-      'Users', 'Roles', 'Terms of use', 'Tasks', 'Activities', 'Settings', 'E-mail', 'Cluster'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Activities', 'Catalogue', 'Groups',
+      'Users', 'Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
     hidden: [],
   },
   instructor: {
-    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Catalogue', 'Groups', 'Users',
-      'Activities', 'Templates in the cluster'],
+    visible: ['Dashboard', 'Events', 'VMs', 'Environments', 'Templates', 'Activities', 'Catalogue', 'Groups', 'Users',
+      'Templates in the cluster'],
     hidden: ['Roles', 'Terms of use', 'Tasks', 'Settings', 'E-mail', 'Cluster'],
   },
   student: {
@@ -30,6 +31,11 @@ for (const key of ['admin', 'instructor', 'student']) {
     await expect(currentUser(page)).toHaveAttribute('href', '/profile');
     await expect(page.getByTestId('my-roles')).toContainText(account.role);
     const nav = mainNav(page);
+    const administration = nav.locator('summary');
+    await expect(administration).toHaveCount(key === 'student' ? 0 : 1);
+    if (key !== 'student') {
+      await administration.click();
+    }
     await expect(nav.getByRole('link')).toHaveText(NAV[key].visible);
     for (const hidden of NAV[key].hidden) {
       await expect(nav.getByRole('link', { name: hidden, exact: true })).toHaveCount(0);
@@ -92,4 +98,30 @@ test('the login page does not redirect to other sites', async ({ page }) => {
   await login(page, DEMO.student, { next: 'https://evil.example/' });
   await expect(page).toHaveURL(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   await expect(currentUser(page)).toHaveText(DEMO.student.name);
+});
+
+test('the header is one row on a laptop and folds behind Menu on a phone', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await login(page, DEMO.admin);
+  const header = page.locator('header');
+  const title = header.getByRole('link', { name: 'OpenVLE', exact: true });
+  await expect(currentUser(page)).toBeVisible();
+  // One row: the title, the navigation and the signed-in person share a line.
+  const rowHeight = (await title.boundingBox()).height;
+  expect((await header.boundingBox()).height).toBeLessThan(rowHeight * 3);
+  await expect(page.getByTestId('main-menu-toggle')).toBeHidden();
+
+  await page.setViewportSize({ width: 390, height: 800 });
+  const nav = mainNav(page);
+  await expect(nav).toBeHidden();
+  await page.getByTestId('main-menu-toggle').click();
+  await expect(nav).toBeVisible();
+  // Nothing sticks out sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await nav.locator('summary').click();
+  await nav.getByRole('link', { name: 'Settings', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/admin/settings');
+  // Gone where they chose: the menu folds again.
+  await expect(nav).toBeHidden();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });

@@ -40,6 +40,65 @@ async fn unknown_pages_answer_404_with_a_page() {
     assert!(page.body.contains("Page not found"), "{}", page.body);
 }
 
+/// A page about an object that is not there answers 404 (and one the caller
+/// may not see, 403), with the page and its message, not "200 OK".
+#[tokio::test]
+async fn pages_of_missing_objects_answer_404() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.signed_in("admin").await;
+    for path in [
+        "/events/999999",
+        "/events/999999/delete",
+        "/templates/999999",
+        "/environments/999999",
+        "/vms/999999",
+        "/admin/users/999999",
+        "/admin/roles/999999",
+        "/admin/tasks/999999",
+        "/admin/mail/sent/999999",
+        "/admin/catalogue/vendors/999999",
+    ] {
+        let page = admin.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("This no longer exists."), "{path}: {}", page.body);
+    }
+    // The same pages of objects that exist answer 200.
+    let admin_id = app.system.services.ports().users.by_username("admin").await.unwrap().unwrap().id;
+    assert_eq!(admin.get(&format!("/admin/users/{admin_id}")).await.status, 200);
+    // A student may not read accounts: 403, not a page that looks found.
+    let student = app.signed_in("student").await;
+    assert_eq!(student.get(&format!("/admin/users/{admin_id}")).await.status, 403);
+}
+
+/// An administration page opened by someone who may not use it answers 403
+/// with "not allowed" alone: not its heading, forms and buttons above it.
+#[tokio::test]
+async fn administration_pages_refuse_others_whole() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.signed_in("admin").await;
+    let student = app.signed_in("student").await;
+    for (path, heading) in [
+        ("/admin/users", "Users"),
+        ("/admin/roles", "Roles"),
+        ("/admin/policies", "Terms of use"),
+        ("/admin/tasks", "Tasks"),
+        ("/admin/settings", "Settings"),
+        ("/admin/mail/templates", "Mail"),
+        ("/admin/catalogue/vendors", "Vendors"),
+        ("/admin/health", "Health"),
+        ("/admin/guacamole", "Guacamole"),
+        ("/admin/sign-in", "Sign-in"),
+    ] {
+        let page = student.get(path).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.body.contains("You are not allowed to do this."), "{path}: {}", page.body);
+        assert!(!page.body.contains("<h1"), "{path} shows no page heading: {}", page.body);
+        let page = admin.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains(heading), "{path}: {}", page.body);
+    }
+}
+
 /// The admin Health page: connections, the activity outbox and its target,
 /// task counts and the scheduler's leader; administrators only.
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::layout::FlashOutdated;
 use crate::components::{t, use_lang};
 use crate::error::ApiError;
 use crate::i18n::{Msg, error_text};
@@ -25,6 +26,16 @@ where
     T: Send + Sync + Clone + 'static,
 {
     let lang = use_lang();
+    if let Some(FlashOutdated(outdated)) = use_context::<FlashOutdated>() {
+        // The latest outcome decides; a form not used yet (None) leaves it.
+        Effect::new(move |_| {
+            value.with(|v| {
+                if let Some(result) = v {
+                    outdated.set(result.is_err())
+                }
+            })
+        });
+    }
     move || {
         value.with(|v| match v {
             Some(Err(ApiError(e))) => Some(view! {

@@ -46,6 +46,23 @@ pub fn error_view(e: &ApiError) -> AnyView {
         .into_any()
 }
 
+/// The error of the object a page is about (`/events/42` when there is no
+/// event 42): shown as [`error_view`], and answered with 404 or 403 when the
+/// page is rendered on the server, so a stale bookmark or a guessed id is not
+/// a "200 OK". Errors of a page's sections keep using `error_view`: a part
+/// of the page failing does not make the page missing.
+pub fn page_error_view(e: &ApiError) -> AnyView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        match e.0 {
+            domain::AppError::NotFound => response.set_status(http::StatusCode::NOT_FOUND),
+            domain::AppError::Forbidden => response.set_status(http::StatusCode::FORBIDDEN),
+            _ => {}
+        }
+    }
+    error_view(e)
+}
+
 /// A friendly block for lists with nothing in them.
 #[component]
 pub fn EmptyState(message: &'static str) -> impl IntoView {
@@ -58,7 +75,7 @@ pub fn PageHeader(title: String, #[prop(optional)] children: Option<Children>) -
     view! {
         <div class="mb-6 flex flex-wrap items-center justify-between gap-3">
             <h1 class="text-2xl font-semibold text-slate-900">{title}</h1>
-            <div class="flex gap-2">{children.map(|c| c())}</div>
+            <div class="flex flex-wrap gap-2">{children.map(|c| c())}</div>
         </div>
     }
 }

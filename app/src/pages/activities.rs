@@ -81,7 +81,8 @@ pub fn ActivitiesPage() -> impl IntoView {
                     <label for="event" class="block text-sm font-medium text-slate-700">{t(Msg::EventId)}</label>
                     <input id="event" name="event" type="number" min="1" value=value("event") class=INPUT_CLASS/>
                 </div>
-                <div>
+                // Wide enough for its example (the placeholder), which is its only hint.
+                <div class="w-full sm:w-96">
                     <label for="action" class="block text-sm font-medium text-slate-700">{t(Msg::ActionName)}</label>
                     <input id="action" name="action" type="search" value=value("action") placeholder=t(Msg::ActionHint) class=INPUT_CLASS/>
                 </div>

@@ -16,7 +16,7 @@ use crate::components::forms::{
 };
 use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
-use crate::components::{EmptyState, PageHeader, error_view, t, use_actor};
+use crate::components::{EmptyState, PageHeader, error_view, page_error_view, t, use_actor};
 use crate::error::ApiError;
 use crate::i18n::Msg;
 
@@ -128,7 +128,7 @@ pub fn CataloguePage() -> impl IntoView {
     let pending = Memo::new(move |_| create.pending().get());
     let current_vendor = move || query.with_untracked(|q| q.get("vendor")).unwrap_or_default();
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Catalogue>
         <Title text=t(Msg::Catalogue)/>
         <PageHeader title=t(Msg::Catalogue).to_string()/>
         {move || match kind.get() {
@@ -237,7 +237,7 @@ pub fn CatalogueItemPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let item = match item.await {
                     Ok(item) => item,
-                    Err(e) => return error_view(&e),
+                    Err(e) => return page_error_view(&e),
                 };
                 let vendors = if item.kind.has_vendor() { vendors.await.unwrap_or_default() } else { Vec::new() };
                 let editable = may(Action::Update);
@@ -304,7 +304,7 @@ pub fn DeleteCatalogueItemPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>

@@ -23,7 +23,7 @@ use crate::components::forms::{
 use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
 use crate::components::tags::{TagChips, TagFilterField, TagsSection, tags_for};
-use crate::components::{EmptyState, PageHeader, error_view, t, use_actor, use_lang};
+use crate::components::{EmptyState, PageHeader, error_view, page_error_view, t, use_actor, use_lang};
 use crate::error::ApiError;
 use crate::i18n::{Msg, error_text, event_role_text, event_status_text, vm_state_text};
 use crate::pages::route_id;
@@ -172,7 +172,7 @@ fn TemplateInputs(template: Option<VmTemplateView>) -> impl IntoView {
             <label for="field-description" class=LABEL>{t(Msg::DescriptionMarkdown)}</label>
             <textarea id="field-description" name="description" rows="4" class=INPUT_CLASS>{text(|t| t.description.clone())}</textarea>
         </div>
-        <Field label=t(Msg::OperatingSystem) name="operating_system" value=text(|t| t.operating_system.clone()) maxlength=128/>
+        <Field label=t(Msg::OperatingSystemLabel) name="operating_system" value=text(|t| t.operating_system.clone()) maxlength=128 hint=t(Msg::OperatingSystemLabelHint)/>
         <div class="grid gap-x-4 sm:grid-cols-2">
             <Field label=t(Msg::ProxmoxVmid) name="proxmox_vmid" kind="number" value=text(|t| t.proxmox_vmid.to_string()) required=true/>
             <Field label=t(Msg::Node) name="node" value=text(|t| t.node.clone()) required=true maxlength=63/>
@@ -268,7 +268,7 @@ pub fn EditTemplatePage() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -305,7 +305,7 @@ pub fn DeleteTemplatePage() -> impl IntoView {
                             </ActionForm>
                         </ConfirmDelete>
                     }.into_any(),
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -468,7 +468,7 @@ pub fn EditEnvironmentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let env = match environment.await {
                     Ok(env) => env,
-                    Err(e) => return error_view(&e),
+                    Err(e) => return page_error_view(&e),
                 };
                 let templates = templates.await.unwrap_or_default();
                 let editable = may_one(Action::Update, ObjectType::Environment, env.id);
@@ -538,7 +538,7 @@ pub fn DeleteEnvironmentPage() -> impl IntoView {
                             </ActionForm>
                         </ConfirmDelete>
                     }.into_any(),
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -802,7 +802,7 @@ pub fn EventPage() -> impl IntoView {
                 let drift = drift.await.ok().flatten();
                 let event = match event.await {
                     Ok(event) => event,
-                    Err(e) => return error_view(&e),
+                    Err(e) => return page_error_view(&e),
                 };
                 let participants = participants.await.unwrap_or_default();
                 let vms = vms.await.unwrap_or_default();
@@ -1072,7 +1072,7 @@ pub fn DeleteEventPage() -> impl IntoView {
                             </ActionForm>
                         </ConfirmDelete>
                     }.into_any(),
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -1437,7 +1437,7 @@ pub fn VmPage() -> impl IntoView {
                         </div>
                     }.into_any()
                     }
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>

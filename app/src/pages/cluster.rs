@@ -32,7 +32,7 @@ pub fn ConnectionPage() -> impl IntoView {
     );
     let pending = Memo::new(move |_| save.pending().get());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::ProxmoxConnection)/>
             <PageHeader title=t(Msg::ProxmoxConnection).to_string()>
                 <a href="/admin/nodes" class=SECONDARY_BUTTON_CLASS>{t(Msg::Nodes)}</a>

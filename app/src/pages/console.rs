@@ -14,7 +14,7 @@ use leptos_meta::Title;
 use crate::api::console::{VmConsole, vm_console};
 use crate::components::forms::{INPUT_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS};
 use crate::components::layout::WithShell;
-use crate::components::{PageHeader, error_view, t, use_lang};
+use crate::components::{PageHeader, page_error_view, t, use_lang};
 use crate::i18n::Msg;
 use crate::pages::route_id;
 
@@ -36,7 +36,7 @@ pub fn ConsolePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match vm.await {
                     Ok(vm) => view! { <Console vm=vm/> }.into_any(),
-                    Err(e) => error_view(&e),
+                    Err(e) => page_error_view(&e),
                 }
             })}
         </Suspense>

@@ -271,7 +271,7 @@ pub fn DashboardAdminPage() -> impl IntoView {
         Resource::new(move || (save_note.version().get(), delete_note.version().get()), |_| list_notifications());
     let links = Resource::new(move || (save_link.version().get(), delete_link.version().get()), |_| list_quick_links());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
         <Title text=t(Msg::DashManage)/>
         <PageHeader title=t(Msg::DashManage).to_string()/>
         <section class="mb-8" aria-labelledby="notifications-heading">

@@ -8,6 +8,7 @@
 //! Also the connection templates block of the template and VM pages, and the
 //! VM's Guacamole connections.
 
+use domain::ObjectType;
 use domain::classroom::{ConnectionBinding, ConnectionTemplateView, Protocol, RdpSecurity, VmConnectionView};
 use domain::guacamole::{GuacamoleProblem, GuacamoleSource, GuacamoleView, SsoMethod};
 use leptos::prelude::*;
@@ -38,7 +39,7 @@ pub fn GuacamoleSettingsPage() -> impl IntoView {
     );
     let pending = Memo::new(move |_| save.pending().get());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::GuacTitle)/>
             <PageHeader title=t(Msg::GuacTitle).to_string()>
                 <a href="/admin/settings" class=SECONDARY_BUTTON_CLASS>{t(Msg::Settings)}</a>

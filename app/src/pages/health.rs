@@ -2,6 +2,7 @@
 //! its connections, the activity outbox and where it forwards to, the task
 //! queues and which process leads the schedulers.
 
+use domain::ObjectType;
 use domain::health::SystemHealth;
 use domain::time::Timestamp;
 use leptos::prelude::*;
@@ -18,7 +19,7 @@ const CARD_CLASS: &str = "rounded bg-white p-4 shadow-sm";
 pub fn HealthPage() -> impl IntoView {
     let health = Resource::new(|| (), |_| health_report());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::HealthTitle)/>
             <PageHeader title=t(Msg::HealthTitle).to_string()/>
             <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>

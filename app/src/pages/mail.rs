@@ -3,6 +3,7 @@
 //! log with resend; plus the anonymous pages mails link to (set a password,
 //! forgot password). Every form is an `ActionForm` or a GET form.
 
+use domain::ObjectType;
 use domain::mail::{MailAction, MailStatus, MailTemplateView, RenderedMail, SentMailView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,7 @@ use crate::components::forms::{
 use crate::components::layout::{Flash, WithShell};
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
-use crate::i18n::{Msg, error_text, mail_status_text};
+use crate::i18n::{Msg, error_text, mail_action_text, mail_status_text};
 use crate::pages::route_id;
 
 fn status_class(status: MailStatus) -> &'static str {
@@ -57,7 +58,7 @@ fn MailTabs() -> impl IntoView {
 pub fn MailTemplatesPage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_mail_templates());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
         <Title text=t(Msg::MailTemplates)/>
         <PageHeader title=t(Msg::MailTemplates).to_string()>
             <a href="/admin/mail/templates/new" class=BUTTON_CLASS>{t(Msg::NewMailTemplate)}</a>
@@ -111,6 +112,7 @@ pub fn MailServerSection() -> impl IntoView {
 
 #[component]
 fn TemplateTable(templates: Vec<MailTemplateView>) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -126,7 +128,15 @@ fn TemplateTable(templates: Vec<MailTemplateView>) -> impl IntoView {
                     {templates.into_iter().map(|m| view! {
                         <tr data-template=m.id>
                             <td class="px-4 py-2"><a class=LINK_CLASS href=format!("/admin/mail/templates/{}", m.id)>{m.name.clone()}</a></td>
-                            <td class="px-4 py-2"><code>{m.slug.clone().unwrap_or_else(|| "—".into())}</code></td>
+                            <td class="px-4 py-2">
+                                {match m.slug.as_deref().and_then(MailAction::from_slug) {
+                                    Some(action) => view! {
+                                        {mail_action_text(action, lang)}
+                                        <code class="block text-xs text-slate-500">{action.slug()}</code>
+                                    }.into_any(),
+                                    None => "—".into_any(),
+                                }}
+                            </td>
                             <td class="px-4 py-2">{m.language.native_name()}</td>
                             <td class="px-4 py-2">{m.subject.clone()}</td>
                         </tr>
@@ -146,6 +156,7 @@ fn TemplateForm(template: Option<MailTemplateView>) -> impl IntoView {
     let value = move |f: fn(&MailTemplateView) -> String| m.as_ref().map(f).unwrap_or_default();
     let slug = template.as_ref().and_then(|m| m.slug.clone()).unwrap_or_default();
     let language = template.as_ref().map(|m| m.language).unwrap_or_default();
+    let lang = use_lang();
     view! {
         <ActionError value=save.value()/>
         <ActionForm action=save attr:class="max-w-3xl rounded-lg bg-white p-6 shadow-sm">
@@ -156,7 +167,7 @@ fn TemplateForm(template: Option<MailTemplateView>) -> impl IntoView {
                 <select id="field-slug" name="slug" class=INPUT_CLASS>
                     <option value="" selected=slug.is_empty()>{t(Msg::MailNoAction)}</option>
                     {MailAction::ALL.into_iter().map(|a| view! {
-                        <option value=a.slug() selected=slug == a.slug()>{a.slug()}</option>
+                        <option value=a.slug() selected=slug == a.slug()>{format!("{} ({})", mail_action_text(a, lang), a.slug())}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -180,7 +191,7 @@ fn TemplateForm(template: Option<MailTemplateView>) -> impl IntoView {
 #[component]
 pub fn NewMailTemplatePage() -> impl IntoView {
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::NewMailTemplate)/>
             <PageHeader title=t(Msg::NewMailTemplate).to_string()/>
             <MailTabs/>
@@ -228,7 +239,7 @@ pub fn MailTemplatePage() -> impl IntoView {
                             </details>
                         }.into_any()
                     }
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => crate::components::page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -267,7 +278,7 @@ pub fn SentMailsPage() -> impl IntoView {
     );
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::SentMails)/>
             <PageHeader title=t(Msg::SentMails).to_string()/>
             <MailTabs/>
@@ -382,7 +393,7 @@ pub fn SentMailPage() -> impl IntoView {
                         <HtmlFrame html=m.html.clone()/>
                         <pre class="mt-2 whitespace-pre-wrap rounded bg-white p-3 text-xs shadow-sm">{m.text.clone()}</pre>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => crate::components::page_error_view(&e),
                 }
             })}
         </Suspense>

@@ -1,5 +1,6 @@
 //! Terms of use: the admin list and the page where users accept them.
 
+use domain::ObjectType;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,7 +18,7 @@ pub fn PoliciesPage() -> impl IntoView {
     let policies = Resource::new(move || (create.version().get(), toggle.version().get()), |_| list_policies());
     let pending = Memo::new(move |_| create.pending().get());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Policy>
         <Title text=t(Msg::Policies)/>
         <PageHeader title=t(Msg::Policies).to_string()/>
         <ActionError value=toggle.value()/>

@@ -1,5 +1,6 @@
 //! Roles and the permission catalogue.
 
+use domain::ObjectType;
 use domain::user::RoleView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +18,7 @@ use crate::pages::route_id;
 pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| list_roles());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Role>
         <Title text=t(Msg::Roles)/>
         <PageHeader title=t(Msg::Roles).to_string()>
             <a href="/admin/permissions" class=SECONDARY_BUTTON_CLASS>{t(Msg::Permissions)}</a>
@@ -102,7 +103,7 @@ pub fn NewRolePage() -> impl IntoView {
     let pending = Memo::new(move |_| create.pending().get());
     let catalogue = Resource::new(|| (), |_| list_permissions());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Role>
         <Title text=t(Msg::NewRole)/>
         <PageHeader title=t(Msg::NewRole).to_string()/>
         <section class="max-w-3xl rounded-lg bg-white p-6 shadow-sm">
@@ -154,7 +155,7 @@ pub fn EditRolePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let role = match role.await {
                     Ok(role) => role,
-                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => return crate::components::page_error_view(&e),
                 };
                 let catalogue = catalogue.await.unwrap_or_default();
                 let update_pending = Memo::new(move |_| update.pending().get());
@@ -217,7 +218,7 @@ pub fn DeleteRolePage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => crate::components::page_error_view(&e),
                 }
             })}
         </Suspense>
@@ -229,7 +230,7 @@ pub fn DeleteRolePage() -> impl IntoView {
 pub fn PermissionsPage() -> impl IntoView {
     let catalogue = Resource::new(|| (), |_| list_permissions());
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Role>
         <Title text=t(Msg::Permissions)/>
         <PageHeader title=t(Msg::Permissions).to_string()/>
         <p class="mb-4 text-sm text-slate-600">{t(Msg::ModelLevelHint)}</p>

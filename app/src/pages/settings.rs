@@ -1,5 +1,6 @@
 //! Runtime settings, one small form per setting.
 
+use domain::ObjectType;
 use domain::settings::{SettingType, SettingView, Visibility};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,8 +16,17 @@ use crate::pages::mail::MailServerSection;
 pub fn SettingsPage() -> impl IntoView {
     let update = ServerAction::<UpdateSetting>::new();
     let settings = Resource::new(move || update.version().get(), |_| list_settings());
+    // The setting saved last: its error shows in its own row, where the
+    // value is, not above a long list. (Without JavaScript the page does
+    // not know it, and the error stays on top.)
+    let last_saved = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = update.input().get() {
+            last_saved.set(Some(input.key));
+        }
+    });
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
         <Title text=t(Msg::Settings)/>
         <PageHeader title=t(Msg::Settings).to_string()>
             <a href="/admin/sign-in" class=SECONDARY_BUTTON_CLASS>{t(Msg::SignInMethods)}</a>
@@ -26,13 +36,13 @@ pub fn SettingsPage() -> impl IntoView {
             <a href="/admin/dashboard" class=SECONDARY_BUTTON_CLASS>{t(Msg::DashManage)}</a>
         </PageHeader>
         <MailServerSection/>
-        <ActionError value=update.value()/>
+        {move || last_saved.with(Option::is_none).then(|| view! { <ActionError value=update.value()/> })}
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(list) => view! {
                         <div class="space-y-3">
-                            {list.into_iter().map(|s| view! { <SettingRow setting=s action=update/> }).collect_view()}
+                            {list.into_iter().map(|s| view! { <SettingRow setting=s action=update last_saved=last_saved/> }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
@@ -44,8 +54,17 @@ pub fn SettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn SettingRow(setting: SettingView, action: ServerAction<UpdateSetting>) -> impl IntoView {
+fn SettingRow(
+    setting: SettingView,
+    action: ServerAction<UpdateSetting>,
+    last_saved: RwSignal<Option<String>>,
+) -> impl IntoView {
     let id = format!("setting-{}", setting.key.replace('.', "-"));
+    let key = setting.key.clone();
+    let saved_last = move || last_saved.with(|k| k.as_deref() == Some(key.as_str()));
+    // What the setting is for leads; its key (as in the docs and the
+    // environment) stays beside it for those who look it up.
+    let label = if setting.description.is_empty() { setting.key.clone() } else { setting.description.clone() };
     let read_only = setting.visibility == Visibility::Internal;
     let input = match setting.setting_type {
         SettingType::Boolean => view! {
@@ -70,11 +89,12 @@ fn SettingRow(setting: SettingView, action: ServerAction<UpdateSetting>) -> impl
     view! {
         <ActionForm action=action attr:class="rounded-lg bg-white p-4 shadow-sm">
             <input type="hidden" name="key" value=setting.key.clone()/>
+            {move || saved_last().then(|| view! { <ActionError value=action.value()/> })}
             <div class="flex flex-wrap items-end gap-4">
                 <div class="min-w-64 grow">
-                    <label for=id class="block font-mono text-sm font-medium text-slate-800">{setting.key.clone()}</label>
+                    <label for=id class="block text-sm font-medium text-slate-800">{label}</label>
                     <p class="text-xs text-slate-500">
-                        {setting.description.clone()} " · " {setting.setting_type.key()} " · " {setting.visibility.key()}
+                        <span class="font-mono">{setting.key.clone()}</span> " · " {setting.setting_type.key()} " · " {setting.visibility.key()}
                     </p>
                     {input}
                 </div>

@@ -3,6 +3,7 @@
 //! "Test" actions. Tests are GETs (`?ldap_user=name`, `?oidc_test=1`): they change
 //! nothing, work without JavaScript, and their result survives a reload.
 
+use domain::ObjectType;
 use domain::sign_in::{DirectoryCheck, MethodOverview, ProviderCheck, SignInOverview};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +35,7 @@ pub fn SignInSettingsPage() -> impl IntoView {
         |wanted| async move { if wanted { Some(test_identity_provider().await) } else { None } },
     );
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Setting>
             <Title text=t(Msg::SignInMethods)/>
             <PageHeader title=t(Msg::SignInMethods).to_string()>
                 <a href="/admin/settings" class=SECONDARY_BUTTON_CLASS>{t(Msg::Settings)}</a>

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use domain::ObjectType;
 use domain::task::{TaskStatus, TaskView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -111,7 +112,7 @@ pub fn TasksPage() -> impl IntoView {
     refresh_periodically(move || tasks.refetch());
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Task>
             <Title text=t(Msg::Tasks)/>
             <PageHeader title=t(Msg::Tasks).to_string()>
                 <a href="" class=SECONDARY_BUTTON_CLASS>{t(Msg::Refresh)}</a>
@@ -225,7 +226,7 @@ pub fn TaskPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let task = match task.await {
                         Ok(task) => task,
-                        Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                        Err(e) => return crate::components::page_error_view(&e),
                     };
                     view! {
                         <Title text=format!("#{} {}", task.id, task.name)/>

@@ -1,5 +1,6 @@
 //! User administration pages.
 
+use domain::ObjectType;
 use domain::UserStatus;
 use domain::user::{RoleView, UserView};
 use leptos::prelude::*;
@@ -31,7 +32,7 @@ pub fn UsersPage() -> impl IntoView {
     );
     let current = move |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::User>
         <Title text=t(Msg::Users)/>
         <PageHeader title=t(Msg::Users).to_string()>
             <a href="/admin/users/new" class=BUTTON_CLASS>{t(Msg::NewUser)}</a>
@@ -205,7 +206,7 @@ pub fn EditUserPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let user = match user.await {
                     Ok(user) => user,
-                    Err(e) => return view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => return crate::components::page_error_view(&e),
                 };
                 let roles = roles.await.unwrap_or_default();
                 let may = controls.await.unwrap_or_default();
@@ -336,7 +337,7 @@ pub fn DeleteUserPage() -> impl IntoView {
                             </ActionForm>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-red-700">{error_text(&e.0, use_lang())}</p> }.into_any(),
+                    Err(e) => crate::components::page_error_view(&e),
                 }
             })}
         </Suspense>
