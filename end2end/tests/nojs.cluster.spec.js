@@ -21,4 +21,10 @@ test('the connection is tested and saved without JavaScript', async ({ page }) =
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/proxmox\?ok=saved$/);
   await expect(page.getByRole('status')).toHaveText('Saved.');
+
+  // A refused save from there shows its error, not the earlier "Saved.".
+  await page.locator('#field-url').fill('ftp://pve');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('alert')).toHaveText('URL has the wrong format (expected https://host:8006).');
+  await expect(page.getByTestId('flash')).toHaveCount(0);
 });

@@ -243,6 +243,11 @@ pub fn Flash() -> impl IntoView {
         if outdated.is_some_and(|FlashOutdated(outdated)| outdated.get()) {
             return None;
         }
+        // Without JavaScript a failed form comes back to the page it was sent
+        // from, `?ok=` and all, with its error in `__err`: the error holds.
+        if query.with(|q| q.get("__err").is_some()) {
+            return None;
+        }
         query.with(|q| q.get("ok")).and_then(|key| flash_text(&key, lang)).map(|text| {
             view! {
                 <div role="status" data-testid="flash" class="mb-4 rounded border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-800">
