@@ -41,7 +41,9 @@ pub async fn export_csv(
         // A sentence, as the page would show it: the download is opened from a link.
         Err(e) => return (StatusCode::BAD_REQUEST, app::i18n::error_text(&e, user.language)).into_response(),
     };
-    let body = Body::from_stream(rows(services, user.actor, filter));
+    // Fused: the compression layer polls the body once more after its end,
+    // which an unfolded stream answers with a panic (and a broken download).
+    let body = Body::from_stream(futures_util::StreamExt::fuse(rows(services, user.actor, filter)));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

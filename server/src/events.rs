@@ -12,7 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use domain::classroom::{EventStatus, VmState};
 use domain::task::TaskStatus;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::web::WebState;
 
@@ -35,7 +35,8 @@ pub async fn task_events(State(state): State<WebState>, Path(id): Path<i64>, hea
         Err(domain::AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
         Err(_) => return StatusCode::FORBIDDEN.into_response(),
     }
-    Sse::new(changes(services, actor, id)).keep_alive(KeepAlive::default()).into_response()
+    // Fused, as every streamed body here: a layer may poll once more after the end.
+    Sse::new(changes(services, actor, id).fuse()).keep_alive(KeepAlive::default()).into_response()
 }
 
 fn changes(
@@ -86,7 +87,7 @@ pub async fn event_vm_events(State(state): State<WebState>, Path(id): Path<i64>,
         Err(domain::AppError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
         Err(_) => return StatusCode::FORBIDDEN.into_response(),
     }
-    Sse::new(event_changes(services, actor, id)).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(event_changes(services, actor, id).fuse()).keep_alive(KeepAlive::default()).into_response()
 }
 
 /// What the page shows of an event's VMs; a change in it is worth a reload.

@@ -69,6 +69,13 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     }
     let student = app.signed_in("student").await;
     let stu2 = app.signed_in("stu2").await;
+    // A student sees themselves in the roster, not their classmates, and not
+    // the planning notices that name other events' students.
+    let seen = json(&student, "list_participants", &[("event_id", &event)]).await;
+    let names: Vec<&str> = seen.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["student"]);
+    assert_eq!(json(&instructor, "list_participants", &[("event_id", &event)]).await.as_array().unwrap().len(), 4);
+    assert_eq!(refused(&student, "event_overlaps", &[("event_id", &event)]).await.0, "forbidden");
 
     // Students may not deploy or end; "Deploy now" by the instructor.
     assert_eq!(refused(&student, "deploy_event", &[("id", &event)]).await.0, "forbidden");

@@ -65,6 +65,10 @@ async fn pages_of_missing_objects_answer_404() {
     // The same pages of objects that exist answer 200.
     let admin_id = app.system.services.ports().users.by_username("admin").await.unwrap().unwrap().id;
     assert_eq!(admin.get(&format!("/admin/users/{admin_id}")).await.status, 200);
+    // One's own account cannot be deleted: its page says so instead of offering "Yes, delete".
+    let own = admin.get(&format!("/admin/users/{admin_id}/delete")).await;
+    assert_eq!(own.status, 403);
+    assert!(!own.body.contains("Yes, delete"), "{}", own.body);
     // A student may not read accounts: 403, not a page that looks found.
     let student = app.signed_in("student").await;
     assert_eq!(student.get(&format!("/admin/users/{admin_id}")).await.status, 403);

@@ -162,6 +162,7 @@ fn Header(info: ShellInfo) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let menu_open = NodeRef::<leptos::html::Input>::new();
     let admin_menu = NodeRef::<leptos::html::Details>::new();
+    let admin_button = NodeRef::<leptos::html::Summary>::new();
     // The header stays across client-side navigation: fold both menus once
     // the visitor has gone where they chose.
     Effect::new(move |_| {
@@ -188,7 +189,7 @@ fn Header(info: ShellInfo) -> impl IntoView {
             <header class="bg-slate-900 text-white">
                 <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
                     <a href="/" class="mr-auto text-lg font-semibold tracking-tight md:mr-0">{info.title.clone()}</a>
-                    <input type="checkbox" id="main-menu-toggle" class="peer sr-only" node_ref=menu_open/>
+                    <input type="checkbox" id="main-menu-toggle" class="peer sr-only md:hidden" node_ref=menu_open/>
                     <label for="main-menu-toggle" data-testid="main-menu-toggle"
                         class="order-2 cursor-pointer rounded border border-slate-500 px-3 py-1 text-sm hover:bg-slate-700 peer-focus-visible:ring-2 peer-focus-visible:ring-indigo-300 md:hidden">
                         {Msg::Menu.text(lang)}
@@ -201,9 +202,13 @@ fn Header(info: ShellInfo) -> impl IntoView {
                                 on:keydown=move |ev| {
                                     if ev.key() == "Escape" && let Some(menu) = admin_menu.get() {
                                         let _ = menu.remove_attribute("open");
+                                        // Back to the menu's button, not to the page's start.
+                                        if let Some(summary) = admin_button.get() {
+                                            let _ = summary.focus();
+                                        }
                                     }
                                 }>
-                                <summary data-in-section=move || in_manage().to_string()
+                                <summary node_ref=admin_button data-in-section=move || in_manage().to_string()
                                     class="cursor-pointer list-none rounded px-3 py-2 hover:bg-slate-700 data-[in-section=true]:bg-slate-700 [&::-webkit-details-marker]:hidden">
                                     {Msg::Administration.text(lang)} <span aria-hidden="true">" ▾"</span>
                                 </summary>

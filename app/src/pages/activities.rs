@@ -58,7 +58,10 @@ pub fn ActivitiesPage() -> impl IntoView {
         <WithShell>
             <Title text=t(Msg::Activities)/>
             <PageHeader title=t(Msg::Activities).to_string()>
-                <a class=SECONDARY_BUTTON_CLASS href=move || format!("/activities/export.csv?{}", filters())>
+                // A file, not a page: rel=external keeps the app's router from
+                // opening it as one (which ended on "Page not found").
+                <a class=SECONDARY_BUTTON_CLASS rel="external" download="activities.csv"
+                    href=move || format!("/activities/export.csv?{}", filters())>
                     {t(Msg::ExportCsv)}
                 </a>
             </PageHeader>

@@ -315,7 +315,15 @@ pub fn DeleteUserPage() -> impl IntoView {
         move || id.get(),
         |id| async move {
             match id {
-                Some(id) => get_user(id).await,
+                Some(id) => {
+                    let user = get_user(id).await?;
+                    // The same rules as the deletion: one's own account, or one
+                    // that may do more, is refused here rather than after "Yes, delete".
+                    if !controls_for_account(id).await?.delete {
+                        return Err(domain::AppError::Forbidden.into());
+                    }
+                    Ok(user)
+                }
                 None => Err(domain::AppError::NotFound.into()),
             }
         },

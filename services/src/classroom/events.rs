@@ -105,9 +105,15 @@ impl Services {
 
     // ------------------------------------------------------------ participants
 
+    /// The roster for those who manage the event; a participant gets their own row only
+    /// (classmates' usernames are not theirs to see).
     pub async fn list_participants(&self, actor: &Actor, event_id: i64) -> Result<Vec<ParticipantView>, AppError> {
-        self.event_for(actor, event_id, Action::Read).await?;
-        Ok(self.ports.events.participants(event_id).await?)
+        let event = self.event_for(actor, event_id, Action::Read).await?;
+        let mut participants = self.ports.events.participants(event_id).await?;
+        if !can_on_event(actor, Action::Update, event_id, event.my_role) {
+            participants.retain(|p| p.user_id == actor.user_id);
+        }
+        Ok(participants)
     }
 
     /// Adds existing accounts by username (or changes their role).

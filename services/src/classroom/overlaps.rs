@@ -17,7 +17,8 @@ use crate::Services;
 impl Services {
     /// Unfinished events that overlap this one, each with the students both share.
     pub async fn event_overlaps(&self, actor: &Actor, event_id: i64) -> Result<Vec<EventOverlap>, AppError> {
-        let event = self.event_for(actor, event_id, Action::Read).await?;
+        // Names other events and their students: for those who plan this one.
+        let event = self.event_for(actor, event_id, Action::Update).await?;
         let students = |participants: Vec<domain::classroom::ParticipantView>| -> HashSet<(i64, String)> {
             participants.into_iter().filter(|p| p.role == EventRole::Student).map(|p| (p.user_id, p.username)).collect()
         };
