@@ -556,6 +556,7 @@ messages! {
     ProblemFormatShortName => "may contain only a–z, 0–9, _ and -", "darf nur a–z, 0–9, _ und - enthalten";
     ProblemFormatAfterStart => "must be after the start", "muss nach dem Beginn liegen";
     ProblemFormatFuture => "must be in the future", "muss in der Zukunft liegen";
+    ProblemFormatNotBeforeFrom => "must not be before From", "darf nicht vor Von liegen";
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
     ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
@@ -750,6 +751,7 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "short_name" => Msg::ProblemFormatShortName.text(lang).into(),
             "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
             "future" => Msg::ProblemFormatFuture.text(lang).into(),
+            "not_before_from" => Msg::ProblemFormatNotBeforeFrom.text(lang).into(),
             "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
             "number" | "integer" => Msg::ProblemFormatNumber.text(lang).into(),
             "tag" => Msg::CatalogueProblemTag.text(lang).into(),

@@ -86,6 +86,7 @@ async fn bad_filter_values_are_refused_clearly() {
     for (query, sentence) in [
         ("outcome=maybe", "Outcome is not a known value."),
         ("from=yesterday", "From has the wrong format (expected YYYY-MM-DD)."),
+        ("from=2026-03-02&until=2026-03-01", "Until must not be before From."),
         ("until=2030-13-45", "Until has the wrong format (expected YYYY-MM-DD)."),
     ] {
         let page = admin.get(&format!("/activities?{query}")).await;

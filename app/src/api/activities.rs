@@ -38,14 +38,21 @@ impl ActivityQuery {
             None => None,
             Some(key) => Some(Outcome::from_key(&key).ok_or_else(|| AppError::invalid("outcome", Problem::Unknown))?),
         };
+        let (from, until) = (day("from", &self.from)?, day("until", &self.until)?);
+        // Swapped days would list nothing and look like an empty log.
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            return Err(AppError::invalid("until", Problem::Format { expected: "not_before_from".into() }));
+        }
         Ok(ActivityFilter {
             username: text(&self.user),
             event_id: self.event,
             action: text(&self.action),
             outcome,
-            from: day("from", &self.from)?,
+            from,
             // The whole `until` day is included.
-            until: day("until", &self.until)?.map(|day| day.plus_secs(24 * 3600)),
+            until: until.map(|day| day.plus_secs(24 * 3600)),
             text: text(&self.q),
             ..ActivityFilter::default()
         })
