@@ -30,8 +30,7 @@ fn set_status(error: &AppError) {
     let Some(parts) = use_context::<http::request::Parts>() else {
         return;
     };
-    // Leptos's prefix for server functions, as `server::web` routes them.
-    let server_function = parts.uri.path().starts_with("/api/");
+    let server_function = parts.uri.path().starts_with(crate::api::SERVER_FN_PREFIX);
     let from_plain_form =
         parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {

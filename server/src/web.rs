@@ -75,7 +75,7 @@ pub fn router(config: &Config, system: System) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .route(&format!("{}{{*fn_name}}", app::api::SERVER_FN_PREFIX), get(server_fn_handler).post(server_fn_handler))
         .route("/events/tasks/{id}", get(crate::events::task_events))
         .route("/activities/export.csv", get(crate::activities::export_csv))
         .route("/events/event-vms/{id}", get(crate::events::event_vm_events))

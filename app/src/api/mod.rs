@@ -2,6 +2,10 @@
 //! calling ([`context::actor`]), then calls exactly one use case in
 //! `services`, which checks permissions and validates input.
 
+/// Where server functions answer: Leptos's default prefix, which `server::web`
+/// routes and `error` tells apart from page renders.
+pub const SERVER_FN_PREFIX: &str = "/api/";
+
 pub mod activities;
 pub mod auth;
 pub mod catalogue;

@@ -53,14 +53,20 @@ pub fn error_view(e: &ApiError) -> AnyView {
 /// of the page failing does not make the page missing.
 pub fn page_error_view(e: &ApiError) -> AnyView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        match e.0 {
-            domain::AppError::NotFound => response.set_status(http::StatusCode::NOT_FOUND),
-            domain::AppError::Forbidden => response.set_status(http::StatusCode::FORBIDDEN),
-            _ => {}
-        }
+    match e.0 {
+        domain::AppError::NotFound => answer_status(http::StatusCode::NOT_FOUND),
+        domain::AppError::Forbidden => answer_status(http::StatusCode::FORBIDDEN),
+        _ => {}
     }
     error_view(e)
+}
+
+/// The HTTP status of the page being rendered on the server.
+#[cfg(feature = "ssr")]
+pub fn answer_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
 }
 
 /// A friendly block for lists with nothing in them.

@@ -6,9 +6,7 @@ use crate::i18n::Msg;
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
-    }
+    crate::components::answer_status(http::StatusCode::NOT_FOUND);
     let lang = crate::components::use_lang();
     view! {
         <main class="mx-auto max-w-xl px-4 py-24 text-center">
