@@ -31,8 +31,7 @@ fn set_status(error: &AppError) {
         return;
     };
     let server_function = parts.uri.path().starts_with(crate::api::SERVER_FN_PREFIX);
-    let from_plain_form =
-        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let from_plain_form = crate::api::context::accepts_html(&parts.headers);
     let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };

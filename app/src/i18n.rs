@@ -311,7 +311,7 @@ messages! {
     // Errors.
     ErrNotSignedIn => "Please sign in first.", "Bitte melden Sie sich zuerst an.";
     ErrForbidden => "You are not allowed to do this.", "Dazu sind Sie nicht berechtigt.";
-    ErrNotFound => "This no longer exists.", "Das gibt es nicht mehr.";
+    ErrNotFound => "Not found: it does not exist (any more), or it is not yours to see.", "Nicht gefunden: Das gibt es nicht (mehr), oder Sie dürfen es nicht sehen.";
     ErrInvalidCredentials => "Wrong username or password.", "Benutzername oder Passwort ist falsch.";
     ErrAccountInactive => "This account is deactivated. Please contact your administrator.", "Dieses Konto ist deaktiviert. Bitte wenden Sie sich an die Administration.";
     ErrAccountBanned => "This account is locked. Please contact your administrator.", "Dieses Konto ist gesperrt. Bitte wenden Sie sich an die Administration.";
@@ -526,6 +526,20 @@ messages! {
     // Deployment (issue 5): deploy, end, VM power actions.
     DeployNow => "Deploy now", "Jetzt bereitstellen";
     DeployAgain => "Deploy again", "Erneut bereitstellen";
+    SettingBrandingTitle => "Title shown in the header and browser tab.", "Titel in der Kopfzeile und im Browser-Tab.";
+    SettingContactMail => "Support address shown to users.", "Support-Adresse, die Benutzer:innen angezeigt wird.";
+    SettingLocalLogin => "Allow users other than administrators to sign in with a local password.", "Anderen Benutzer:innen als Administrator:innen die Anmeldung mit lokalem Passwort erlauben.";
+    SettingSessionLifetime => "How long a sign-in lasts without activity, in minutes.", "Wie lange eine Anmeldung ohne Aktivität gilt, in Minuten.";
+    SettingTransitionPeriod => "Hours after an event's end before its VMs and connections are removed.", "Stunden nach dem Ende einer Veranstaltung, bevor ihre VMs und Verbindungen entfernt werden.";
+    SettingActivityRetention => "Days activities are kept before they are purged.", "Tage, die Aktivitäten aufbewahrt werden, bevor sie gelöscht werden.";
+    SettingSiteTimeZone => "IANA time zone (e.g. Europe/Berlin) for people who have not chosen their own.", "IANA-Zeitzone (z. B. Europe/Berlin) für alle, die keine eigene gewählt haben.";
+    SettingSchemaSeeded => "Set by the installer once default roles and settings exist.", "Vom Installationsprogramm gesetzt, sobald Standardrollen und -einstellungen existieren.";
+    SkipToContent => "Skip to content", "Zum Inhalt springen";
+    BackToPlanning => "Back to planning", "Zurück zur Planung";
+    BackToPlanningHint => "Nothing was created on the cluster for this event. Back in planning you can change its environment, dates and participants, then deploy it again.", "Für diese Veranstaltung wurde nichts auf dem Cluster angelegt. Zurück in der Planung können Sie Umgebung, Termine und Teilnehmende ändern und sie dann erneut bereitstellen.";
+    ErrEventNotFailed => "Only an event whose deployment failed can go back to planning.", "Nur eine Veranstaltung, deren Bereitstellung fehlgeschlagen ist, kann zur Planung zurück.";
+    ErrClusterNotAsked => "Proxmox VE could not be asked whether this event has VMs there; try again shortly.", "Proxmox VE konnte nicht gefragt werden, ob diese Veranstaltung dort VMs hat; versuchen Sie es gleich noch einmal.";
+    VmNotCreated => "not created", "nicht angelegt";
     DeployWhatFits => "Deploy what fits: leave out the VMs no node has room for", "Bereitstellen, was passt: VMs ohne Platz auf einem Knoten weglassen";
     EndNow => "End now", "Jetzt beenden";
     ConfirmEnd => "Yes, stop and delete every VM of this event", "Ja, alle VMs dieser Veranstaltung anhalten und löschen";
@@ -560,6 +574,8 @@ messages! {
     ProblemFormatDatetime => "must be a date and time", "muss ein Datum mit Uhrzeit sein";
     ProblemFormatNumber => "must be a whole number", "muss eine ganze Zahl sein";
     ProblemUnknown => "is not a known value", "ist kein bekannter Wert";
+    ProblemRepeated => "already appears on line {line}", "steht schon in Zeile {line}";
+    ProblemFormatEventRole => "must be student or instructor", "muss student oder instructor sein";
     ProblemNoSuchAccounts => "names no account: {names}", "nennt kein Konto: {names}";
     ErrNoSuchAccounts => "No account has the username {names}. Nobody was added; correct the list and try again.", "Kein Konto hat den Benutzernamen {names}. Niemand wurde hinzugefügt; korrigieren Sie die Liste und versuchen Sie es erneut.";
     // --- E-mail (issue 8) ---
@@ -676,6 +692,7 @@ pub fn field_label(field: &str, lang: Language) -> String {
         "email" => Msg::Email,
         "language" => Msg::Language,
         "roles" | "role" => Msg::Roles,
+        "event_role" => Msg::EventRoleLabel,
         "key" => Msg::Key,
         "description" => Msg::Description,
         "permissions" => Msg::Permissions,
@@ -752,6 +769,7 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             "after_start" => Msg::ProblemFormatAfterStart.text(lang).into(),
             "future" => Msg::ProblemFormatFuture.text(lang).into(),
             "not_before_from" => Msg::ProblemFormatNotBeforeFrom.text(lang).into(),
+            "event_role" => Msg::ProblemFormatEventRole.text(lang).into(),
             "datetime" => Msg::ProblemFormatDatetime.text(lang).into(),
             "number" | "integer" => Msg::ProblemFormatNumber.text(lang).into(),
             "tag" => Msg::CatalogueProblemTag.text(lang).into(),
@@ -769,6 +787,7 @@ fn problem_text(problem: &Problem, lang: Language) -> String {
             Msg::ProblemOutOfRange.text(lang).replace("{min}", &min.to_string()).replace("{max}", &max.to_string())
         }
         Problem::Unknown => Msg::ProblemUnknown.text(lang).into(),
+        Problem::Repeated { line } => Msg::ProblemRepeated.text(lang).replace("{line}", &line.to_string()),
         Problem::NoSuchAccounts { usernames } => {
             Msg::ProblemNoSuchAccounts.text(lang).replace("{names}", &usernames.join(", "))
         }
@@ -828,6 +847,8 @@ pub fn error_text(error: &AppError, lang: Language) -> String {
             "environment_in_use" => Msg::ErrEnvironmentInUse,
             "event_not_planned" => Msg::ErrEventNotPlanned,
             "event_has_vms" => Msg::ErrEventHasVms,
+            "event_not_failed" => Msg::ErrEventNotFailed,
+            "cluster_not_asked" => Msg::ErrClusterNotAsked,
             "event_over" => Msg::ErrEventOver,
             "environment_empty" => Msg::ErrEnvironmentEmpty,
             "roster_has_errors" => Msg::ErrRosterHasErrors,
@@ -1021,6 +1042,23 @@ pub fn vm_state_text(state: domain::classroom::VmState, lang: Language) -> &'sta
     .text(lang)
 }
 
+/// What a setting of the catalogue (`domain::settings::CATALOGUE`) is for.
+pub fn setting_text(key: &str, lang: Language) -> Option<&'static str> {
+    use domain::settings as s;
+    let msg = match key {
+        s::BRANDING_TITLE => Msg::SettingBrandingTitle,
+        "contact.mail" => Msg::SettingContactMail,
+        s::LOCAL_LOGIN_FOR_NON_ADMINS => Msg::SettingLocalLogin,
+        s::SESSION_LIFETIME_MINUTES => Msg::SettingSessionLifetime,
+        "events.transition_period_hours" => Msg::SettingTransitionPeriod,
+        s::ACTIVITY_RETENTION_DAYS => Msg::SettingActivityRetention,
+        s::SITE_TIME_ZONE => Msg::SettingSiteTimeZone,
+        "system.schema_seeded" => Msg::SettingSchemaSeeded,
+        _ => return None,
+    };
+    Some(msg.text(lang))
+}
+
 pub fn event_role_text(role: domain::classroom::EventRole, lang: Language) -> &'static str {
     match role {
         domain::classroom::EventRole::Instructor => Msg::RoleInstructor,
@@ -1032,6 +1070,25 @@ pub fn event_role_text(role: domain::classroom::EventRole, lang: Language) -> &'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every setting of the catalogue has its text in both languages, the
+    /// English one as the catalogue describes it.
+    #[test]
+    fn settings_are_described_in_both_languages() {
+        for def in domain::settings::CATALOGUE {
+            assert_eq!(setting_text(def.key, Language::En), Some(def.description), "{}", def.key);
+            let german = setting_text(def.key, Language::De).unwrap_or_default();
+            assert!(!german.is_empty() && german != def.description, "{}", def.key);
+        }
+    }
+
+    #[test]
+    fn roster_problems_say_what_to_fix() {
+        let repeated = AppError::invalid("username", Problem::Repeated { line: 2 });
+        assert_eq!(error_text(&repeated, Language::En), "Username already appears on line 2.");
+        let role = domain::classroom::event_role_unknown();
+        assert_eq!(error_text(&role, Language::En), "Role in the event must be student or instructor.");
+    }
 
     #[test]
     fn errors_are_specific_in_both_languages() {

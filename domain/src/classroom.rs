@@ -486,6 +486,8 @@ impl EventStatus {
                 | (Decommissioning, Failed)
                 | (Failed, Deploying)
                 | (Failed, Decommissioning)
+                // Back to planning: only when nothing reached the cluster.
+                | (Failed, Planned)
         )
     }
 
@@ -852,6 +854,11 @@ pub struct RosterPreviewRow {
     pub already_participant: bool,
 }
 
+/// A role in an event that is neither `student` nor `instructor`.
+pub fn event_role_unknown() -> AppError {
+    AppError::invalid("event_role", Problem::Format { expected: "event_role".into() })
+}
+
 /// Splits one CSV line into fields (RFC 4180 quoting: `"a, b"`, `""` for a quote).
 fn csv_fields(line: &str) -> Option<Vec<String>> {
     let mut fields = Vec::new();
@@ -910,7 +917,7 @@ pub fn parse_roster(text: &str) -> (Vec<RosterRow>, Vec<RosterError>) {
             let email = validate::email(&cell(2))?;
             let role = match cell(3).to_lowercase().as_str() {
                 "" => EventRole::Student,
-                other => EventRole::from_key(other).ok_or_else(|| AppError::invalid("role", Problem::Unknown))?,
+                other => EventRole::from_key(other).ok_or_else(event_role_unknown)?,
             };
             let language = match cell(4).to_lowercase().as_str() {
                 "" => Language::default(),
@@ -922,10 +929,13 @@ pub fn parse_roster(text: &str) -> (Vec<RosterRow>, Vec<RosterError>) {
             Ok(RosterRow { line, username, name, email, role, language })
         })();
         match parsed {
-            Ok(row) if rows.iter().any(|r| r.username == row.username) => {
-                errors.push(RosterError { line, error: AppError::invalid("username", Problem::Taken) })
-            }
-            Ok(row) => rows.push(row),
+            Ok(row) => match rows.iter().find(|r| r.username == row.username) {
+                Some(first) => {
+                    let repeated = Problem::Repeated { line: first.line };
+                    errors.push(RosterError { line, error: AppError::invalid("username", repeated) })
+                }
+                None => rows.push(row),
+            },
             Err(error) => errors.push(RosterError { line, error }),
         }
     }
@@ -1066,6 +1076,7 @@ mod tests {
             (Decommissioning, Failed),
             (Failed, Deploying),
             (Failed, Decommissioning),
+            (Failed, Planned),
         ];
         for from in EventStatus::ALL {
             for to in EventStatus::ALL {
@@ -1137,7 +1148,11 @@ mod tests {
         assert_eq!(rows[1].name, "Bob, the Builder");
         assert_eq!((rows[1].language, rows[2].language), (Language::En, Language::De));
         let bad: Vec<_> = errors.iter().map(|e| (e.line, e.error.field().unwrap_or("").to_string())).collect();
-        assert_eq!(bad, vec![(4, "email".into()), (5, "role".into()), (6, "username".into()), (8, "language".into())]);
+        assert_eq!(
+            bad,
+            vec![(4, "email".into()), (5, "event_role".into()), (6, "username".into()), (8, "language".into())]
+        );
+        assert_eq!(errors[2].error, AppError::invalid("username", Problem::Repeated { line: 2 }), "alice is on line 2");
         let (rows, errors) = parse_roster("x,\"open");
         assert!(rows.is_empty() && errors.len() == 1);
     }

@@ -191,6 +191,28 @@ pub struct TemplateView {
     pub disk_bytes: Option<u64>,
     pub tags: Vec<String>,
     pub description: String,
+    /// Proxmox's guest OS kind (`ostype`: `l26`, `win11`, …), when set.
+    pub os_type: Option<String>,
+}
+
+/// Proxmox's words for a guest OS kind (`ostype`, as its API documents it).
+pub fn os_type_text(os_type: &str) -> Option<&'static str> {
+    Some(match os_type {
+        "wxp" => "Microsoft Windows XP",
+        "w2k" => "Microsoft Windows 2000",
+        "w2k3" => "Microsoft Windows 2003",
+        "w2k8" => "Microsoft Windows 2008",
+        "wvista" => "Microsoft Windows Vista",
+        "win7" => "Microsoft Windows 7",
+        "win8" => "Microsoft Windows 8/2012/2012r2",
+        "win10" => "Microsoft Windows 10/2016/2019",
+        "win11" => "Microsoft Windows 11/2022/2025",
+        "l24" => "Linux 2.4 Kernel",
+        "l26" => "Linux 2.6 - 6.X Kernel",
+        "solaris" => "Solaris/OpenSolaris/OpenIndiana kernel",
+        // `other` says nothing, and an unknown kind is better left blank.
+        _ => return None,
+    })
 }
 
 /// The answer of "Test connection".

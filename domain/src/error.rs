@@ -37,6 +37,10 @@ pub enum Problem {
     },
     /// The value does not name anything known (a role key, a language...).
     Unknown,
+    /// The same value is on an earlier line of the same list (a roster).
+    Repeated {
+        line: usize,
+    },
     /// Usernames that no account has (all of them, so that one answer fixes the list).
     NoSuchAccounts {
         usernames: Vec<String>,

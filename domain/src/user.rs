@@ -140,6 +140,8 @@ pub struct RoleView {
 pub struct SessionUser {
     pub actor: crate::access::Actor,
     pub name: String,
+    /// The names of the user's roles (the actor has their keys), in the same order.
+    pub role_names: Vec<String>,
     pub language: Language,
     /// Terms of use this user has not accepted yet.
     pub pending_policies: Vec<i64>,

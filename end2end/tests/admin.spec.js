@@ -85,7 +85,7 @@ test.describe('user administration', () => {
     await expect(page.getByText('No users match this search.')).toBeVisible();
     const other = await signedInPage(browser, baseURL, DEMO.admin, userPath);
     try {
-      await expect(other.getByRole('alert')).toHaveText('This no longer exists.');
+      await expect(other.getByRole('alert')).toHaveText('Not found: it does not exist (any more), or it is not yours to see.');
     } finally {
       await other.context().close();
     }

@@ -96,6 +96,8 @@ test('an instructor creates an event and imports three students from CSV', async
   await page.getByRole('button', { name: 'Check' }).click();
   const rows = page.getByTestId('roster-rows').locator('tr');
   await expect(rows).toHaveCount(3);
+  // Checked by a POST: names and addresses stay out of the address bar and history.
+  await expect(page).toHaveURL(/\/events\/\d+\/roster$/);
   for (const s of students) {
     await expect(page.getByTestId('roster-rows')).toContainText(s);
   }

@@ -74,6 +74,8 @@ test('an event is deployed, used by a student and ended without leftovers', asyn
   await expect(instructor.getByTestId('flash')).toContainText('Queued');
   // The page follows the deployment live (server-sent events), no reload.
   await expect(instructor.getByTestId('event-status')).toHaveText('running', { timeout: 180_000 });
+  // "Queued" was true while the deployment waited; now the status says how it ended.
+  await expect(instructor.getByTestId('flash')).toHaveCount(0);
   const grid = instructor.getByTestId('vm-grid');
   const vms = grid.locator('li');
   await expect(vms).toHaveCount(4); // three students and the instructor

@@ -10,9 +10,9 @@ const { expect } = base;
 
 /** The accounts `openvle demo` seeds (server/src/demo.rs). */
 const DEMO = {
-  admin: { username: 'admin', password: 'Sunny-Meadow-42', name: 'Ada Admin', role: 'admin' },
-  instructor: { username: 'instructor', password: 'Quiet-River-42', name: 'Ivan Instructor', role: 'instructor' },
-  student: { username: 'student', password: 'Bright-Forest-42', name: 'Stella Student', role: 'participant' },
+  admin: { username: 'admin', password: 'Sunny-Meadow-42', name: 'Ada Admin', role: 'Administrator' },
+  instructor: { username: 'instructor', password: 'Quiet-River-42', name: 'Ivan Instructor', role: 'Instructor' },
+  student: { username: 'student', password: 'Bright-Forest-42', name: 'Stella Student', role: 'Participant' },
 };
 
 /** A strong password that passes the app's rules (see domain/src/validate.rs). */

@@ -1,6 +1,6 @@
 // Runs in the `no-js` project only: creating an event and importing a roster
-// are plain forms (the roster check a GET, the import a POST answered with a
-// redirect), and the student's home lists the event.
+// are plain forms (the roster check a POST that comes back as the roster page
+// showing it, the import a POST answered with a redirect), and the student's home lists the event.
 const { test, expect } = require('@playwright/test');
 const { DEMO, login, uniqueName } = require('./helpers');
 

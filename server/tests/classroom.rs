@@ -159,6 +159,33 @@ async fn templates_environments_events_and_rosters() {
         ("conflict".into(), "roster_has_errors".into())
     );
     assert!(app.system.db.ports(None).users.by_username("ann").await.unwrap().is_none(), "nothing half-imported");
+    // The wording: a repeated username names the line it is first on, an
+    // unknown role says which are known.
+    let mixed =
+        "ann,Ann,ann@example.org,student\nann,Ann again,ann2@example.org,student\ncy,Cy,cy@example.org,teacher\n";
+    let preview = json(&instructor, "preview_roster", &[("event_id", &event_id), ("csv", mixed)]).await;
+    let problems: Vec<(u64, &str, &str)> = preview["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["error"]["field"].as_str().unwrap(),
+                e["error"]["problem"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(problems, vec![(2, "username", "repeated"), (3, "event_role", "format")], "{preview}");
+    assert_eq!(preview["errors"][0]["error"]["problem"]["line"].as_u64(), Some(1));
+    // Checked from a plain form (no JavaScript), the answer is the roster
+    // page that shows the check; the hydrated page posts and gets JSON, so
+    // the roster stays out of its address.
+    let plain = instructor.form("preview_roster", &[("event_id", &event_id), ("csv", bad_roster)], "/").await;
+    let location = plain.location.as_deref().unwrap_or_default();
+    assert!(location.starts_with(&format!("/events/{event_id}/roster?csv=")), "{location}");
+    let page = instructor.get(location).await;
+    assert!(page.body.contains("data-testid=\"roster-errors\"") && page.body.contains("not-mail"), "{}", page.body);
 
     // Usernames without an account are all named in one answer, and nobody
     // on the list is added (not even the one that exists).
@@ -346,6 +373,9 @@ async fn templates_are_imported_seeded_and_synchronised_from_the_cluster() {
     ok(&admin, "import_cluster_template", &[("vmid", &vmid)]).await;
     let imported = json(&admin, "list_templates", &[]).await;
     let imported_id = imported[0]["id"].as_i64().unwrap();
+    // Proxmox's guest OS kind (the simulator's templates say `l26` or `win11`) starts the OS text.
+    let os = imported[0]["operating_system"].as_str().unwrap();
+    assert!(["Linux 2.6 - 6.X Kernel", "Microsoft Windows 11/2022/2025"].contains(&os), "{imported}");
     let recorded = app.activities("template.create").await;
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert_eq!((recorded[0].actor_name.as_str(), recorded[0].outcome), ("admin", domain::activity::Outcome::Ok));

@@ -235,6 +235,22 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     let page = instructor.get(&format!("/events/{big}")).await;
     assert!(page.body.contains("not enough memory for") && page.body.contains("pve2"), "the shortfall is shown");
     assert!(page.body.contains("data-testid=\"allow-partial\""), "deploy what fits is offered");
+    assert!(page.body.contains("not created"), "its VMs will not come from this deployment");
+    // Or back to planning: nothing was cloned, so the event may change first.
+    assert!(page.body.contains("data-testid=\"back-to-planning\""), "back to planning is offered");
+    assert_eq!(refused(&student, "return_to_planning", &[("id", &big)]).await.0, "forbidden");
+    ok(&instructor, "return_to_planning", &[("id", &big)]).await;
+    let replanned = json(&instructor, "get_event", &[("id", &big)]).await;
+    assert_eq!(replanned["status"], "planned", "{replanned}");
+    assert!(replanned["failure_reason"].is_null(), "{replanned}");
+    assert!(json(&instructor, "event_vms", &[("event_id", &big)]).await.as_array().unwrap().is_empty());
+    let not_failed = ("conflict".to_string(), "event_not_failed".to_string());
+    assert_eq!(refused(&instructor, "return_to_planning", &[("id", &big)]).await, not_failed);
+    let page = instructor.get(&format!("/events/{big}")).await;
+    assert!(page.body.contains("Edit event"), "the event can change again");
+    // Deployed again unchanged, it is refused the same way; then what fits is deployed.
+    ok(&instructor, "deploy_event", &[("id", &big)]).await;
+    wait_for_status(&instructor, &big, "failed").await;
     ok(&instructor, "deploy_event", &[("id", &big), ("allow_partial", "on")]).await;
     wait_for_status(&instructor, &big, "running").await;
     let vms = json(&instructor, "event_vms", &[("event_id", &big)]).await;
@@ -256,9 +272,13 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
         .into_iter()
         .filter(|a| a.event_id == Some(big_id) && a.details["to"] == "failed")
         .collect();
-    assert_eq!(event_failed.len(), 1, "{event_failed:?}");
-    assert_eq!((event_failed[0].outcome, event_failed[0].reason.as_deref()), (Outcome::Failed, Some("event_failed")));
+    assert_eq!(event_failed.len(), 2, "before and after going back to planning: {event_failed:?}");
+    assert!(event_failed.iter().all(|a| (a.outcome, a.reason.as_deref()) == (Outcome::Failed, Some("event_failed"))));
+    let replanned = app.activities("event.return_to_planning").await;
+    assert_eq!(replanned.len(), 1, "{replanned:?}");
+    assert_eq!((replanned[0].event_id, replanned[0].actor_kind), (Some(big_id), ActorKind::User));
     assert_eq!(sim.simulator().vm_count(), templates_only + vms.len() - unplaced.len());
+    assert_eq!(refused(&instructor, "return_to_planning", &[("id", &big)]).await, not_failed);
     ok(&instructor, "end_event", &[("id", &big), ("confirm", "on")]).await;
     wait_for_status(&instructor, &big, "finished").await;
     assert_eq!(sim.simulator().vm_count(), templates_only);

@@ -60,7 +60,11 @@ async fn pages_of_missing_objects_answer_404() {
     ] {
         let page = admin.get(path).await;
         assert_eq!(page.status, 404, "{path}");
-        assert!(page.body.contains("This no longer exists."), "{path}: {}", page.body);
+        assert!(
+            page.body.contains("Not found: it does not exist (any more), or it is not yours to see."),
+            "{path}: {}",
+            page.body
+        );
     }
     // The same pages of objects that exist answer 200.
     let admin_id = app.system.services.ports().users.by_username("admin").await.unwrap().unwrap().id;
@@ -101,6 +105,27 @@ async fn administration_pages_refuse_others_whole() {
         assert_eq!(page.status, 200, "{path}");
         assert!(page.body.contains(heading), "{path}: {}", page.body);
     }
+    // The classroom's "new …" forms and the template list, for those who
+    // may create such things or read every template (`marker`: a field of the page's form).
+    let instructor = app.signed_in("instructor").await;
+    for (path, marker, allowed) in [
+        ("/events/new", "name=\"short_name\"", &instructor),
+        ("/templates/new", "name=\"proxmox_vmid\"", &admin),
+        ("/templates", "name=\"tag\"", &admin),
+    ] {
+        let page = student.get(path).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.body.contains("You are not allowed to do this."), "{path}: {}", page.body);
+        assert!(!page.body.contains(marker), "{path} offers no form: {}", page.body);
+        let page = allowed.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains(marker), "{path}: {}", page.body);
+    }
+    // Environments: a student who may see none gets the refusal, and no filter form.
+    let page = student.get("/environments").await;
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("You are not allowed to do this."), "{}", page.body);
+    assert!(!page.body.contains("name=\"tag\""), "{}", page.body);
 }
 
 /// The admin Health page: connections, the activity outbox and its target,

@@ -348,7 +348,7 @@ impl Services {
                 .roles
                 .by_key(key)
                 .await?
-                .ok_or_else(|| AppError::invalid("role", domain::error::Problem::Unknown))?;
+                .ok_or_else(|| AppError::invalid("roles", domain::error::Problem::Unknown))?;
             role_ids.push(role.id);
         }
         let id = match self.ports.users.by_username(&username).await? {

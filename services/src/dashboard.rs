@@ -238,6 +238,13 @@ impl Services {
         let next_event = mine
             .iter()
             .filter(|e| e.my_role == Some(EventRole::Student) && e.ends_at.is_none_or(|end| end > now))
+            // Failed or ending for good: nothing to come that a student could use.
+            .filter(|e| {
+                matches!(
+                    e.status,
+                    EventStatus::Planned | EventStatus::Deploying | EventStatus::Running | EventStatus::Ending
+                )
+            })
             .min_by_key(|e| e.starts_at)
             .cloned();
         let quick_links = self.ports.dashboard.quick_links().await?;

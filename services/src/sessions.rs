@@ -351,21 +351,19 @@ impl Services {
         if session.expires_at < now.plus_secs(lifetime_secs / 2) {
             self.ports.sessions.extend(&hash, now.plus_secs(lifetime_secs)).await?;
         }
-        let actor = self.actor_of(&user).await?;
+        let (actor, role_names) = self.actor_and_role_names(&user).await?;
         let pending_policies = self.ports.policies.pending_for(user.id).await?;
-        Ok(Some(SessionUser { actor, name: user.name, language: user.language, pending_policies }))
+        Ok(Some(SessionUser { actor, name: user.name, role_names, language: user.language, pending_policies }))
     }
 
-    pub(crate) async fn actor_of(&self, user: &UserRecord) -> Result<Actor, AppError> {
+    /// The user as an actor, and the names of their roles for people to read.
+    async fn actor_and_role_names(&self, user: &UserRecord) -> Result<(Actor, Vec<String>), AppError> {
         let roles = self.ports.users.roles_of(user.id).await?;
         let grants = self.ports.users.grants_of(user.id).await?;
-        Ok(Actor {
-            user_id: user.id,
-            username: user.username.clone(),
-            role_keys: roles.into_iter().map(|r| r.key).collect(),
-            grants,
-            origin: Origin::default(),
-        })
+        let (role_keys, role_names) = roles.into_iter().map(|r| (r.key, r.name)).unzip();
+        let actor =
+            Actor { user_id: user.id, username: user.username.clone(), role_keys, grants, origin: Origin::default() };
+        Ok((actor, role_names))
     }
 
     /// Housekeeping for the scheduler.

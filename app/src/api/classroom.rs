@@ -262,8 +262,7 @@ pub async fn list_participants(event_id: i64) -> ApiResult<Vec<ParticipantView>>
 
 #[cfg(feature = "ssr")]
 fn event_role(role: &str) -> Result<domain::classroom::EventRole, domain::AppError> {
-    domain::classroom::EventRole::from_key(role)
-        .ok_or_else(|| domain::AppError::invalid("role", domain::error::Problem::Unknown))
+    domain::classroom::EventRole::from_key(role).ok_or_else(domain::classroom::event_role_unknown)
 }
 
 /// `usernames`: one or more, separated by commas, spaces or lines.
@@ -324,12 +323,19 @@ pub async fn add_group_to_event(event_id: i64, group_id: i64, role: String) -> A
     Ok(())
 }
 
-/// Checks a roster (CSV: username,name,email,role) without importing it.
+/// Checks a roster (CSV: username,name,email,role) without importing it. A
+/// POST, so the roster (names, e-mail addresses) stays out of URLs, browser
+/// history and logs. Without JavaScript the preview can only come back as
+/// the roster page rendered from its URL, so a plain form is sent there.
 #[server]
 pub async fn preview_roster(event_id: i64, csv: String) -> ApiResult<RosterPreview> {
     use super::context;
     let actor = context::actor().await?;
-    Ok(context::state()?.services.preview_roster(&actor, event_id, &csv).await?)
+    let preview = context::state()?.services.preview_roster(&actor, event_id, &csv).await?;
+    if context::from_plain_form() {
+        leptos_axum::redirect(&format!("/events/{event_id}/roster?csv={}", crate::url_encode(&csv)));
+    }
+    Ok(preview)
 }
 
 /// Imports a roster: every line or none.

@@ -39,6 +39,19 @@ fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
+/// Whether a request comes from a plain HTML form (no JavaScript): the
+/// browser then gets a redirect back to a page, never the function's value.
+pub fn accepts_html(headers: &http::HeaderMap) -> bool {
+    headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
+
+/// Whether this server function was called by a plain form: not by the
+/// hydrated page, and not directly by a page rendering on the server (whose
+/// request, the page's GET, accepts HTML too).
+pub fn from_plain_form() -> bool {
+    parts().is_some_and(|p| p.uri.path().starts_with(super::SERVER_FN_PREFIX) && accepts_html(&p.headers))
+}
+
 pub fn client_ip() -> String {
     parts().and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone())).unwrap_or_else(|| "unknown".into())
 }

@@ -35,6 +35,16 @@ pub async fn end_event(id: i64, #[server(default)] confirm: Option<String>) -> A
     Ok(())
 }
 
+/// "Back to planning": a failed event of which nothing reached the cluster.
+#[server]
+pub async fn return_to_planning(id: i64) -> ApiResult<()> {
+    use super::context;
+    let actor = context::actor().await?;
+    context::state()?.services.return_to_planning(&actor, id).await?;
+    context::redirect_with_flash(&format!("/events/{id}"), super::flash::SAVED);
+    Ok(())
+}
+
 /// A power action on one VM (`start`, `shutdown`, `stop`, `reboot`, `pause`,
 /// `resume`, `reset_to_template`); the destructive ones (stop, reset) need
 /// `confirm` ticked. `back`: the page to return to (a local path).

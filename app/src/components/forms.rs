@@ -28,9 +28,13 @@ where
     let lang = use_lang();
     if let Some(FlashOutdated(outdated)) = use_context::<FlashOutdated>() {
         // The latest outcome decides; a form not used yet (None) leaves it.
-        Effect::new(move |_| {
+        // A success seen at creation is not news: pages re-create their
+        // forms when they reload, and the flash may have become outdated since.
+        Effect::new(move |seen_before: Option<()>| {
             value.with(|v| {
-                if let Some(result) = v {
+                if let Some(result) = v
+                    && (seen_before.is_some() || result.is_err())
+                {
                     outdated.set(result.is_err())
                 }
             })
@@ -48,11 +52,13 @@ where
     }
 }
 
-/// A labelled input.
+/// A labelled input, `field-{name}` by id; `form` tells it apart from a
+/// field of the same name in another form on the page (`field-{form}-{name}`).
 #[component]
 pub fn Field(
     label: &'static str,
     name: &'static str,
+    #[prop(optional)] form: Option<&'static str>,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional, into)] value: String,
     #[prop(optional)] required: bool,
@@ -60,7 +66,10 @@ pub fn Field(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(default = 0)] maxlength: usize,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
+    let id = match form {
+        Some(form) => format!("field-{form}-{name}"),
+        None => format!("field-{name}"),
+    };
     let maxlength = (maxlength > 0).then(|| maxlength.to_string());
     view! {
         <div class="mb-4">

@@ -60,10 +60,15 @@ pub fn SignedInLayout() -> impl IntoView {
 /// their resources and actions before it, and their views inside it.
 ///
 /// A page only for those who may read every object of a type (`readers_of`,
-/// the rule its server functions apply) shows anyone else "not allowed" with
-/// a 403, instead of its heading and forms above the same error.
+/// the rule its server functions apply) or create one (`creators_of`, for a
+/// "new …" form) shows anyone else "not allowed" with a 403, instead of its
+/// heading and forms above the same error.
 #[component]
-pub fn WithShell(children: ChildrenFn, #[prop(optional)] readers_of: Option<ObjectType>) -> impl IntoView {
+pub fn WithShell(
+    children: ChildrenFn,
+    #[prop(optional)] readers_of: Option<ObjectType>,
+    #[prop(optional)] creators_of: Option<ObjectType>,
+) -> impl IntoView {
     let ShellResource(shell) = expect_context::<ShellResource>();
     let children = StoredValue::new(children);
     view! {
@@ -72,7 +77,10 @@ pub fn WithShell(children: ChildrenFn, #[prop(optional)] readers_of: Option<Obje
                 shell.await.ok().and_then(|info| info.user.clone().map(|user| (info, user))).map(|(info, user)| {
                     provide_context(info);
                     provide_context(FlashOutdated(RwSignal::new(false)));
-                    let allowed = readers_of.is_none_or(|object| can(&user.actor, Action::Read, Target::All(object)));
+                    let may = |action, object: Option<ObjectType>| {
+                        object.is_none_or(|object| can(&user.actor, action, Target::All(object)))
+                    };
+                    let allowed = may(Action::Read, readers_of) && may(Action::Create, creators_of);
                     if !allowed {
                         let refused: crate::error::ApiError = domain::AppError::Forbidden.into();
                         return crate::components::page_error_view(&refused);
@@ -185,7 +193,7 @@ fn Header(info: ShellInfo) -> impl IntoView {
     let manage_hrefs: Vec<&'static str> = manage.iter().map(|(href, _)| *href).collect();
     let in_manage = move || manage_hrefs.iter().any(|href| is_current(href, &location.pathname.get()));
     view! {
-            <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2">"Skip to content"</a>
+            <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:p-2">{Msg::SkipToContent.text(lang)}</a>
             <header class="bg-slate-900 text-white">
                 <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
                     <a href="/" class="mr-auto text-lg font-semibold tracking-tight md:mr-0">{info.title.clone()}</a>

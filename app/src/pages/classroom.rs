@@ -6,7 +6,7 @@
 use domain::catalogue::Taggable;
 use domain::classroom::{
     ConnectionBinding, Console, EnvironmentView, EventNote, EventRole, EventStatus, EventTab, EventView, MyEvent,
-    ParticipantView, ROSTER_COLUMNS, VmState, VmTemplateView, VmView,
+    ParticipantView, ROSTER_COLUMNS, RosterPreview, VmState, VmTemplateView, VmView,
 };
 use domain::time::Timestamp;
 use domain::{Action, ObjectType, Target, can};
@@ -71,7 +71,7 @@ pub fn TemplatesPage() -> impl IntoView {
         |wanted| async move { if wanted { Some(crate::api::cluster::cluster_templates().await) } else { None } },
     );
     view! {
-        <WithShell>
+        <WithShell readers_of=ObjectType::Template>
         <Title text=t(Msg::Templates)/>
         <PageHeader title=t(Msg::Templates).to_string()>
             {may(Action::Create, ObjectType::Template).then(|| view! {
@@ -204,7 +204,7 @@ pub fn NewTemplatePage() -> impl IntoView {
     let create = ServerAction::<CreateTemplate>::new();
     let pending = Memo::new(move |_| create.pending().get());
     view! {
-        <WithShell>
+        <WithShell creators_of=ObjectType::Template>
         <Title text=t(Msg::NewTemplate)/>
         <PageHeader title=t(Msg::NewTemplate).to_string()/>
         <section class=format!("max-w-3xl {CARD}")>
@@ -386,13 +386,19 @@ pub fn EnvironmentsPage() -> impl IntoView {
         <WithShell>
         <Title text=t(Msg::Environments)/>
         <PageHeader title=t(Msg::Environments).to_string()/>
-        <TagFilterForm current=tag()/>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match environments.await {
-                    Ok((list, _)) if list.is_empty() && !tag().is_empty() => view! { <EmptyState message=t(Msg::TagsNoMatch)/> }.into_any(),
-                    Ok((list, _)) if list.is_empty() => view! { <EmptyState message=t(Msg::NoEnvironments)/> }.into_any(),
-                    Ok((list, tags)) => view! {
+                // Someone who may neither see nor create environments gets the refusal alone.
+                let (list, tags) = match environments.await {
+                    Ok(found) => found,
+                    Err(e) => return page_error_view(&e),
+                };
+                let filter = view! { <TagFilterForm current=tag()/> };
+                match list {
+                    list if list.is_empty() && !tag().is_empty() => view! { {filter} <EmptyState message=t(Msg::TagsNoMatch)/> }.into_any(),
+                    list if list.is_empty() => view! { <EmptyState message=t(Msg::NoEnvironments)/> }.into_any(),
+                    list => view! {
+                        {filter}
                         <div class="overflow-x-auto rounded-lg bg-white shadow-sm">
                             <table class=TABLE>
                                 <thead class=THEAD><tr>
@@ -420,7 +426,6 @@ pub fn EnvironmentsPage() -> impl IntoView {
                             </table>
                         </div>
                     }.into_any(),
-                    Err(e) => error_view(&e),
                 }
             })}
         </Suspense>
@@ -559,12 +564,30 @@ fn tab_text(tab: EventTab) -> &'static str {
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let query = use_query_map();
-    let tab = Memo::new(move |_| {
-        query.with(|q| q.get("tab").as_deref().and_then(EventTab::from_key)).unwrap_or(EventTab::Planned)
-    });
+    let asked = Memo::new(move |_| query.with(|q| q.get("tab").as_deref().and_then(EventTab::from_key)));
+    // Without a tab asked for, the first with events in it: what runs now,
+    // else what is planned, else what is over.
     let events = Resource::new(
-        move || (tab.get(), query.with(|q| q.get("page").and_then(|p| p.parse().ok()))),
-        |(tab, page)| list_events(Some(tab.key().to_string()), page),
+        move || (asked.get(), query.with(|q| q.get("page").and_then(|p| p.parse().ok()))),
+        |(asked, page)| async move {
+            let tabs = match asked {
+                Some(tab) => vec![tab],
+                None => vec![EventTab::Active, EventTab::Planned, EventTab::Completed],
+            };
+            let mut shown = None;
+            for tab in tabs {
+                let found = list_events(Some(tab.key().to_string()), page).await?;
+                let empty = found.total == 0;
+                shown = Some((tab, found));
+                if !empty {
+                    break;
+                }
+            }
+            let (tab, found) = shown.ok_or_else(|| ApiError::from(domain::AppError::NotFound))?;
+            // Nothing anywhere: the empty list opens on what is planned.
+            let tab = if asked.is_none() && found.total == 0 { EventTab::Planned } else { tab };
+            Ok::<_, ApiError>((tab, found))
+        },
     );
     view! {
         <WithShell>
@@ -574,28 +597,33 @@ pub fn EventsPage() -> impl IntoView {
                 <a href="/events/new" class=BUTTON_CLASS>{t(Msg::NewEvent)}</a>
             })}
         </PageHeader>
-        <nav class="mb-4 flex gap-2" aria-label=t(Msg::Events)>
-            {EventTab::ALL.into_iter().map(|x| view! {
-                <a href=format!("/events?tab={}", x.key())
-                    aria-current=move || if tab.get() == x { "page" } else { "false" }
-                    class="rounded px-3 py-1 text-sm aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white hover:bg-slate-200">
-                    {tab_text(x)}
-                </a>
-            }).collect_view()}
-        </nav>
         <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match events.await {
-                    Ok(page) if page.items.is_empty() => view! { <EmptyState message=t(Msg::NoEvents)/> }.into_any(),
-                    Ok(page) => {
-                        let pages = page.page_count();
-                        view! {
-                            <EventTable events=page.items/>
-                            <Pager page=page.page pages=pages total=page.total base="/events"/>
-                        }.into_any()
-                    }
-                    Err(e) => error_view(&e),
+                let (tab, page) = match events.await {
+                    Ok(found) => found,
+                    Err(e) => return error_view(&e),
+                };
+                let tabs = view! {
+                    <nav class="mb-4 flex gap-2" aria-label=t(Msg::Events)>
+                        {EventTab::ALL.into_iter().map(|x| view! {
+                            <a href=format!("/events?tab={}", x.key())
+                                aria-current=if tab == x { "page" } else { "false" }
+                                class="rounded px-3 py-1 text-sm aria-[current=page]:bg-indigo-600 aria-[current=page]:text-white hover:bg-slate-200">
+                                {tab_text(x)}
+                            </a>
+                        }).collect_view()}
+                    </nav>
+                };
+                if page.items.is_empty() {
+                    return view! { {tabs} <EmptyState message=t(Msg::NoEvents)/> }.into_any();
                 }
+                let pages = page.page_count();
+                // Without `tab`, the next page is chosen the same way: by the totals.
+                view! {
+                    {tabs}
+                    <EventTable events=page.items/>
+                    <Pager page=page.page pages=pages total=page.total base="/events"/>
+                }.into_any()
             })}
         </Suspense>
         </WithShell>
@@ -682,7 +710,7 @@ pub fn NewEventPage() -> impl IntoView {
     let environments = Resource::new(|| (), |_| list_environments(None));
     let pending = Memo::new(move |_| create.pending().get());
     view! {
-        <WithShell>
+        <WithShell creators_of=ObjectType::Event>
         <Title text=t(Msg::NewEvent)/>
         <PageHeader title=t(Msg::NewEvent).to_string()/>
         <section class=format!("max-w-2xl {CARD}")>
@@ -716,13 +744,15 @@ pub fn EventPage() -> impl IntoView {
     // Deployment (issue 5): deploy / end, and a tick per live VM change.
     let deploy = ServerAction::<crate::api::deployment::DeployEvent>::new();
     let end = ServerAction::<crate::api::deployment::EndEvent>::new();
+    let replan = ServerAction::<crate::api::deployment::ReturnToPlanning>::new();
     // Power actions from the VM grid, with the VM page's confirmation.
     let act = ServerAction::<crate::api::deployment::VmAction>::new();
     let live = RwSignal::new(0u32);
     crate::pages::deployment::follow_event_vms(id, move || live.update(|n| *n += 1));
+    let saw_work = StoredValue::new(false);
     let version = move || {
         (
-            (deploy.version().get(), end.version().get(), live.get(), act.version().get()),
+            (deploy.version().get() + replan.version().get(), end.version().get(), live.get(), act.version().get()),
             update.version().get(),
             add.version().get(),
             create_user.version().get(),
@@ -814,6 +844,7 @@ pub fn EventPage() -> impl IntoView {
                 let update_pending = Memo::new(move |_| update.pending().get());
                 view! {
                     <Title text=event.name.clone()/>
+                    <crate::pages::deployment::QueuedFlashEnds status=event.status saw_work=saw_work/>
                     <PageHeader title=event.name.clone()>
                         {(manages && matches!(event.status, EventStatus::Planned | EventStatus::Finished)).then(|| view! {
                             <a href=format!("/events/{}/delete", event.id) class=DANGER_BUTTON_CLASS>{t(Msg::Delete)}</a>
@@ -846,7 +877,10 @@ pub fn EventPage() -> impl IntoView {
                     {(!event.description.is_empty()).then(|| view! {
                         <p class="mb-6 whitespace-pre-line text-sm text-slate-700">{event.description.clone()}</p>
                     })}
-                    {manages.then(|| view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end drift=drift.clone()/> })}
+                    {manages.then(|| {
+                        let nothing_created = vms.iter().all(|vm| vm.vmid.is_none());
+                        view! { <crate::pages::deployment::EventControls event=event.clone() deploy=deploy end=end replan=replan nothing_created=nothing_created drift=drift.clone()/> }
+                    })}
                     <VmGrid status=event.status participants=participants.clone() vms=vms act=act back=format!("/events/{}", event.id)/>
                     {manages.then(|| view! {
                         <ParticipantsSection event_id=event.id participants=participants.clone() remove=remove admin=admin/>
@@ -891,10 +925,10 @@ pub fn EventPage() -> impl IntoView {
                                 <ActionError value=create_user.value()/>
                                 <ActionForm action=create_user>
                                     <input type="hidden" name="event_id" value=event.id/>
-                                    <Field label=t(Msg::Username) name="username" required=true maxlength=64 autocomplete="off"/>
-                                    <Field label=t(Msg::Name) name="name" required=true maxlength=128/>
-                                    <Field label=t(Msg::Email) name="email" kind="email" required=true maxlength=254/>
-                                    <Field label=t(Msg::Password) name="password" kind="password" hint=t(Msg::PasswordOptional) autocomplete="new-password" maxlength=256/>
+                                    <Field label=t(Msg::Username) name="username" form="participant" required=true maxlength=64 autocomplete="off"/>
+                                    <Field label=t(Msg::Name) name="name" form="participant" required=true maxlength=128/>
+                                    <Field label=t(Msg::Email) name="email" form="participant" kind="email" required=true maxlength=254/>
+                                    <Field label=t(Msg::Password) name="password" form="participant" kind="password" hint=t(Msg::PasswordOptional) autocomplete="new-password" maxlength=256/>
                                     <RoleSelect/>
                                     <button type="submit" class=BUTTON_CLASS>{t(Msg::Create)}</button>
                                 </ActionForm>
@@ -1027,7 +1061,7 @@ fn VmGrid(
                                         {list.into_iter().map(|vm| view! {
                                             <li class="rounded border border-slate-200 px-2 py-1">
                                                 <a class=LINK_CLASS href=format!("/vms/{}", vm.id)>{vm.name.clone()}</a>
-                                                " · " {vm_state_text(vm.state, lang)}
+                                                " · " {grid_state_text(status, vm.state, lang)}
                                                 " · " <span class="font-mono">{vm.ip.clone().unwrap_or_else(|| "—".into())}</span>
                                                 {vm.last_error.clone().map(|e| view! { <span class="block text-xs text-red-700">{e}</span> })}
                                                 <div class="mt-1"><crate::pages::deployment::VmActions vm=vm.clone() action=act back=back.clone() errors_shown_above=true/></div>
@@ -1042,6 +1076,16 @@ fn VmGrid(
             </div>
         </section>
     }.into_any()
+}
+
+/// A VM's state in the grid: one still waiting when the deployment failed
+/// will not be created by it.
+fn grid_state_text(event: EventStatus, state: VmState, lang: domain::Language) -> &'static str {
+    if event == EventStatus::Failed && state == VmState::Pending {
+        Msg::VmNotCreated.text(lang)
+    } else {
+        vm_state_text(state, lang)
+    }
 }
 
 #[component]
@@ -1080,16 +1124,26 @@ pub fn DeleteEventPage() -> impl IntoView {
     }
 }
 
-/// Roster import: paste CSV, "Check" (a GET, so the preview also works
-/// without JavaScript and survives a reload), then "Import" (all or nothing).
+/// Roster import: paste CSV, "Check" (a POST: the roster stays out of the
+/// URL), then "Import" what was checked (all or nothing). Without JavaScript
+/// the check comes back as this page with the CSV in its URL (see
+/// `api::classroom::preview_roster`).
 #[component]
 pub fn RosterPage() -> impl IntoView {
     let id = route_id();
     let query = use_query_map();
+    let check = ServerAction::<PreviewRoster>::new();
     let import = ServerAction::<ImportRoster>::new();
-    let csv = Memo::new(move |_| query.with(|q| q.get("csv")).unwrap_or_default());
-    let preview = Resource::new(
-        move || (id.get(), csv.get()),
+    // The CSV that was checked: what the import sends, whatever the text box holds by then.
+    let checked = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = check.input().get() {
+            checked.set(Some(input.csv));
+        }
+    });
+    let linked_csv = Memo::new(move |_| query.with(|q| q.get("csv")).unwrap_or_default());
+    let linked_preview = Resource::new(
+        move || (id.get(), linked_csv.get()),
         |(id, csv)| async move {
             match id {
                 Some(id) if !csv.trim().is_empty() => Some(preview_roster(id, csv).await),
@@ -1100,6 +1154,7 @@ pub fn RosterPage() -> impl IntoView {
     );
     let pending = Memo::new(move |_| import.pending().get());
     let columns = ROSTER_COLUMNS.join(",");
+    let to_import = Signal::derive(move || checked.get().unwrap_or_else(|| linked_csv.get()));
     view! {
         <WithShell>
         <Title text=t(Msg::ImportRoster)/>
@@ -1109,72 +1164,91 @@ pub fn RosterPage() -> impl IntoView {
         <section class=format!("max-w-3xl {CARD}")>
             <p class="mb-2 text-sm text-slate-700">{t(Msg::RosterHelp)}</p>
             <pre class="mb-4 rounded bg-slate-100 p-2 text-xs" data-testid="roster-columns">{columns.clone()}"\nalice,Alice Example,alice@example.org,student\nbob,Bob Example,bob@example.org,instructor,de"</pre>
-            <Form method="GET" action="">
+            <ActionForm action=check>
+                <input type="hidden" name="event_id" value=move || id.get().unwrap_or_default()/>
                 <label for="roster-csv" class=LABEL>{t(Msg::RosterCsv)}</label>
-                <textarea id="roster-csv" name="csv" rows="8" class=format!("{INPUT_CLASS} font-mono") required=true>{move || csv.get()}</textarea>
+                <textarea id="roster-csv" name="csv" rows="8" class=format!("{INPUT_CLASS} font-mono") required=true>{move || linked_csv.get()}</textarea>
                 <button type="submit" class=format!("mt-3 {SECONDARY_BUTTON_CLASS}")>{t(Msg::CheckRoster)}</button>
-            </Form>
+            </ActionForm>
         </section>
         <ActionError value=import.value()/>
-        <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                let lang = use_lang();
-                match preview.await {
-                    None => ().into_any(),
-                    Some(Err(e)) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
-                    Some(Ok(p)) => {
-                        let ok = p.errors.is_empty();
-                        view! {
-                            <section class=format!("mt-6 max-w-3xl {CARD}") data-testid="roster-preview">
-                                <h2 class="mb-3 font-semibold">{t(Msg::RosterPreview)}</h2>
-                                {(!p.errors.is_empty()).then(|| view! {
-                                    <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800">
-                                        <p class="font-medium">{t(Msg::RosterHasErrors)}</p>
-                                        <ul class="mt-1 list-disc pl-5" data-testid="roster-errors">
-                                            {p.errors.iter().map(|e| view! {
-                                                <li>{Msg::RosterLine.text(lang).replace("{line}", &e.line.to_string())} ": " {error_text(&e.error, lang)}</li>
-                                            }).collect_view()}
-                                        </ul>
-                                    </div>
-                                })}
-                                <table class=TABLE>
-                                    <thead class=THEAD><tr>
-                                        <th scope="col" class=CELL>"#"</th>
-                                        <th scope="col" class=CELL>{t(Msg::Username)}</th>
-                                        <th scope="col" class=CELL>{t(Msg::Name)}</th>
-                                        <th scope="col" class=CELL>{t(Msg::Email)}</th>
-                                        <th scope="col" class=CELL>{t(Msg::EventRoleLabel)}</th>
-                                        <th scope="col" class=CELL>{t(Msg::Language)}</th>
-                                        <th scope="col" class=CELL>{t(Msg::Status)}</th>
-                                    </tr></thead>
-                                    <tbody class="divide-y divide-slate-100" data-testid="roster-rows">
-                                        {p.rows.iter().map(|r| view! {
-                                            <tr>
-                                                <td class=CELL>{r.row.line}</td>
-                                                <td class=CELL>{r.row.username.clone()}</td>
-                                                <td class=CELL>{r.row.name.clone()}</td>
-                                                <td class=CELL>{r.row.email.clone()}</td>
-                                                <td class=CELL>{event_role_text(r.row.role, lang)}</td>
-                                                <td class=CELL>{r.row.language.native_name()}</td>
-                                                <td class=CELL>{if r.already_participant { t(Msg::RosterAlready) } else if r.existing { t(Msg::RosterExisting) } else { t(Msg::RosterNew) }}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                {ok.then(|| view! {
-                                    <ActionForm action=import attr:class="mt-4">
-                                        <input type="hidden" name="event_id" value=move || id.get().unwrap_or_default()/>
-                                        <input type="hidden" name="csv" value=move || csv.get()/>
-                                        <Submit label=t(Msg::ConfirmImport) pending=pending/>
-                                    </ActionForm>
-                                })}
-                            </section>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        {move || match check.value().get() {
+            Some(Ok(preview)) => view! { <RosterPreviewSection preview=preview import=import pending=pending csv=to_import id=id/> }.into_any(),
+            Some(Err(e)) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
+            // Not checked on this page (yet): the check a plain form sent here, if any.
+            None => view! {
+                <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        match linked_preview.await {
+                            None => ().into_any(),
+                            Some(Err(e)) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
+                            Some(Ok(preview)) => view! { <RosterPreviewSection preview=preview import=import pending=pending csv=to_import id=id/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            }.into_any(),
+        }}
         </WithShell>
+    }
+}
+
+/// A checked roster: its lines, what each would do, its errors, and "Import"
+/// when it has none.
+#[component]
+fn RosterPreviewSection(
+    preview: RosterPreview,
+    import: ServerAction<ImportRoster>,
+    pending: Memo<bool>,
+    csv: Signal<String>,
+    id: Memo<Option<i64>>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let ok = preview.errors.is_empty();
+    view! {
+        <section class=format!("mt-6 max-w-3xl {CARD}") data-testid="roster-preview">
+            <h2 class="mb-3 font-semibold">{t(Msg::RosterPreview)}</h2>
+            {(!preview.errors.is_empty()).then(|| view! {
+                <div role="alert" class="mb-4 rounded border border-red-300 bg-red-50 p-3 text-sm text-red-800">
+                    <p class="font-medium">{t(Msg::RosterHasErrors)}</p>
+                    <ul class="mt-1 list-disc pl-5" data-testid="roster-errors">
+                        {preview.errors.iter().map(|e| view! {
+                            <li>{Msg::RosterLine.text(lang).replace("{line}", &e.line.to_string())} ": " {error_text(&e.error, lang)}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+            <table class=TABLE>
+                <thead class=THEAD><tr>
+                    <th scope="col" class=CELL>"#"</th>
+                    <th scope="col" class=CELL>{t(Msg::Username)}</th>
+                    <th scope="col" class=CELL>{t(Msg::Name)}</th>
+                    <th scope="col" class=CELL>{t(Msg::Email)}</th>
+                    <th scope="col" class=CELL>{t(Msg::EventRoleLabel)}</th>
+                    <th scope="col" class=CELL>{t(Msg::Language)}</th>
+                    <th scope="col" class=CELL>{t(Msg::Status)}</th>
+                </tr></thead>
+                <tbody class="divide-y divide-slate-100" data-testid="roster-rows">
+                    {preview.rows.iter().map(|r| view! {
+                        <tr>
+                            <td class=CELL>{r.row.line}</td>
+                            <td class=CELL>{r.row.username.clone()}</td>
+                            <td class=CELL>{r.row.name.clone()}</td>
+                            <td class=CELL>{r.row.email.clone()}</td>
+                            <td class=CELL>{event_role_text(r.row.role, lang)}</td>
+                            <td class=CELL>{r.row.language.native_name()}</td>
+                            <td class=CELL>{if r.already_participant { t(Msg::RosterAlready) } else if r.existing { t(Msg::RosterExisting) } else { t(Msg::RosterNew) }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {ok.then(|| view! {
+                <ActionForm action=import attr:class="mt-4">
+                    <input type="hidden" name="event_id" value=move || id.get().unwrap_or_default()/>
+                    <input type="hidden" name="csv" value=move || csv.get()/>
+                    <Submit label=t(Msg::ConfirmImport) pending=pending/>
+                </ActionForm>
+            })}
+        </section>
     }
 }
 

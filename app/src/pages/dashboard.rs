@@ -50,7 +50,7 @@ fn Overview() -> impl IntoView {
     let lang = info.language;
     let user = info.user.clone();
     let name = user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
-    let roles = user.map(|u| u.actor.role_keys).unwrap_or_default();
+    let roles = user.map(|u| u.role_names).unwrap_or_default();
     view! {
         <Title text=format!("{} · {}", Msg::Dashboard.text(lang), info.title)/>
         <PageHeader title=Msg::Welcome.text(lang).replace("{name}", &name)/>

@@ -7,8 +7,9 @@ use domain::classroom::{EventStatus, EventView, VmState, VmView};
 use domain::reconcile::{DriftKind, DriftedVm, EventDrift};
 use leptos::prelude::*;
 
-use crate::api::deployment::{DeployEvent, EndEvent, VmAction};
+use crate::api::deployment::{DeployEvent, EndEvent, ReturnToPlanning, VmAction};
 use crate::components::forms::{ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS};
+use crate::components::layout::FlashOutdated;
 use crate::components::{local_time, t, use_lang};
 use crate::i18n::Msg;
 
@@ -38,12 +39,30 @@ pub fn follow_event_vms(id: Memo<Option<i64>>, refetch: impl Fn() + Clone + 'sta
     let _ = (id, refetch);
 }
 
+/// "Queued: a worker picks it up shortly." is outdated once the event has
+/// left the deploying or decommissioning this page saw it in: the page then
+/// says how the work ended. `saw_work` lives as long as the page.
+#[component]
+pub fn QueuedFlashEnds(status: EventStatus, saw_work: StoredValue<bool>) -> impl IntoView {
+    let working = matches!(status, EventStatus::Deploying | EventStatus::Decommissioning);
+    if working {
+        saw_work.set_value(true);
+    } else if saw_work.get_value()
+        && let Some(FlashOutdated(outdated)) = use_context::<FlashOutdated>()
+    {
+        outdated.set(true);
+    }
+}
+
 /// Deploy / deploy what fits / end, as the event's status allows.
 #[component]
 pub fn EventControls(
     event: EventView,
     deploy: ServerAction<DeployEvent>,
     end: ServerAction<EndEvent>,
+    replan: ServerAction<ReturnToPlanning>,
+    /// Whether none of the event's VMs was created on the cluster.
+    nothing_created: bool,
     /// The newest drift a reconcile pass found, if any.
     drift: Option<EventDrift>,
 ) -> impl IntoView {
@@ -57,6 +76,7 @@ pub fn EventControls(
             <h2 class="mb-3 font-semibold">{t(Msg::Deployment)}</h2>
             <ActionError value=deploy.value()/>
             <ActionError value=end.value()/>
+            <ActionError value=replan.value()/>
             <div class="flex flex-wrap items-start gap-6">
                 {deployable.then(|| view! {
                     <ActionForm action=deploy>
@@ -78,6 +98,13 @@ pub fn EventControls(
                             {t(Msg::ConfirmEnd)}
                         </label>
                         <button type="submit" class=DANGER_BUTTON_CLASS data-testid="end-now">{t(Msg::EndNow)}</button>
+                    </ActionForm>
+                })}
+                {(failed && nothing_created).then(|| view! {
+                    <ActionForm action=replan attr:class="max-w-sm">
+                        <input type="hidden" name="id" value=id/>
+                        <p class="mb-2 text-sm text-slate-600">{t(Msg::BackToPlanningHint)}</p>
+                        <button type="submit" class=SECONDARY_BUTTON_CLASS data-testid="back-to-planning">{t(Msg::BackToPlanning)}</button>
                     </ActionForm>
                 })}
             </div>

@@ -64,7 +64,12 @@ fn SettingRow(
     let saved_last = move || last_saved.with(|k| k.as_deref() == Some(key.as_str()));
     // What the setting is for leads; its key (as in the docs and the
     // environment) stays beside it for those who look it up.
-    let label = if setting.description.is_empty() { setting.key.clone() } else { setting.description.clone() };
+    // Known settings in the visitor's language; others as stored.
+    let label = match crate::i18n::setting_text(&setting.key, use_lang()) {
+        Some(text) => text.to_string(),
+        None if setting.description.is_empty() => setting.key.clone(),
+        None => setting.description.clone(),
+    };
     let read_only = setting.visibility == Visibility::Internal;
     let input = match setting.setting_type {
         SettingType::Boolean => view! {

@@ -216,6 +216,7 @@ impl Cluster for PveCluster {
                     .filter(|t| !t.is_empty())
                     .map(str::to_string)
                     .collect(),
+                os_type: config.as_ref().and_then(|c| c.ostype.clone()),
                 description: config.and_then(|c| c.description).unwrap_or_default().trim().to_string(),
             });
         }

@@ -258,6 +258,9 @@ pub struct VmConfig {
     pub memory: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// The guest OS kind (`l26`, `win11`, …).
+    #[serde(default)]
+    pub ostype: Option<String>,
     #[serde(default)]
     pub tags: Option<String>,
     #[serde(default)]

@@ -18,7 +18,7 @@ use domain::mail::MailAction;
 use domain::{Action, Actor, AppError};
 
 use super::event_mails::Recipients;
-use super::ports::{NewVm, VmUpdate};
+use super::ports::{NewVm, Replanning, VmUpdate};
 use crate::Services;
 use crate::jobs::worker::StepError;
 use crate::jobs::{Job, Requester};
@@ -126,6 +126,40 @@ impl Services {
         self.enqueue_recorded(&Job::DecommissionEvent { event_id }, requester, None)
             .await?
             .ok_or_else(|| AppError::conflict("duplicate"))
+    }
+
+    /// "Back to planning": a failed event of which nothing was created on the
+    /// cluster (a capacity refusal, say) becomes planned again, so its
+    /// environment, dates and participants can change before the next
+    /// deployment takes a new snapshot. The cluster is asked first, so a VM
+    /// it has for the event (even one never recorded) keeps the event failed:
+    /// ending it removes such VMs.
+    pub async fn return_to_planning(&self, actor: &Actor, event_id: i64) -> Result<(), AppError> {
+        let event = self.event_for(actor, event_id, Action::Update).await?;
+        if event.status != EventStatus::Failed {
+            return Err(AppError::conflict("event_not_failed"));
+        }
+        let engine = self.provisioner().await?;
+        // Fixes the records first: a VM found by name gets its vmid recorded.
+        let drift = engine.reconcile(&event_owner(event_id)).await.map_err(|e| {
+            tracing::warn!(event_id, error = %e, "the cluster could not be compared with the event");
+            AppError::conflict("cluster_not_asked")
+        })?;
+        if drift.iter().any(|d| matches!(d, provisioning::Drift::Unrecorded { .. })) {
+            return Err(AppError::conflict("event_has_vms"));
+        }
+        let mut activity = self.event_activity(
+            actor,
+            "event.return_to_planning",
+            ActivityTarget::new("events", event_id, &event.name),
+            event_id,
+        );
+        activity.details = serde_json::json!({ "failure_reason": event.failure_reason });
+        match self.ports.events.return_to_planning(event_id, Some(&activity)).await? {
+            Replanning::Done => Ok(()),
+            Replanning::NotFailed => Err(AppError::conflict("event_status_changed")),
+            Replanning::HasVms => Err(AppError::conflict("event_has_vms")),
+        }
     }
 
     /// A power action on one VM by its owner, the event's instructors or an

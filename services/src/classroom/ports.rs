@@ -114,6 +114,16 @@ pub struct RosterOutcome {
     pub participants_added: u32,
 }
 
+/// What [`EventRepo::return_to_planning`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replanning {
+    Done,
+    /// The event is not failed (any more).
+    NotFailed,
+    /// Some of its VMs exist on the cluster: only ending the event removes them.
+    HasVms,
+}
+
 #[async_trait]
 pub trait EventRepo: Send + Sync {
     async fn insert(
@@ -160,6 +170,10 @@ pub trait EventRepo: Send + Sync {
     /// and their connection templates into the event's snapshot, in one
     /// transaction (false: not planned any more).
     async fn begin_deployment(&self, id: i64, activity: Option<&Activity>) -> Result<bool, StoreError>;
+    /// `failed` → `planned` when none of the event's VM records has a Proxmox
+    /// VM: drops those records and the snapshot, in one transaction, so the
+    /// event can be changed and deployed afresh.
+    async fn return_to_planning(&self, id: i64, activity: Option<&Activity>) -> Result<Replanning, StoreError>;
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError>;
     async fn participants(&self, id: i64) -> Result<Vec<ParticipantView>, StoreError>;
     async fn role_of(&self, id: i64, user_id: i64) -> Result<Option<EventRole>, StoreError>;

@@ -182,7 +182,13 @@ fn cluster_template_input(found: &domain::cluster::TemplateView, console: Consol
     TemplateInput {
         name: found.name.clone(),
         description: found.description.clone(),
-        operating_system: String::new(),
+        // A start: the form says the catalogue's operating system is better.
+        operating_system: found
+            .os_type
+            .as_deref()
+            .and_then(domain::cluster::os_type_text)
+            .unwrap_or_default()
+            .to_string(),
         proxmox_vmid: found.vmid.to_string(),
         node: found.node.clone(),
         cores: found.cores.unwrap_or(1).to_string(),

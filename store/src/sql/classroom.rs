@@ -12,8 +12,8 @@ use domain::time::Timestamp;
 use domain::{AuthBackend, UserStatus};
 use services::StoreError;
 use services::classroom::ports::{
-    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, RosterOutcome, SnapshotTemplate, TemplateRecord,
-    TemplateRepo, VmQuery, VmRepo, VmUpdate,
+    EnvironmentRepo, EventQuery, EventRepo, GroupRepo, NewVm, Replanning, RosterOutcome, SnapshotTemplate,
+    TemplateRecord, TemplateRepo, VmQuery, VmRepo, VmUpdate,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -658,6 +658,43 @@ impl EventRepo for SqlStore {
         activities::append(tx.conn()?, activity, None).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn return_to_planning(&self, id: i64, activity: Option<&Activity>) -> Result<Replanning, StoreError> {
+        let mut tx = Tx::begin(&self.pool).await?;
+        let moved = sqlx::query(
+            "UPDATE events SET status = 'planned', failure_reason = NULL WHERE id = ? AND status = 'failed'",
+        )
+        .bind(id)
+        .execute(tx.conn()?)
+        .await
+        .map_err(store_error)?;
+        if moved.rows_affected() == 0 {
+            return Ok(Replanning::NotFailed);
+        }
+        sqlx::query("DELETE FROM vms WHERE event_id = ? AND vmid IS NULL")
+            .bind(id)
+            .execute(tx.conn()?)
+            .await
+            .map_err(store_error)?;
+        // Dropping the transaction undoes the move: those VMs need the event's end.
+        let on_cluster: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vms WHERE event_id = ?")
+            .bind(id)
+            .fetch_one(tx.conn()?)
+            .await
+            .map_err(store_error)?;
+        if on_cluster > 0 {
+            return Ok(Replanning::HasVms);
+        }
+        for snapshot in [
+            "DELETE FROM event_templates WHERE event_id = ?",
+            "DELETE FROM event_connection_templates WHERE event_id = ?",
+        ] {
+            sqlx::query(snapshot).bind(id).execute(tx.conn()?).await.map_err(store_error)?;
+        }
+        activities::append(tx.conn()?, activity, None).await?;
+        tx.commit().await?;
+        Ok(Replanning::Done)
     }
 
     async fn snapshot(&self, id: i64) -> Result<Vec<SnapshotTemplate>, StoreError> {
