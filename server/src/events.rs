@@ -98,7 +98,9 @@ fn event_changes(
     actor: domain::Actor,
     id: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    // The first poll only sets the baseline: the page has just loaded it.
+    // The first poll is sent too: the page loaded its data before this stream
+    // began (a second or more while it hydrates), and what changed in between
+    // (a deployment that failed at once, say) must reach it.
     stream::unfold((None::<Seen>, false), move |(last, done)| {
         let services = services.clone();
         let actor = actor.clone();
@@ -106,7 +108,6 @@ fn event_changes(
             if done {
                 return None;
             }
-            let mut last = last;
             loop {
                 let Ok(event) = services.get_event(&actor, id).await else {
                     return None;
@@ -116,14 +117,10 @@ fn event_changes(
                 };
                 let seen: Seen =
                     (event.status, vms.into_iter().map(|v| (v.id, v.state, v.ip, v.updated_at.millis())).collect());
-                match &last {
-                    Some(previous) if *previous != seen => {
-                        let finished = event.status == EventStatus::Finished;
-                        let data = Event::default().event("change").data(event.status.key());
-                        return Some((Ok(data), (Some(seen), finished)));
-                    }
-                    Some(_) => {}
-                    None => last = Some(seen),
+                if last.as_ref() != Some(&seen) {
+                    let finished = event.status == EventStatus::Finished;
+                    let data = Event::default().event("change").data(event.status.key());
+                    return Some((Ok(data), (Some(seen), finished)));
                 }
                 tokio::time::sleep(POLL * 2).await;
             }

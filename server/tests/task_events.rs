@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, TestApp};
+use common::{Backend, TestApp, json, ok};
 use domain::task::TaskStatus;
 use services::jobs::{Job, Requester};
 
@@ -51,4 +51,49 @@ async fn a_task_page_follows_the_task_until_it_ends() {
     let done = next_event(&mut res, &mut buffer).await.expect("final event");
     assert!(done.contains("data: success"), "{done}");
     assert!(next_event(&mut res, &mut buffer).await.is_none(), "the stream ends with the task");
+}
+
+/// The event page's stream says "changed" at once (the page loaded its data
+/// before the stream began, and a deployment may have ended in between), then
+/// on every change of the event's status or its VMs. Students follow their
+/// own events only.
+#[tokio::test]
+async fn an_event_page_hears_at_once_and_on_every_change() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let admin = app.signed_in("admin").await;
+    let instructor = app.signed_in("instructor").await;
+    let template = [
+        ("name", "Debian"),
+        ("proxmox_vmid", "9000"),
+        ("node", "pve1"),
+        ("cores", "1"),
+        ("memory_mib", "1024"),
+        ("disk_gib", "8"),
+    ];
+    ok(&admin, "create_template", &template).await;
+    let template = json(&admin, "list_templates", &[]).await[0]["id"].to_string();
+    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
+    let environment = json(&admin, "list_environments", &[]).await[0]["id"].to_string();
+    let form = [
+        ("name", "Live"),
+        ("short_name", "live1"),
+        ("environment_id", &environment),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(&instructor, "create_event", &form).await;
+    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].to_string();
+    let path = format!("/events/event-vms/{event}");
+
+    assert_eq!(app.client().get(&path).await.status, 401, "anonymous");
+    assert_eq!(app.signed_in("student").await.get(&path).await.status, 404, "not the student's event");
+
+    let mut res = instructor.http.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut buffer = String::new();
+    let first = next_event(&mut res, &mut buffer).await.expect("an event at once");
+    assert!(first.contains("event: change") && first.contains("data: planned"), "{first}");
+    // No worker runs here: "Deploy now" moves the event, and the job waits.
+    ok(&instructor, "deploy_event", &[("id", &event)]).await;
+    let moved = next_event(&mut res, &mut buffer).await.expect("the move");
+    assert!(moved.contains("data: deploying"), "{moved}");
 }

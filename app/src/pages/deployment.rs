@@ -50,6 +50,8 @@ pub fn QueuedFlashEnds(status: EventStatus, saw_work: StoredValue<bool>) -> impl
     } else if saw_work.get_value()
         && let Some(FlashOutdated(outdated)) = use_context::<FlashOutdated>()
     {
+        // Once: the flash of a later action ("Saved." after going back to planning) stays.
+        saw_work.set_value(false);
         outdated.set(true);
     }
 }
