@@ -81,7 +81,7 @@ fn allowed(name: &str) -> [bool; 4] {
         | "resend_mail" => ADMIN,
         "request_password_reset" | "set_password_with_token" => [true; 4],
         // Deployment (issue 5): membership and VM ownership are checked on the object.
-        "deploy_event" | "end_event" | "vm_action" => SIGNED_IN,
+        "deploy_event" | "end_event" | "return_to_planning" | "vm_action" => SIGNED_IN,
         // Tags and catalogue (issue 5): administrators manage the catalogue,
         // instructors read it; tags and links are checked on their object
         // (the matrix aims at a VM that does not exist: "not found" for everyone).
@@ -527,6 +527,8 @@ fn args(name: &str, caller: &str, f: &Fixtures) -> Vec<(String, String)> {
         // Deployment (issue 5). Resetting to the template is queued: no cluster needed.
         "deploy_event" => vec![("id", f.deploy_event.to_string()), ("confirm", "on".into())],
         "end_event" => vec![("id", f.end_event.to_string()), ("confirm", "on".into())],
+        // Not failed here: the check runs, the move does not.
+        "return_to_planning" => vec![("id", f.deploy_event.to_string())],
         "vm_action" => {
             vec![("id", f.vm.to_string()), ("action", "reset_to_template".into()), ("confirm", "on".into())]
         }
@@ -627,6 +629,12 @@ const READ_ONLY: &[&str] = &[
 /// instead, and the action that test asserts (checked below, so the list
 /// cannot point at nothing).
 const PROVEN_ELSEWHERE: &[(&str, &str, &str)] = &[
+    // Needs a failed deployment, and the cluster to confirm nothing reached it.
+    (
+        "return_to_planning",
+        "server/tests/deployment.rs::events_deploy_run_power_actions_and_end_without_leftovers",
+        "event.return_to_planning",
+    ),
     // Needs the Proxmox VE simulator.
     (
         "import_cluster_template",
