@@ -5,6 +5,12 @@ const { DEMO, login, test, expect } = require('./helpers');
 test('Export CSV downloads the filtered activity log', async ({ page }) => {
   await login(page, DEMO.admin, { next: '/activities?action=user.login' });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Activities');
+  // Activities reach the log through the outbox (forwarded every 2 s): this
+  // sign-in may not be there yet when this is the suite's first test.
+  await expect.poll(async () => {
+    const csv = await (await page.request.get('/activities/export.csv?action=user.login')).text();
+    return csv.trim().split('\n').length;
+  }, { timeout: 15_000 }).toBeGreaterThan(1);
   const downloading = page.waitForEvent('download');
   await page.getByRole('link', { name: 'Export CSV' }).click();
   const download = await downloading;
