@@ -98,6 +98,7 @@ messages! {
     Policies => "Terms of use", "Nutzungsbedingungen";
     Profile => "My account", "Mein Konto";
     MainNavigation => "Main navigation", "Hauptnavigation";
+    SkipToContent => "Skip to content", "Zum Inhalt springen";
     Welcome => "Welcome, {name}", "Willkommen, {name}";
     DashboardIntro => "This is your OpenVLE overview. Your roles:", "Das ist Ihre OpenVLE-Übersicht. Ihre Rollen:";
     NoRoles => "No roles yet.", "Noch keine Rollen.";
@@ -271,6 +272,15 @@ messages! {
     ErrOidcUnavailable => "Single sign-on is not available right now: the sign-in service cannot be reached or is not set up correctly. Local accounts can still sign in.", "Die zentrale Anmeldung ist gerade nicht verfügbar: Der Anmeldedienst ist nicht erreichbar oder nicht richtig eingerichtet. Lokale Konten können sich weiterhin anmelden.";
     ErrOidcDisabled => "Single sign-on is not enabled.", "Die zentrale Anmeldung ist nicht aktiviert.";
     ErrAccountBelongsElsewhere => "This username belongs to an account that signs in another way (password or directory), so single sign-on cannot use it. Please contact an administrator.", "Dieser Benutzername gehört zu einem Konto, das sich auf andere Weise anmeldet (Passwort oder Verzeichnis), daher kann die zentrale Anmeldung es nicht verwenden. Bitte wenden Sie sich an die Administration.";
+    // Settings page: what each setting of the catalogue is for (`setting_text`).
+    SettingBrandingTitle => "Title shown in the header and browser tab.", "Titel in der Kopfzeile und im Browser-Tab.";
+    SettingContactMail => "Support address shown to users.", "Support-Adresse, die Benutzer:innen angezeigt wird.";
+    SettingLocalLogin => "Allow users other than administrators to sign in with a local password.", "Anderen Benutzer:innen als Administrator:innen die Anmeldung mit lokalem Passwort erlauben.";
+    SettingSessionLifetime => "How long a sign-in lasts without activity, in minutes.", "Wie lange eine Anmeldung ohne Aktivität gilt, in Minuten.";
+    SettingTransitionPeriod => "Hours after an event's end before its VMs and connections are removed.", "Stunden nach dem Ende einer Veranstaltung, bevor ihre VMs und Verbindungen entfernt werden.";
+    SettingActivityRetention => "Days activities are kept before they are purged.", "Tage, die Aktivitäten aufbewahrt werden, bevor sie gelöscht werden.";
+    SettingSiteTimeZone => "IANA time zone (e.g. Europe/Berlin) for people who have not chosen their own.", "IANA-Zeitzone (z. B. Europe/Berlin) für alle, die keine eigene gewählt haben.";
+    SettingSchemaSeeded => "Set by the installer once default roles and settings exist.", "Vom Installationsprogramm gesetzt, sobald Standardrollen und -einstellungen existieren.";
     // Admin sign-in page: LDAP and OpenID Connect.
     SignInMethods => "Sign-in", "Anmeldung";
     SignInMethodsIntro => "How people sign in. These settings come from the server's environment (the variables named with each method); change them there and restart.", "Wie sich Personen anmelden. Diese Einstellungen stammen aus der Umgebung des Servers (die bei jeder Methode genannten Variablen); ändern Sie sie dort und starten Sie neu.";
@@ -526,15 +536,6 @@ messages! {
     // Deployment (issue 5): deploy, end, VM power actions.
     DeployNow => "Deploy now", "Jetzt bereitstellen";
     DeployAgain => "Deploy again", "Erneut bereitstellen";
-    SettingBrandingTitle => "Title shown in the header and browser tab.", "Titel in der Kopfzeile und im Browser-Tab.";
-    SettingContactMail => "Support address shown to users.", "Support-Adresse, die Benutzer:innen angezeigt wird.";
-    SettingLocalLogin => "Allow users other than administrators to sign in with a local password.", "Anderen Benutzer:innen als Administrator:innen die Anmeldung mit lokalem Passwort erlauben.";
-    SettingSessionLifetime => "How long a sign-in lasts without activity, in minutes.", "Wie lange eine Anmeldung ohne Aktivität gilt, in Minuten.";
-    SettingTransitionPeriod => "Hours after an event's end before its VMs and connections are removed.", "Stunden nach dem Ende einer Veranstaltung, bevor ihre VMs und Verbindungen entfernt werden.";
-    SettingActivityRetention => "Days activities are kept before they are purged.", "Tage, die Aktivitäten aufbewahrt werden, bevor sie gelöscht werden.";
-    SettingSiteTimeZone => "IANA time zone (e.g. Europe/Berlin) for people who have not chosen their own.", "IANA-Zeitzone (z. B. Europe/Berlin) für alle, die keine eigene gewählt haben.";
-    SettingSchemaSeeded => "Set by the installer once default roles and settings exist.", "Vom Installationsprogramm gesetzt, sobald Standardrollen und -einstellungen existieren.";
-    SkipToContent => "Skip to content", "Zum Inhalt springen";
     BackToPlanning => "Back to planning", "Zurück zur Planung";
     BackToPlanningHint => "Nothing was created on the cluster for this event. Back in planning you can change its environment, dates and participants, then deploy it again.", "Für diese Veranstaltung wurde nichts auf dem Cluster angelegt. Zurück in der Planung können Sie Umgebung, Termine und Teilnehmende ändern und sie dann erneut bereitstellen.";
     ErrEventNotFailed => "Only an event whose deployment failed can go back to planning.", "Nur eine Veranstaltung, deren Bereitstellung fehlgeschlagen ist, kann zur Planung zurück.";

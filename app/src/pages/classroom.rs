@@ -570,23 +570,21 @@ pub fn EventsPage() -> impl IntoView {
     let events = Resource::new(
         move || (asked.get(), query.with(|q| q.get("page").and_then(|p| p.parse().ok()))),
         |(asked, page)| async move {
-            let tabs = match asked {
-                Some(tab) => vec![tab],
-                None => vec![EventTab::Active, EventTab::Planned, EventTab::Completed],
-            };
-            let mut shown = None;
-            for tab in tabs {
-                let found = list_events(Some(tab.key().to_string()), page).await?;
-                let empty = found.total == 0;
-                shown = Some((tab, found));
-                if !empty {
-                    break;
-                }
+            let list = |tab: EventTab| list_events(Some(tab.key().to_string()), page);
+            if let Some(tab) = asked {
+                return Ok::<_, ApiError>((tab, list(tab).await?));
             }
-            let (tab, found) = shown.ok_or_else(|| ApiError::from(domain::AppError::NotFound))?;
+            let active = list(EventTab::Active).await?;
+            if active.total > 0 {
+                return Ok((EventTab::Active, active));
+            }
+            let planned = list(EventTab::Planned).await?;
+            if planned.total > 0 {
+                return Ok((EventTab::Planned, planned));
+            }
+            let completed = list(EventTab::Completed).await?;
             // Nothing anywhere: the empty list opens on what is planned.
-            let tab = if asked.is_none() && found.total == 0 { EventTab::Planned } else { tab };
-            Ok::<_, ApiError>((tab, found))
+            Ok(if completed.total > 0 { (EventTab::Completed, completed) } else { (EventTab::Planned, planned) })
         },
     );
     view! {
@@ -1155,6 +1153,14 @@ pub fn RosterPage() -> impl IntoView {
     let pending = Memo::new(move |_| import.pending().get());
     let columns = ROSTER_COLUMNS.join(",");
     let to_import = Signal::derive(move || checked.get().unwrap_or_else(|| linked_csv.get()));
+    // A check's answer, from either way of checking.
+    let checked_view = move |checked: Result<RosterPreview, ApiError>| match checked {
+        Ok(preview) => {
+            view! { <RosterPreviewSection preview=preview import=import pending=pending csv=to_import id=id/> }
+                .into_any()
+        }
+        Err(e) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
+    };
     view! {
         <WithShell>
         <Title text=t(Msg::ImportRoster)/>
@@ -1173,18 +1179,11 @@ pub fn RosterPage() -> impl IntoView {
         </section>
         <ActionError value=import.value()/>
         {move || match check.value().get() {
-            Some(Ok(preview)) => view! { <RosterPreviewSection preview=preview import=import pending=pending csv=to_import id=id/> }.into_any(),
-            Some(Err(e)) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
+            Some(checked) => checked_view(checked),
             // Not checked on this page (yet): the check a plain form sent here, if any.
             None => view! {
                 <Suspense fallback=|| view! { <p>{t(Msg::Loading)}</p> }>
-                    {move || Suspend::new(async move {
-                        match linked_preview.await {
-                            None => ().into_any(),
-                            Some(Err(e)) => view! { <div class="mt-4">{error_view(&e)}</div> }.into_any(),
-                            Some(Ok(preview)) => view! { <RosterPreviewSection preview=preview import=import pending=pending csv=to_import id=id/> }.into_any(),
-                        }
-                    })}
+                    {move || Suspend::new(async move { linked_preview.await.map(checked_view) })}
                 </Suspense>
             }.into_any(),
         }}
