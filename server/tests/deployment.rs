@@ -87,11 +87,20 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     let refusal = refused(&instructor, "deploy_event", &[("id", &event)]).await;
     assert_eq!(refusal, ("conflict".into(), "environment_empty".into()));
     assert_eq!(json(&instructor, "get_event", &[("id", &event)]).await["status"], "planned");
+    // The events list opens on the first tab with events: planned ones now, the running one later.
+    let current = |tab: &str| format!("href=\"/events?tab={tab}\" aria-current=\"page\"");
+    let list = instructor.get("/events").await;
+    assert!(list.body.contains(&current("planned")) && list.body.contains("Networks 1"), "{}", list.body);
     let lab = [("id", environment.as_str()), ("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")];
     ok(&admin, "update_environment", &lab).await;
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     assert_eq!(refused(&instructor, "deploy_event", &[("id", &event)]).await.1, "event_deploying");
     wait_for_status(&instructor, &event, "running").await;
+    let list = instructor.get("/events").await;
+    assert!(list.body.contains(&current("active")) && list.body.contains("Networks 1"), "{}", list.body);
+    // A tab asked for is the one shown.
+    let asked = instructor.get("/events?tab=completed").await;
+    assert!(asked.body.contains(&current("completed")) && !asked.body.contains("Networks 1"), "{}", asked.body);
     let vms = json(&instructor, "event_vms", &[("event_id", &event)]).await;
     // Three students and the instructor, one Debian VM each.
     assert_eq!(vms.as_array().unwrap().len(), 4, "{vms}");
