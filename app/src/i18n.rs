@@ -996,6 +996,35 @@ pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'s
     .text(lang)
 }
 
+/// What a task does, in `lang` (German is written here; English is the
+/// domain's, which is also the name stored with the task).
+pub fn task_title_text(title: &domain::task::TaskTitle, lang: Language) -> String {
+    use domain::task::TaskTitle as T;
+    if lang == Language::En {
+        return title.english();
+    }
+    match title {
+        T::PurgeSessions => "Abgelaufene Sitzungen entfernen".into(),
+        T::SyncTemplates => "VM-Vorlagen abgleichen".into(),
+        T::PurgeActivities => "Aktivitäten nach ihrer Aufbewahrungsfrist entfernen".into(),
+        T::WorkerCheck { sleep_ms, node: None } => format!("Worker prüfen ({sleep_ms} ms)"),
+        T::WorkerCheck { sleep_ms, node: Some(node) } => format!("Worker auf {node} prüfen ({sleep_ms} ms)"),
+        T::DeployVms { owner, count } => format!("{count} VMs von {owner} bereitstellen"),
+        T::DecommissionVms { owner } => format!("Die VMs von {owner} entfernen"),
+        T::ReconcileVms { owner } => format!("Die VMs von {owner} mit dem Cluster vergleichen"),
+        T::VmAction { vmid, action } => format!("VM {vmid}: {action}"),
+        T::SendMail { mail_id } => format!("E-Mail #{mail_id} senden"),
+        T::DeployEvent { event_id, partial: false } => format!("Veranstaltung {event_id} bereitstellen"),
+        T::DeployEvent { event_id, partial: true } => {
+            format!("Veranstaltung {event_id} bereitstellen, soweit Platz ist")
+        }
+        T::DecommissionEvent { event_id } => format!("Veranstaltung {event_id} beenden: ihre VMs entfernen"),
+        T::ScheduleEvents => "Veranstaltungen pünktlich starten und beenden".into(),
+        T::SyncConnections { event_id } => format!("Guacamole-Verbindungen der Veranstaltung {event_id}"),
+        T::Stored(name) => name.clone(),
+    }
+}
+
 /// What sends a mail template, as words (its slug stays the key).
 pub fn mail_action_text(action: domain::mail::MailAction, lang: Language) -> &'static str {
     use domain::mail::MailAction as A;
@@ -1081,6 +1110,20 @@ mod tests {
             let german = setting_text(def.key, Language::De).unwrap_or_default();
             assert!(!german.is_empty() && german != def.description, "{}", def.key);
         }
+    }
+
+    /// A task is named in the reader's language; one this version cannot read
+    /// keeps the name stored with it.
+    #[test]
+    fn task_titles_in_both_languages() {
+        use domain::task::TaskTitle;
+        let deploy = TaskTitle::DeployEvent { event_id: 7, partial: true };
+        assert_eq!(task_title_text(&deploy, Language::En), "Deploy what fits of event 7");
+        assert_eq!(task_title_text(&deploy, Language::De), "Veranstaltung 7 bereitstellen, soweit Platz ist");
+        let check = TaskTitle::WorkerCheck { sleep_ms: 50, node: Some("pve1".into()) };
+        assert_eq!(task_title_text(&check, Language::De), "Worker auf pve1 prüfen (50 ms)");
+        let old = TaskTitle::Stored("Resize disks".into());
+        assert_eq!(task_title_text(&old, Language::De), "Resize disks");
     }
 
     #[test]

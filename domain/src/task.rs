@@ -111,10 +111,78 @@ pub struct SubTaskView {
     pub updated_at: Timestamp,
 }
 
+/// What a task does, as the Tasks page names it in the reader's language
+/// (the app's i18n); [`TaskTitle::english`] is also the name stored with the
+/// task, which activities about it carry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum TaskTitle {
+    PurgeSessions,
+    SyncTemplates,
+    PurgeActivities,
+    WorkerCheck {
+        sleep_ms: u64,
+        node: Option<String>,
+    },
+    DeployVms {
+        owner: String,
+        count: usize,
+    },
+    DecommissionVms {
+        owner: String,
+    },
+    ReconcileVms {
+        owner: String,
+    },
+    /// `action`: the power action's key (start, shutdown, ...).
+    VmAction {
+        vmid: u32,
+        action: String,
+    },
+    SendMail {
+        mail_id: i64,
+    },
+    DeployEvent {
+        event_id: i64,
+        partial: bool,
+    },
+    DecommissionEvent {
+        event_id: i64,
+    },
+    ScheduleEvents,
+    SyncConnections {
+        event_id: i64,
+    },
+    /// A task whose job this version cannot read: the name stored with it.
+    Stored(String),
+}
+
+impl TaskTitle {
+    pub fn english(&self) -> String {
+        match self {
+            TaskTitle::PurgeSessions => "Remove expired sessions".into(),
+            TaskTitle::SyncTemplates => "Synchronise VM templates".into(),
+            TaskTitle::PurgeActivities => "Remove activities past their retention".into(),
+            TaskTitle::WorkerCheck { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
+            TaskTitle::WorkerCheck { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
+            TaskTitle::DeployVms { owner, count } => format!("Deploy {count} VMs of {owner}"),
+            TaskTitle::DecommissionVms { owner } => format!("Remove the VMs of {owner}"),
+            TaskTitle::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
+            TaskTitle::VmAction { vmid, action } => format!("VM {vmid}: {action}"),
+            TaskTitle::SendMail { mail_id } => format!("Send email #{mail_id}"),
+            TaskTitle::DeployEvent { event_id, partial: false } => format!("Deploy event {event_id}"),
+            TaskTitle::DeployEvent { event_id, partial: true } => format!("Deploy what fits of event {event_id}"),
+            TaskTitle::DecommissionEvent { event_id } => format!("End event {event_id}: remove its VMs"),
+            TaskTitle::ScheduleEvents => "Start and end events on time".into(),
+            TaskTitle::SyncConnections { event_id } => format!("Guacamole connections of event {event_id}"),
+            TaskTitle::Stored(name) => name.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskView {
     pub id: i64,
-    pub name: String,
+    pub title: TaskTitle,
     pub kind: String,
     pub queue: Queue,
     pub status: TaskStatus,

@@ -8,6 +8,8 @@ test('a worker check runs and its page follows it to the end', async ({ page }) 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tasks');
   await page.getByRole('button', { name: 'Check the workers' }).click();
   await page.waitForURL(/\/admin\/tasks\/\d+/);
+  // Named from its job in the reader's language (the demo admin reads English).
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^#\d+ Worker check \(\d+ ms\)$/);
   const taskLink = `a[href="${new URL(page.url()).pathname}"]`;
   await expect(page.getByRole('status')).toContainText('Queued');
   // The worker in the demo process picks it up; the page updates by itself.

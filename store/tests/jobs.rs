@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::TestDb;
-use domain::task::TaskStatus;
+use domain::task::{Queue, TaskStatus, TaskTitle};
 use services::Services;
 use services::clock::SystemClock;
 use services::jobs::scheduler::Scheduler;
 use services::jobs::worker::{StepError, StepRunner, Worker, WorkerConfig};
-use services::jobs::{Job, Requester, TaskRecord};
+use services::jobs::{Job, NewTask, Requester, TaskRecord};
 use tokio::sync::watch;
 
 /// Counts every run of every step; fails the first `failures` runs of "wait".
@@ -352,4 +352,35 @@ async fn a_fan_out_sums_up_its_childrens_progress() {
     let page =
         services.list_tasks(&admin_actor(), Default::default(), domain::page::PageRequest::new(None, None)).await;
     assert_eq!(page.unwrap().items.iter().map(|t| t.id).collect::<Vec<_>>(), [parent]);
+}
+
+/// The Tasks page names a task from its job, so that each reader gets it in
+/// their language; a task whose job this version cannot read (written by a
+/// newer one) keeps the name stored with it.
+#[tokio::test]
+async fn a_task_is_titled_from_its_job_or_by_its_stored_name() {
+    let t = TestDb::sqlite().await;
+    let services = services(&t.db, None);
+    let job = Job::Ping { sleep_ms: 5, node: Some("pve1".into()) };
+    let known = services.enqueue(&job, Requester::system(None)).await.unwrap().unwrap();
+    let view = services.get_task(&admin_actor(), known).await.unwrap();
+    assert_eq!(view.title, TaskTitle::WorkerCheck { sleep_ms: 5, node: Some("pve1".into()) });
+
+    let newer = NewTask {
+        kind: "resize_disks".into(),
+        name: "Resize disks".into(),
+        queue: Queue::PveVmActions,
+        payload: r#"{"kind":"resize_disks","size_gb":40}"#.into(),
+        event_id: None,
+        parent_id: None,
+        created_by: None,
+        created_at: services.clock().now(),
+        max_attempts: 3,
+        idempotency_key: None,
+        steps: vec!["resize".into()],
+        request_id: None,
+    };
+    let unknown = services.ports().tasks.create(&newer, None).await.unwrap().unwrap();
+    let view = services.get_task(&admin_actor(), unknown).await.unwrap();
+    assert_eq!(view.title, TaskTitle::Stored("Resize disks".into()));
 }

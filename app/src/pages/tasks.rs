@@ -18,7 +18,7 @@ use crate::components::forms::{
 use crate::components::layout::WithShell;
 use crate::components::pager::Pager;
 use crate::components::{EmptyState, PageHeader, t, use_lang};
-use crate::i18n::{Msg, error_text, task_status_text};
+use crate::i18n::{Msg, error_text, task_status_text, task_title_text};
 use crate::pages::route_id;
 
 const REFRESH_EVERY: Duration = Duration::from_secs(3);
@@ -188,7 +188,7 @@ fn TaskTable(tasks: Vec<TaskView>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-100">
                     {tasks.into_iter().map(|task| view! {
                         <tr data-task=task.id>
-                            <td class="px-4 py-2"><a class=LINK_CLASS href=format!("/admin/tasks/{}", task.id)>{format!("#{} {}", task.id, task.name)}</a></td>
+                            <td class="px-4 py-2"><a class=LINK_CLASS href=format!("/admin/tasks/{}", task.id)>{format!("#{} {}", task.id, task_title_text(&task.title, use_lang()))}</a></td>
                             <td class="px-4 py-2"><StatusBadge status=task.status/></td>
                             <td class="px-4 py-2"><ProgressBar task=task.clone()/></td>
                             <td class="px-4 py-2">{format!("{} / {}", task.attempts, task.max_attempts)}</td>
@@ -228,9 +228,10 @@ pub fn TaskPage() -> impl IntoView {
                         Ok(task) => task,
                         Err(e) => return crate::components::page_error_view(&e),
                     };
+                    let heading = format!("#{} {}", task.id, task_title_text(&task.title, use_lang()));
                     view! {
-                        <Title text=format!("#{} {}", task.id, task.name)/>
-                        <PageHeader title=format!("#{} {}", task.id, task.name)>
+                        <Title text=heading.clone()/>
+                        <PageHeader title=heading>
                             <a href="" class=SECONDARY_BUTTON_CLASS>{t(Msg::Refresh)}</a>
                             <a href="/admin/tasks" class=SECONDARY_BUTTON_CLASS>{t(Msg::Tasks)}</a>
                             {(task.status == TaskStatus::Failed).then(|| view! {

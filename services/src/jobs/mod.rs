@@ -12,7 +12,7 @@ pub mod worker;
 use domain::access::ObjectType;
 use domain::activity::{Activity, ActivityTarget};
 use domain::page::{Page, PageRequest};
-use domain::task::{Queue, TaskStatus, TaskView};
+use domain::task::{Queue, TaskStatus, TaskTitle, TaskView};
 use domain::{Action, Actor, AppError, Target};
 use serde::{Deserialize, Serialize};
 
@@ -100,24 +100,24 @@ impl Job {
         }
     }
 
-    /// The task's name as the Tasks page shows it.
-    pub fn name(&self) -> String {
+    /// What the task does, for the Tasks page (in the reader's language).
+    pub fn title(&self) -> TaskTitle {
         match self {
-            Job::PurgeSessions => "Remove expired sessions".into(),
-            Job::SyncTemplates => "Synchronise VM templates".into(),
-            Job::PurgeActivities => "Remove activities past their retention".into(),
-            Job::Ping { sleep_ms, node: None } => format!("Worker check ({sleep_ms} ms)"),
-            Job::Ping { sleep_ms, node: Some(node) } => format!("Worker check on {node} ({sleep_ms} ms)"),
-            Job::DeployVms { owner, plan, .. } => format!("Deploy {} VMs of {owner}", plan.len()),
-            Job::DecommissionVms { owner, .. } => format!("Remove the VMs of {owner}"),
-            Job::ReconcileVms { owner } => format!("Compare the VMs of {owner} with the cluster"),
-            Job::VmAction { vmid, action, .. } => format!("VM {vmid}: {}", action.key()),
-            Job::SendMail { mail_id } => format!("Send email #{mail_id}"),
-            Job::DeployEvent { event_id, allow_partial: false } => format!("Deploy event {event_id}"),
-            Job::DeployEvent { event_id, allow_partial: true } => format!("Deploy what fits of event {event_id}"),
-            Job::DecommissionEvent { event_id } => format!("End event {event_id}: remove its VMs"),
-            Job::ScheduleEvents => "Start and end events on time".into(),
-            Job::SyncConnections { event_id } => format!("Guacamole connections of event {event_id}"),
+            Job::PurgeSessions => TaskTitle::PurgeSessions,
+            Job::SyncTemplates => TaskTitle::SyncTemplates,
+            Job::PurgeActivities => TaskTitle::PurgeActivities,
+            Job::Ping { sleep_ms, node } => TaskTitle::WorkerCheck { sleep_ms: *sleep_ms, node: node.clone() },
+            Job::DeployVms { owner, plan, .. } => TaskTitle::DeployVms { owner: owner.clone(), count: plan.len() },
+            Job::DecommissionVms { owner, .. } => TaskTitle::DecommissionVms { owner: owner.clone() },
+            Job::ReconcileVms { owner } => TaskTitle::ReconcileVms { owner: owner.clone() },
+            Job::VmAction { vmid, action, .. } => TaskTitle::VmAction { vmid: *vmid, action: action.key().into() },
+            Job::SendMail { mail_id } => TaskTitle::SendMail { mail_id: *mail_id },
+            Job::DeployEvent { event_id, allow_partial } => {
+                TaskTitle::DeployEvent { event_id: *event_id, partial: *allow_partial }
+            }
+            Job::DecommissionEvent { event_id } => TaskTitle::DecommissionEvent { event_id: *event_id },
+            Job::ScheduleEvents => TaskTitle::ScheduleEvents,
+            Job::SyncConnections { event_id } => TaskTitle::SyncConnections { event_id: *event_id },
         }
     }
 
@@ -205,7 +205,8 @@ impl Services {
         // A person's request is an activity; the scheduler's periodic work is not
         // (it would flood the log): its effects record their own.
         let activity = by.actor.map(|actor| {
-            let mut activity = self.activity(actor, "task.create", ActivityTarget::created("tasks", &job.name()));
+            let mut activity =
+                self.activity(actor, "task.create", ActivityTarget::created("tasks", &job.title().english()));
             activity.event_id = by.event_id;
             activity.details = serde_json::json!({ "kind": job.kind() });
             activity
@@ -237,7 +238,8 @@ impl Services {
             serde_json::to_string(job).map_err(|e| crate::StoreError::Corrupt(format!("encoding a job: {e}")))?;
         Ok(NewTask {
             kind: job.kind().to_string(),
-            name: job.name(),
+            // Stored in English: activities about the task carry it.
+            name: job.title().english(),
             queue: job.queue(),
             payload,
             event_id: by.event_id,
@@ -300,9 +302,14 @@ impl Services {
             Some(user) => self.ports.users.by_id(user).await?.map(|u| u.username),
             None => None,
         };
+        // Named from its job, so each reader sees it in their language.
+        let title = match serde_json::from_str::<Job>(&task.payload) {
+            Ok(job) => job.title(),
+            Err(_) => TaskTitle::Stored(task.name),
+        };
         Ok(TaskView {
             id: task.id,
-            name: task.name,
+            title,
             kind: task.kind,
             queue: task.queue,
             status: task.status,
@@ -394,6 +401,7 @@ mod tests {
         assert_eq!(power, Job::VmAction { owner: "event-42".into(), vmid: 105, action: VmAction::Pause, reset: None });
         assert_eq!((power.queue(), power.steps()), (Queue::PveVmActions, &["act"][..]));
         assert_eq!(deploy.queue(), Queue::PveVmClone);
-        assert_eq!(deploy.name(), "Deploy 1 VMs of event-42");
+        assert_eq!(deploy.title(), TaskTitle::DeployVms { owner: "event-42".into(), count: 1 });
+        assert_eq!(deploy.title().english(), "Deploy 1 VMs of event-42");
     }
 }
