@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok};
+use common::{Backend, PASSWORD, RunningWorker, TestApp, json, ok, planned_event};
 use futures_util::StreamExt;
 use sim::proxmox::{DEMO_TOKEN_NAME, DEMO_TOKEN_SECRET, DEMO_USER, SimConfig, Simulator, VmSpec};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -65,17 +65,7 @@ async fn console_of_a_deployed_vm_for_its_owner_only() {
     let instructor = app.signed_in("instructor").await;
     ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    let form = [
-        ("name", "Consoles"),
-        ("short_name", "con1"),
-        ("environment_id", &environment),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
-    let event = event.to_string();
+    let (_, event) = planned_event(&admin, &instructor, &template, "Lab", "Consoles", "con1").await;
     ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
     let form = [
         ("event_id", event.as_str()),

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Client, RunningWorker, TestApp, json, now_ms, ok, refused, wait_for_status};
+use common::{Backend, Client, RunningWorker, TestApp, json, now_ms, ok, planned_event, refused, wait_for_status};
 use domain::activity::{ActorKind, Outcome};
 use domain::classroom::EventStatus;
 use domain::reconcile::{DriftKind, DriftReport, RECONCILE_ACTION};
@@ -42,18 +42,7 @@ async fn events_deploy_run_power_actions_and_end_without_leftovers() {
     // Deployment copies the template's tags to its VMs, in OpenVLE and on the cluster.
     ok(&admin, "add_tag", &[("object", "templates"), ("id", &template), ("name", "course"), ("value", "net-101")])
         .await;
-    ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
-
-    let form = [
-        ("name", "Networks 1"),
-        ("short_name", "net1"),
-        ("environment_id", environment.as_str()),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
-    let event = event.to_string();
+    let (environment, event) = planned_event(&admin, &instructor, &template, "Debian lab", "Networks 1", "net1").await;
     ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
     for name in ["stu2", "stu3"] {
         let email = format!("{name}@example.org");
@@ -400,17 +389,8 @@ async fn reconcile_reports_drift_and_reset_renews_the_record() {
     let student = app.signed_in("student").await;
     ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    let form = [
-        ("name", "Drift lab"),
-        ("short_name", "drift1"),
-        ("environment_id", &environment),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event_id = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
-    let event = event_id.to_string();
+    let (_, event) = planned_event(&admin, &instructor, &template, "Lab", "Drift lab", "drift1").await;
+    let event_id: i64 = event.parse().unwrap();
     ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(&instructor, &event, "running").await;

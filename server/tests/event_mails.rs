@@ -12,7 +12,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, PASSWORD, RunningWorker, TestApp, json, mail_settings, ok, pairs, wait_for_status};
+use common::{
+    Backend, PASSWORD, RunningWorker, TestApp, json, mail_settings, ok, pairs, planned_event, wait_for_status,
+};
 use sim::proxmox::{FaultRule, SimConfig, Simulator};
 use smtp_connector::testing::{Received, SmtpServer};
 
@@ -51,17 +53,7 @@ async fn deployment_and_decommission_mail_the_right_people_once() {
     let instructor = app.signed_in("instructor").await;
     ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    let form = [
-        ("name", "Networks 1"),
-        ("short_name", "net1"),
-        ("environment_id", environment.as_str()),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
-    let event = event.to_string();
+    let (_, event) = planned_event(&admin, &instructor, &template, "Debian lab", "Networks 1", "net1").await;
     ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
     // A student flagged as event admin, and one whose address the server refuses.
     for (name, email) in [("helper", "helper@example.org"), ("gone", "gone@reject.test")] {
@@ -197,16 +189,7 @@ async fn a_decommission_that_fails_for_good_mails_the_event_admins_the_reason() 
     let instructor = app.signed_in("instructor").await;
     ok(&admin, "import_cluster_template", &[("vmid", "9000")]).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    ok(&admin, "create_environment", &[("name", "Debian lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
-    let form = [
-        ("name", "Archive me"),
-        ("short_name", "arch1"),
-        ("environment_id", &environment),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].to_string();
+    let (_, event) = planned_event(&admin, &instructor, &template, "Debian lab", "Archive me", "arch1").await;
     ok(&instructor, "add_participants", &[("event_id", &event), ("usernames", "student"), ("role", "student")]).await;
     ok(&instructor, "deploy_event", &[("id", &event)]).await;
     wait_for_status(&instructor, &event, "running").await;

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, TestApp, json, ok};
+use common::{Backend, TestApp, json, ok, planned_event};
 use domain::task::TaskStatus;
 use services::jobs::{Job, Requester};
 
@@ -72,16 +72,7 @@ async fn an_event_page_hears_at_once_and_on_every_change() {
     ];
     ok(&admin, "create_template", &template).await;
     let template = json(&admin, "list_templates", &[]).await[0]["id"].to_string();
-    ok(&admin, "create_environment", &[("name", "Lab"), ("template_ids[]", &template), ("counts[]", "1")]).await;
-    let environment = json(&admin, "list_environments", &[]).await[0]["id"].to_string();
-    let form = [
-        ("name", "Live"),
-        ("short_name", "live1"),
-        ("environment_id", &environment),
-        ("starts_at", "2030-01-01T09:00"),
-    ];
-    ok(&instructor, "create_event", &form).await;
-    let event = json(&instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].to_string();
+    let (_, event) = planned_event(&admin, &instructor, &template, "Lab", "Live", "live1").await;
     let path = format!("/events/event-vms/{event}");
 
     assert_eq!(app.client().get(&path).await.status, 401, "anonymous");

@@ -329,6 +329,30 @@ pub async fn refused(client: &Client, name: &str, form: &[(&str, &str)]) -> (Str
     (kind, detail)
 }
 
+/// An environment `environment` of one VM of `template`, and a planned event
+/// in it (1 January 2030, 09:00) named `name` / `short_name`, as the tests
+/// that deploy begin: the environment's and the event's ids.
+pub async fn planned_event(
+    admin: &Client,
+    instructor: &Client,
+    template: &str,
+    environment: &str,
+    name: &str,
+    short_name: &str,
+) -> (String, String) {
+    ok(admin, "create_environment", &[("name", environment), ("template_ids[]", template), ("counts[]", "1")]).await;
+    let environment = json(admin, "list_environments", &[]).await[0]["id"].as_i64().unwrap().to_string();
+    let form = [
+        ("name", name),
+        ("short_name", short_name),
+        ("environment_id", environment.as_str()),
+        ("starts_at", "2030-01-01T09:00"),
+    ];
+    ok(instructor, "create_event", &form).await;
+    let event = json(instructor, "list_events", &[("tab", "planned")]).await["items"][0]["id"].as_i64().unwrap();
+    (environment, event.to_string())
+}
+
 /// Waits (60 s at most) until the event has `status`; fails at once on
 /// `failed` unless that is awaited, showing why.
 pub async fn wait_for_status(client: &Client, event: &str, status: &str) -> serde_json::Value {
