@@ -1000,7 +1000,8 @@ pub fn task_status_text(status: domain::task::TaskStatus, lang: Language) -> &'s
 /// domain's, which is also the name stored with the task).
 pub fn task_title_text(title: &domain::task::TaskTitle, lang: Language) -> String {
     use domain::task::TaskTitle as T;
-    if lang == Language::En {
+    // Power actions are worded by the buttons' labels in both languages.
+    if lang == Language::En && !matches!(title, T::VmAction { .. }) {
         return title.english();
     }
     match title {
@@ -1012,7 +1013,7 @@ pub fn task_title_text(title: &domain::task::TaskTitle, lang: Language) -> Strin
         T::DeployVms { owner, count } => format!("{count} VMs von {owner} bereitstellen"),
         T::DecommissionVms { owner } => format!("Die VMs von {owner} entfernen"),
         T::ReconcileVms { owner } => format!("Die VMs von {owner} mit dem Cluster vergleichen"),
-        T::VmAction { vmid, action } => format!("VM {vmid}: {action}"),
+        T::VmAction { vmid, action } => vm_action_title(*vmid, action, lang),
         T::SendMail { mail_id } => format!("E-Mail #{mail_id} senden"),
         T::DeployEvent { event_id, partial: false } => format!("Veranstaltung {event_id} bereitstellen"),
         T::DeployEvent { event_id, partial: true } => {
@@ -1023,6 +1024,26 @@ pub fn task_title_text(title: &domain::task::TaskTitle, lang: Language) -> Strin
         T::SyncConnections { event_id } => format!("Guacamole-Verbindungen der Veranstaltung {event_id}"),
         T::Stored(name) => name.clone(),
     }
+}
+
+/// A power action's label, by its key (`services::provisioning::VmAction::key`).
+pub fn vm_action_msg(key: &str) -> Option<Msg> {
+    Some(match key {
+        "start" => Msg::VmStart,
+        "shutdown" => Msg::VmShutdown,
+        "stop" => Msg::VmStop,
+        "reboot" => Msg::VmReboot,
+        "pause" => Msg::VmPause,
+        "resume" => Msg::VmResume,
+        "reset_to_template" => Msg::VmResetToTemplate,
+        _ => return None,
+    })
+}
+
+/// "VM 104: Shut down"; a key this version does not know stays as it is.
+fn vm_action_title(vmid: u32, key: &str, lang: Language) -> String {
+    let action = vm_action_msg(key).map_or(key, |msg| msg.text(lang));
+    format!("VM {vmid}: {action}")
 }
 
 /// What sends a mail template, as words (its slug stays the key).
@@ -1122,8 +1143,22 @@ mod tests {
         assert_eq!(task_title_text(&deploy, Language::De), "Veranstaltung 7 bereitstellen, soweit Platz ist");
         let check = TaskTitle::WorkerCheck { sleep_ms: 50, node: Some("pve1".into()) };
         assert_eq!(task_title_text(&check, Language::De), "Worker auf pve1 prüfen (50 ms)");
+        let power = TaskTitle::VmAction { vmid: 104, action: "shutdown".into() };
+        assert_eq!(task_title_text(&power, Language::En), "VM 104: Shut down");
+        assert_eq!(task_title_text(&power, Language::De), "VM 104: Herunterfahren");
+        let newer = TaskTitle::VmAction { vmid: 104, action: "hibernate".into() };
+        assert_eq!(task_title_text(&newer, Language::De), "VM 104: hibernate");
         let old = TaskTitle::Stored("Resize disks".into());
         assert_eq!(task_title_text(&old, Language::De), "Resize disks");
+    }
+
+    /// Every power action the services know has a label (buttons, task titles).
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn every_power_action_has_a_label() {
+        for action in services::provisioning::VmAction::ALL {
+            assert!(vm_action_msg(action.key()).is_some(), "{}", action.key());
+        }
     }
 
     #[test]

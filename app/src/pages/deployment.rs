@@ -11,7 +11,7 @@ use crate::api::deployment::{DeployEvent, EndEvent, ReturnToPlanning, VmAction};
 use crate::components::forms::{ActionError, BUTTON_CLASS, DANGER_BUTTON_CLASS, LINK_CLASS, SECONDARY_BUTTON_CLASS};
 use crate::components::layout::FlashOutdated;
 use crate::components::{local_time, t, use_lang};
-use crate::i18n::Msg;
+use crate::i18n::{Msg, vm_action_msg};
 
 const CARD: &str = "mb-6 rounded-lg bg-white p-6 shadow-sm";
 
@@ -161,20 +161,15 @@ fn drifted_vm_text(vm: &DriftedVm, lang: domain::Language) -> String {
         .replace("{node}", vm.node.as_deref().unwrap_or(unknown))
 }
 
-/// The actions that make sense in a VM's state: (key, label, destructive).
-fn actions_for(state: VmState) -> Vec<(&'static str, Msg, bool)> {
-    let reset = ("reset_to_template", Msg::VmResetToTemplate, true);
+/// The actions that make sense in a VM's state: (key, destructive); their
+/// labels are the i18n's (`vm_action_msg`), which task titles share.
+fn actions_for(state: VmState) -> Vec<(&'static str, bool)> {
+    let reset = ("reset_to_template", true);
     match state {
-        VmState::Running => vec![
-            ("shutdown", Msg::VmShutdown, false),
-            ("reboot", Msg::VmReboot, false),
-            ("pause", Msg::VmPause, false),
-            ("stop", Msg::VmStop, true),
-            reset,
-        ],
-        VmState::Paused => vec![("resume", Msg::VmResume, false), ("stop", Msg::VmStop, true), reset],
-        VmState::Stopped => vec![("start", Msg::VmStart, false), reset],
-        VmState::Failed => vec![("start", Msg::VmStart, false), ("stop", Msg::VmStop, true), reset],
+        VmState::Running => vec![("shutdown", false), ("reboot", false), ("pause", false), ("stop", true), reset],
+        VmState::Paused => vec![("resume", false), ("stop", true), reset],
+        VmState::Stopped => vec![("start", false), reset],
+        VmState::Failed => vec![("start", false), ("stop", true), reset],
         VmState::Pending | VmState::Cloning | VmState::Starting | VmState::Deleting => Vec::new(),
     }
 }
@@ -212,7 +207,7 @@ pub fn VmActions(
     let id = vm.id;
     view! {
         <div class="flex flex-wrap items-start gap-2" data-testid=format!("vm-actions-{}", vm.name)>
-            {actions_for(vm.state).into_iter().map(|(key, label, destructive)| {
+            {actions_for(vm.state).into_iter().map(|(key, destructive)| {
                 let back = back.clone();
                 view! {
                     <ActionForm action=action attr:class="inline-flex items-center gap-1">
@@ -229,7 +224,7 @@ pub fn VmActions(
                             type="submit"
                             class=if destructive { DANGER_BUTTON_CLASS } else { SECONDARY_BUTTON_CLASS }
                             data-testid=format!("vm-{key}")
-                        >{t(label)}</button>
+                        >{vm_action_msg(key).map(t)}</button>
                     </ActionForm>
                 }
             }).collect_view()}
