@@ -404,8 +404,12 @@ fn main() {
         via_openvle.handshake(b"").await;
 
         for update in &UPDATES {
+            let before = CpuTimes::now();
             let samples = measure(&mut [&mut direct, &mut via_pve, &mut via_openvle], update).await;
             report(update, samples);
+            if let (Some(before), Some(after)) = (before, CpuTimes::now()) {
+                report_machine(&after.since(&before));
+            }
         }
     });
     let _ = stop_simulator.send(());
@@ -485,6 +489,46 @@ fn report(update: &Update, samples: Vec<Samples>) {
             "    p99 per frame {added:+7.3} ms (target <= {MAX_ADDED_P99_MS:.0} ms added)  {}",
             verdict(added <= MAX_ADDED_P99_MS)
         );
+    }
+}
+
+/// The machine's CPU time so far, from Linux's `/proc/stat` (in ticks, all
+/// cores): how much of a run the machine had to spare, and how much the
+/// hypervisor took (steal). On a virtual machine whose host is busy, steal
+/// delays every party at random, and the longer chain of (c) more often: its
+/// p99 then measures the host, which a reader must know to read the figures.
+struct CpuTimes {
+    idle: u64,
+    steal: u64,
+    total: u64,
+}
+
+impl CpuTimes {
+    /// `None` where there is no `/proc/stat` (not Linux).
+    fn now() -> Option<CpuTimes> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+        let ticks: Vec<u64> = line.split_whitespace().skip(1).map(|n| n.parse().ok()).collect::<Option<_>>()?;
+        // user nice system idle iowait irq softirq steal (guest time is in user).
+        let [_, _, _, idle, iowait, _, _, steal, ..] = ticks[..] else { return None };
+        Some(CpuTimes { idle: idle + iowait, steal, total: ticks.iter().take(8).sum() })
+    }
+
+    /// Shares of the time between `earlier` and this, in %: (idle, steal).
+    fn since(&self, earlier: &CpuTimes) -> (f64, f64) {
+        let total = self.total.saturating_sub(earlier.total).max(1) as f64;
+        let share = |now: u64, then: u64| now.saturating_sub(then) as f64 / total * 100.0;
+        (share(self.idle, earlier.idle), share(self.steal, earlier.steal))
+    }
+}
+
+/// Above this share of steal, the latency figures are the host's more than the relay's.
+const MAX_STEAL: f64 = 2.0;
+
+fn report_machine((idle, steal): &(f64, f64)) {
+    println!("  the machine meanwhile: {idle:.0} % idle, {steal:.1} % taken by the hypervisor (steal)");
+    if *steal > MAX_STEAL {
+        println!("    over {MAX_STEAL:.0} % steal: the host was busy, and these figures show it more than the relay");
     }
 }
 
